@@ -1,0 +1,109 @@
+"""Rules: signals -> findings. One module per family; each code registered with its docs.
+
+A rule reads only the :class:`Context` (the signal store and plain facts about the model) and
+never touches PyTorch or hooks, so it can be unit-tested on synthetic numbers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import numpy as np
+
+from ..findings import Finding
+from ..probes.model import ParamInfo
+from ..signals import SignalStore
+from .registry import REGISTRY, Diagnosis, get, register, rule  # noqa: F401
+
+
+@dataclass
+class OptView:
+    """One optimizer's signals, aligned to its parameters."""
+
+    key: int
+    name: str
+    steps: int
+    positions: list[int]          # table index of each column
+    lrs: list[float]
+    intervals: list[bool]         # per step interval: were grads reset in it?
+    has_probe: bool
+    grad_steps: np.ndarray        # (n,)
+    grad: np.ndarray              # (n, width) per-parameter gradient norms (NaN: no grad)
+    upd_steps: np.ndarray         # (m,)
+    param: np.ndarray             # (m, width) parameter norms at sampled steps (before update)
+    update: np.ndarray            # (m, width) update norms at sampled steps
+    loss_steps: np.ndarray        # backward index of losses that preceded this optimizer's steps
+    loss: np.ndarray
+
+
+@dataclass
+class Context:
+    store: SignalStore
+    params: list[ParamInfo]
+    step: int
+    n_backward: int
+    closing: bool = False
+    window_done: bool = True
+    module_types: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        return self.store.facts
+
+    def module_order(self) -> dict[str, int]:
+        return self.facts.get("module_order", {})
+
+    def optimizers(self) -> Iterator[OptView]:
+        for o in self.facts.get("optimizers", []):
+            k = o["key"]
+            g = self.store[f"grad_norm/{k}"]
+            p = self.store[f"param_norm/{k}"]
+            u = self.store[f"update_norm/{k}"]
+            l = self.store[f"loss/{k}"]
+            width = len(o["positions"])
+            yield OptView(k, o["name"], o["steps"], o["positions"], o["lrs"], o["intervals"], o["has_probe"],
+                          g.steps, _width(g.array(MISSING), width), p.steps, _width(p.array(MISSING), width),
+                          _width(u.array(MISSING), width), l.steps, l.array())
+
+    def label(self, module: str) -> str:
+        """`name` (Type) for messages."""
+        t = self.module_types.get(module)
+        return f"`{module}` ({t})" if t else f"`{module}`"
+
+    def activation_types(self) -> list[str]:
+        from ..probes.model import ACTIVATION_TYPES
+        names = {t.__name__ for t in ACTIVATION_TYPES}
+        seen: list[str] = []
+        for t in self.module_types.values():
+            if t in names and t not in seen:
+                seen.append(t)
+        return seen
+
+
+MISSING = -1.0  # marks "this parameter had no gradient at this step" (norms are never negative)
+
+
+def _width(a: np.ndarray, width: int) -> np.ndarray:
+    if a.ndim == 1:
+        a = a.reshape(len(a), -1) if a.size else np.zeros((0, width))
+    if a.shape[1] < width:
+        a = np.concatenate([a, np.full((a.shape[0], width - a.shape[1]), MISSING)], axis=1)
+    return a
+
+
+def run_rules(ctx: Context) -> Iterator[tuple[Any, BaseException | None]]:
+    """Yield (finding, None) for each finding, or (code, error) when a rule itself failed."""
+    for code, diag in REGISTRY.items():
+        if diag.rule is None:
+            continue
+        try:
+            found = diag.rule(ctx) or []
+        except Exception as e:  # a broken rule must not take the others down
+            yield code, e
+            continue
+        for f in found:
+            yield f, None
+
+
+# the families register their codes on import
+from . import gradients, code  # noqa: E402,F401

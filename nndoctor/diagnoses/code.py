@@ -1,0 +1,409 @@
+"""Code problems (代码实现常见问题): the optimizer never steps, gradients never reset, the graph is
+cut, parameters left out of the optimizer."""
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from ..findings import Finding
+from . import Context
+from .registry import Diagnosis, register, rule
+
+STEP_MISSING = register(Diagnosis(
+    code="optimizer-step-missing",
+    title="Gradients are computed but the parameters never change",
+    family="code",
+    guide="梯度未更新或更新错误: 确保优化器(optimizer.step())被调用",
+    what="Backward passes run, gradients are non-zero, but no parameter changes: optimizer.step() is "
+         "never called, the learning rate is 0, or a manual update writes to a new tensor instead of "
+         "the parameter (`p = p - lr * p.grad`).",
+    why="Without an update the model never learns: the loss stays flat however long it runs.",
+    evidence=("backward passes", "optimizer steps seen", "parameters unchanged", "gradient resets between "
+              "backward passes", "learning rates"),
+    remedies=("call-step", "use-optimizer", "nonzero-lr"),
+    traps=("gradient accumulation (step every k backward passes): parameters change every k passes",
+           "a manual in-place update (p -= lr * p.grad) with no optimizer: parameters change, so it is fine",
+           "LR warmup from 0: only the first step has lr 0",
+           "a deliberately frozen model: it has no gradients"),
+    thresholds=("no step and gradients reset between >= 2 backward passes with parameters unchanged: "
+                "resetting gradients without a step is never gradient accumulation",
+                "no step, no reset: after 64 backward passes (longer than any common accumulation) or "
+                "at the end of the run",
+                "steps seen: the last 3 sampled updates are exactly zero for every parameter with a "
+                "non-zero gradient"),
+))
+
+NOT_ZEROED = register(Diagnosis(
+    code="gradient-not-zeroed",
+    title="Gradients accumulate across optimizer steps (zero_grad() never reaches them)",
+    family="code",
+    guide="梯度未更新或更新错误",
+    what="Between consecutive optimizer steps the parameters' .grad is never reset (set to None or "
+         "zeroed), so every step applies the sum of all past gradients.",
+    why="PyTorch adds each backward pass's gradient to .grad; without zero_grad() the update direction "
+        "is dominated by stale gradients and grows every step, so training oscillates or diverges.",
+    evidence=("step intervals checked", "intervals with a reset", "gradient norm growth"),
+    remedies=("zero-grad", "zero-grad-right-object"),
+    traps=("gradient accumulation: zero_grad() every k backward passes, right after each step, is correct",),
+    thresholds=("3 consecutive step intervals with no reset of a probe parameter's .grad (checked "
+                "exactly: None, a new tensor, or an in-place write between steps); gradient "
+                "accumulation resets once per optimizer step, so it never has such an interval",),
+))
+
+BROKEN_FLOW = register(Diagnosis(
+    code="broken-gradient-flow",
+    title="Parameters in the optimizer receive no gradient: the graph is cut",
+    family="code",
+    guide="反向传播断链",
+    what="Parameters that the optimizer trains and that require grad are not reachable from the "
+         "loss's autograd graph: a .detach(), a .numpy()/.item() round-trip, torch.tensor(...) "
+         "re-wrapping, or torch.no_grad() cut them off.",
+    why="Autograd only differentiates through recorded tensor operations; anything computed outside "
+        "the graph is a constant, so the layers before the cut never learn.",
+    evidence=("the modules/parameters cut off", "how each was cut (no_grad / output not in the graph / "
+              "unused)", "suspect lines in forward()", "loss graph leaves"),
+    remedies=("remove-detach", "remove-no-grad", "freeze-explicitly"),
+    traps=("frozen params (requires_grad=False)",
+           "a target network evaluated under no_grad and not in any optimizer",
+           "a GAN's fake.detach() for the discriminator step: reachability is the union over all "
+           "losses of the first steps",
+           "modules unused in the observed forward passes by design (conditional branch): info only"),
+    thresholds=("none: reachability is exact (a graph walk of every loss in the first steps)",),
+))
+
+NOT_OPTIMIZED = register(Diagnosis(
+    code="parameter-not-optimized",
+    title="Parameters receive gradients but belong to no optimizer",
+    family="code",
+    guide="梯度未更新或更新错误",
+    what="Parameters require grad and get gradients from the loss, but no optimizer holds them, so "
+         "they never learn. Typical causes: layers kept in a Python list (invisible to "
+         "model.parameters()), an optimizer built from part of the model, a layer added after the "
+         "optimizer was created.",
+    why="optimizer.step() only updates the parameters it was given.",
+    evidence=("the parameters and their share of the model", "whether they are registered in the "
+              "model", "the optimizers' parameter counts"),
+    remedies=("module-list", "optimizer-all-params", "create-optimizer-after-model", "freeze-explicitly"),
+    traps=("a target network not in the graph of the loss", "frozen params (requires_grad=False)",
+           "a frozen teacher/perceptual network that still requires grad: info only (wasted compute)"),
+    thresholds=("none: membership is exact; decided after every optimizer has stepped twice",),
+))
+
+
+# ---------------------------------------------------------------------------- step missing
+@rule("optimizer-step-missing")
+def check_step_missing(ctx: Context) -> list[Finding]:
+    out = []
+    if ctx.step == 0 and ctx.n_backward >= 2:
+        f = _no_step_at_all(ctx)
+        if f is not None:
+            out.append(f)
+    for ov in ctx.optimizers():
+        if len(ov.upd_steps) < 3:
+            continue
+        row_of = {int(s): r for r, s in enumerate(ov.grad_steps)}
+        zero = []
+        for m, s in enumerate(ov.upd_steps[-3:]):
+            mm = len(ov.upd_steps) - 3 + m
+            r = row_of.get(int(s))
+            if r is None:
+                zero.append(False)
+                continue
+            g, u = ov.grad[r], ov.update[mm]
+            live = (g > 0) & np.isfinite(g) & (u >= 0)
+            zero.append(bool(live.any()) and bool((u[live] == 0).all()))
+        if all(zero):
+            lrs = ov.lrs
+            all_zero_lr = bool(lrs) and all(lr == 0 for lr in lrs)
+            summary = (f"{ov.name}.step() is called but no parameter changes"
+                       + (" (learning rate is 0)" if all_zero_lr else "") + ".")
+            ids = ["nonzero-lr", "call-step"] if all_zero_lr else ["nonzero-lr", "call-step", "use-optimizer"]
+            out.append(STEP_MISSING.finding(
+                "error", summary, step=int(ov.upd_steps[-1]), where=[ov.name],
+                evidence={"optimizer": ov.name, "optimizer_steps": ov.steps, "learning_rates": lrs,
+                          "sampled_updates_all_zero": 3},
+                remedy_ids=ids, key=ov.name))
+    return out
+
+
+def _no_step_at_all(ctx: Context) -> Finding | None:
+    s = ctx.store["param_norm_bw"]
+    if len(s) < 2:
+        return None
+    P = s.array()
+    if not np.array_equal(P, np.repeat(P[:1], len(P), axis=0), equal_nan=True):
+        return None  # parameters change without an optimizer step we saw: a manual update that works
+    resets = ctx.facts.get("bw_intervals", [])
+    n_resets = int(sum(resets))
+    if not ((n_resets >= 2 and ctx.n_backward >= 3) or ctx.n_backward >= 64 or (ctx.closing and ctx.n_backward >= 4)):
+        return None
+    known = ctx.facts.get("optimizers", [])
+    summary = (f"{ctx.n_backward} backward passes and not one optimizer step: the parameters never changed"
+               + (f" although gradients were reset {n_resets} times (zero_grad() is called, step() is not)"
+                  if n_resets else "") + ".")
+    ids = ["call-step", "use-optimizer"] if known else ["use-optimizer", "call-step"]
+    return STEP_MISSING.finding(
+        "error", summary, step=ctx.n_backward, where=[],
+        evidence={"backward_passes": ctx.n_backward, "optimizer_steps": 0, "parameters_changed": False,
+                  "gradient_resets_between_backward_passes": n_resets,
+                  "optimizers_known": [o["name"] for o in known]},
+        remedy_ids=ids)
+
+
+# ---------------------------------------------------------------------------- not zeroed
+@rule("gradient-not-zeroed")
+def check_not_zeroed(ctx: Context) -> list[Finding]:
+    out = []
+    for ov in ctx.optimizers():
+        iv = ov.intervals
+        if not ov.has_probe or len(iv) < 3:
+            continue
+        run, at = 0, None
+        for k, reset in enumerate(iv):
+            run = 0 if reset else run + 1
+            if run >= 3 and at is None:
+                at = k
+        if at is None:
+            continue
+        G = ov.grad
+        tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1)) if len(G) else np.zeros(0)
+        tot = tot[np.isfinite(tot)]
+        never = not any(iv)
+        summary = (f"Gradients of {ov.name} are never reset between optimizer steps (zero_grad() is "
+                   f"missing or called on another object): each step applies the sum of all past gradients."
+                   if never else
+                   f"Gradients of {ov.name} were not reset in {len(iv) - sum(iv)} of {len(iv)} step intervals.")
+        out.append(NOT_ZEROED.finding(
+            "error", summary, step=at + 2, where=[ov.name],
+            evidence={"optimizer": ov.name, "intervals_checked": len(iv), "intervals_with_reset": int(sum(iv)),
+                      "grad_norm_first": float(tot[0]) if len(tot) else None,
+                      "grad_norm_last": float(tot[-1]) if len(tot) else None}))
+    return out
+
+
+# ---------------------------------------------------------------------------- graph cut
+_SUSPECT = re.compile(r"\.detach\(|\.numpy\(|\.item\(|\.tolist\(|torch\.tensor\(|torch\.as_tensor\(|"
+                      r"torch\.from_numpy\(|no_grad|inference_mode|\.data\b|\bnp\.|numpy\.")
+
+
+def _suspect_lines(ctx: Context, names: list[str]) -> list[str]:
+    sources = ctx.facts.get("graph", {}).get("forward_sources", {})
+    hits = []
+    for cls, (path, start, lines) in sources.items():
+        for k, line in enumerate(lines):
+            code = line.split("#", 1)[0]
+            if _SUSPECT.search(code):
+                hits.append(f"{os.path.basename(path)}:{start + k}: {line.strip()}")
+    # prefer lines that mention a cut module's attribute name
+    leafs = {n.rsplit(".", 1)[-1] for n in names}
+    hits.sort(key=lambda h: not any(re.search(rf"\b{re.escape(l)}\b", h) for l in leafs))
+    return hits[:4]
+
+
+@rule("broken-gradient-flow")
+def check_broken_flow(ctx: Context) -> list[Finding]:
+    g = ctx.facts.get("graph")
+    if not g or not ctx.window_done:
+        return []
+    out = []
+    if g.get("no_history"):
+        out.append(BROKEN_FLOW.finding(
+            "error", "The loss has no autograd history (it does not require grad): it was computed from "
+                     "values taken out of the graph (.item(), .numpy(), .detach(), torch.tensor(...)).",
+            step=ctx.step, where=[], evidence={"losses_without_history": g["no_history"],
+                                               "backward_call": _site(g)},
+            remedy_ids=["remove-detach", "remove-no-grad"]))
+    optimized, reached, rg = set(g["optimized"]), set(g["reached"]), set(g["requires_grad"])
+    cut = sorted(i for i in optimized & rg if i not in reached and i < len(ctx.params)
+                 and ctx.params[i].root >= 0)
+    if not cut or g["walks"] == 0:
+        return out
+    calls = g["module_calls"]
+    by_module: dict[str, list[int]] = {}
+    for i in cut:
+        by_module.setdefault(ctx.params[i].module, []).append(i)
+    nograd, detached, unused, odd = [], [], [], []
+    for m in sorted(by_module, key=lambda m: calls.get(m, {}).get("order", 1 << 30)):
+        c = calls.get(m)
+        if c is None:
+            # a module that never ran may still be a child of one that ran under no_grad
+            parent = _ran_ancestor(m, calls)
+            if parent is not None and calls[parent]["grad_calls"] == 0:
+                nograd.append(m)
+            elif parent is not None and not calls[parent]["reached"]:
+                detached.append(m)
+            else:
+                unused.append(m)
+        elif c["grad_calls"] == 0 and c["nograd_calls"] > 0:
+            nograd.append(m)
+        elif not c["reached"]:
+            detached.append(m)
+        else:
+            odd.append(m)
+    n_cut_params = sum(ctx.params[i].numel for i in cut)
+    n_opt_params = sum(ctx.params[i].numel for i in optimized & rg if i < len(ctx.params))
+    all_cut = n_cut_params == n_opt_params
+    roots = set(g.get("roots", []))
+    cut_set = set(cut)
+    nograd, detached = _collapse(nograd, ctx, cut_set, roots), _collapse(detached, ctx, cut_set, roots)
+    base_ev = {"cut_parameters": [ctx.params[i].name for i in cut][:20], "cut_numel": n_cut_params,
+               "trainable_numel_in_optimizers": n_opt_params, "losses_walked": g["walks"],
+               "backward_call": _site(g)}
+    if nograd:
+        out.append(BROKEN_FLOW.finding(
+            "error", f"{_list(nograd)} ran under torch.no_grad() although the optimizer trains "
+                     f"{'it' if len(nograd) == 1 else 'them'}: no gradient reaches {'its' if len(nograd) == 1 else 'their'} parameters.",
+            step=ctx.step, where=nograd, evidence={**base_ev, "suspect_lines": _suspect_lines(ctx, nograd)},
+            remedy_ids=["remove-no-grad", "freeze-explicitly"], context={"cut_after": nograd[0].rsplit(".", 1)[-1],
+                                                                         "module": nograd[0]}))
+    if detached:
+        first_cut = min(calls.get(d, {}).get("order", 1 << 30) for d in detached)
+        downstream = [m for m, c in calls.items() if c["input_detached_calls"] and c["reached"]
+                      and c["order"] > first_cut and m not in roots
+                      and not any(d.startswith(m + ".") for d in detached)]
+        severity = "error" if (downstream or all_cut or g.get("plain_leaves")) else "warning"
+        how = (f"; `{downstream[0]}` receives an input with no autograd history" if downstream else "")
+        if all_cut and g.get("plain_leaves"):
+            how += "; the loss was built from a new leaf tensor (torch.tensor(..., requires_grad=True)?)"
+        out.append(BROKEN_FLOW.finding(
+            severity, f"The output of {_list(detached)} never reaches the loss: the graph is cut after "
+                      f"{'it' if len(detached) == 1 else 'them'}{how}.",
+            step=ctx.step, where=detached,
+            evidence={**base_ev, "downstream_modules_with_detached_input": downstream[:5],
+                      "plain_leaf_tensors_in_loss_graph": g.get("plain_leaves", 0),
+                      "suspect_lines": _suspect_lines(ctx, detached)},
+            remedy_ids=["remove-detach", "freeze-explicitly"],
+            context={"cut_after": detached[-1].rsplit(".", 1)[-1], "module": detached[0]}))
+    if odd:
+        out.append(BROKEN_FLOW.finding(
+            "warning", f"Parameters of {_list(odd)} get no gradient although the module's output reaches "
+                       f"the loss (are they used in forward()?).",
+            step=ctx.step, where=odd, evidence={**base_ev, "suspect_lines": _suspect_lines(ctx, odd)},
+            remedy_ids=["freeze-explicitly", "remove-detach"], context={"module": odd[0]}))
+    if unused:
+        out.append(BROKEN_FLOW.finding(
+            "info", f"{_list(unused)} did not run in the first {g['walks']} training steps, so "
+                    f"{'it' if len(unused) == 1 else 'they'} got no gradient (fine for a conditional branch).",
+            step=ctx.step, where=unused, evidence={"unused_numel": sum(ctx.params[i].numel for m in unused
+                                                                       for i in by_module[m])},
+            remedy_ids=["freeze-explicitly"], context={"module": unused[0]}))
+    return out
+
+
+def _collapse(mods: list[str], ctx: Context, cut: set[int], roots: set[str]) -> list[str]:
+    """Name the outermost module whose trainable parameters are all cut (``encoder`` rather than
+    ``encoder.0`` and ``encoder.2``), never a whole model."""
+    if not mods:
+        return mods
+    trainable: dict[str, list[int]] = {}
+    for p in ctx.params:
+        if p.requires_grad and p.root >= 0:
+            parts = p.module.split(".") if p.module else []
+            for k in range(1, len(parts) + 1):
+                trainable.setdefault(".".join(parts[:k]), []).append(p.index)
+    out: list[str] = []
+    for m in mods:
+        best = m
+        parts = m.split(".")
+        for k in range(len(parts) - 1, 0, -1):
+            anc = ".".join(parts[:k])
+            if anc in roots or not trainable.get(anc) or not set(trainable[anc]) <= cut:
+                break
+            best = anc
+        if best not in out and not any(best.startswith(o + ".") for o in out):
+            out = [o for o in out if not o.startswith(best + ".")] + [best]
+    return out
+
+
+def _ran_ancestor(m: str, calls: dict) -> str | None:
+    parts = m.split(".")
+    for k in range(len(parts) - 1, 0, -1):
+        anc = ".".join(parts[:k])
+        if anc in calls:
+            return anc
+    return None
+
+
+def _site(g: dict) -> str | None:
+    sites = g.get("sites") or []
+    if not sites:
+        return None
+    path, line, src = sites[0]
+    return f"{os.path.basename(path)}:{line}: {src}"
+
+
+def _list(names: list[str], n: int = 3) -> str:
+    shown = ", ".join(f"`{x}`" for x in names[:n])
+    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
+
+
+# ---------------------------------------------------------------------------- not optimized
+@rule("parameter-not-optimized")
+def check_not_optimized(ctx: Context) -> list[Finding]:
+    g = ctx.facts.get("graph")
+    ops = ctx.facts.get("optimizers", [])
+    if not g or not ctx.window_done or not ops or max(o["steps"] for o in ops) < 1:
+        return []
+    optimized, reached = set(g["optimized"]), set(g["reached"])
+    unopt = [i for i in sorted(reached) if i not in optimized and i < len(ctx.params)
+             and ctx.params[i].requires_grad and ctx.params[i].root >= 0]
+    out = []
+    if g.get("explicit"):
+        trained = {p.root for p in ctx.params if p.root >= 0}
+    else:
+        trained = {ctx.params[i].root for i in optimized if i < len(ctx.params) and ctx.params[i].root >= 0}
+    unreg = [i for i in unopt if not ctx.params[i].registered and ctx.params[i].root in trained]
+    reg = [i for i in unopt if ctx.params[i].registered and ctx.params[i].root in trained]
+    aux = [i for i in unopt if ctx.params[i].root not in trained]
+    total = {}
+    for p in ctx.params:
+        if p.requires_grad and p.root >= 0:
+            total[p.root] = total.get(p.root, 0) + p.numel
+
+    def modules(ix):
+        seen = []
+        for i in ix:
+            m = ctx.params[i].module or ctx.params[i].name
+            if m not in seen:
+                seen.append(m)
+        return seen
+
+    def ev(ix):
+        numel = sum(ctx.params[i].numel for i in ix)
+        root = ctx.params[ix[0]].root
+        return {"parameters": [ctx.params[i].name for i in ix][:20], "numel": numel,
+                "share_of_model": round(numel / max(1, total.get(root, numel)), 4),
+                "optimizers": {o["name"]: len(o["positions"]) for o in ops}}
+
+    if unreg:
+        ms = modules(unreg)
+        out.append(NOT_OPTIMIZED.finding(
+            "error", f"{_list(ms)} {'is' if len(ms) == 1 else 'are'} not registered in the model (kept in a "
+                     f"plain Python list/dict or as a plain tensor attribute), so model.parameters() and the "
+                     f"optimizer miss {'it' if len(ms) == 1 else 'them'}: they get gradients but never learn.",
+            step=ctx.step, where=ms, evidence={**ev(unreg), "registered": False},
+            remedy_ids=["module-list", "optimizer-all-params"]))
+    if reg:
+        ms = modules(reg)
+        e = ev(reg)
+        none_optimized = not any(ctx.params[i].root == ctx.params[reg[0]].root for i in optimized
+                                 if i < len(ctx.params))
+        severity = "error" if none_optimized or e["share_of_model"] > 0.5 else "warning"
+        summary = (f"No optimizer holds any parameter of the model, yet they receive gradients."
+                   if none_optimized else
+                   f"{_list(ms)} ({e['share_of_model']:.0%} of the model's trainable parameters) receive "
+                   f"gradients but are in no optimizer, so they never learn.")
+        out.append(NOT_OPTIMIZED.finding(
+            severity, summary, step=ctx.step, where=ms, evidence=e,
+            remedy_ids=["optimizer-all-params", "create-optimizer-after-model", "freeze-explicitly"],
+            context={"module": ms[0]}))
+    if aux:
+        ms = modules(aux)
+        out.append(NOT_OPTIMIZED.finding(
+            "info", f"{_list(ms)} (a model no optimizer trains) receive gradients that are never used: "
+                    f"requires_grad_(False) would save compute.",
+            step=ctx.step, where=ms[:5], evidence=ev(aux), remedy_ids=["freeze-explicitly"],
+            context={"module": ms[0]}))
+    return out

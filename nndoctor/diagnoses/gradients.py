@@ -1,0 +1,289 @@
+"""Gradient problems (梯度相关问题): non-finite values, exploding and vanishing gradients."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..findings import Finding
+from . import Context, OptView
+from .registry import Diagnosis, register, rule
+
+NON_FINITE = register(Diagnosis(
+    code="non-finite",
+    title="NaN or Inf in the loss, a gradient, a parameter or an activation",
+    family="gradients",
+    guide="梯度爆炸 / 数值溢出",
+    what="A NaN or Inf appeared. nndoctor names the first step and the origin: the input batch, "
+         "the first module whose finite inputs gave a non-finite output, the loss computed from "
+         "finite outputs, the backward pass (finite forward, non-finite gradient), or the "
+         "optimizer update (finite gradients, non-finite parameters).",
+    why="One NaN spreads to every parameter at the next update; from then on the run is lost.",
+    evidence=("step", "stage", "origin module/parameter", "loss value", "parameters with non-finite gradients"),
+    remedies=("lower-lr", "clip-grad-norm", "safe-log", "safe-sqrt", "check-data-finite", "fp32-loss",
+              "detect-anomaly-once"),
+    traps=("AMP GradScaler steps whose inf gradients are skipped by design: the optimizer step is "
+           "not called for them, so nndoctor never sees those gradients as a step.",),
+    thresholds=("None: any non-finite value in a gradient that reaches optimizer.step(), or in the loss, "
+                "is a finding.",),
+))
+
+EXPLODING = register(Diagnosis(
+    code="exploding-gradient",
+    title="Gradient norm grows by orders of magnitude",
+    family="gradients",
+    guide="梯度爆炸 (Gradient Exploding)",
+    what="The global gradient norm rises by two or more orders of magnitude above its level at the "
+         "start of training (and the loss does not improve meanwhile, or the run ends in NaN/Inf), "
+         "or repeatedly spikes a thousand times above its running level.",
+    why="The chain rule multiplies per-layer factors; above 1 they compound exponentially with depth "
+        "or sequence length, updates overshoot and the run diverges to Inf/NaN.",
+    evidence=("global gradient norm at baseline and peak", "growth in decades (log10)", "spikes",
+              "loss at baseline and at the end"),
+    remedies=("clip-grad-norm", "lower-lr", "weight-decay", "use-lstm-gru", "add-normalization", "he-init"),
+    traps=("the first steps of training (the baseline is the first third of the history, not step 0 alone)",
+           "a GradScaler (AMP) skipping an overflowing step (never reaches optimizer.step())",
+           "a gradient norm that rises while the loss keeps falling (e.g. BatchNorm nets with weight decay)"),
+    thresholds=("growth >= 2 decades (100x) of the rolling median over the baseline: healthy runs move "
+                "their gradient norm within about one decade; two decades with no loss improvement is "
+                "not a normal phase of training",
+                "error at >= 4 decades or when NaN/Inf follows",
+                "spikes: a step >= 3 decades above the median of the previous 20, seen at least twice"),
+))
+
+VANISHING = register(Diagnosis(
+    code="vanishing-gradient",
+    title="Gradients shrink layer by layer toward the input",
+    family="gradients",
+    guide="梯度消失 (Gradient Vanishing)",
+    what="The relative gradient ||g||/||w|| of the layers falls steadily from the output layer to the "
+         "input layer, by three or more orders of magnitude, so the first layers barely learn.",
+    why="Backpropagation multiplies the derivative of every activation on the way back; sigmoid's is "
+        "at most 0.25 and tanh's is below 1 off zero, so ten such layers shrink the gradient to "
+        "about 0.25^10 = 1e-6 of its size (the guide's FAQ).",
+    evidence=("per-layer relative gradient ||g||/||w|| from input to output", "first/last ratio",
+              "decades of decay", "rank correlation of depth and gradient", "activation types", "steps"),
+    remedies=("relu-family", "add-normalization", "residual", "use-lstm-gru", "he-init"),
+    traps=("a frozen backbone (requires_grad=False): frozen layers have no gradient and are not compared",
+           "embeddings, whose gradients are legitimately sparse: excluded",
+           "a converged model whose every gradient is small: the test is a ratio between layers"),
+    thresholds=("decay >= 3 decades between the first and the last layer, with a rank correlation of "
+                "depth and log-gradient >= 0.5 (a steady decay, not one odd layer): under SGD a layer "
+                "whose relative gradient is 1000x smaller moves 1000x slower, i.e. it is frozen for "
+                "any practical budget",
+                "error at >= 5 decades"),
+))
+
+
+def _first_nonfinite_row(G: np.ndarray) -> int:
+    bad = np.where(~np.isfinite(G).all(axis=1))[0]
+    return int(bad[0]) if len(bad) else len(G)
+
+
+def _global_norm(G: np.ndarray) -> np.ndarray:
+    X = np.where(G > 0, G, 0.0)
+    return np.sqrt((X * X).sum(axis=1))
+
+
+def _rolling_median(x: np.ndarray, k: int = 3) -> np.ndarray:
+    if len(x) < k:
+        return x.copy()
+    return np.array([np.median(x[i: i + k]) for i in range(len(x) - k + 1)])
+
+
+@rule("non-finite")
+def check_non_finite(ctx: Context) -> list[Finding]:
+    nf = ctx.facts.get("nonfinite")
+    if nf is None:
+        # no optimizer step saw it (e.g. the loop skips NaN steps, or no optimizer): the loss series
+        loss = ctx.store["loss"]
+        vals = loss.array()
+        bad = np.where(~np.isfinite(vals))[0] if len(vals) else []
+        if len(bad) == 0:
+            return []
+        i = int(bad[0])
+        nf = {"step": ctx.step, "stage": "loss", "where": [], "loss": float(vals[i]),
+              "backward_pass": int(loss.steps[i]),
+              "detail": f"the loss is {vals[i]} at backward pass {int(loss.steps[i])}"}
+    stage = nf.get("stage", "unknown")
+    where = list(nf.get("where", []))
+    ids = {
+        "input": ["check-data-finite", "detect-anomaly-once"],
+        "forward": ["lower-lr", "safe-log", "clip-grad-norm", "fp32-loss", "detect-anomaly-once"],
+        "parameter": ["lower-lr", "clip-grad-norm", "detect-anomaly-once"],
+        "loss": ["safe-log", "fp32-loss", "lower-lr", "detect-anomaly-once"],
+        "backward": ["safe-sqrt", "clip-grad-norm", "lower-lr", "detect-anomaly-once"],
+        "update": ["lower-lr", "clip-grad-norm", "detect-anomaly-once"],
+    }.get(stage, list(NON_FINITE.remedies))
+    place = {
+        "input": "in the input batch",
+        "forward": f"in the forward pass of `{where[0]}` ({nf.get('module_type')})" if where else "in the forward pass",
+        "parameter": f"in the parameters of `{where[0]}`" if where else "in a parameter",
+        "loss": "in the loss computed from finite model outputs",
+        "backward": f"in the backward pass, first at `{where[0]}`" if where else "in the backward pass",
+        "update": f"in the optimizer update of `{where[0]}`" if where else "in the optimizer update",
+    }.get(stage, "")
+    evidence = {k: v for k, v in nf.items() if k not in ("where", "detail")}
+    summary = f"NaN/Inf first appeared at step {nf.get('step')} {place}.".replace("  ", " ")
+    return [NON_FINITE.finding("error", summary, step=nf.get("step"), where=where, evidence=evidence,
+                               remedy_ids=ids, detail=nf.get("detail", ""))]
+
+
+@rule("exploding-gradient")
+def check_exploding(ctx: Context) -> list[Finding]:
+    out = []
+    for ov in ctx.optimizers():
+        f = _exploding_for(ctx, ov)
+        if f is not None:
+            out.append(f)
+    return out
+
+
+def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
+    G = ov.grad
+    if len(G) < 3:
+        return None
+    cut = _first_nonfinite_row(G)
+    followed_by_nonfinite = cut < len(G) or "nonfinite" in ctx.facts
+    tot = _global_norm(G[:cut])
+    steps = ov.grad_steps[:cut]
+    ok = tot > 0
+    tot, steps = tot[ok], steps[ok]
+    n = len(tot)
+    if n < 3:
+        return None
+    L = np.log10(tot)
+    k0 = max(1, n // 3)
+    base = float(np.median(L[:k0]))
+    tail = L[k0:]
+    roll = _rolling_median(tail, 3) if len(tail) >= 6 else tail
+    peak_i = int(np.argmax(roll))
+    growth = float(roll[peak_i] - base)
+    # spikes: far above the running median of the previous 20 steps
+    spikes = [int(steps[t]) for t in range(k0, n) if L[t] - np.median(L[max(0, t - 20): t]) >= 3]
+    loss = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
+    improving = False
+    if len(loss) >= 6:
+        m = max(1, len(loss) // 3)
+        improving = float(np.median(loss[-3:])) < float(np.median(loss[:m])) * 0.9
+    severity = None
+    if growth >= 2 and (followed_by_nonfinite or not improving):
+        severity = "error" if (growth >= 4 or followed_by_nonfinite) else "warning"
+    elif len(spikes) >= 2 and not improving:
+        severity = "warning"
+    if severity is None:
+        return None
+    crossing = np.where(roll - base >= 2)[0]
+    first = int(steps[k0 + int(crossing[0])]) if len(crossing) else (spikes[0] if spikes else int(steps[-1]))
+    # the layers whose gradient grew most
+    X = G[:cut][ok]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.log10(np.where(X > 0, X, np.nan))
+    growth_per = np.nanmax(per[k0:], axis=0) - np.nanmedian(per[:k0], axis=0) if n > k0 else np.zeros(X.shape[1])
+    order = np.argsort(-np.nan_to_num(growth_per, nan=-np.inf))
+    top = [ctx.params[ov.positions[j]].name for j in order[:3] if np.isfinite(growth_per[j])]
+    evidence = {
+        "optimizer": ov.name,
+        "baseline_grad_norm": 10 ** base,
+        "peak_grad_norm": 10 ** float(roll[peak_i]) if len(roll) else float("nan"),
+        "growth_decades": round(growth, 2),
+        "spikes_at_steps": spikes[:10],
+        "followed_by_nonfinite": followed_by_nonfinite,
+        "loss_start": float(np.median(loss[: max(1, len(loss) // 3)])) if len(loss) else None,
+        "loss_end": float(np.median(loss[-3:])) if len(loss) else None,
+        "steps_observed": n,
+    }
+    summary = (f"Gradient norm grew {10 ** growth:.3g}x (from {10 ** base:.3g} to {evidence['peak_grad_norm']:.3g})"
+               + (" and then became non-finite" if followed_by_nonfinite else " while the loss did not improve")
+               if growth >= 2 else f"Gradient norm spiked over 1000x above its running level {len(spikes)} times")
+    lr = ov.lrs[0] if ov.lrs else None
+    return EXPLODING.finding(severity, summary + ".", step=first, where=top, evidence=evidence, key=ov.name,
+                             context={"suggested_lr": f"{lr / 10:.3g}" if lr else None})
+
+
+@rule("vanishing-gradient")
+def check_vanishing(ctx: Context) -> list[Finding]:
+    out = []
+    order = ctx.module_order()
+    if not order:
+        return out
+    for ov in ctx.optimizers():
+        f = _vanishing_for(ctx, ov, order)
+        if f is not None:
+            out.append(f)
+    return out
+
+
+def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding | None:
+    # layers: modules with a weight matrix/kernel in this optimizer, in forward execution order
+    layers: dict[str, list[int]] = {}
+    for j, i in enumerate(ov.positions):
+        p = ctx.params[i]
+        if p.kind == "weight" and p.module in order and p.requires_grad:
+            layers.setdefault(p.module, []).append(j)
+    if len(layers) < 3 or len(ov.upd_steps) < 3:
+        return None
+    names = sorted(layers, key=lambda m: order[m])
+    row_of = {int(s): r for r, s in enumerate(ov.grad_steps)}
+    rows, used_steps = [], []
+    for m, s in enumerate(ov.upd_steps):
+        r = row_of.get(int(s))
+        if r is None:
+            continue
+        g, w = ov.grad[r], ov.param[m]
+        vals = []
+        for name in names:
+            cols = layers[name]
+            gc, wc = g[cols], w[cols]
+            if not (np.isfinite(gc).all() and np.isfinite(wc).all()) or (gc < 0).any() or (wc <= 0).any():
+                break
+            gn, wn = math.sqrt(float((gc ** 2).sum())), math.sqrt(float((wc ** 2).sum()))
+            if gn <= 0:
+                break
+            vals.append(math.log10(gn / wn))
+        else:
+            rows.append(vals)
+            used_steps.append(int(s))
+    if len(rows) < 3:
+        return None
+    R = np.array(rows)
+    if len(R) > 5:  # skip the initial transient
+        R, used_steps = R[2:], used_steps[2:]
+    R, used_steps = R[-10:], used_steps[-10:]
+    profile = np.median(R, axis=0)
+    decay = float(profile[-1] - profile[0])
+    rho = _spearman(np.arange(len(profile)), profile)
+    if decay < 3 or rho < 0.5:
+        return None
+    severity = "error" if decay >= 5 else "warning"
+    weak = [n for n, v in zip(names, profile) if v <= profile[-1] - 2]
+    acts = ctx.activation_types()
+    saturating = [a for a in acts if a in ("Sigmoid", "Tanh", "Hardtanh", "Softsign", "LogSigmoid", "Hardsigmoid")]
+    evidence = {
+        "optimizer": ov.name,
+        "relative_grad_by_layer": {n: float(10 ** v) for n, v in zip(names, profile)},
+        "first_over_last": float(10 ** -decay),
+        "decay_decades": round(decay, 2),
+        "depth_rank_correlation": round(rho, 2),
+        "layers": len(names),
+        "activations": acts,
+        "steps": [used_steps[0], used_steps[-1]],
+    }
+    summary = (f"The relative gradient of {ctx.label(names[0])} is {10 ** -decay:.2g}x that of {ctx.label(names[-1])}: "
+               f"it shrinks {decay:.1f} orders of magnitude over {len(names)} layers toward the input"
+               + (f" (activations: {', '.join(saturating)})" if saturating else "") + ".")
+    ids = list(VANISHING.remedies)
+    if not saturating:
+        ids.remove("relu-family")
+        ids.append("relu-family")
+    return VANISHING.finding(severity, summary, step=used_steps[-1], where=weak or names[:1], key=ov.name,
+                             evidence=evidence, remedy_ids=ids,
+                             context={"activation": "/".join(saturating) if saturating else "the activation"})
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    rx = np.argsort(np.argsort(x)).astype(float)
+    ry = np.argsort(np.argsort(y)).astype(float)
+    if rx.std() == 0 or ry.std() == 0:
+        return 0.0
+    return float(np.corrcoef(rx, ry)[0, 1])

@@ -1,0 +1,64 @@
+"""The diagnosis registry: one entry per code, carrying its docs, its remedies and its rule.
+
+Like a linter's rule registry: a user who sees a code finds everything about it in one place
+(``nndoctor explain CODE``), and the reference docs (docs/diagnoses.md) are generated from here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..findings import Finding
+from .. import remedies as _remedies
+
+
+@dataclass
+class Diagnosis:
+    code: str
+    title: str
+    family: str                 # gradients, code, activations, init, lr, batch, data, loss, other
+    guide: str                  # the guide's heading (Chinese) this code implements, or ""
+    what: str                   # what it means
+    why: str                    # why it breaks training (the guide's reason)
+    evidence: tuple[str, ...]   # the evidence fields a finding carries
+    remedies: tuple[str, ...]   # remedy ids, best first (see nndoctor.remedies)
+    traps: tuple[str, ...] = ()  # healthy patterns that must not raise it
+    thresholds: tuple[str, ...] = ()  # each threshold and why it is what it is
+    rule: Callable[..., list[Finding]] | None = field(default=None, repr=False)
+
+    def finding(self, severity: str, summary: str, *, step: int | None, where: list[str],
+                evidence: dict[str, Any], remedy_ids: list[str] | None = None,
+                context: dict[str, Any] | None = None, detail: str = "", key: str | None = None) -> Finding:
+        """Build a Finding for this code with its remedies rendered for the context."""
+        ids = list(remedy_ids) if remedy_ids is not None else list(self.remedies)
+        return Finding(code=self.code, severity=severity, summary=summary, step=step,
+                       where=list(where), evidence=evidence,
+                       remedies=_remedies.render(ids, **(context or {})), detail=detail, key=key)
+
+
+REGISTRY: dict[str, Diagnosis] = {}
+
+
+def register(diagnosis: Diagnosis) -> Diagnosis:
+    if diagnosis.code in REGISTRY:
+        raise ValueError(f"duplicate diagnosis code {diagnosis.code}")
+    for rid in diagnosis.remedies:
+        if rid not in _remedies.CATALOGUE:
+            raise ValueError(f"{diagnosis.code}: unknown remedy {rid}")
+    REGISTRY[diagnosis.code] = diagnosis
+    return diagnosis
+
+
+def rule(code: str):
+    """Decorator attaching a rule function (signals -> findings) to a registered code."""
+    def deco(fn):
+        REGISTRY[code].rule = fn
+        return fn
+    return deco
+
+
+def get(code: str) -> Diagnosis:
+    try:
+        return REGISTRY[code]
+    except KeyError:
+        raise KeyError(f"unknown diagnosis code {code!r}; known: {', '.join(sorted(REGISTRY))}") from None

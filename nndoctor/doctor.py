@@ -1,0 +1,688 @@
+"""The engine behind ``nndoctor.watch``: hooks in, numbers out, rules at a cadence.
+
+Per step it does a few fused tensor ops on the device (gradient norms with ``torch._foreach_norm``,
+a finiteness flag) and keeps the results as device tensors; every ``every`` steps it moves them to
+the host in one transfer (the *flush*), appends them to the signal store and, on a geometric
+schedule, runs the rules. The first few steps (the *analysis window*) are inspected more deeply:
+per-module forward hooks record execution order and which module outputs reach the loss, and
+each loss's autograd graph is walked. Those hooks are removed when the window closes.
+
+Everything that runs inside the user's loop is wrapped by ``_guard``: an error in nndoctor is
+recorded in the report and never raised into training.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import traceback
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .findings import Finding, Report
+from .probes import graph as graph_probe
+from .probes import tap
+from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
+from .probes.model import ModelTable, discover
+from .probes.tensors import FlagReader, norms
+from .signals import SignalStore
+
+MAX_INTERNAL_ERRORS = 50
+
+
+def _guard(fn: Callable) -> Callable:
+    @functools.wraps(fn)
+    def wrapper(self: "Doctor", *args, **kwargs):
+        if self._disabled:
+            return None
+        try:
+            return fn(self, *args, **kwargs)
+        except _StopTraining:
+            raise
+        except Exception as exc:  # never raise into the user's loop
+            self._internal_error(fn.__name__, exc)
+            return None
+    return wrapper
+
+
+class _StopTraining(BaseException):
+    """Raised (only when asked, e.g. by ``nndoctor run --max-steps``) to end the training script."""
+
+
+@dataclass
+class _Probe:
+    """Tracks whether one parameter's .grad was reset (None, replaced or zeroed in place)."""
+
+    param: torch.Tensor
+    grad_id: int | None = None
+    version: int | None = None
+
+    def mark(self) -> None:
+        g = self.param.grad
+        self.grad_id = id(g) if g is not None else None
+        self.version = g._version if g is not None else None
+
+    def was_reset(self) -> bool:
+        g = self.param.grad
+        if g is None:
+            return True
+        return id(g) != self.grad_id or g._version != self.version
+
+
+@dataclass
+class _Opt:
+    key: int
+    name: str
+    ref: Any                                  # weakref to the optimizer
+    params: list[torch.Tensor] = field(default_factory=list)
+    positions: list[int] = field(default_factory=list)   # table index of each param
+    signature: tuple = ()
+    n_steps: int = 0
+    snapshot: list[torch.Tensor] | None = None
+    snapshot_local: list[int] | None = None
+    probe: _Probe | None = None
+    reset_seen: bool = True                   # a .grad reset was seen since the last step
+    intervals: list[bool] = field(default_factory=list)  # per step interval: was grads reset?
+
+
+class Doctor:
+    """Watches training. Create it with :func:`nndoctor.watch`."""
+
+    def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 10,
+                 analysis_backward: int = 3, max_analysis_backward: int = 16,
+                 on_finding: Callable[[Finding], None] | None = None, names: list[str] | None = None) -> None:
+        if every < 1:
+            raise ValueError("every must be >= 1")
+        self.every = every
+        self.analysis_backward = analysis_backward
+        self.max_analysis_backward = max_analysis_backward
+        self.on_finding = on_finding
+        self.discover_models = discover_models
+        self.store = SignalStore()
+        self.table = ModelTable()
+        self.notes: list[str] = []
+        self.internal_errors: list[str] = []
+        self._n_internal = 0
+        self._disabled = False
+        self._open = False
+        self._closed = False
+        self.step = 0               # iterations: the largest optimizer step count seen
+        self.n_backward = 0
+        self._opts: dict[int, _Opt] = {}
+        self._ignored_opts: "weakref.WeakSet[Any]" = weakref.WeakSet()
+        self._explicit_opts: list[Any] = []
+        self._findings: dict[tuple, Finding] = {}
+        self._flags = FlagReader()
+        self._pending_loss: list[tuple[int, torch.Tensor]] = []   # (backward index, value)
+        self._untagged_loss: list[int] = []                       # positions in _pending_loss
+        self._loss_tags: list[tuple[int, int]] = []              # (backward index, optimizer key)
+        self._pending_grad: list[tuple[int, int, torch.Tensor, list[int]]] = []
+        self._pending_update: list[tuple[int, int, torch.Tensor, torch.Tensor, list[int]]] = []
+        self._pending_bw_param: list[tuple[int, torch.Tensor]] = []
+        self._last_inputs: dict[int, tuple[tuple, dict]] = {}
+        self._hooks: list[Any] = []
+        self._recorder: ForwardRecorder | None = None
+        self._window_open = False
+        self._graph: dict[str, Any] = {"walks": 0, "reached": set(), "reached_modules": set(),
+                                       "foreign_params": {}, "plain_leaves": 0, "sites": [],
+                                       "root_ops": [], "no_history": 0}
+        self._graph_nodes: set[int] = set()
+        self._graph_keep: list[Any] = []
+        self._probe: _Probe | None = None          # doctor-wide probe (no optimizer stepping)
+        self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
+        self._steps_since_backward = 0
+        self._last_eval_step = -1
+        self._in_replay = False
+        self._step_callbacks: list[Callable[[int], None]] = []
+        self._discovered = False
+
+        for i, m in enumerate(_as_list(models)):
+            if not isinstance(m, nn.Module):
+                raise TypeError(f"nndoctor.watch: expected a torch.nn.Module, got {type(m).__name__}")
+            name = names[i] if names and i < len(names) else None
+            self.table.add_root(m, name if name is not None else (None if len(_as_list(models)) == 1 else
+                                                                   f"{type(m).__name__}{i}"))
+        for o in _as_list(optimizers):
+            if not isinstance(o, torch.optim.Optimizer):
+                raise TypeError(f"nndoctor.watch: expected a torch.optim.Optimizer, got {type(o).__name__}")
+            self._explicit_opts.append(o)
+        if not self.table.roots and not discover_models:
+            raise ValueError("nndoctor.watch needs a model (or use nndoctor run, which finds them)")
+        if self.table.roots and not self.table.params:
+            self.notes.append("the model has no parameters: there is nothing to train or watch")
+        elif self.table.params and not any(p.requires_grad for p in self.table.params):
+            self.notes.append("no parameter of the model requires grad (everything is frozen)")
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> "Doctor":
+        if self._open or self._closed:
+            return self
+        self._open = True
+        for o in self._explicit_opts:
+            self._register_optimizer(o)
+            if not any(i < len(self.table.info) and self.table.info[i].root >= 0 for i in self._opts[id(o)].positions):
+                self.notes.append(f"{self._opts[id(o)].name} holds none of the watched model's parameters")
+        self._install_model_hooks()
+        tap.attach(self)
+        return self
+
+    def __enter__(self) -> "Doctor":
+        return self.start()
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.close(exc if isinstance(exc, BaseException) else None)
+        return False
+
+    def close(self, exc: BaseException | None = None) -> Report:
+        """Stop watching: remove every hook, run the rules a last time, drop references."""
+        if self._closed:
+            return self.report()
+        self._closed = True
+        tap.detach(self)
+        try:
+            if exc is not None and not isinstance(exc, (_StopTraining, KeyboardInterrupt)):
+                self.store.facts["exception"] = {"type": type(exc).__name__, "message": str(exc)[:500],
+                                                 "step": self.step}
+            self._close_window()
+            self._flush()
+            self._evaluate(closing=True)
+        except Exception as e:  # pragma: no cover - defensive
+            self._internal_error("close", e)
+        finally:
+            self._remove_hooks()
+            self._release()
+        return self.report()
+
+    def _release(self) -> None:
+        for rec in self._opts.values():
+            rec.params = []
+            rec.snapshot = None
+            rec.probe = None
+        self._probe = None
+        self._last_inputs.clear()
+        self._pending_loss.clear()
+        self._pending_grad.clear()
+        self._pending_update.clear()
+        self._pending_bw_param.clear()
+        self._graph_keep.clear()
+        self._explicit_opts = []
+        self.table.clear()
+
+    def _remove_hooks(self) -> None:
+        for h in self._hooks:
+            h.remove()
+        self._hooks.clear()
+        if self._recorder is not None:
+            self._recorder.remove()
+            self._recorder = None
+
+    # ------------------------------------------------------------------ public
+    @property
+    def findings(self) -> list[Finding]:
+        return self.report().findings
+
+    def report(self) -> Report:
+        if self._open and not self._closed:
+            try:
+                self._flush()
+                self._evaluate(closing=False, force=True)
+            except Exception as e:  # pragma: no cover
+                self._internal_error("report", e)
+        return Report(findings=list(self._findings.values()), steps=self.step,
+                      backward_passes=self.n_backward, notes=list(self.notes),
+                      internal_errors=list(self.internal_errors))
+
+    def add_step_callback(self, fn: Callable[[int], None]) -> None:
+        self._step_callbacks.append(fn)
+
+    # ------------------------------------------------------------------ registration
+    def _install_model_hooks(self) -> None:
+        self._hook_roots(0)
+        if self.n_backward < self.max_analysis_backward:
+            self._recorder = ForwardRecorder(self.table.module_names)
+            self._recorder.install(self.table.roots)
+            self._window_open = True
+
+    def _hook_roots(self, first: int) -> None:
+        """Forward pre-hooks on the roots from index ``first`` on: they keep a reference to the
+        latest training batch (used only to replay a forward pass that produced NaN)."""
+        for ridx in range(first, len(self.table.roots)):
+            self._hooks.append(self.table.roots[ridx].register_forward_pre_hook(
+                functools.partial(self._on_root_forward, ridx), with_kwargs=True))
+
+    def _register_optimizer(self, opt) -> _Opt:
+        rec = self._opts.get(id(opt))
+        if rec is not None and rec.ref() is opt:
+            return rec
+        key = len(self._opts)
+        rec = _Opt(key=key, name=f"optimizer{key} ({type(opt).__name__})", ref=weakref.ref(opt))
+        self._opts[id(opt)] = rec
+        self._refresh_params(rec, opt)
+        return rec
+
+    def _refresh_params(self, rec: _Opt, opt) -> None:
+        params, positions = [], []
+        for gi, g in enumerate(opt.param_groups):
+            for pi, p in enumerate(g["params"]):
+                idx = self.table.index.get(id(p))
+                if idx is None:
+                    idx = self.table.add_loose(p, f"{rec.name.split(' ')[0]}.param_groups[{gi}][{pi}]")
+                params.append(p)
+                positions.append(idx)
+        # keep earlier positions stable (rows in the store are aligned to them)
+        if rec.positions and positions[: len(rec.positions)] != rec.positions:
+            old = rec.positions
+            positions = old + [i for i in positions if i not in set(old)]
+            by_idx = {self.table.index[id(p)]: p for p in params}
+            params = [by_idx.get(i) if i in by_idx else self.table.params[i] for i in positions]
+        rec.params, rec.positions = params, positions
+        rec.signature = _signature(opt)
+
+    def _optimizer_record(self, opt) -> _Opt | None:
+        rec = self._opts.get(id(opt))
+        if rec is not None and rec.ref() is opt:
+            return rec
+        if opt in self._ignored_opts:
+            return None
+        if self.discover_models and not any(id(p) in self.table.index for g in opt.param_groups
+                                            for p in g["params"]):
+            self._discover()
+        if any(id(p) in self.table.index and self.table.info[self.table.index[id(p)]].root >= 0
+               for g in opt.param_groups for p in g["params"]):
+            return self._register_optimizer(opt)
+        self._ignored_opts.add(opt)
+        return None
+
+    def _discover(self) -> None:
+        """nndoctor run: find the models and optimizers an unmodified script created."""
+        roots, opts = discover()
+        new = [r for r in roots if not any(r is w for w in self.table.roots)]
+        if not new:
+            return
+        before = len(self.table.roots)
+        for r in new:
+            self.table.add_root(r, type(r).__name__ if len(roots) > 1 else None)
+        self._hook_roots(before)
+        if self._window_open and self._recorder is not None:
+            self._recorder.install(self.table.roots[before:])
+        for o in opts:
+            if any(id(p) in self.table.index for g in o.param_groups for p in g["params"]):
+                self._register_optimizer(o)
+        self._discovered = True
+
+    # ------------------------------------------------------------------ hooks (hot path)
+    @_guard
+    def _on_root_forward(self, ridx: int, module, args, kwargs) -> None:
+        if torch.is_grad_enabled() and not self._in_replay:
+            self._last_inputs[ridx] = (args, kwargs)
+
+    @_guard
+    def _on_backward_start(self, tensors) -> None:
+        self.n_backward += 1
+        roots = graph_probe.roots_of(tensors)
+        if self.discover_models and not self._discovered:
+            self._discover()
+        scalars = [t for t in roots if t.numel() == 1]
+        if scalars:
+            v = scalars[0].detach().reshape(()).float() if len(scalars) == 1 else \
+                torch.stack([t.detach().reshape(()).float() for t in scalars]).sum()
+            self._untagged_loss.append(len(self._pending_loss))
+            self._pending_loss.append((self.n_backward, v))
+        if self._window_open:
+            self._analyse_graph(tensors, roots)
+        # was .grad reset since the previous backward pass, with no optimizer step in between?
+        if self._steps_since_backward == 0 and self._probe is not None and self.n_backward > 1:
+            self._bw_intervals.append(self._probe.was_reset())
+        for rec in self._opts.values():
+            if rec.probe is not None and not rec.reset_seen and rec.probe.was_reset():
+                rec.reset_seen = True
+
+    @_guard
+    def _on_backward_end(self) -> None:
+        if self._probe is None:
+            self._probe = self._choose_probe(range(len(self.table.params)))
+        if self._probe is not None:
+            self._probe.mark()
+        for rec in self._opts.values():
+            if rec.probe is None:
+                rec.probe = self._choose_probe(rec.positions)
+            if rec.probe is not None:
+                rec.probe.mark()
+        if self.step == 0 and self.table.params and (self.n_backward <= 8 or self.n_backward % self.every == 0):
+            # no optimizer step seen yet: keep a fingerprint of the parameters to see if anything
+            # (a manual update, an unwatched optimizer) changes them
+            ps = [p for p in self.table.params if p.requires_grad]
+            if ps:
+                self._pending_bw_param.append((self.n_backward, norms([p.detach() for p in ps])))
+        self._steps_since_backward = 0
+        if self._window_open and self.n_backward >= self.max_analysis_backward:
+            self._close_window()
+        if self.step == 0 and self.n_backward % self.every == 0:
+            self._flush()
+            self._evaluate()
+
+    @_guard
+    def _on_step_pre(self, opt) -> None:
+        rec = self._optimizer_record(opt)
+        if rec is None:
+            return
+        if _signature(opt) != rec.signature:
+            self._refresh_params(rec, opt)
+        rec.n_steps += 1
+        self.step = max(self.step, rec.n_steps)
+        self._steps_since_backward += 1
+        # losses since the last step belong to this optimizer
+        for pos in self._untagged_loss:
+            self._loss_tags.append((self._pending_loss[pos][0], rec.key))
+        self._untagged_loss.clear()
+        if rec.n_steps > 1:
+            rec.intervals.append(rec.reset_seen)
+        rec.reset_seen = False
+        local, grads = [], []
+        for j, p in enumerate(rec.params):
+            g = p.grad
+            if g is not None:
+                local.append(j)
+                grads.append(g)
+        if grads:
+            vec = norms(grads)
+            self._pending_grad.append((rec.key, self.step, vec, local))
+            if "nonfinite" not in self.store.facts:
+                hits = self._flags.push(self.step, ~torch.isfinite(vec.sum()))
+                if hits:
+                    self._investigate_nonfinite(rec, vec, local, hits[0])
+        if self._is_sample_step(rec.n_steps) and grads:
+            rec.snapshot = [rec.params[j].detach().clone() for j in local]
+            rec.snapshot_local = local
+
+    @_guard
+    def _on_step_post(self, opt) -> None:
+        rec = self._opts.get(id(opt))
+        if rec is None or rec.ref() is not opt:
+            return
+        if rec.snapshot is not None:
+            after = [rec.params[j].detach() for j in rec.snapshot_local]
+            diff = torch._foreach_sub(after, rec.snapshot)
+            self._pending_update.append((rec.key, self.step, norms(rec.snapshot), norms(diff),
+                                         rec.snapshot_local))
+            rec.snapshot = None
+        if rec.probe is not None:
+            rec.probe.mark()
+        if self._window_open and self.n_backward >= self.analysis_backward and all(
+                r.n_steps >= 2 for r in self._opts.values()):
+            self._close_window()
+        if rec.n_steps == self.step and self.step % self.every == 0:
+            self._flush()
+            self._evaluate()
+        for cb in self._step_callbacks:
+            cb(self.step)
+
+    def _is_sample_step(self, n: int) -> bool:
+        return n <= 5 or n % self.every == 0
+
+    def _choose_probe(self, positions) -> _Probe | None:
+        """A small parameter that receives gradients, as late in the forward order as possible."""
+        best, best_key = None, None
+        order = self._module_order()
+        for i in positions:
+            p = self.table.params[i] if i < len(self.table.params) else None
+            if p is None or p.grad is None or not p.requires_grad:
+                continue
+            info = self.table.info[i]
+            key = (-order.get(info.module, -1), p.numel())
+            if best_key is None or key < best_key:
+                best, best_key = p, key
+        return _Probe(best) if best is not None else None
+
+    def _module_order(self) -> dict[str, int]:
+        if self._recorder is not None:
+            return {n: c.order for n, c in self._recorder.calls.items()}
+        return self.store.facts.get("module_order", {})
+
+    # ------------------------------------------------------------------ analysis window
+    def _analyse_graph(self, tensors, roots) -> None:
+        g = self._graph
+        if roots and not any(t.requires_grad for t in roots):
+            g["no_history"] += 1
+        w = graph_probe.walk(tensors)
+        g["walks"] += 1
+        g["root_ops"].extend(w.root_ops[:2])
+        for leaf in w.leaves:
+            idx = self.table.index.get(id(leaf))
+            if idx is not None:
+                g["reached"].add(idx)
+            elif isinstance(leaf, nn.Parameter):
+                g["foreign_params"].setdefault(id(leaf), (tuple(leaf.shape), leaf.numel()))
+            else:
+                g["plain_leaves"] += 1
+        self._graph_nodes |= w.nodes
+        self._graph_keep.extend(w.keepalive)
+        if self._recorder is not None:
+            for name, calls in self._recorder.calls.items():
+                if name not in g["reached_modules"] and any(id(n) in w.nodes for n in calls.output_nodes):
+                    g["reached_modules"].add(name)
+        if len(g["sites"]) < 4:
+            site = tap.caller_site()
+            if site is not None and site not in g["sites"]:
+                g["sites"].append(site)
+
+    def _close_window(self) -> None:
+        if not self._window_open:
+            return
+        self._window_open = False
+        rec = self._recorder
+        g = self._graph
+        calls = {}
+        if rec is not None:
+            for name, c in rec.calls.items():
+                calls[name] = {"order": c.order, "grad_calls": c.grad_calls, "nograd_calls": c.nograd_calls,
+                               "input_detached_calls": c.input_detached_calls,
+                               "reached": name in g["reached_modules"]}
+            self.store.facts["module_order"] = {n: c["order"] for n, c in calls.items()}
+            rec.remove()
+            self._recorder = None
+        self._graph_keep.clear()
+        self._graph_nodes.clear()
+        self.store.facts["graph"] = {
+            "walks": g["walks"], "reached": sorted(g["reached"]), "module_calls": calls,
+            "foreign_params": list(g["foreign_params"].values()), "plain_leaves": g["plain_leaves"],
+            "sites": list(g["sites"]), "root_ops": list(g["root_ops"]), "no_history": g["no_history"],
+            "optimized": sorted({i for r in self._opts.values() for i in r.positions}),
+            "requires_grad": [i for i, p in enumerate(self.table.params) if p.requires_grad],
+            "explicit": not self.discover_models,
+            "forward_sources": _forward_sources(self.table),
+            "roots": [self.table.module_names.get(id(r), "") for r in self.table.roots],
+        }
+
+    # ------------------------------------------------------------------ non-finite forensics
+    def _investigate_nonfinite(self, rec: _Opt, vec: torch.Tensor, local: list[int], step: int) -> None:
+        info = self.table.info
+        gn = vec.detach().cpu().tolist()
+        bad_grads = [rec.positions[local[k]] for k, v in enumerate(gn) if not math.isfinite(v)]
+        pvec = norms([p.detach() for p in rec.params]).cpu().tolist()
+        bad_params = [rec.positions[j] for j, v in enumerate(pvec) if not math.isfinite(v)]
+        last_loss = self._pending_loss[-1][1].item() if self._pending_loss else None
+        order = self._module_order()
+        facts: dict[str, Any] = {"step": step, "optimizer": rec.name, "loss": last_loss,
+                                 "nonfinite_grads": [info[i].name for i in bad_grads][:20],
+                                 "n_nonfinite_grads": len(bad_grads),
+                                 "nonfinite_params": [info[i].name for i in bad_params][:20]}
+        if bad_params:
+            facts.update(stage="update", where=[info[i].name for i in bad_params][:8],
+                         detail="parameters hold NaN/Inf before this step: the previous optimizer "
+                                "update produced them from finite gradients")
+        else:
+            origin = None
+            self._in_replay = True
+            try:
+                for ridx, (args, kwargs) in list(self._last_inputs.items()):
+                    origin = locate_nonfinite_forward(self.table.roots[ridx], args, kwargs,
+                                                      self.table.module_names)
+                    if origin.stage != "none":
+                        break
+            except Exception as e:
+                facts["replay_error"] = f"{type(e).__name__}: {e}"[:200]
+            finally:
+                self._in_replay = False
+            if origin is not None and origin.stage in ("input", "forward", "parameter"):
+                facts.update(stage=origin.stage, where=[origin.module] if origin.module else [],
+                             module_type=origin.module_type, detail=origin.detail)
+            elif last_loss is not None and not math.isfinite(last_loss):
+                facts.update(stage="loss", where=[], detail="the model's outputs are finite but the loss "
+                                                            "computed from them is not")
+            else:
+                # backward: the NaN enters at the parameter closest to the loss whose grad is bad
+                ranked = sorted(bad_grads, key=lambda i: order.get(info[i].module, -1), reverse=True)
+                facts.update(stage="backward", where=[info[i].name for i in ranked[:3]],
+                             detail="forward pass and loss are finite; the gradient becomes non-finite "
+                                    "in the backward pass")
+        self.store.facts["nonfinite"] = facts
+        self._flush()
+        self._evaluate(force=True)
+
+    # ------------------------------------------------------------------ flush & evaluate
+    def _flush(self) -> None:
+        """Move pending device statistics to the host (one transfer per kind) into the store."""
+        st = self.store
+        if self._pending_loss:
+            vals = torch.stack([v.to(self._pending_loss[0][1].device) for _, v in self._pending_loss]).cpu().numpy()
+            for (bw, _), v in zip(self._pending_loss, vals):
+                st.append("loss", bw, float(v))
+            tags = dict(self._loss_tags)
+            for (bw, _), v in zip(self._pending_loss, vals):
+                if bw in tags:
+                    st.append(f"loss/{tags[bw]}", bw, float(v))
+            # untagged losses (no step yet) stay pending for tagging: keep their values only in "loss"
+            self._pending_loss.clear()
+            self._untagged_loss.clear()
+            self._loss_tags.clear()
+        if self._pending_grad:
+            dev = self._pending_grad[0][2].device
+            flat = torch.cat([v.to(dev) for _, _, v, _ in self._pending_grad]).cpu().numpy()
+            off = 0
+            widths = {r.key: len(r.positions) for r in self._opts.values()}
+            for key, step, vec, local in self._pending_grad:
+                row = np.full(widths.get(key, max(local) + 1), -1.0)  # -1: no gradient
+                row[local] = flat[off: off + len(local)]
+                off += len(local)
+                st.append(f"grad_norm/{key}", step, row)
+            self._pending_grad.clear()
+        if self._pending_update:
+            widths = {r.key: len(r.positions) for r in self._opts.values()}
+            for key, step, pn, un, local in self._pending_update:
+                both = torch.stack([pn, un]).cpu().numpy()
+                prow = np.full(widths.get(key, max(local) + 1), -1.0)  # -1: no gradient
+                urow = prow.copy()
+                prow[local], urow[local] = both[0], both[1]
+                st.append(f"param_norm/{key}", step, prow)
+                st.append(f"update_norm/{key}", step, urow)
+            self._pending_update.clear()
+        if self._pending_bw_param:
+            for bw, vec in self._pending_bw_param:
+                st.append("param_norm_bw", bw, vec.cpu().numpy())
+            self._pending_bw_param.clear()
+        for step in self._flags.poll(force=False):
+            st.facts.setdefault("nonfinite", {"step": step, "stage": "unknown", "where": [],
+                                              "detail": "detected at the flush cadence"})
+        st.facts["optimizers"] = [
+            {"key": r.key, "name": r.name, "steps": r.n_steps, "positions": list(r.positions),
+             "lrs": _lrs(r.ref()), "intervals": list(r.intervals[-64:]),
+             "has_probe": r.probe is not None}
+            for r in self._opts.values()]
+        st.facts["bw_intervals"] = list(self._bw_intervals[-64:])
+        st.facts["counts"] = {"step": self.step, "backward": self.n_backward}
+
+    def _evaluate(self, closing: bool = False, force: bool = False) -> None:
+        # geometric schedule: rules cost O(history), so run them at steps spaced ~10% apart
+        if not (closing or force) and self.step - self._last_eval_step < max(self.every, self.step // 10) \
+                and self._last_eval_step >= 0:
+            return
+        self._last_eval_step = self.step
+        from .diagnoses import Context, run_rules
+
+        ctx = Context(store=self.store, params=list(self.table.info), step=self.step,
+                      n_backward=self.n_backward, closing=closing, window_done=not self._window_open,
+                      module_types=dict(self.table.module_types))
+        for f, err in run_rules(ctx):
+            if err is not None:
+                self._internal_error(f"rule {f}", err)
+                continue
+            key = (f.code, f.key if f.key is not None else tuple(f.where))
+            old = self._findings.get(key)
+            if old is None:
+                self._findings[key] = f
+                if self.on_finding is not None:
+                    try:
+                        self.on_finding(f)
+                    except Exception as e:
+                        self._internal_error("on_finding callback", e)
+            else:  # keep the step it was first established; refresh the evidence
+                f.step = old.step if old.step is not None else f.step
+                if f.rank > old.rank:
+                    f.severity = old.severity
+                self._findings[key] = f
+
+    def _internal_error(self, where: str, exc: BaseException) -> None:
+        self._n_internal += 1
+        if len(self.internal_errors) < 20:
+            tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            self.internal_errors.append(f"{where}: {type(exc).__name__}: {exc} | {tb[-1].strip() if tb else ''}")
+        if self._n_internal >= MAX_INTERNAL_ERRORS and not self._disabled:
+            self._disabled = True
+            self.notes.append(f"nndoctor stopped watching after {self._n_internal} internal errors")
+            try:
+                tap.detach(self)
+                self._remove_hooks()
+            except Exception:
+                pass
+
+
+def _as_list(x) -> list:
+    if x is None:
+        return []
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
+def _signature(opt) -> tuple:
+    return tuple(len(g["params"]) for g in opt.param_groups)
+
+
+def _lrs(opt) -> list[float]:
+    if opt is None:
+        return []
+    out = []
+    for g in opt.param_groups:
+        lr = g.get("lr", float("nan"))
+        try:
+            out.append(float(lr))
+        except (TypeError, ValueError):
+            out.append(float("nan"))
+    return out
+
+
+def _forward_sources(table: ModelTable) -> dict[str, tuple[str, int, list[str]]]:
+    """file, first line and source lines of each watched module class's forward (for pointing
+    at the line that cuts the graph)."""
+    import inspect
+
+    out: dict[str, tuple[str, int, list[str]]] = {}
+    seen: set[type] = set()
+    for root in table.roots:
+        for name, m in root.named_modules():
+            cls = type(m)
+            if cls in seen or cls.__module__.startswith("torch."):
+                continue
+            seen.add(cls)
+            try:
+                fn = cls.forward
+                lines, start = inspect.getsourcelines(fn)
+                out[cls.__name__] = (inspect.getsourcefile(fn) or "", start, [l.rstrip("\n") for l in lines])
+            except (OSError, TypeError):
+                continue
+    return out

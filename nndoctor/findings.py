@@ -1,0 +1,175 @@
+"""What nndoctor tells a user: findings, their remedies, and the report that holds them.
+
+Plain data, no torch: everything here can be serialised, compared and rendered.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("error", "warning", "info")
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+SCHEMA = "nndoctor.report/1"
+
+
+@dataclass
+class Remedy:
+    """One ranked way to fix a finding: a title and a copy-pasteable PyTorch snippet."""
+
+    id: str
+    title: str
+    snippet: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "snippet": self.snippet}
+
+
+@dataclass
+class Finding:
+    """A diagnosis established on a run.
+
+    ``step`` is the training step (optimizer step; backward pass when no optimizer step was ever
+    seen) at which the finding was first established. ``where`` names modules/parameters.
+    ``evidence`` holds the numbers a user can check; ``remedies`` are ranked, best first.
+    """
+
+    code: str
+    severity: str
+    summary: str
+    step: int | None = None
+    where: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remedies: list[Remedy] = field(default_factory=list)
+    detail: str = ""  # a longer explanation, optional
+    key: str | None = field(default=None, compare=False, repr=False)  # identity across re-evaluations
+
+    def __post_init__(self) -> None:
+        if self.severity not in _SEVERITY_RANK:
+            raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self.severity]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "step": self.step,
+            "where": list(self.where),
+            "summary": self.summary,
+            "evidence": _jsonable(self.evidence),
+            "remedies": [r.to_dict() for r in self.remedies],
+            **({"detail": self.detail} if self.detail else {}),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Finding":
+        return cls(
+            code=d["code"],
+            severity=d["severity"],
+            summary=d.get("summary", ""),
+            step=d.get("step"),
+            where=list(d.get("where", [])),
+            evidence=dict(d.get("evidence", {})),
+            remedies=[Remedy(**r) for r in d.get("remedies", [])],
+            detail=d.get("detail", ""),
+        )
+
+
+def _jsonable(value: Any) -> Any:
+    """Numbers that JSON can hold: NaN/Inf become strings, numpy scalars become Python ones."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@dataclass
+class Report:
+    """The outcome of a watched run (or a check-up): findings, most severe first."""
+
+    findings: list[Finding] = field(default_factory=list)
+    steps: int = 0
+    backward_passes: int = 0
+    notes: list[str] = field(default_factory=list)  # messages about the watch itself
+    internal_errors: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.findings = sorted(self.findings, key=lambda f: (f.rank, f.step if f.step is not None else 1 << 62))
+
+    # -- queries ---------------------------------------------------------------------------
+    @property
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def problems(self) -> list[Finding]:
+        """Findings of severity error or warning (what a healthy run must not have)."""
+        return [f for f in self.findings if f.severity in ("error", "warning")]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems()
+
+    def get(self, code: str) -> Finding | None:
+        return next((f for f in self.findings if f.code == code), None)
+
+    def __contains__(self, code: object) -> bool:
+        return any(f.code == code for f in self.findings)
+
+    # -- output ----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        from . import __version__
+
+        d: dict[str, Any] = {
+            "schema": SCHEMA,
+            "nndoctor_version": __version__,
+            "steps": self.steps,
+            "backward_passes": self.backward_passes,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+        if self.notes:
+            d["notes"] = list(self.notes)
+        if self.internal_errors:
+            d["internal_errors"] = list(self.internal_errors)
+        return d
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Report":
+        d = json.loads(text)
+        if d.get("schema") != SCHEMA:
+            raise ValueError(f"not an nndoctor report (schema {d.get('schema')!r})")
+        return cls(
+            findings=[Finding.from_dict(f) for f in d.get("findings", [])],
+            steps=d.get("steps", 0),
+            backward_passes=d.get("backward_passes", 0),
+            notes=list(d.get("notes", [])),
+            internal_errors=list(d.get("internal_errors", [])),
+        )
+
+    def render(self, console=None, verbose: bool = True) -> None:
+        from .report.terminal import render
+
+        render(self, console=console, verbose=verbose)
+
+    def __str__(self) -> str:
+        from .report.terminal import render_text
+
+        return render_text(self)
+
+    def _repr_html_(self) -> str:
+        from .report.html import render_html
+
+        return render_html(self)

@@ -1,0 +1,1 @@
+"""Probes collect raw statistics from PyTorch into plain numbers. No judgement here."""

@@ -1,0 +1,144 @@
+"""Forward-pass probes: a recorder used during the first steps, and a one-off replay that finds
+where a non-finite value first appeared."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+from torch import nn
+
+
+def iter_tensors(obj: Any, depth: int = 0) -> Iterator[torch.Tensor]:
+    """Tensors inside nested outputs (tensor, tuple/list, dict, dataclass-like objects)."""
+    if depth > 6:
+        return
+    if isinstance(obj, torch.Tensor):
+        yield obj
+    elif isinstance(obj, (list, tuple)):
+        for o in obj:
+            yield from iter_tensors(o, depth + 1)
+    elif isinstance(obj, dict):
+        for o in obj.values():
+            yield from iter_tensors(o, depth + 1)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, (nn.Module, type)):
+        for o in vars(obj).values():
+            if isinstance(o, (torch.Tensor, list, tuple, dict)):
+                yield from iter_tensors(o, depth + 1)
+
+
+@dataclass
+class ModuleCalls:
+    """What one module did in the recorded forward passes."""
+
+    order: int                       # position of its first call (execution order)
+    grad_calls: int = 0              # calls with grad enabled
+    nograd_calls: int = 0            # calls under torch.no_grad()/inference_mode
+    input_detached_calls: int = 0    # calls whose float inputs carried no autograd history
+    output_nodes: list[Any] = field(default_factory=list)   # grad_fn of outputs (recent calls)
+
+
+class ForwardRecorder:
+    """Per-module hooks installed only for the first few steps (the analysis window).
+
+    Records the execution order of modules (used to order layers from input to output), whether
+    each ran with grad enabled, and the autograd nodes of their outputs, so that a later graph
+    walk can tell which modules' outputs never reach the loss.
+    """
+
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names
+        self.calls: dict[str, ModuleCalls] = {}
+        self._handles: list[Any] = []
+        self._counter = 0
+
+    def install(self, roots: list[nn.Module]) -> None:
+        for root in roots:
+            for m in root.modules():
+                self._handles.append(m.register_forward_hook(self._post))
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+        for c in self.calls.values():
+            c.output_nodes.clear()
+
+    def _post(self, module, inputs, output) -> None:
+        try:
+            name = self.names.get(id(module))
+            if name is None:
+                return
+            rec = self.calls.get(name)
+            if rec is None:
+                rec = self.calls[name] = ModuleCalls(order=self._counter)
+                self._counter += 1
+            if torch.is_grad_enabled():
+                rec.grad_calls += 1
+                floats = [t for t in iter_tensors(inputs) if t.is_floating_point()]
+                if floats and not any(t.requires_grad for t in floats):
+                    rec.input_detached_calls += 1
+                nodes = [t.grad_fn for t in iter_tensors(output) if t.grad_fn is not None]
+                if nodes and len(rec.output_nodes) < 64:
+                    rec.output_nodes.extend(nodes[:4])
+            else:
+                rec.nograd_calls += 1
+        except Exception:  # a recorder must never break the forward pass
+            pass
+
+
+@dataclass
+class ForwardOrigin:
+    stage: str                  # "input", "parameter", "forward", "none"
+    module: str | None = None
+    module_type: str | None = None
+    detail: str = ""
+
+
+def locate_nonfinite_forward(root: nn.Module, args: tuple, kwargs: dict, names: dict[int, str]) -> ForwardOrigin:
+    """Re-run ``root``'s last forward on the same inputs with finiteness checks on every module.
+
+    The replay runs under ``torch.no_grad()``; the RNG state and every buffer (e.g. BatchNorm
+    running statistics) are saved before and restored after, so the user's training is unchanged.
+    Returns the first module (in execution order, innermost first) whose inputs are finite and
+    whose output is not.
+    """
+    for t in iter_tensors((args, kwargs)):
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            return ForwardOrigin("input", detail="the batch fed to the model contains NaN/Inf")
+    found: list[ForwardOrigin] = []
+
+    def post(module, inputs, output):
+        if found:
+            return
+        outs = [t for t in iter_tensors(output) if t.is_floating_point()]
+        if outs and not all(bool(torch.isfinite(t).all()) for t in outs):
+            name = names.get(id(module), type(module).__name__)
+            bad_params = [n for n, p in module.named_parameters(recurse=False)
+                          if not bool(torch.isfinite(p).all())]
+            if bad_params:
+                found.append(ForwardOrigin("parameter", name, type(module).__name__,
+                                           f"parameter(s) {', '.join(bad_params)} hold NaN/Inf"))
+                return
+            ins = [t for t in iter_tensors(inputs) if t.is_floating_point()]
+            if all(bool(torch.isfinite(t).all()) for t in ins):
+                found.append(ForwardOrigin("forward", name, type(module).__name__,
+                                           "finite inputs, non-finite output"))
+
+    cpu_rng = torch.get_rng_state()
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    buffers = [(b, b.detach().clone()) for b in root.buffers()]
+    handles = [m.register_forward_hook(post) for m in root.modules()]
+    try:
+        with torch.no_grad():
+            root(*args, **kwargs)
+    finally:
+        for h in handles:
+            h.remove()
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
+        torch.set_rng_state(cpu_rng)
+        if cuda_rng is not None:
+            torch.cuda.set_rng_state_all(cuda_rng)
+    return found[0] if found else ForwardOrigin("none")

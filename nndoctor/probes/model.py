@@ -1,0 +1,172 @@
+"""What is being trained: models (root modules), their parameters with names, and optimizers."""
+from __future__ import annotations
+
+import gc
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable
+
+import torch
+from torch import nn
+
+_EMBEDDING_TYPES = (nn.Embedding, nn.EmbeddingBag)
+_NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+ACTIVATION_TYPES = (nn.Sigmoid, nn.Tanh, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Softplus,
+                    nn.Hardtanh, nn.ReLU6, nn.SELU, nn.Mish, nn.PReLU, nn.Softsign, nn.Hardsigmoid,
+                    nn.Hardswish, nn.LogSigmoid, nn.Tanhshrink, nn.CELU, nn.RReLU)
+
+
+@dataclass
+class ParamInfo:
+    index: int
+    name: str            # qualified name, e.g. "encoder.0.weight"
+    module: str          # owning module's qualified name, e.g. "encoder.0"
+    module_type: str     # e.g. "Linear"
+    shape: tuple[int, ...]
+    numel: int
+    kind: str            # "weight" (a layer's matrix/kernel), "bias", "norm", "embedding", "other"
+    root: int            # index of the model it belongs to (-1: belongs to no watched model)
+    registered: bool = True   # False: reachable only through a plain Python list/dict attribute
+    requires_grad: bool = True
+
+
+def param_kind(module: nn.Module | None, pname: str, p: torch.Tensor) -> str:
+    if isinstance(module, _EMBEDDING_TYPES):
+        return "embedding"
+    if isinstance(module, _NORM_TYPES):
+        return "norm"
+    if p.ndim >= 2:
+        return "weight"
+    if pname.endswith("bias"):
+        return "bias"
+    return "other"
+
+
+def _qual(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix and name else (prefix or name)
+
+
+def unregistered_submodules(root: nn.Module) -> list[tuple[str, nn.Module]]:
+    """Modules kept in plain Python lists/tuples/dicts on ``root`` or its submodules.
+
+    ``self.layers = [nn.Linear(...)]`` hides those layers from ``root.parameters()`` (and so
+    from optimizers built from it, from ``.to(device)`` and from ``state_dict``).
+    """
+    found: list[tuple[str, nn.Module]] = []
+    seen: set[int] = {id(m) for m in root.modules()}
+    for mname, m in root.named_modules():
+        for attr, val in vars(m).items():
+            if attr.startswith("_") and attr in ("_modules", "_parameters", "_buffers", "_forward_hooks",
+                                                 "_forward_pre_hooks", "_backward_hooks", "_state_dict_hooks"):
+                continue
+            items: Iterable = ()
+            if isinstance(val, (list, tuple)):
+                items = ((f"{attr}[{i}]", v) for i, v in enumerate(val))
+            elif isinstance(val, dict) and not attr.startswith("_"):
+                items = ((f"{attr}[{k!r}]", v) for k, v in val.items())
+            for label, v in items:
+                if isinstance(v, nn.Module) and id(v) not in seen:
+                    seen.add(id(v))
+                    found.append((_qual(mname, label), v))
+    return found
+
+
+def unregistered_tensors(root: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """Plain tensors with requires_grad=True stored as module attributes (not nn.Parameter)."""
+    out = []
+    for mname, m in root.named_modules():
+        for attr, val in vars(m).items():
+            if isinstance(val, torch.Tensor) and not isinstance(val, nn.Parameter) and val.requires_grad \
+                    and val.is_leaf:
+                out.append((_qual(mname, attr), val))
+    return out
+
+
+@dataclass
+class ModelTable:
+    """Watched models and a flat, indexed table of their parameters."""
+
+    roots: list[nn.Module] = field(default_factory=list)
+    root_names: list[str] = field(default_factory=list)
+    params: list[torch.Tensor] = field(default_factory=list)
+    info: list[ParamInfo] = field(default_factory=list)
+    index: dict[int, int] = field(default_factory=dict)    # id(param) -> index
+    module_names: dict[int, str] = field(default_factory=dict)  # id(module) -> qualified name
+    module_types: dict[str, str] = field(default_factory=dict)  # qualified name -> class name
+
+    def add_root(self, root: nn.Module, name: str | None = None) -> None:
+        if any(r is root for r in self.roots):
+            return
+        ridx = len(self.roots)
+        self.roots.append(root)
+        prefix = name if name is not None else ""
+        self.root_names.append(name or type(root).__name__)
+        for mname, m in root.named_modules():
+            q = _qual(prefix, mname)
+            self.module_names.setdefault(id(m), q or type(root).__name__)
+            self.module_types[q or type(root).__name__] = type(m).__name__
+            for pname, p in m.named_parameters(recurse=False):
+                self._add_param(p, _qual(q, pname), q, m, pname, ridx, registered=True)
+        for label, m in unregistered_submodules(root):
+            q = _qual(prefix, label)
+            for mname, sub in m.named_modules():
+                sq = _qual(q, mname)
+                self.module_names.setdefault(id(sub), sq)
+                self.module_types[sq] = type(sub).__name__
+                for pname, p in sub.named_parameters(recurse=False):
+                    self._add_param(p, _qual(sq, pname), sq, sub, pname, ridx, registered=False)
+        for label, t in unregistered_tensors(root):
+            self._add_param(t, _qual(prefix, label), _qual(prefix, label.rsplit(".", 1)[0]) if "." in label else
+                            (prefix or type(root).__name__), None, label, ridx, registered=False)
+
+    def _add_param(self, p, qname, module, m, pname, ridx, registered) -> int:
+        if id(p) in self.index:
+            return self.index[id(p)]
+        i = len(self.params)
+        self.params.append(p)
+        self.index[id(p)] = i
+        self.info.append(ParamInfo(i, qname, module, type(m).__name__ if m is not None else "",
+                                   tuple(p.shape), p.numel(), param_kind(m, pname, p), ridx,
+                                   registered=registered, requires_grad=bool(p.requires_grad)))
+        return i
+
+    def add_loose(self, p: torch.Tensor, name: str) -> int:
+        """A parameter that belongs to no watched model (e.g. only found in an optimizer)."""
+        return self._add_param(p, name, "", None, name, -1, registered=True)
+
+    def clear(self) -> None:
+        """Drop every reference to the user's tensors and modules (names stay)."""
+        self.roots = []
+        self.params = []
+        self.index = {}
+
+
+def discover(reached: set[int] | None = None) -> tuple[list[nn.Module], list[torch.optim.Optimizer]]:
+    """All top-level modules with trainable parameters and all optimizers alive in the process.
+
+    Used by ``nndoctor run``, which must find what an unmodified script trains. A module is
+    top-level when no other live module holds it (as a registered child or in a plain list).
+    """
+    modules, optimizers = [], []
+    with warnings.catch_warnings():  # isinstance() on deprecated proxies warns
+        warnings.simplefilter("ignore")
+        for obj in gc.get_objects():
+            try:
+                if isinstance(obj, nn.Module):
+                    modules.append(obj)
+                elif isinstance(obj, torch.optim.Optimizer):
+                    optimizers.append(obj)
+            except Exception:  # objects whose __class__ lookup fails (proxies)
+                continue
+    child: set[int] = set()
+    for m in modules:
+        for sub in m.modules():
+            if sub is not m:
+                child.add(id(sub))
+    candidates = [m for m in modules if id(m) not in child]
+    for m in candidates:
+        for _, sub in unregistered_submodules(m):
+            for s in sub.modules():
+                child.add(id(s))
+    roots = [m for m in candidates if id(m) not in child and any(p.requires_grad for p in m.parameters())]
+    return roots, optimizers

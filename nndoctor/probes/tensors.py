@@ -1,0 +1,66 @@
+"""Batched, device-side statistics: a few fused kernels per step, host syncs at a cadence."""
+from __future__ import annotations
+
+import torch
+
+
+def norms(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """L2 norm of each tensor as one float32 vector on the first tensor's device.
+
+    Uses ``torch._foreach_norm`` (one fused launch per device/dtype group) and no host sync.
+    Sparse tensors are reduced through their values.
+    """
+    if not tensors:
+        return torch.zeros(0)
+    dev = tensors[0].device
+    dense = [t._values() if t.is_sparse else t for t in tensors]
+    same = all(t.device == dev and t.dtype == dense[0].dtype for t in dense)
+    if same:
+        try:
+            out = torch._foreach_norm(dense)
+        except (RuntimeError, AttributeError, NotImplementedError):
+            out = [torch.linalg.vector_norm(t) for t in dense]
+        if dense[0].dtype != torch.float32:
+            out = [o.float() for o in out]
+        return torch.stack(out)
+    return torch.stack([torch.linalg.vector_norm(t.float()).to(dev) for t in dense])
+
+
+class FlagReader:
+    """Reads a device-side boolean "something is non-finite" flag without stalling the device.
+
+    On the CPU a read costs nothing special, so it is immediate. On CUDA the flag is copied
+    asynchronously into pinned host memory and read at a later step once its event has completed
+    (a lag of about one step, no pipeline stall). Other devices are read at the flush cadence.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[tuple[int, torch.Tensor, object]] = []
+
+    def push(self, step: int, bad: torch.Tensor) -> list[int]:
+        """Queue a flag for ``step``; return the steps whose flag is now known to be set."""
+        dev = bad.device
+        if dev.type == "cpu":
+            return [step] if bool(bad) else []
+        if dev.type == "cuda":
+            host = torch.empty((), dtype=torch.bool, pin_memory=True)
+            host.copy_(bad, non_blocking=True)
+            ev = torch.cuda.Event()
+            ev.record()
+            self._pending.append((step, host, ev))
+            return self.poll()
+        self._pending.append((step, bad, None))
+        return []
+
+    def poll(self, force: bool = False) -> list[int]:
+        hits, keep = [], []
+        for step, flag, ev in self._pending:
+            if ev is not None and not force and not ev.query():
+                keep.append((step, flag, ev))
+                continue
+            if ev is not None and force:
+                ev.synchronize()
+            if bool(flag):
+                hits.append(step)
+        self._pending = keep
+        return hits
