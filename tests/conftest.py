@@ -1,0 +1,43 @@
+import pytest
+import torch
+from torch import nn
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_threads():
+    torch.manual_seed(0)
+    yield
+
+
+def blobs(n=256, d=20, classes=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, d, generator=g)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).long() if classes == 2 else torch.randint(0, classes, (n,), generator=g)
+    return X, y
+
+
+def mlp(d=20, h=32, out=2, depth=2, act=nn.ReLU, seed=0):
+    torch.manual_seed(seed)
+    layers, w = [], d
+    for _ in range(depth):
+        layers += [nn.Linear(w, h), act()]
+        w = h
+    return nn.Sequential(*layers, nn.Linear(w, out))
+
+
+def train(model, opt, X, y, steps=60, batch=32, zero=True, step=True, accum=1, loss_fn=None):
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    losses = []
+    n = len(X)
+    for i in range(steps):
+        for k in range(accum):
+            j = ((i * accum + k) * batch) % n
+            xb, yb = X[j:j + batch], y[j:j + batch]
+            loss = loss_fn(model(xb), yb) / accum
+            loss.backward()
+            losses.append(loss.detach().clone())
+        if step:
+            opt.step()
+        if zero:
+            opt.zero_grad()
+    return torch.stack(losses)

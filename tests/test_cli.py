@@ -1,0 +1,108 @@
+"""`nndoctor run` on unmodified scripts: output and exit code unchanged, crashes still reported."""
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCRIPT = textwrap.dedent('''
+    import sys
+    import torch
+    from torch import nn
+
+    def main(steps, zero):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        X = torch.randn(64, 8); y = X[:, :1] * 2
+        for i in range(steps):
+            if zero:
+                opt.zero_grad()
+            loss = nn.functional.mse_loss(model(X), y)
+            loss.backward()
+            opt.step()
+        print(f"final loss {loss.item():.4f}")
+
+    if __name__ == "__main__":
+        mode = sys.argv[1]
+        main(40, zero=(mode != "nozero"))
+        if mode == "crash":
+            raise ValueError("boom")
+        if mode == "exit3":
+            sys.exit(3)
+''')
+
+
+def run(tmp_path, *args, script=SCRIPT):
+    path = tmp_path / "train.py"
+    path.write_text(script)
+    out = tmp_path / "r.json"
+    p = subprocess.run([sys.executable, "-m", "nndoctor", "run", "--json", str(out), *args[:-1], str(path),
+                        args[-1]], capture_output=True, text=True, timeout=120)
+    report = json.loads(out.read_text()) if out.exists() else None
+    return p, report
+
+
+def plain(tmp_path, mode):
+    path = tmp_path / "train.py"
+    path.write_text(SCRIPT)
+    return subprocess.run([sys.executable, str(path), mode], capture_output=True, text=True, timeout=120)
+
+
+def test_run_keeps_stdout_and_exit_code(tmp_path):
+    p, report = run(tmp_path, "exit3")
+    ref = plain(tmp_path, "exit3")
+    assert p.returncode == ref.returncode == 3
+    assert p.stdout == ref.stdout  # the report goes to stderr
+    assert report["schema"] == "nndoctor.report/1" and report["steps"] == 40
+    assert report["findings"] == []
+    assert "healthy" in p.stderr
+
+
+def test_run_diagnoses_an_unmodified_script(tmp_path):
+    p, report = run(tmp_path, "nozero")
+    assert p.returncode == 0
+    codes = [f["code"] for f in report["findings"]]
+    assert codes == ["gradient-not-zeroed"]
+    assert "gradient-not-zeroed" in p.stderr
+
+
+def test_run_reports_even_when_the_script_crashes(tmp_path):
+    p, report = run(tmp_path, "crash")
+    assert p.returncode == 1
+    assert "ValueError: boom" in p.stderr
+    assert report is not None and report["steps"] == 40
+
+
+def test_max_steps_stops_the_script(tmp_path):
+    p, report = run(tmp_path, "--max-steps", "7", "ok")
+    assert p.returncode == 0
+    assert report["steps"] == 7
+    assert "final loss" not in p.stdout
+    assert any("--max-steps" in n for n in report.get("notes", []))
+
+
+def test_missing_script(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "nndoctor", "run", str(tmp_path / "nope.py")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "no such script" in p.stderr
+
+
+@pytest.mark.parametrize("code", ["vanishing-gradient", "broken-gradient-flow", "non-finite"])
+def test_explain(code):
+    p = subprocess.run([sys.executable, "-m", "nndoctor", "explain", code], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0
+    assert code in p.stdout and "Remedies" in p.stdout and "Healthy patterns" in p.stdout
+
+
+def test_explain_unknown_code():
+    p = subprocess.run([sys.executable, "-m", "nndoctor", "explain", "nope"], capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 2 and "unknown diagnosis code" in p.stderr
+
+
+def test_list():
+    p = subprocess.run([sys.executable, "-m", "nndoctor", "list"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "gradient-not-zeroed" in p.stdout

@@ -1,0 +1,331 @@
+"""Each code of this release fires on a small faulty loop, names the right place, and carries
+numbers; its healthy twin stays quiet."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import nndoctor
+from conftest import blobs, mlp, train
+
+
+def watched(model, opt, fn, **kw):
+    with nndoctor.watch(model, opt, **kw) as doctor:
+        fn()
+    return doctor.report()
+
+
+# ----------------------------------------------------------------------------- non-finite
+class DivideBy(nn.Module):
+    def forward(self, x):
+        return x / (x[:, :1] - x[:, :1])  # 0/0 and x/0: finite inputs, non-finite output
+
+
+def test_non_finite_forward_origin_names_the_module():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), DivideBy(), nn.Linear(16, 2))
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = blobs()
+    r = watched(m, opt, lambda: train(m, opt, X, y, steps=10))
+    f = r.get("non-finite")
+    assert f.severity == "error" and f.step == 1
+    assert f.evidence["stage"] == "forward" and f.where == ["2"] and f.evidence["module_type"] == "DivideBy"
+
+
+def test_non_finite_in_loss_from_finite_outputs():
+    torch.manual_seed(0)
+    m = mlp(out=1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.5)
+    X, y = blobs()
+
+    def loop():
+        for i in range(30):
+            opt.zero_grad()
+            p = torch.sigmoid(m(X[:64]).squeeze(1) * 200)  # saturates to exactly 0/1
+            t = y[:64].float()
+            loss = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).mean()
+            loss.backward()
+            opt.step()
+    r = watched(m, opt, loop)
+    f = r.get("non-finite")
+    assert f is not None and f.evidence["stage"] == "loss"
+    assert f.remedies[0].id == "safe-log"
+
+
+def test_non_finite_in_backward_only():
+    torch.manual_seed(0)
+    m = mlp(out=4)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, _ = blobs()
+
+    def loop():
+        for i in range(10):
+            opt.zero_grad()
+            z = m(X[:32])
+            d = torch.sqrt(((z - z) ** 2).sum(1))  # sqrt(0): forward 0, gradient inf*0 = NaN
+            loss = d.mean() + z.pow(2).mean()
+            loss.backward()
+            opt.step()
+    f = watched(m, opt, loop).get("non-finite")
+    assert f.evidence["stage"] == "backward" and f.step == 1
+    assert f.remedies[0].id == "safe-sqrt"
+    assert f.where[0].startswith("4.")  # the layer closest to the loss
+
+
+def test_non_finite_from_the_update():
+    torch.manual_seed(0)
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=float("inf"))
+    X, y = blobs()
+    f = watched(m, opt, lambda: train(m, opt, X, y, steps=5)).get("non-finite")
+    assert f.evidence["stage"] == "update" and f.step == 2
+
+
+def test_amp_style_skipped_steps_are_not_non_finite():
+    # like GradScaler: when gradients overflow, optimizer.step() is skipped
+    torch.manual_seed(0)
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = blobs()
+
+    def loop():
+        for i in range(60):
+            opt.zero_grad()
+            loss = nn.functional.cross_entropy(m(X[:32]), y[:32]) * (float("inf") if i % 7 == 3 else 1.0)
+            loss.backward()
+            if all(torch.isfinite(p.grad).all() for p in m.parameters()):
+                opt.step()
+    r = watched(m, opt, loop)
+    assert "non-finite" not in r and r.healthy, r
+
+
+# ----------------------------------------------------------------------------- exploding
+def test_exploding_gradient_on_diverging_regression():
+    torch.manual_seed(0)
+    m = nn.Sequential(*[nn.Sequential(nn.Linear(32, 32), nn.ReLU()) for _ in range(6)], nn.Linear(32, 1))
+    for l in m.modules():
+        if isinstance(l, nn.Linear):
+            nn.init.normal_(l.weight, std=0.45)
+    X = torch.randn(256, 32)
+    y = X.sum(1, keepdim=True) * 10
+    opt = torch.optim.SGD(m.parameters(), lr=8e-5)
+    r = watched(m, opt, lambda: train(m, opt, X, y, steps=60, loss_fn=nn.functional.mse_loss))
+    f = r.get("exploding-gradient")
+    assert f is not None and f.evidence["growth_decades"] >= 2 and f.evidence["followed_by_nonfinite"], r
+    assert f.severity == "error" and "non-finite" in r
+    assert f.remedies[0].id == "clip-grad-norm"
+
+
+def test_clipped_healthy_training_is_not_exploding():
+    torch.manual_seed(0)
+    m = mlp(depth=3)
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+    X, y = blobs(n=512)
+
+    def loop():
+        for i in range(100):
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(X[(i * 32) % 512:][:32]), y[(i * 32) % 512:][:32]).backward()
+            nn.utils.clip_grad_norm_(m.parameters(), 1.0)
+            opt.step()
+    assert watched(m, opt, loop).healthy
+
+
+# ----------------------------------------------------------------------------- vanishing
+def test_vanishing_gradient_deep_sigmoid():
+    m = mlp(depth=10, h=64, act=nn.Sigmoid)
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = blobs()
+    f = watched(m, opt, lambda: train(m, opt, X, y, steps=40)).get("vanishing-gradient")
+    assert f is not None and f.evidence["decay_decades"] >= 3
+    assert f.where[0] == "0" and "Sigmoid" in f.evidence["activations"]
+    assert f.remedies[0].id == "relu-family"
+
+
+def test_deep_relu_with_batchnorm_is_not_vanishing():
+    torch.manual_seed(0)
+    layers = []
+    for _ in range(10):
+        layers += [nn.Linear(64 if layers else 20, 64), nn.BatchNorm1d(64), nn.ReLU()]
+    m = nn.Sequential(*layers, nn.Linear(64, 2))
+    opt = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+    X, y = blobs()
+    assert watched(m, opt, lambda: train(m, opt, X, y, steps=40)).healthy
+
+
+# ----------------------------------------------------------------------------- step missing
+def test_step_missing_no_step():
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = blobs()
+    f = watched(m, opt, lambda: train(m, opt, X, y, steps=20, step=False)).get("optimizer-step-missing")
+    assert f.severity == "error" and f.evidence["gradient_resets_between_backward_passes"] >= 2
+    assert f.remedies[0].id == "call-step"
+
+
+def test_step_missing_zero_lr():
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=0.0)
+    X, y = blobs()
+    f = watched(m, opt, lambda: train(m, opt, X, y, steps=20)).get("optimizer-step-missing")
+    assert f is not None and f.evidence["learning_rates"] == [0.0]
+    assert f.remedies[0].id == "nonzero-lr"
+
+
+def test_manual_rebinding_update_vs_working_manual_update():
+    X, y = blobs()
+
+    def loop(m, inplace):
+        for i in range(30):
+            loss = nn.functional.cross_entropy(m(X[:32]), y[:32])
+            loss.backward()
+            with torch.no_grad():
+                for p in m.parameters():
+                    if inplace:
+                        p -= 0.1 * p.grad
+                    else:
+                        p = p - 0.1 * p.grad  # rebinding: the model never changes
+            m.zero_grad()
+    bad = mlp()
+    r = watched(bad, None, lambda: loop(bad, False))
+    assert "optimizer-step-missing" in r and r.get("optimizer-step-missing").remedies[0].id == "use-optimizer"
+    good = mlp()
+    assert watched(good, None, lambda: loop(good, True)).healthy
+
+
+def test_accumulation_of_many_micro_batches_is_not_step_missing():
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X, y = blobs(n=1024)
+    r = watched(m, opt, lambda: train(m, opt, X, y, steps=4, accum=16, batch=16))
+    assert r.healthy, r
+
+
+# ----------------------------------------------------------------------------- not zeroed
+def test_zero_grad_on_the_wrong_optimizer():
+    m, other = mlp(), mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    other_opt = torch.optim.SGD(other.parameters(), lr=0.05)
+    X, y = blobs()
+
+    def loop():
+        for i in range(20):
+            other_opt.zero_grad()
+            nn.functional.cross_entropy(m(X[:32]), y[:32]).backward()
+            opt.step()
+    f = watched(m, opt, loop).get("gradient-not-zeroed")
+    assert f is not None and f.step <= 5 and f.evidence["intervals_with_reset"] == 0
+
+
+def test_zero_grad_in_place_and_set_to_none_both_count_as_reset():
+    X, y = blobs()
+    for set_to_none in (True, False):
+        m = mlp()
+        opt = torch.optim.SGD(m.parameters(), lr=0.05)
+
+        def loop():
+            for i in range(30):
+                opt.zero_grad(set_to_none=set_to_none)
+                nn.functional.cross_entropy(m(X[:32]), y[:32]).backward()
+                opt.step()
+        assert watched(m, opt, loop).healthy
+
+
+# ----------------------------------------------------------------------------- broken flow
+class Cut(nn.Module):
+    def __init__(self, how):
+        super().__init__()
+        self.how = how
+        self.encoder = nn.Sequential(nn.Linear(20, 32), nn.Tanh())
+        self.head = nn.Linear(32, 2)
+
+    def forward(self, x):
+        if self.how == "no_grad":
+            with torch.no_grad():
+                h = self.encoder(x)
+        else:
+            h = self.encoder(x)
+        if self.how == "numpy":
+            h = torch.tensor(np.tanh(h.detach().numpy()))
+        return self.head(h)
+
+
+@pytest.mark.parametrize("how", ["no_grad", "numpy"])
+def test_broken_gradient_flow(how):
+    m = Cut(how)
+    opt = torch.optim.Adam(m.parameters(), 1e-2)
+    X, y = blobs()
+    f = watched(m, opt, lambda: train(m, opt, X, y, steps=12)).get("broken-gradient-flow")
+    assert f.severity == "error" and f.where == ["encoder"]
+    assert f.evidence["cut_numel"] == 20 * 32 + 32
+    assert any(("no_grad" if how == "no_grad" else ".numpy(") in s for s in f.evidence["suspect_lines"])
+
+
+def test_loss_without_history_is_explained_before_torch_raises():
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = blobs()
+    with pytest.raises(RuntimeError):
+        with nndoctor.watch(m, opt) as doctor:
+            loss = torch.tensor(nn.functional.cross_entropy(m(X), y).item())
+            loss.backward()
+    f = doctor.report().get("broken-gradient-flow")
+    assert f is not None and f.evidence["losses_without_history"] == 1
+
+
+class Branchy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(20, 2)
+        self.rare = nn.Linear(20, 2)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.rare(x) if self.calls % 1000 == 0 else self.a(x)
+
+
+def test_unused_branch_is_info_only():
+    m = Branchy()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = blobs()
+    r = watched(m, opt, lambda: train(m, opt, X, y, steps=30))
+    assert r.healthy
+    assert r.get("broken-gradient-flow").severity == "info" and r.get("broken-gradient-flow").where == ["rare"]
+
+
+# ----------------------------------------------------------------------------- not optimized
+class ListNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inp = nn.Linear(20, 32)
+        self.blocks = [nn.Linear(32, 32) for _ in range(2)]  # a plain list: not registered
+        self.out = nn.Linear(32, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.inp(x))
+        for b in self.blocks:
+            h = torch.relu(b(h))
+        return self.out(h)
+
+
+def test_layers_in_a_python_list():
+    m = ListNet()
+    opt = torch.optim.Adam(m.parameters(), 1e-2)
+    X, y = blobs()
+    f = watched(m, opt, lambda: train(m, opt, X, y, steps=12)).get("parameter-not-optimized")
+    assert f.severity == "error" and f.where == ["blocks[0]", "blocks[1]"]
+    assert f.remedies[0].id == "module-list" and f.evidence["registered"] is False
+
+
+def test_optimizer_on_the_head_only_and_optimizer_of_another_model():
+    m = mlp(depth=2)
+    opt = torch.optim.SGD(m[4].parameters(), lr=0.1)
+    X, y = blobs()
+    f = watched(m, opt, lambda: train(m, opt, X, y, steps=12)).get("parameter-not-optimized")
+    assert f.where == ["0", "2"] and f.evidence["share_of_model"] > 0.5
+    m2, other = mlp(), mlp()
+    opt2 = torch.optim.SGD(other.parameters(), lr=0.1)
+    r = watched(m2, opt2, lambda: train(m2, opt2, X, y, steps=12))
+    assert r.get("parameter-not-optimized").severity == "error"
+    assert any("holds none" in n for n in r.notes)
