@@ -86,6 +86,8 @@ class _Opt:
     snapshot_local: list[int] | None = None
     probe: _Probe | None = None
     reset_seen: bool = True                   # a .grad reset was seen since the last step
+    closure: bool = False                     # step(closure): backward runs inside step()
+    backward_in_step: bool = False
     intervals: list[bool] = field(default_factory=list)  # per step interval: was grads reset?
 
 
@@ -139,6 +141,7 @@ class Doctor:
         self._in_replay = False
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
+        self._stepping: _Opt | None = None        # the optimizer whose step() is running
 
         for i, m in enumerate(_as_list(models)):
             if not isinstance(m, nn.Module):
@@ -323,6 +326,8 @@ class Doctor:
     @_guard
     def _on_backward_start(self, tensors) -> None:
         self.n_backward += 1
+        if self._stepping is not None:
+            self._stepping.backward_in_step = True
         roots = graph_probe.roots_of(tensors)
         if self.discover_models and not self._discovered:
             self._discover()
@@ -375,6 +380,7 @@ class Doctor:
         rec.n_steps += 1
         self.step = max(self.step, rec.n_steps)
         self._steps_since_backward += 1
+        self._stepping = rec
         # losses since the last step belong to this optimizer
         for pos in self._untagged_loss:
             self._loss_tags.append((self._pending_loss[pos][0], rec.key))
@@ -382,38 +388,53 @@ class Doctor:
         if rec.n_steps > 1:
             rec.intervals.append(rec.reset_seen)
         rec.reset_seen = False
+        rec.backward_in_step = False
+        if not rec.closure:
+            self._gradient_stats(rec)
+        if self._is_sample_step(rec.n_steps):
+            rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
+            rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
+
+    def _gradient_stats(self, rec: _Opt) -> None:
+        """Per-parameter gradient norms (one fused op), and the non-finite flag."""
         local, grads = [], []
         for j, p in enumerate(rec.params):
             g = p.grad
             if g is not None:
                 local.append(j)
                 grads.append(g)
-        if grads:
-            vec = norms(grads)
-            self._pending_grad.append((rec.key, self.step, vec, local))
-            if "nonfinite" not in self.store.facts:
-                hits = self._flags.push(self.step, ~torch.isfinite(vec.sum()))
-                if hits:
-                    self._investigate_nonfinite(rec, vec, local, hits[0])
-        if self._is_sample_step(rec.n_steps) and grads:
-            rec.snapshot = [rec.params[j].detach().clone() for j in local]
-            rec.snapshot_local = local
+        if not grads:  # step() sees no gradient at all: a row of "missing"
+            self._pending_grad.append((rec.key, self.step, None, []))
+            return
+        vec = norms(grads)
+        self._pending_grad.append((rec.key, self.step, vec, local))
+        if "nonfinite" not in self.store.facts:
+            hits = self._flags.push(self.step, ~torch.isfinite(vec).all())
+            if hits:
+                self._investigate_nonfinite(rec, vec, local, hits[0])
 
     @_guard
     def _on_step_post(self, opt) -> None:
         rec = self._opts.get(id(opt))
         if rec is None or rec.ref() is not opt:
             return
+        self._stepping = None
+        if rec.backward_in_step and not rec.closure:
+            # optimizer.step(closure): backward runs inside step(), so gradients are read after it
+            rec.closure = True
+        if rec.closure:
+            self._gradient_stats(rec)
         if rec.snapshot is not None:
             after = [rec.params[j].detach() for j in rec.snapshot_local]
-            diff = torch._foreach_sub(after, rec.snapshot)
-            self._pending_update.append((rec.key, self.step, norms(rec.snapshot), norms(diff),
-                                         rec.snapshot_local))
+            if after:
+                diff = torch._foreach_sub(after, rec.snapshot)
+                self._pending_update.append((rec.key, self.step, norms(rec.snapshot), norms(diff),
+                                             rec.snapshot_local))
             rec.snapshot = None
         if rec.probe is not None:
             rec.probe.mark()
-        if self._window_open and self.n_backward >= self.analysis_backward and all(
-                r.n_steps >= 2 for r in self._opts.values()):
+        if self._window_open and ((self.n_backward >= self.analysis_backward and all(
+                r.n_steps >= 2 for r in self._opts.values())) or self.step >= self.max_analysis_backward):
             self._close_window()
         if rec.n_steps == self.step and self.step % self.every == 0:
             self._flush()
@@ -561,12 +582,12 @@ class Doctor:
             self._untagged_loss.clear()
             self._loss_tags.clear()
         if self._pending_grad:
-            dev = self._pending_grad[0][2].device
-            flat = torch.cat([v.to(dev) for _, _, v, _ in self._pending_grad]).cpu().numpy()
+            vecs = [v for _, _, v, _ in self._pending_grad if v is not None]
+            flat = torch.cat([v.to(vecs[0].device) for v in vecs]).cpu().numpy() if vecs else np.zeros(0)
             off = 0
             widths = {r.key: len(r.positions) for r in self._opts.values()}
             for key, step, vec, local in self._pending_grad:
-                row = np.full(widths.get(key, max(local) + 1), -1.0)  # -1: no gradient
+                row = np.full(widths.get(key, max(local, default=-1) + 1), -1.0)  # -1: no gradient
                 row[local] = flat[off: off + len(local)]
                 off += len(local)
                 st.append(f"grad_norm/{key}", step, row)

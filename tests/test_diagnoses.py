@@ -329,3 +329,55 @@ def test_optimizer_on_the_head_only_and_optimizer_of_another_model():
     r = watched(m2, opt2, lambda: train(m2, opt2, X, y, steps=12))
     assert r.get("parameter-not-optimized").severity == "error"
     assert any("holds none" in n for n in r.notes)
+
+
+def test_zero_grad_between_backward_and_step():
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = blobs()
+
+    def loop():
+        for i in range(20):
+            nn.functional.cross_entropy(m(X[:32]), y[:32]).backward()
+            opt.zero_grad()  # wrong place: wipes the gradients before step()
+            opt.step()
+    f = watched(m, opt, loop).get("optimizer-step-missing")
+    assert f is not None and "between backward() and step()" in f.summary
+
+
+def test_closure_style_optimizer_lbfgs_is_watched():
+    torch.manual_seed(0)
+    m = mlp(out=1)
+    opt = torch.optim.LBFGS(m.parameters(), lr=0.5, max_iter=4)
+    X = torch.randn(128, 20)
+    y = X[:, :1] * 0.5
+
+    def loop():
+        for i in range(15):
+            def closure():
+                opt.zero_grad()
+                loss = nn.functional.mse_loss(m(X), y)
+                loss.backward()
+                return loss
+            opt.step(closure)
+    with nndoctor.watch(m, opt) as doctor:
+        loop()
+    r = doctor.report()
+    assert r.healthy, r
+    assert r.steps == 15 and r.backward_passes >= 15
+
+
+def test_closure_style_without_zero_grad_is_caught():
+    torch.manual_seed(0)
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X, y = blobs()
+
+    def loop():
+        for i in range(20):
+            def closure():
+                loss = nn.functional.cross_entropy(m(X[:32]), y[:32])
+                loss.backward()
+                return loss
+            opt.step(closure)
+    assert "gradient-not-zeroed" in watched(m, opt, loop)

@@ -22,7 +22,7 @@ STEP_MISSING = register(Diagnosis(
     why="Without an update the model never learns: the loss stays flat however long it runs.",
     evidence=("backward passes", "optimizer steps seen", "parameters unchanged", "gradient resets between "
               "backward passes", "learning rates"),
-    remedies=("call-step", "use-optimizer", "nonzero-lr"),
+    remedies=("call-step", "use-optimizer", "nonzero-lr", "zero-grad"),
     traps=("gradient accumulation (step every k backward passes): parameters change every k passes",
            "a manual in-place update (p -= lr * p.grad) with no optimizer: parameters change, so it is fine",
            "LR warmup from 0: only the first step has lr 0",
@@ -100,7 +100,12 @@ def check_step_missing(ctx: Context) -> list[Finding]:
         f = _no_step_at_all(ctx)
         if f is not None:
             out.append(f)
+    reached = set(ctx.facts.get("graph", {}).get("reached", []))
     for ov in ctx.optimizers():
+        f = _gradients_gone_at_step(ctx, ov, reached)
+        if f is not None:
+            out.append(f)
+            continue
         if len(ov.upd_steps) < 3:
             continue
         row_of = {int(s): r for r, s in enumerate(ov.grad_steps)}
@@ -126,6 +131,24 @@ def check_step_missing(ctx: Context) -> list[Finding]:
                           "sampled_updates_all_zero": 3},
                 remedy_ids=ids, key=ov.name))
     return out
+
+
+def _gradients_gone_at_step(ctx: Context, ov, reached: set[int]) -> Finding | None:
+    """The loss reaches the optimizer's parameters, but step() keeps finding no gradient: they are
+    reset between backward() and step() (e.g. zero_grad() placed after backward())."""
+    cols = [j for j, i in enumerate(ov.positions) if i in reached]
+    if not cols or len(ov.grad) < 3 or ctx.n_backward < 3:
+        return None
+    last = ov.grad[-3:][:, cols]
+    if (last > 0).any() or not np.isfinite(last).all():
+        return None
+    return STEP_MISSING.finding(
+        "error", f"{ov.name}.step() finds no gradient although backward() reaches its parameters: the "
+                 f"gradients are reset between backward() and step() (zero_grad() in the wrong place?).",
+        step=int(ov.grad_steps[-1]), where=[ov.name],
+        evidence={"optimizer": ov.name, "optimizer_steps": ov.steps, "steps_without_gradient": 3,
+                  "parameters_reached_by_loss": len(cols)},
+        remedy_ids=["call-step", "zero-grad"], key=ov.name)
 
 
 def _no_step_at_all(ctx: Context) -> Finding | None:
