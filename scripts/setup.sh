@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Idempotent set-up: a virtual environment in .venv with torch (CPU build where the machine
+# Idempotent set-up: a virtual environment in .venv with torch (the CPU build where the machine
 # has it on disk), nndoctor in editable mode, and the test/demo extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,9 +8,14 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 . .venv/bin/activate
-python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
 # torch first and pinned: an unpinned `torch` with nothing installed pulls a multi-GB CUDA build.
 if ! python -c "import torch" >/dev/null 2>&1; then
   python -m pip install --quiet "torch==${NNDOCTOR_TORCH_VERSION:-2.13.0}"
 fi
-python -m pip install --quiet -e ".[test]"
+# (re)install nndoctor and its extras when pyproject.toml changed since the last set-up
+stamp=.venv/.nndoctor-setup
+want=$(sha1sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! python -c "import nndoctor, sklearn" >/dev/null 2>&1; then
+  python -m pip install --quiet -e ".[test]"
+  echo "$want" > "$stamp"
+fi
