@@ -66,6 +66,10 @@ class _Probe:
         self.grad_id = id(g) if g is not None else None
         self.version = g._version if g is not None else None
 
+    def version_now(self) -> int | None:
+        g = self.param.grad
+        return g._version if g is not None else None
+
     def was_reset(self) -> bool:
         g = self.param.grad
         if g is None:
@@ -142,6 +146,8 @@ class Doctor:
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
         self._stepping: _Opt | None = None        # the optimizer whose step() is running
+        self._backward_stack: list[dict] = []     # backward passes started, not yet ended
+        self._forward_since_backward = False      # a watched model ran forward with grad since
 
         for i, m in enumerate(_as_list(models)):
             if not isinstance(m, nn.Module):
@@ -322,32 +328,69 @@ class Doctor:
     def _on_root_forward(self, ridx: int, module, args, kwargs) -> None:
         if torch.is_grad_enabled() and not self._in_replay:
             self._last_inputs[ridx] = (args, kwargs)
+            self._forward_since_backward = True
 
     @_guard
     def _on_backward_start(self, tensors) -> None:
-        self.n_backward += 1
-        if self._stepping is not None:
-            self._stepping.backward_in_step = True
         roots = graph_probe.roots_of(tensors)
         if self.discover_models and not self._discovered:
             self._discover()
-        scalars = [t for t in roots if t.numel() == 1]
+        if roots and not any(t.requires_grad for t in roots):
+            # torch is about to raise "does not require grad": say why, if it is our model's loss
+            if self._forward_since_backward or self.discover_models:
+                self._graph["no_history"] += 1
+            return
+        pend = {"roots": roots, "stepping": self._stepping,
+                "walk": graph_probe.walk(tensors) if self._window_open else None}
+        # states before gradients accumulate: was .grad reset since the previous backward/step?
+        if self._probe is not None:
+            pend["probe"] = (id(self._probe.param.grad), self._probe.version_now())
+            if self._steps_since_backward == 0 and self.n_backward > 0:
+                pend["bw_reset"] = self._probe.was_reset()
+        pend["opt_resets"] = [rec for rec in self._opts.values()
+                              if rec.probe is not None and not rec.reset_seen and rec.probe.was_reset()]
+        self._backward_stack.append(pend)
+        del self._backward_stack[:-8]  # a backward that raised never ends: don't keep it forever
+
+    def _attributed(self, pend: dict) -> bool:
+        """Did this backward pass go through a watched model? (``nndoctor run`` watches every
+        backward; ``watch(model)`` only those that reach the model, so training another model in
+        the same process is not mistaken for this one's.)"""
+        if self.discover_models:
+            return True
+        if "probe" in pend and pend["probe"] != (id(self._probe.param.grad), self._probe.version_now()):
+            return True
+        w = pend["walk"]
+        if w is None:
+            return False
+        if any(id(leaf) in self.table.index for leaf in w.leaves):
+            return True
+        # a loss cut off from every parameter, right after this model's forward pass
+        return self._forward_since_backward and not any(isinstance(leaf, nn.Parameter) for leaf in w.leaves)
+
+    @_guard
+    def _on_backward_end(self) -> None:
+        if not self._backward_stack:
+            return
+        pend = self._backward_stack.pop()
+        if not self._attributed(pend):
+            return
+        self.n_backward += 1
+        self._forward_since_backward = False
+        if pend["stepping"] is not None:
+            pend["stepping"].backward_in_step = True
+        scalars = [t for t in pend["roots"] if t.numel() == 1]
         if scalars:
             v = scalars[0].detach().reshape(()).float() if len(scalars) == 1 else \
                 torch.stack([t.detach().reshape(()).float() for t in scalars]).sum()
             self._untagged_loss.append(len(self._pending_loss))
             self._pending_loss.append((self.n_backward, v))
-        if self._window_open:
-            self._analyse_graph(tensors, roots)
-        # was .grad reset since the previous backward pass, with no optimizer step in between?
-        if self._steps_since_backward == 0 and self._probe is not None and self.n_backward > 1:
-            self._bw_intervals.append(self._probe.was_reset())
-        for rec in self._opts.values():
-            if rec.probe is not None and not rec.reset_seen and rec.probe.was_reset():
-                rec.reset_seen = True
-
-    @_guard
-    def _on_backward_end(self) -> None:
+        if pend["walk"] is not None and self._window_open:
+            self._analyse_graph(pend["walk"])
+        if "bw_reset" in pend:
+            self._bw_intervals.append(pend["bw_reset"])
+        for rec in pend["opt_resets"]:
+            rec.reset_seen = True
         if self._probe is None:
             self._probe = self._choose_probe(range(len(self.table.params)))
         if self._probe is not None:
@@ -465,11 +508,8 @@ class Doctor:
         return self.store.facts.get("module_order", {})
 
     # ------------------------------------------------------------------ analysis window
-    def _analyse_graph(self, tensors, roots) -> None:
+    def _analyse_graph(self, w: graph_probe.GraphWalk) -> None:
         g = self._graph
-        if roots and not any(t.requires_grad for t in roots):
-            g["no_history"] += 1
-        w = graph_probe.walk(tensors)
         g["walks"] += 1
         g["root_ops"].extend(w.root_ops[:2])
         for leaf in w.leaves:

@@ -269,3 +269,35 @@ def test_report_json_schema():
     assert all({"id", "title", "snippet"} <= set(r) for r in f["remedies"])
     again = nndoctor.Report.from_json(doctor.report().to_json())
     assert again.codes == doctor.report().codes
+
+
+def test_training_another_model_is_not_attributed_to_the_watched_one():
+    X, y = blobs()
+    a, b = mlp(seed=1), mlp(seed=2)
+    opt_a = torch.optim.SGD(a.parameters(), lr=0.1)
+    opt_b = torch.optim.SGD(b.parameters(), lr=0.1)
+    with nndoctor.watch(a, opt_a) as doctor:
+        train(b, opt_b, X, y, steps=40)      # only b trains
+        train(a, opt_a, X, y, steps=5)
+    r = doctor.report()
+    assert r.backward_passes == 5 and r.steps == 5
+    assert r.healthy and not r.findings, r
+
+
+def test_gan_watching_only_the_generator_counts_its_own_backward_passes():
+    torch.manual_seed(0)
+    G = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 2))
+    D = nn.Sequential(nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+    og, od = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
+    bce = nn.BCEWithLogitsLoss()
+    with nndoctor.watch(G, og) as doctor:
+        for i in range(30):
+            fake = G(torch.randn(64, 8))
+            od.zero_grad()
+            (bce(D(torch.randn(64, 2) + 2), torch.ones(64, 1)) + bce(D(fake.detach()), torch.zeros(64, 1))).backward()
+            od.step()
+            og.zero_grad()
+            bce(D(fake), torch.ones(64, 1)).backward()
+            og.step()
+    r = doctor.report()
+    assert r.backward_passes == 30 and r.steps == 30 and r.healthy, r

@@ -286,13 +286,20 @@ def check_broken_flow(ctx: Context) -> list[Finding]:
         downstream = [m for m, c in calls.items() if c["input_detached_calls"] and c["reached"]
                       and c["order"] > first_cut and m not in roots
                       and not any(d.startswith(m + ".") for d in detached)]
-        severity = "error" if (downstream or all_cut or g.get("plain_leaves")) else "warning"
+        # evidence of a cut: a later module is fed a value without history, or nothing trained
+        # reaches the loss at all. Without it, an output computed but not (yet) used by the loss
+        # (an auxiliary head switched on later) is a design choice: info, like an unused branch.
+        cut_evidence = bool(downstream or all_cut or g.get("plain_leaves"))
+        severity = "error" if cut_evidence else "info"
         how = (f"; `{downstream[0]}` receives an input with no autograd history" if downstream else "")
         if all_cut and g.get("plain_leaves"):
             how += "; the loss was built from a new leaf tensor (torch.tensor(..., requires_grad=True)?)"
         out.append(BROKEN_FLOW.finding(
-            severity, f"The output of {_list(detached)} never reaches the loss: the graph is cut after "
-                      f"{'it' if len(detached) == 1 else 'them'}{how}.",
+            severity, (f"The output of {_list(detached)} never reaches the loss: the graph is cut after "
+                       f"{'it' if len(detached) == 1 else 'them'}{how}." if cut_evidence else
+                       f"The output of {_list(detached)} is computed but does not reach the loss in the first "
+                       f"{g['walks']} steps, so {'its' if len(detached) == 1 else 'their'} parameters get no "
+                       f"gradient (fine if that part of the loss is switched on later)."),
             step=ctx.step, where=detached,
             evidence={**base_ev, "downstream_modules_with_detached_input": downstream[:5],
                       "plain_leaf_tensors_in_loss_graph": g.get("plain_leaves", 0),

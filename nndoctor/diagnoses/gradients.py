@@ -33,12 +33,12 @@ EXPLODING = register(Diagnosis(
     title="Gradient norm grows by orders of magnitude",
     family="gradients",
     guide="梯度爆炸 (Gradient Exploding)",
-    what="The global gradient norm rises by two or more orders of magnitude above its level at the "
-         "start of training (and the loss does not improve meanwhile, or the run ends in NaN/Inf), "
-         "or repeatedly spikes a thousand times above its running level.",
+    what="The global gradient norm rises by two or more orders of magnitude, either steadily above its "
+         "level at the start of training or in bursts above its running level, while the loss does not "
+         "improve or the run ends in NaN/Inf.",
     why="The chain rule multiplies per-layer factors; above 1 they compound exponentially with depth "
         "or sequence length, updates overshoot and the run diverges to Inf/NaN.",
-    evidence=("global gradient norm at baseline and peak", "growth in decades (log10)", "spikes",
+    evidence=("global gradient norm at baseline and peak", "growth in decades (log10)", "bursts",
               "loss at baseline and at the end"),
     remedies=("clip-grad-norm", "lower-lr", "weight-decay", "use-lstm-gru", "add-normalization", "he-init"),
     traps=("the first steps of training (the baseline is the first third of the history, not step 0 alone)",
@@ -48,7 +48,9 @@ EXPLODING = register(Diagnosis(
                 "their gradient norm within about one decade; two decades with no loss improvement is "
                 "not a normal phase of training",
                 "error at >= 4 decades or when NaN/Inf follows",
-                "spikes: a step >= 3 decades above the median of the previous 20, seen at least twice"),
+                "bursts: >= 2 decades above the median of the previous 20 steps, compounding over more than one "
+                "step (or >= 3 decades at once): one odd batch is not an explosion; error at >= 4 decades, "
+                "two bursts, or NaN/Inf after"),
 ))
 
 VANISHING = register(Diagnosis(
@@ -144,6 +146,32 @@ def check_exploding(ctx: Context) -> list[Finding]:
     return out
 
 
+def _bursts(L: np.ndarray, window: int = 20, min_history: int = 5) -> list[tuple[int, float]]:
+    """Episodes where log10(grad norm) rises >= 2 decades above its running median.
+
+    A burst must compound over more than one step (a neighbour >= 1 decade above the running level)
+    or reach 3 decades: a single odd batch is not an explosion. Returns (row, excess) per episode.
+    """
+    out: list[tuple[int, float]] = []
+    excess = np.full(len(L), -np.inf)
+    for t in range(min_history, len(L)):
+        excess[t] = L[t] - np.median(L[max(0, t - window): t])
+    t = min_history
+    while t < len(L):
+        if excess[t] >= 2:
+            j = t
+            while j + 1 < len(L) and excess[j + 1] >= 1:
+                j += 1
+            peak = float(excess[t: j + 1].max())
+            compounding = j > t or (t > min_history and excess[t - 1] >= 1)
+            if compounding or peak >= 3:
+                out.append((t, peak))
+            t = j + 1
+        else:
+            t += 1
+    return out
+
+
 def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     G = ov.grad
     if len(G) < 3:
@@ -158,14 +186,15 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     if n < 3:
         return None
     L = np.log10(tot)
+    # (a) sustained growth over the early level
     k0 = max(1, n // 3)
     base = float(np.median(L[:k0]))
     tail = L[k0:]
     roll = _rolling_median(tail, 3) if len(tail) >= 6 else tail
     peak_i = int(np.argmax(roll))
     growth = float(roll[peak_i] - base)
-    # spikes: far above the running median of the previous 20 steps
-    spikes = [int(steps[t]) for t in range(k0, n) if L[t] - np.median(L[max(0, t - 20): t]) >= 3]
+    # (b) bursts far above the running level
+    bursts = _bursts(L)
     loss = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
     improving = False
     if len(loss) >= 6:
@@ -174,33 +203,41 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     severity = None
     if growth >= 2 and (followed_by_nonfinite or not improving):
         severity = "error" if (growth >= 4 or followed_by_nonfinite) else "warning"
-    elif len(spikes) >= 2 and not improving:
-        severity = "warning"
+        first_row = k0 + int(np.where(roll - base >= 2)[0][0])
+    elif bursts and (followed_by_nonfinite or not improving):
+        worst = max(b[1] for b in bursts)
+        severity = "error" if (followed_by_nonfinite or worst >= 4 or len(bursts) >= 2) else "warning"
+        first_row = bursts[0][0]
     if severity is None:
         return None
-    crossing = np.where(roll - base >= 2)[0]
-    first = int(steps[k0 + int(crossing[0])]) if len(crossing) else (spikes[0] if spikes else int(steps[-1]))
+    first = int(steps[min(first_row, n - 1)])
+    peak_norm = float(10 ** L.max())
     # the layers whose gradient grew most
     X = G[:cut][ok]
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.log10(np.where(X > 0, X, np.nan))
-    growth_per = np.nanmax(per[k0:], axis=0) - np.nanmedian(per[:k0], axis=0) if n > k0 else np.zeros(X.shape[1])
+        growth_per = np.nanmax(per[k0:], axis=0) - np.nanmedian(per[:k0], axis=0) if n > k0 else np.zeros(X.shape[1])
     order = np.argsort(-np.nan_to_num(growth_per, nan=-np.inf))
     top = [ctx.params[ov.positions[j]].name for j in order[:3] if np.isfinite(growth_per[j])]
     evidence = {
         "optimizer": ov.name,
         "baseline_grad_norm": 10 ** base,
-        "peak_grad_norm": 10 ** float(roll[peak_i]) if len(roll) else float("nan"),
-        "growth_decades": round(growth, 2),
-        "spikes_at_steps": spikes[:10],
+        "peak_grad_norm": peak_norm,
+        "growth_decades": round(max(growth, max((b[1] for b in bursts), default=0.0)), 2),
+        "bursts_at_steps": [int(steps[b[0]]) for b in bursts][:10],
+        "burst_decades_above_running_level": [round(b[1], 2) for b in bursts][:10],
         "followed_by_nonfinite": followed_by_nonfinite,
         "loss_start": float(np.median(loss[: max(1, len(loss) // 3)])) if len(loss) else None,
         "loss_end": float(np.median(loss[-3:])) if len(loss) else None,
         "steps_observed": n,
     }
-    summary = (f"Gradient norm grew {10 ** growth:.3g}x (from {10 ** base:.3g} to {evidence['peak_grad_norm']:.3g})"
-               + (" and then became non-finite" if followed_by_nonfinite else " while the loss did not improve")
-               if growth >= 2 else f"Gradient norm spiked over 1000x above its running level {len(spikes)} times")
+    if growth >= 2:
+        summary = (f"Gradient norm grew {10 ** growth:.3g}x (from {10 ** base:.3g} to {10 ** float(roll[peak_i]):.3g})"
+                   + (" and then became non-finite" if followed_by_nonfinite else " while the loss did not improve"))
+    else:
+        summary = (f"Gradient norm exploded {len(bursts)} time{'s' if len(bursts) > 1 else ''} to over 100x its "
+                   f"running level (peak {peak_norm:.3g}, first at step {first})"
+                   + (" and then became non-finite" if followed_by_nonfinite else " and the loss did not improve"))
     lr = ov.lrs[0] if ov.lrs else None
     return EXPLODING.finding(severity, summary + ".", step=first, where=top, evidence=evidence, key=ov.name,
                              context={"suggested_lr": f"{lr / 10:.3g}" if lr else None})
