@@ -452,7 +452,7 @@ class Doctor:
         vec = norms(grads)
         self._pending_grad.append((rec.key, self.step, vec, local))
         if "nonfinite" not in self.store.facts:
-            hits = self._flags.push(self.step, ~torch.isfinite(vec).all())
+            hits = self._flags.push(self.step, vec.sum())  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
 
@@ -610,14 +610,14 @@ class Doctor:
         """Move pending device statistics to the host (one transfer per kind) into the store."""
         st = self.store
         if self._pending_loss:
-            vals = torch.stack([v.to(self._pending_loss[0][1].device) for _, v in self._pending_loss]).cpu().numpy()
-            for (bw, _), v in zip(self._pending_loss, vals):
-                st.append("loss", bw, float(v))
+            dev = self._pending_loss[0][1].device
+            vals = torch.stack([v.to(dev) for _, v in self._pending_loss]).cpu().numpy().astype(np.float64)
+            bws = np.array([bw for bw, _ in self._pending_loss], dtype=np.int64)
+            st["loss"].extend(bws, vals)
             tags = dict(self._loss_tags)
-            for (bw, _), v in zip(self._pending_loss, vals):
-                if bw in tags:
-                    st.append(f"loss/{tags[bw]}", bw, float(v))
-            # untagged losses (no step yet) stay pending for tagging: keep their values only in "loss"
+            for key in set(tags.values()):
+                sel = np.array([tags.get(int(b)) == key for b in bws])
+                st[f"loss/{key}"].extend(bws[sel], vals[sel])
             self._pending_loss.clear()
             self._untagged_loss.clear()
             self._loss_tags.clear()
@@ -626,11 +626,19 @@ class Doctor:
             flat = torch.cat([v.to(vecs[0].device) for v in vecs]).cpu().numpy() if vecs else np.zeros(0)
             off = 0
             widths = {r.key: len(r.positions) for r in self._opts.values()}
+            rows: dict[int, tuple[list[int], list[np.ndarray]]] = {}
             for key, step, vec, local in self._pending_grad:
                 row = np.full(widths.get(key, max(local, default=-1) + 1), -1.0)  # -1: no gradient
                 row[local] = flat[off: off + len(local)]
                 off += len(local)
-                st.append(f"grad_norm/{key}", step, row)
+                steps_, rows_ = rows.setdefault(key, ([], []))
+                steps_.append(step)
+                rows_.append(row)
+            for key, (steps_, rows_) in rows.items():
+                if len({len(r) for r in rows_}) == 1:
+                    st[f"grad_norm/{key}"].extend(np.array(steps_), np.stack(rows_))
+                else:
+                    st[f"grad_norm/{key}"].extend(steps_, rows_)
             self._pending_grad.clear()
         if self._pending_update:
             widths = {r.key: len(r.positions) for r in self._opts.values()}

@@ -19,48 +19,81 @@ class Series:
             raise ValueError("capacity too small for keep_head")
         self.capacity = capacity
         self.keep_head = keep_head
-        self._steps: list[int] = []
-        self._values: list[Any] = []
+        self._steps = np.zeros(64, dtype=np.int64)
+        self._vals: np.ndarray | None = None   # (rows, ) for scalars, (rows, width) for vectors
+        self._widths = np.zeros(64, dtype=np.int64)  # length of each vector row (padding beyond)
+        self._n = 0
         self.total = 0  # rows ever appended
 
     def append(self, step: int, value: Any) -> None:
-        self._steps.append(int(step))
-        self._values.append(value)
+        vec = np.ndim(value) > 0
+        v = np.asarray(value, dtype=np.float64)
+        if self._vals is None:
+            self._vals = np.full((64, len(v)) if vec else (64,), np.nan)
+        if self._n == len(self._steps):
+            grow = len(self._steps) * 2
+            self._steps = np.resize(self._steps, grow)
+            self._widths = np.resize(self._widths, grow)
+            self._vals = np.concatenate([self._vals, np.full((grow - self._n,) + self._vals.shape[1:], np.nan)])
+        if vec and len(v) > self._vals.shape[1]:  # a wider row (e.g. a param group was added)
+            pad = np.full((self._vals.shape[0], len(v) - self._vals.shape[1]), np.nan)
+            self._vals = np.concatenate([self._vals, pad], axis=1)
+        self._steps[self._n] = int(step)
+        self._widths[self._n] = len(v) if vec else 1
+        if vec:
+            self._vals[self._n, : len(v)] = v
+            self._vals[self._n, len(v):] = np.nan
+        else:
+            self._vals[self._n] = v
+        self._n += 1
         self.total += 1
-        if len(self._steps) > self.capacity:
+        if self._n > self.capacity:
             self._thin()
 
     def extend(self, steps: Iterable[int], values: Iterable[Any]) -> None:
+        """Append many rows; a 2-D array of equal-width vector rows goes in one copy."""
+        steps = np.asarray(list(steps) if not isinstance(steps, np.ndarray) else steps, dtype=np.int64)
+        if isinstance(values, np.ndarray) and self._vals is not None and values.ndim == self._vals.ndim \
+                and (values.ndim == 1 or values.shape[1] == self._vals.shape[1]) \
+                and self._n + len(steps) <= len(self._steps):
+            k = len(steps)
+            self._steps[self._n: self._n + k] = steps
+            self._vals[self._n: self._n + k] = values
+            self._widths[self._n: self._n + k] = values.shape[1] if values.ndim == 2 else 1
+            self._n += k
+            self.total += k
+            if self._n > self.capacity:
+                self._thin()
+            return
         for s, v in zip(steps, values):
-            self.append(s, v)
+            self.append(int(s), v)
 
     def _thin(self) -> None:
         # keep the head, drop every other row of the older half of the rest, keep the recent half
-        head = self.keep_head
-        n = len(self._steps)
+        head, n = self.keep_head, self._n
         mid = head + (n - head) // 2
-        keep = list(range(head)) + list(range(head, mid, 2)) + list(range(mid, n))
-        self._steps = [self._steps[i] for i in keep]
-        self._values = [self._values[i] for i in keep]
+        keep = np.concatenate([np.arange(head), np.arange(head, mid, 2), np.arange(mid, n)])
+        m = len(keep)
+        self._steps[:m] = self._steps[keep]
+        self._widths[:m] = self._widths[keep]
+        self._vals[:m] = self._vals[keep]
+        self._n = m
 
     def __len__(self) -> int:
-        return len(self._steps)
+        return self._n
 
     @property
     def steps(self) -> np.ndarray:
-        return np.asarray(self._steps, dtype=np.int64)
+        return self._steps[: self._n].copy()
 
     def array(self, fill: float = np.nan) -> np.ndarray:
-        """Values as an array: shape (n,) for scalars, (n, width) for vectors (padded with fill)."""
-        if not self._values:
+        """Values: shape (n,) for scalars, (n, width) for vectors (short rows padded with fill)."""
+        if self._vals is None:
             return np.zeros((0,))
-        first = self._values[0]
-        if np.ndim(first) == 0:
-            return np.asarray(self._values, dtype=np.float64)
-        width = max(len(v) for v in self._values)
-        out = np.full((len(self._values), width), fill)
-        for i, v in enumerate(self._values):
-            out[i, : len(v)] = v
+        out = self._vals[: self._n].copy()
+        if out.ndim == 2:
+            pad = np.arange(out.shape[1])[None, :] >= self._widths[: self._n, None]
+            out[pad] = fill
         return out
 
     def last(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:

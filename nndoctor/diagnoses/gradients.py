@@ -90,7 +90,17 @@ def _global_norm(G: np.ndarray) -> np.ndarray:
 def _rolling_median(x: np.ndarray, k: int = 3) -> np.ndarray:
     if len(x) < k:
         return x.copy()
-    return np.array([np.median(x[i: i + k]) for i in range(len(x) - k + 1)])
+    return np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
+
+
+def _running_median_before(L: np.ndarray, window: int) -> np.ndarray:
+    """out[t] = median of L[max(0, t - window): t] (NaN for t == 0), vectorised."""
+    out = np.full(len(L), np.nan)
+    for t in range(1, min(window, len(L))):
+        out[t] = np.median(L[:t])
+    if len(L) > window:
+        out[window:] = np.median(np.lib.stride_tricks.sliding_window_view(L[:-1], window), axis=1)
+    return out
 
 
 @rule("non-finite")
@@ -153,9 +163,8 @@ def _bursts(L: np.ndarray, window: int = 20, min_history: int = 5) -> list[tuple
     or reach 3 decades: a single odd batch is not an explosion. Returns (row, excess) per episode.
     """
     out: list[tuple[int, float]] = []
-    excess = np.full(len(L), -np.inf)
-    for t in range(min_history, len(L)):
-        excess[t] = L[t] - np.median(L[max(0, t - window): t])
+    excess = L - _running_median_before(L, window)
+    excess[:min_history] = -np.inf
     t = min_history
     while t < len(L):
         if excess[t] >= 2:
@@ -267,25 +276,25 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
         return None
     names = sorted(layers, key=lambda m: order[m])
     row_of = {int(s): r for r, s in enumerate(ov.grad_steps)}
-    rows, used_steps = [], []
-    for m, s in enumerate(ov.upd_steps):
-        r = row_of.get(int(s))
-        if r is None:
-            continue
-        g, w = ov.grad[r], ov.param[m]
-        vals = []
-        for name in names:
-            cols = layers[name]
-            gc, wc = g[cols], w[cols]
-            if not (np.isfinite(gc).all() and np.isfinite(wc).all()) or (gc < 0).any() or (wc <= 0).any():
-                break
-            gn, wn = math.sqrt(float((gc ** 2).sum())), math.sqrt(float((wc ** 2).sum()))
-            if gn <= 0:
-                break
-            vals.append(math.log10(gn / wn))
-        else:
-            rows.append(vals)
-            used_steps.append(int(s))
+    pairs = [(m, row_of[int(s)]) for m, s in enumerate(ov.upd_steps) if int(s) in row_of]
+    if len(pairs) < 3:
+        return None
+    cols = sorted({j for n in names for j in layers[n]})
+    Gs = ov.grad[[r for _, r in pairs]][:, cols]
+    Ps = ov.param[[m for m, _ in pairs]][:, cols]
+    A = np.zeros((len(cols), len(names)))
+    pos = {j: k for k, j in enumerate(cols)}
+    for li, n in enumerate(names):
+        for j in layers[n]:
+            A[pos[j], li] = 1.0
+    valid = np.isfinite(Gs).all(1) & np.isfinite(Ps).all(1) & (Gs >= 0).all(1) & (Ps > 0).all(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gn = np.sqrt(np.where(Gs >= 0, Gs, 0.0) ** 2 @ A)
+        wn = np.sqrt(np.where(Ps > 0, Ps, 0.0) ** 2 @ A)
+        valid &= (gn > 0).all(1)
+        ratio = np.log10(gn / wn)
+    rows = ratio[valid]
+    used_steps = [int(ov.upd_steps[m]) for (m, _), ok in zip(pairs, valid) if ok]
     if len(rows) < 3:
         return None
     R = np.array(rows)

@@ -1,6 +1,8 @@
 """Batched, device-side statistics: a few fused kernels per step, host syncs at a cadence."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -12,17 +14,15 @@ def norms(tensors: list[torch.Tensor]) -> torch.Tensor:
     """
     if not tensors:
         return torch.zeros(0)
-    dev = tensors[0].device
-    dense = [t._values() if t.is_sparse else t for t in tensors]
-    same = all(t.device == dev and t.dtype == dense[0].dtype for t in dense)
-    if same:
-        try:
-            out = torch._foreach_norm(dense)
-        except (RuntimeError, AttributeError, NotImplementedError):
-            out = [torch.linalg.vector_norm(t) for t in dense]
-        if dense[0].dtype != torch.float32:
+    try:  # fast path: dense tensors on one device and dtype (the common case)
+        out = torch._foreach_norm(tensors)
+        if out[0].dtype != torch.float32:
             out = [o.float() for o in out]
         return torch.stack(out)
+    except (RuntimeError, NotImplementedError, AttributeError, TypeError):
+        pass
+    dev = tensors[0].device
+    dense = [t._values() if t.is_sparse else t for t in tensors]
     return torch.stack([torch.linalg.vector_norm(t.float()).to(dev) for t in dense])
 
 
@@ -37,11 +37,13 @@ class FlagReader:
     def __init__(self) -> None:
         self._pending: list[tuple[int, torch.Tensor, object]] = []
 
-    def push(self, step: int, bad: torch.Tensor) -> list[int]:
-        """Queue a flag for ``step``; return the steps whose flag is now known to be set."""
-        dev = bad.device
+    def push(self, step: int, total: torch.Tensor) -> list[int]:
+        """Queue the sum of a step's statistics (non-finite if anything was); return the steps whose
+        flag is now known to be set."""
+        dev = total.device
         if dev.type == "cpu":
-            return [step] if bool(bad) else []
+            return [] if math.isfinite(total.item()) else [step]
+        bad = ~torch.isfinite(total)
         if dev.type == "cuda":
             host = torch.empty((), dtype=torch.bool, pin_memory=True)
             host.copy_(bad, non_blocking=True)
