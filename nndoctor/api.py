@@ -19,7 +19,45 @@ def watch(model=None, optimizer=None, *, every: int = 10,
     ``every``: the cadence (in optimizer steps) at which statistics are moved from the device to the
     host and judged. ``on_finding``: called once per new finding, as soon as it is established.
     """
-    return Doctor(model, optimizer, every=every, on_finding=on_finding).start()
+    doctor = Doctor(model, optimizer, every=every, on_finding=on_finding)
+    doctor.var_names = _caller_names(model, optimizer)
+    return doctor.start()
+
+
+def _caller_names(model, optimizer) -> dict[str, str]:
+    """The expressions the caller passed as model and optimizer (``net``, ``self.opt``...), read from
+    the source of the ``watch(...)`` call, so remedy snippets can be pasted as they are. (Reading
+    the caller's locals instead would keep them alive on Python < 3.13.)"""
+    import ast
+    import linecache
+    import sys
+
+    out: dict[str, str] = {}
+    try:
+        frame = sys._getframe(2)
+        path, line = frame.f_code.co_filename, frame.f_lineno
+    except (ValueError, AttributeError):  # pragma: no cover
+        return out
+    src = ""
+    for extra in range(6):  # a call may span several lines
+        src += linecache.getline(path, line + extra)
+        try:
+            tree = ast.parse(src.strip())
+            break
+        except SyntaxError:
+            continue
+    else:
+        return out
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (getattr(node.func, "attr", None) == "watch"
+                                           or getattr(node.func, "id", None) == "watch"):
+            args = list(node.args) + [None] * 2
+            kw = {k.arg: k.value for k in node.keywords}
+            for key, expr in (("model", kw.get("model", args[0])), ("optimizer", kw.get("optimizer", args[1]))):
+                if isinstance(expr, (ast.Name, ast.Attribute)):
+                    out[key] = ast.unparse(expr)
+            break
+    return out
 
 
 def explain(code: str) -> str:

@@ -133,11 +133,10 @@ class Doctor:
         self._hooks: list[Any] = []
         self._recorder: ForwardRecorder | None = None
         self._window_open = False
+        self._window_base: tuple[int, int, dict[int, int]] = (0, 0, {})
         self._graph: dict[str, Any] = {"walks": 0, "reached": set(), "reached_modules": set(),
                                        "foreign_params": {}, "plain_leaves": 0, "sites": [],
                                        "root_ops": [], "no_history": 0}
-        self._graph_nodes: set[int] = set()
-        self._graph_keep: list[Any] = []
         self._probe: _Probe | None = None          # doctor-wide probe (no optimizer stepping)
         self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
         self._steps_since_backward = 0
@@ -146,6 +145,7 @@ class Doctor:
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
         self._stepping: _Opt | None = None        # the optimizer whose step() is running
+        self.var_names: dict[str, str] = {}      # the user's names for the model and optimizer
         self._backward_stack: list[dict] = []     # backward passes started, not yet ended
         self._forward_since_backward = False      # a watched model ran forward with grad since
 
@@ -217,7 +217,6 @@ class Doctor:
         self._pending_grad.clear()
         self._pending_update.clear()
         self._pending_bw_param.clear()
-        self._graph_keep.clear()
         self._explicit_opts = []
         self.table.clear()
 
@@ -251,10 +250,27 @@ class Doctor:
     # ------------------------------------------------------------------ registration
     def _install_model_hooks(self) -> None:
         self._hook_roots(0)
-        if self.n_backward < self.max_analysis_backward:
-            self._recorder = ForwardRecorder(self.table.module_names)
-            self._recorder.install(self.table.roots)
-            self._window_open = True
+        self._open_window()
+
+    def _open_window(self) -> None:
+        """Start an analysis window: at the start of the run, and again when a new training phase
+        begins (a new optimizer, or new models in ``nndoctor run``), so each phase's graph is seen."""
+        if self._window_open or self._closed or not self._open:
+            return
+        self._graph = {"walks": 0, "reached": set(), "reached_modules": set(), "foreign_params": {},
+                       "plain_leaves": 0, "sites": [], "root_ops": [], "no_history": 0}
+        self._window_base = (self.n_backward, self.step, {r.key: r.n_steps for r in self._opts.values()})
+        self._recorder = ForwardRecorder(self.table.module_names)
+        self._recorder.install(self.table.roots)
+        self._window_open = True
+
+    def _window_should_close(self) -> bool:
+        bw0, step0, steps0 = self._window_base
+        bw, st = self.n_backward - bw0, self.step - step0
+        if bw >= self.max_analysis_backward or st >= self.max_analysis_backward:
+            return True
+        return bw >= self.analysis_backward and all(r.n_steps - steps0.get(r.key, 0) >= 2
+                                                    for r in self._opts.values())
 
     def _hook_roots(self, first: int) -> None:
         """Forward pre-hooks on the roots from index ``first`` on: they keep a reference to the
@@ -271,6 +287,8 @@ class Doctor:
         rec = _Opt(key=key, name=f"optimizer{key} ({type(opt).__name__})", ref=weakref.ref(opt))
         self._opts[id(opt)] = rec
         self._refresh_params(rec, opt)
+        if self._open and not self._window_open:
+            self._open_window()  # a new training phase
         return rec
 
     def _refresh_params(self, rec: _Opt, opt) -> None:
@@ -314,13 +332,24 @@ class Doctor:
             return
         before = len(self.table.roots)
         for r in new:
-            self.table.add_root(r, type(r).__name__ if len(roots) > 1 else None)
+            self.table.add_root(r, _variable_name(r) or type(r).__name__ if len(roots) > 1 else None)
         self._hook_roots(before)
         if self._window_open and self._recorder is not None:
             self._recorder.install(self.table.roots[before:])
+        else:
+            self._open_window()
         for o in opts:
             if any(id(p) in self.table.index for g in o.param_groups for p in g["params"]):
                 self._register_optimizer(o)
+        if "model" not in self.var_names and self.table.roots:
+            name = _variable_name(self.table.roots[0])
+            if name:
+                self.var_names["model"] = name
+        if "optimizer" not in self.var_names and self._opts:
+            opt = next(iter(self._opts.values())).ref()
+            name = _variable_name(opt) if opt is not None else None
+            if name:
+                self.var_names["optimizer"] = name
         self._discovered = True
 
     # ------------------------------------------------------------------ hooks (hot path)
@@ -407,7 +436,7 @@ class Doctor:
             if ps:
                 self._pending_bw_param.append((self.n_backward, norms([p.detach() for p in ps])))
         self._steps_since_backward = 0
-        if self._window_open and self.n_backward >= self.max_analysis_backward:
+        if self._window_open and self._window_should_close():
             self._close_window()
         if self.step == 0 and self.n_backward % self.every == 0:
             self._flush()
@@ -476,8 +505,7 @@ class Doctor:
             rec.snapshot = None
         if rec.probe is not None:
             rec.probe.mark()
-        if self._window_open and ((self.n_backward >= self.analysis_backward and all(
-                r.n_steps >= 2 for r in self._opts.values())) or self.step >= self.max_analysis_backward):
+        if self._window_open and self._window_should_close():
             self._close_window()
         if rec.n_steps == self.step and self.step % self.every == 0:
             self._flush()
@@ -520,8 +548,6 @@ class Doctor:
                 g["foreign_params"].setdefault(id(leaf), (tuple(leaf.shape), leaf.numel()))
             else:
                 g["plain_leaves"] += 1
-        self._graph_nodes |= w.nodes
-        self._graph_keep.extend(w.keepalive)
         if self._recorder is not None:
             for name, calls in self._recorder.calls.items():
                 if name not in g["reached_modules"] and any(id(n) in w.nodes for n in calls.output_nodes):
@@ -546,18 +572,24 @@ class Doctor:
             self.store.facts["module_order"] = {n: c["order"] for n, c in calls.items()}
             rec.remove()
             self._recorder = None
-        self._graph_keep.clear()
-        self._graph_nodes.clear()
         self.store.facts["graph"] = {
             "walks": g["walks"], "reached": sorted(g["reached"]), "module_calls": calls,
             "foreign_params": list(g["foreign_params"].values()), "plain_leaves": g["plain_leaves"],
             "sites": list(g["sites"]), "root_ops": list(g["root_ops"]), "no_history": g["no_history"],
-            "optimized": sorted({i for r in self._opts.values() for i in r.positions}),
+            "optimized": sorted({i for r in self._phase_optimizers() for i in r.positions}),
             "requires_grad": [i for i, p in enumerate(self.table.params) if p.requires_grad],
             "explicit": not self.discover_models,
             "forward_sources": _forward_sources(self.table),
             "roots": [self.table.module_names.get(id(r), "") for r in self.table.roots],
+            "root_training": [bool(r.training) for r in self.table.roots],
         }
+
+    def _phase_optimizers(self) -> list[_Opt]:
+        """Optimizers that stepped during the current analysis window (an optimizer of an earlier
+        training phase, e.g. a teacher's, no longer counts); all of them if none stepped."""
+        steps0 = self._window_base[2]
+        active = [r for r in self._opts.values() if r.n_steps > steps0.get(r.key, 0)]
+        return active or list(self._opts.values())
 
     # ------------------------------------------------------------------ non-finite forensics
     def _investigate_nonfinite(self, rec: _Opt, vec: torch.Tensor, local: list[int], step: int) -> None:
@@ -663,6 +695,7 @@ class Doctor:
              "has_probe": r.probe is not None}
             for r in self._opts.values()]
         st.facts["bw_intervals"] = list(self._bw_intervals[-64:])
+        st.facts["bw_resets"] = int(sum(self._bw_intervals))
         st.facts["counts"] = {"step": self.step, "backward": self.n_backward}
 
     def _evaluate(self, closing: bool = False, force: bool = False) -> None:
@@ -672,11 +705,17 @@ class Doctor:
             return
         self._last_eval_step = self.step
         from .diagnoses import Context, run_rules
+        from .diagnoses.registry import SNIPPET_NAMES
 
         ctx = Context(store=self.store, params=list(self.table.info), step=self.step,
                       n_backward=self.n_backward, closing=closing, window_done=not self._window_open,
                       module_types=dict(self.table.module_types))
-        for f, err in run_rules(ctx):
+        token = SNIPPET_NAMES.set(self._snippet_names())
+        try:
+            results = list(run_rules(ctx))
+        finally:
+            SNIPPET_NAMES.reset(token)
+        for f, err in results:
             if err is not None:
                 self._internal_error(f"rule {f}", err)
                 continue
@@ -695,6 +734,14 @@ class Doctor:
                     f.severity = old.severity
                 self._findings[key] = f
 
+    def _snippet_names(self) -> dict[str, str]:
+        names = {}
+        if self.var_names.get("model"):
+            names["model"] = self.var_names["model"]
+        if self.var_names.get("optimizer"):
+            names["optimizer"] = self.var_names["optimizer"]
+        return names
+
     def _internal_error(self, where: str, exc: BaseException) -> None:
         self._n_internal += 1
         if len(self.internal_errors) < 20:
@@ -708,6 +755,21 @@ class Doctor:
                 self._remove_hooks()
             except Exception:
                 pass
+
+
+def _variable_name(obj) -> str | None:
+    """The name the user's code gives ``obj`` (a global, or an attribute of a trainer object)."""
+    import gc
+
+    best = None
+    for ref in gc.get_referrers(obj):
+        if isinstance(ref, dict):
+            for k, v in ref.items():
+                if v is obj and isinstance(k, str) and k.isidentifier():
+                    if "__name__" in ref:  # module globals: the most telling name
+                        return k
+                    best = best or k
+    return best
 
 
 def _as_list(x) -> list:

@@ -87,8 +87,12 @@ NOT_OPTIMIZED = register(Diagnosis(
               "model", "the optimizers' parameter counts"),
     remedies=("module-list", "optimizer-all-params", "create-optimizer-after-model", "freeze-explicitly"),
     traps=("a target network not in the graph of the loss", "frozen params (requires_grad=False)",
-           "a frozen teacher/perceptual network that still requires grad: info only (wasted compute)"),
-    thresholds=("none: membership is exact; decided after every optimizer has stepped twice",),
+           "a frozen teacher/perceptual network in eval() mode that still requires grad: info only "
+           "(wasted compute)"),
+    thresholds=("none: membership is exact; decided after every optimizer has stepped twice, again for each "
+                "new training phase (a new optimizer)",
+                "a separate module that no optimizer holds is an error/warning only in train mode: eval() "
+                "declares it inference-only"),
 ))
 
 
@@ -158,8 +162,7 @@ def _no_step_at_all(ctx: Context) -> Finding | None:
     P = s.array()
     if not np.array_equal(P, np.repeat(P[:1], len(P), axis=0), equal_nan=True):
         return None  # parameters change without an optimizer step we saw: a manual update that works
-    resets = ctx.facts.get("bw_intervals", [])
-    n_resets = int(sum(resets))
+    n_resets = int(ctx.facts.get("bw_resets", 0))
     if not ((n_resets >= 2 and ctx.n_backward >= 3) or ctx.n_backward >= 64 or (ctx.closing and ctx.n_backward >= 4)):
         return None
     known = ctx.facts.get("optimizers", [])
@@ -297,9 +300,9 @@ def check_broken_flow(ctx: Context) -> list[Finding]:
         out.append(BROKEN_FLOW.finding(
             severity, (f"The output of {_list(detached)} never reaches the loss: the graph is cut after "
                        f"{'it' if len(detached) == 1 else 'them'}{how}." if cut_evidence else
-                       f"The output of {_list(detached)} is computed but does not reach the loss in the first "
-                       f"{g['walks']} steps, so {'its' if len(detached) == 1 else 'their'} parameters get no "
-                       f"gradient (fine if that part of the loss is switched on later)."),
+                       f"The output of {_list(detached)} is computed but reaches none of the {g['walks']} losses "
+                       f"analysed, so {'its' if len(detached) == 1 else 'their'} parameters get no gradient "
+                       f"(fine if that part of the loss is switched on later)."),
             step=ctx.step, where=detached,
             evidence={**base_ev, "downstream_modules_with_detached_input": downstream[:5],
                       "plain_leaf_tensors_in_loss_graph": g.get("plain_leaves", 0),
@@ -314,7 +317,7 @@ def check_broken_flow(ctx: Context) -> list[Finding]:
             remedy_ids=["freeze-explicitly", "remove-detach"], context={"module": odd[0]}))
     if unused:
         out.append(BROKEN_FLOW.finding(
-            "info", f"{_list(unused)} did not run in the first {g['walks']} training steps, so "
+            "info", f"{_list(unused)} did not run in the {g['walks']} backward passes analysed, so "
                     f"{'it' if len(unused) == 1 else 'they'} got no gradient (fine for a conditional branch).",
             step=ctx.step, where=unused, evidence={"unused_numel": sum(ctx.params[i].numel for m in unused
                                                                        for i in by_module[m])},
@@ -430,10 +433,24 @@ def check_not_optimized(ctx: Context) -> list[Finding]:
             remedy_ids=["optimizer-all-params", "create-optimizer-after-model", "freeze-explicitly"],
             context={"module": ms[0]}))
     if aux:
-        ms = modules(aux)
-        out.append(NOT_OPTIMIZED.finding(
-            "info", f"{_list(ms)} (a model no optimizer trains) receive gradients that are never used: "
-                    f"requires_grad_(False) would save compute.",
-            step=ctx.step, where=ms[:5], evidence=ev(aux), remedy_ids=["freeze-explicitly"],
-            context={"module": ms[0]}))
+        # A model no optimizer trains, yet the loss sends it gradients. In eval() mode it is declared
+        # inference-only (a frozen teacher or perceptual net that still requires grad): wasted
+        # compute, info. In train mode (the default nobody switched off) it looks like a part that
+        # was meant to learn, e.g. an adapter built beside the model and left out of the optimizer.
+        training = ctx.facts.get("graph", {}).get("root_training", [])
+        roots = sorted({ctx.params[i].root for i in aux})
+        meant = [r for r in roots if r < len(training) and training[r]]
+        for severity, group in (("warning", [i for i in aux if ctx.params[i].root in meant]),
+                                ("info", [i for i in aux if ctx.params[i].root not in meant])):
+            if not group:
+                continue
+            ms = modules(group)
+            summary = (f"{_list(ms)} (a module no optimizer holds, in train mode) receive gradients every step "
+                       f"but never learn." if severity == "warning" else
+                       f"{_list(ms)} (a model no optimizer trains, in eval mode) receive gradients that are never "
+                       f"used: requires_grad_(False) would save compute.")
+            out.append(NOT_OPTIMIZED.finding(
+                severity, summary, step=ctx.step, where=ms[:5], evidence=ev(group),
+                remedy_ids=["optimizer-all-params", "freeze-explicitly"] if severity == "warning"
+                else ["freeze-explicitly"], context={"module": ms[0]}))
     return out

@@ -5,11 +5,17 @@ Like a linter's rule registry: a user who sees a code finds everything about it 
 """
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..findings import Finding
 from .. import remedies as _remedies
+
+
+# names of the user's objects (their variable names) used to fill remedy snippets; set by the doctor
+# around rule evaluation, so every snippet speaks of `net` and `opt` if that is what the code calls them
+SNIPPET_NAMES: ContextVar[dict[str, Any]] = ContextVar("SNIPPET_NAMES", default={})
 
 
 @dataclass
@@ -33,7 +39,8 @@ class Diagnosis:
         ids = list(remedy_ids) if remedy_ids is not None else list(self.remedies)
         return Finding(code=self.code, severity=severity, summary=summary, step=step,
                        where=list(where), evidence=evidence,
-                       remedies=_remedies.render(ids, **(context or {})), detail=detail, key=key)
+                       remedies=_remedies.render(ids, **{**SNIPPET_NAMES.get(), **(context or {})}),
+                       detail=detail, key=key)
 
 
 REGISTRY: dict[str, Diagnosis] = {}
