@@ -583,6 +583,9 @@ class Doctor:
             "roots": [self.table.module_names.get(id(r), "") for r in self.table.roots],
             "root_training": [bool(r.training) for r in self.table.roots],
         }
+        if not self._closed:  # judge what the window established right away
+            self._flush()
+            self._evaluate(force=True)
 
     def _phase_optimizers(self) -> list[_Opt]:
         """Optimizers that stepped during the current analysis window (an optimizer of an earlier
