@@ -449,6 +449,7 @@ class Doctor:
             return
         if _signature(opt) != rec.signature:
             self._refresh_params(rec, opt)
+            self._open_window()  # parameters added to an optimizer: a new training phase
         rec.n_steps += 1
         self.step = max(self.step, rec.n_steps)
         self._steps_since_backward += 1
@@ -572,7 +573,8 @@ class Doctor:
             self.store.facts["module_order"] = {n: c["order"] for n, c in calls.items()}
             rec.remove()
             self._recorder = None
-        self.store.facts["graph"] = {
+        phase = self.store.facts["graph"] = {
+            "start_step": self._window_base[1], "end_step": self.step,
             "walks": g["walks"], "reached": sorted(g["reached"]), "module_calls": calls,
             "foreign_params": list(g["foreign_params"].values()), "plain_leaves": g["plain_leaves"],
             "sites": list(g["sites"]), "root_ops": list(g["root_ops"]), "no_history": g["no_history"],
@@ -583,6 +585,7 @@ class Doctor:
             "roots": [self.table.module_names.get(id(r), "") for r in self.table.roots],
             "root_training": [bool(r.training) for r in self.table.roots],
         }
+        self.store.facts.setdefault("graphs", []).append(phase)
         if not self._closed:  # judge what the window established right away
             self._flush()
             self._evaluate(force=True)
@@ -718,24 +721,36 @@ class Doctor:
             results = list(run_rules(ctx))
         finally:
             SNIPPET_NAMES.reset(token)
-        for f, err in results:
+        for code, found, err in results:
             if err is not None:
-                self._internal_error(f"rule {f}", err)
+                self._internal_error(f"rule {code}", err)
                 continue
-            key = (f.code, f.key if f.key is not None else tuple(f.where))
-            old = self._findings.get(key)
-            if old is None:
-                self._findings[key] = f
-                if self.on_finding is not None:
-                    try:
-                        self.on_finding(f)
-                    except Exception as e:
-                        self._internal_error("on_finding callback", e)
-            else:  # keep the step it was first established; refresh the evidence
-                f.step = old.step if old.step is not None else f.step
-                if f.rank > old.rank:
-                    f.severity = old.severity
-                self._findings[key] = f
+            if found is None:  # the rule cannot judge yet (e.g. an analysis window is open)
+                continue
+            produced = set()
+            for f in found:
+                key = (f.code, f.key if f.key is not None else tuple(f.where))
+                produced.add(key)
+                old = self._findings.get(key)
+                if old is None:
+                    self._findings[key] = f
+                    if self.on_finding is not None:
+                        try:
+                            self.on_finding(f)
+                        except Exception as e:
+                            self._internal_error("on_finding callback", e)
+                else:  # keep the step it was first established; the latest evidence wins
+                    f.step = old.step if old.step is not None else f.step
+                    self._findings[key] = f
+            # a problem the rule no longer sees (e.g. an lr held at 0 for a few steps, then raised)
+            # stays in the report as info, marked resolved
+            for key, f in self._findings.items():
+                if key[0] == code and key not in produced and f.severity != "info" \
+                        and not f.evidence.get("resolved"):
+                    f.evidence = {**f.evidence, "resolved": True, "resolved_by_step": self.step,
+                                  "severity_while_active": f.severity}
+                    f.severity = "info"
+                    f.summary = f"(resolved by step {self.step}) {f.summary}"
 
     def _snippet_names(self) -> dict[str, str]:
         names = {}

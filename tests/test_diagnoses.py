@@ -381,3 +381,73 @@ def test_closure_style_without_zero_grad_is_caught():
                 return loss
             opt.step(closure)
     assert "gradient-not-zeroed" in watched(m, opt, loop)
+
+
+# ----------------------------------------------------------------------------- transient states
+def test_lr_held_at_zero_then_raised_is_resolved_not_an_error():
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.0)
+    X, y = blobs()
+
+    def loop():
+        for i in range(60):
+            if i == 30:
+                for g in opt.param_groups:
+                    g["lr"] = 0.1  # a deliberate hold, then training starts
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(X[:32]), y[:32]).backward()
+            opt.step()
+    r = watched(m, opt, loop)
+    f = r.get("optimizer-step-missing")
+    assert r.healthy and f is not None and f.severity == "info"
+    assert f.evidence["resolved"] and f.evidence["severity_while_active"] == "error"
+
+
+class FreezeFirst(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.Sequential(nn.Linear(20, 32), nn.ReLU())
+        self.head = nn.Linear(32, 2)
+        self.frozen = True
+
+    def forward(self, x):
+        if self.frozen:
+            with torch.no_grad():
+                h = self.encoder(x)
+        else:
+            h = self.encoder(x)
+        return self.head(h)
+
+
+def test_encoder_frozen_by_no_grad_for_a_while_then_trained_is_info():
+    m = FreezeFirst()
+    opt = torch.optim.Adam(m.parameters(), 1e-2)
+    X, y = blobs()
+
+    def loop():
+        for i in range(60):
+            m.frozen = i < 25
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(X[:32]), y[:32]).backward()
+            opt.step()
+    r = watched(m, opt, loop)
+    f = r.get("broken-gradient-flow")
+    assert r.healthy, r
+    assert f.severity == "info" and f.evidence["received_gradients_after_step"] > 0
+
+
+def test_gradual_unfreezing_with_add_param_group():
+    m = mlp(depth=2)
+    opt = torch.optim.SGD(m[4].parameters(), lr=0.05)   # head first; the body still requires grad
+    X, y = blobs()
+
+    def loop():
+        for i in range(40):
+            if i == 20:
+                opt.add_param_group({"params": list(m[0].parameters()) + list(m[2].parameters()), "lr": 0.01})
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(X[:32]), y[:32]).backward()
+            opt.step()
+    r = watched(m, opt, loop)
+    assert r.healthy, r
+    assert r.get("parameter-not-optimized").severity == "info"

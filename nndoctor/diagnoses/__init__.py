@@ -91,18 +91,18 @@ def _width(a: np.ndarray, width: int) -> np.ndarray:
     return a
 
 
-def run_rules(ctx: Context) -> Iterator[tuple[Any, BaseException | None]]:
-    """Yield (finding, None) for each finding, or (code, error) when a rule itself failed."""
+def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseException | None]]:
+    """Yield (code, findings, None) per rule (findings None: the rule cannot judge yet), or
+    (code, None, error) when a rule itself failed."""
     for code, diag in REGISTRY.items():
         if diag.rule is None:
             continue
         try:
-            found = diag.rule(ctx) or []
+            found = diag.rule(ctx)
         except Exception as e:  # a broken rule must not take the others down
-            yield code, e
+            yield code, None, e
             continue
-        for f in found:
-            yield f, None
+        yield code, (list(found) if found is not None else None), None
 
 
 # the families register their codes on import

@@ -214,8 +214,8 @@ _SUSPECT = re.compile(r"\.detach\(|\.numpy\(|\.item\(|\.tolist\(|torch\.tensor\(
                       r"torch\.from_numpy\(|no_grad|inference_mode|\.data\b|\bnp\.|numpy\.")
 
 
-def _suspect_lines(ctx: Context, names: list[str]) -> list[str]:
-    sources = ctx.facts.get("graph", {}).get("forward_sources", {})
+def _suspect_lines(g: dict, names: list[str]) -> list[str]:
+    sources = g.get("forward_sources", {})
     hits = []
     for cls, (path, start, lines) in sources.items():
         for k, line in enumerate(lines):
@@ -229,11 +229,32 @@ def _suspect_lines(ctx: Context, names: list[str]) -> list[str]:
 
 
 @rule("broken-gradient-flow")
-def check_broken_flow(ctx: Context) -> list[Finding]:
-    g = ctx.facts.get("graph")
-    if not g or not ctx.window_done:
-        return []
-    out = []
+def check_broken_flow(ctx: Context) -> list[Finding] | None:
+    phases = ctx.facts.get("graphs")
+    if not phases:
+        return None  # no analysis window has closed yet
+    out: list[Finding] = []
+    for g in phases:
+        out += _broken_flow_in(ctx, g)
+    return out
+
+
+def _got_gradient_later(ctx: Context, params: list[int], after_step: int) -> bool:
+    """Did these parameters receive gradients at some optimizer step after ``after_step``?
+    (A module frozen by no_grad/detach for the first epochs and trained afterwards.)"""
+    want = set(params)
+    for ov in ctx.optimizers():
+        cols = [j for j, i in enumerate(ov.positions) if i in want]
+        if not cols or not len(ov.grad):
+            continue
+        later = ov.grad[ov.grad_steps > after_step][:, cols]
+        if len(later) and ((later > 0) | ~np.isfinite(later)).any():
+            return True
+    return False
+
+
+def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
+    out: list[Finding] = []
     if g.get("no_history"):
         out.append(BROKEN_FLOW.finding(
             "error", "The loss has no autograd history (it does not require grad): it was computed from "
@@ -277,11 +298,16 @@ def check_broken_flow(ctx: Context) -> list[Finding]:
     base_ev = {"cut_parameters": [ctx.params[i].name for i in cut][:20], "cut_numel": n_cut_params,
                "trainable_numel_in_optimizers": n_opt_params, "losses_walked": g["walks"],
                "backward_call": _site(g)}
+    # cut only for a while (frozen by no_grad/detach during the first epochs, trained later): info
+    later = _got_gradient_later(ctx, cut, g.get("end_step", 0))
+    if later:
+        base_ev["received_gradients_after_step"] = g.get("end_step", 0)
     if nograd:
         out.append(BROKEN_FLOW.finding(
-            "error", f"{_list(nograd)} ran under torch.no_grad() although the optimizer trains "
+            "info" if later else "error",
+            f"{_list(nograd)} ran under torch.no_grad() although the optimizer trains "
                      f"{'it' if len(nograd) == 1 else 'them'}: no gradient reaches {'its' if len(nograd) == 1 else 'their'} parameters.",
-            step=ctx.step, where=nograd, evidence={**base_ev, "suspect_lines": _suspect_lines(ctx, nograd)},
+            step=ctx.step, where=nograd, evidence={**base_ev, "suspect_lines": _suspect_lines(g, nograd)},
             remedy_ids=["remove-no-grad", "freeze-explicitly"], context={"cut_after": nograd[0].rsplit(".", 1)[-1],
                                                                          "module": nograd[0]}))
     if detached:
@@ -293,7 +319,7 @@ def check_broken_flow(ctx: Context) -> list[Finding]:
         # reaches the loss at all. Without it, an output computed but not (yet) used by the loss
         # (an auxiliary head switched on later) is a design choice: info, like an unused branch.
         cut_evidence = bool(downstream or all_cut or g.get("plain_leaves"))
-        severity = "error" if cut_evidence else "info"
+        severity = "error" if cut_evidence and not later else "info"
         how = (f"; `{downstream[0]}` receives an input with no autograd history" if downstream else "")
         if all_cut and g.get("plain_leaves"):
             how += "; the loss was built from a new leaf tensor (torch.tensor(..., requires_grad=True)?)"
@@ -306,14 +332,14 @@ def check_broken_flow(ctx: Context) -> list[Finding]:
             step=ctx.step, where=detached,
             evidence={**base_ev, "downstream_modules_with_detached_input": downstream[:5],
                       "plain_leaf_tensors_in_loss_graph": g.get("plain_leaves", 0),
-                      "suspect_lines": _suspect_lines(ctx, detached)},
+                      "suspect_lines": _suspect_lines(g, detached)},
             remedy_ids=["remove-detach", "freeze-explicitly"],
             context={"cut_after": detached[-1].rsplit(".", 1)[-1], "module": detached[0]}))
     if odd:
         out.append(BROKEN_FLOW.finding(
             "warning", f"Parameters of {_list(odd)} get no gradient although the module's output reaches "
                        f"the loss (are they used in forward()?).",
-            step=ctx.step, where=odd, evidence={**base_ev, "suspect_lines": _suspect_lines(ctx, odd)},
+            step=ctx.step, where=odd, evidence={**base_ev, "suspect_lines": _suspect_lines(g, odd)},
             remedy_ids=["freeze-explicitly", "remove-detach"], context={"module": odd[0]}))
     if unused:
         out.append(BROKEN_FLOW.finding(
@@ -374,10 +400,19 @@ def _list(names: list[str], n: int = 3) -> str:
 
 # ---------------------------------------------------------------------------- not optimized
 @rule("parameter-not-optimized")
-def check_not_optimized(ctx: Context) -> list[Finding]:
-    g = ctx.facts.get("graph")
+def check_not_optimized(ctx: Context) -> list[Finding] | None:
+    phases = ctx.facts.get("graphs")
+    if not phases:
+        return None
+    out: list[Finding] = []
+    for g in phases:
+        out += _not_optimized_in(ctx, g)
+    return out
+
+
+def _not_optimized_in(ctx: Context, g: dict) -> list[Finding]:
     ops = ctx.facts.get("optimizers", [])
-    if not g or not ctx.window_done or not ops or max(o["steps"] for o in ops) < 1:
+    if not ops or max(o["steps"] for o in ops) < 1:
         return []
     optimized, reached = set(g["optimized"]), set(g["reached"])
     unopt = [i for i in sorted(reached) if i not in optimized and i < len(ctx.params)
@@ -387,6 +422,10 @@ def check_not_optimized(ctx: Context) -> list[Finding]:
         trained = {p.root for p in ctx.params if p.root >= 0}
     else:
         trained = {ctx.params[i].root for i in optimized if i < len(ctx.params) and ctx.params[i].root >= 0}
+    # parameters that joined an optimizer later (gradual unfreezing with add_param_group)
+    now_optimized = {i for o in ops for i in o["positions"]}
+    joined_later = [i for i in unopt if i in now_optimized]
+    unopt = [i for i in unopt if i not in now_optimized]
     unreg = [i for i in unopt if not ctx.params[i].registered and ctx.params[i].root in trained]
     reg = [i for i in unopt if ctx.params[i].registered and ctx.params[i].root in trained]
     aux = [i for i in unopt if ctx.params[i].root not in trained]
@@ -410,6 +449,13 @@ def check_not_optimized(ctx: Context) -> list[Finding]:
                 "share_of_model": round(numel / max(1, total.get(root, numel)), 4),
                 "optimizers": {o["name"]: len(o["positions"]) for o in ops}}
 
+    if joined_later:
+        ms = modules(joined_later)
+        out.append(NOT_OPTIMIZED.finding(
+            "info", f"{_list(ms)} received gradients but were in no optimizer until a later training phase "
+                    f"(after step {g.get('end_step')}); freezing them explicitly until then saves compute.",
+            step=ctx.step, where=ms, evidence=ev(joined_later), remedy_ids=["freeze-explicitly"],
+            context={"module": ms[0]}))
     if unreg:
         ms = modules(unreg)
         out.append(NOT_OPTIMIZED.finding(
@@ -437,7 +483,7 @@ def check_not_optimized(ctx: Context) -> list[Finding]:
         # inference-only (a frozen teacher or perceptual net that still requires grad): wasted
         # compute, info. In train mode (the default nobody switched off) it looks like a part that
         # was meant to learn, e.g. an adapter built beside the model and left out of the optimizer.
-        training = ctx.facts.get("graph", {}).get("root_training", [])
+        training = g.get("root_training", [])
         roots = sorted({ctx.params[i].root for i in aux})
         meant = [r for r in roots if r < len(training) and training[r]]
         for severity, group in (("warning", [i for i in aux if ctx.params[i].root in meant]),
