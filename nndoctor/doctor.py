@@ -100,7 +100,7 @@ class Doctor:
 
     def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 10,
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
-                 on_finding: Callable[[Finding], None] | None = None, names: list[str] | None = None) -> None:
+                 on_finding: Callable[[Finding], None] | None = None) -> None:
         if every < 1:
             raise ValueError("every must be >= 1")
         self.every = every
@@ -134,9 +134,7 @@ class Doctor:
         self._recorder: ForwardRecorder | None = None
         self._window_open = False
         self._window_base: tuple[int, int, dict[int, int]] = (0, 0, {})
-        self._graph: dict[str, Any] = {"walks": 0, "reached": set(), "reached_modules": set(),
-                                       "foreign_params": {}, "plain_leaves": 0, "sites": [],
-                                       "root_ops": [], "no_history": 0}
+        self._graph: dict[str, Any] = _fresh_graph()
         self._probe: _Probe | None = None          # doctor-wide probe (no optimizer stepping)
         self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
         self._steps_since_backward = 0
@@ -149,12 +147,11 @@ class Doctor:
         self._backward_stack: list[dict] = []     # backward passes started, not yet ended
         self._forward_since_backward = False      # a watched model ran forward with grad since
 
-        for i, m in enumerate(_as_list(models)):
+        models = _as_list(models)
+        for i, m in enumerate(models):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"nndoctor.watch: expected a torch.nn.Module, got {type(m).__name__}")
-            name = names[i] if names and i < len(names) else None
-            self.table.add_root(m, name if name is not None else (None if len(_as_list(models)) == 1 else
-                                                                   f"{type(m).__name__}{i}"))
+            self.table.add_root(m, None if len(models) == 1 else f"{type(m).__name__}{i}")
         for o in _as_list(optimizers):
             if not isinstance(o, torch.optim.Optimizer):
                 raise TypeError(f"nndoctor.watch: expected a torch.optim.Optimizer, got {type(o).__name__}")
@@ -217,6 +214,8 @@ class Doctor:
         self._pending_grad.clear()
         self._pending_update.clear()
         self._pending_bw_param.clear()
+        self._backward_stack.clear()
+        self._stepping = None
         self._explicit_opts = []
         self.table.clear()
 
@@ -257,8 +256,7 @@ class Doctor:
         begins (a new optimizer, or new models in ``nndoctor run``), so each phase's graph is seen."""
         if self._window_open or self._closed or not self._open:
             return
-        self._graph = {"walks": 0, "reached": set(), "reached_modules": set(), "foreign_params": {},
-                       "plain_leaves": 0, "sites": [], "root_ops": [], "no_history": 0}
+        self._graph = _fresh_graph()
         self._window_base = (self.n_backward, self.step, {r.key: r.n_steps for r in self._opts.values()})
         self._recorder = ForwardRecorder(self.table.module_names)
         self._recorder.install(self.table.roots)
@@ -773,6 +771,12 @@ class Doctor:
                 self._remove_hooks()
             except Exception:
                 pass
+
+
+def _fresh_graph() -> dict[str, Any]:
+    """What one analysis window accumulates from the losses' autograd graphs."""
+    return {"walks": 0, "reached": set(), "reached_modules": set(), "foreign_params": {},
+            "plain_leaves": 0, "sites": [], "root_ops": [], "no_history": 0}
 
 
 def _variable_name(obj) -> str | None:
