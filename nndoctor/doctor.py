@@ -436,7 +436,7 @@ class Doctor:
         self._steps_since_backward = 0
         if self._window_open and self._window_should_close():
             self._close_window()
-        if self.step == 0 and self.n_backward % self.every == 0:
+        if self.step == 0 and (self.n_backward % self.every == 0 or self.n_backward in (3, 5)):
             self._flush()
             self._evaluate()
 
@@ -506,7 +506,7 @@ class Doctor:
             rec.probe.mark()
         if self._window_open and self._window_should_close():
             self._close_window()
-        if rec.n_steps == self.step and self.step % self.every == 0:
+        if rec.n_steps == self.step and (self.step % self.every == 0 or self.step in (3, 5)):
             self._flush()
             self._evaluate()
         for cb in self._step_callbacks:
@@ -704,10 +704,11 @@ class Doctor:
 
     def _evaluate(self, closing: bool = False, force: bool = False) -> None:
         # geometric schedule: rules cost O(history), so run them at steps spaced ~10% apart
-        if not (closing or force) and self.step - self._last_eval_step < max(self.every, self.step // 10) \
-                and self._last_eval_step >= 0:
-            return
-        self._last_eval_step = self.step
+        # (callers ask at steps 3, 5 and every `every` steps; past 10 * every, at most every ~10%)
+        if not (closing or force):
+            if self.step >= 10 * self.every and self.step - self._last_eval_step < self.step // 10:
+                return
+            self._last_eval_step = self.step  # forced evaluations do not move the schedule
         from .diagnoses import Context, run_rules
         from .diagnoses.registry import SNIPPET_NAMES
 
