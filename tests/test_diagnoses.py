@@ -451,3 +451,13 @@ def test_gradual_unfreezing_with_add_param_group():
     r = watched(m, opt, loop)
     assert r.healthy, r
     assert r.get("parameter-not-optimized").severity == "info"
+
+
+def test_tiny_inputs_are_not_vanishing_gradients():
+    # raw features at the 1e-4 scale shrink the first layer's gradient only: not a depth effect
+    m = mlp(depth=4, h=64)
+    opt = torch.optim.Adam(m.parameters(), 1e-3)
+    X, y = blobs()
+    X = X * 1e-4
+    r = watched(m, opt, lambda: train(m, opt, X, y, steps=40))
+    assert "vanishing-gradient" not in r, r

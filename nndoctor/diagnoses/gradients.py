@@ -73,6 +73,9 @@ VANISHING = register(Diagnosis(
                 "depth and log-gradient >= 0.5 (a steady decay, not one odd layer): under SGD a layer "
                 "whose relative gradient is 1000x smaller moves 1000x slower, i.e. it is frozen for "
                 "any practical budget",
+                "the decay must compound through depth: the layers after the first carry at least half "
+                "of an even per-layer share of it (a gap at the input layer alone comes from tiny or "
+                "sparse inputs)",
                 "error at >= 5 decades"),
 ))
 
@@ -305,6 +308,12 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
     decay = float(profile[-1] - profile[0])
     rho = _spearman(np.arange(len(profile)), profile)
     if decay < 3 or rho < 0.5:
+        return None
+    # vanishing compounds through depth: the layers after the first must carry a fair share of the
+    # decay (at least half of what an even per-layer decay gives them). A gap at the input layer
+    # alone comes from the inputs (tiny or sparse features), not from backpropagation through depth.
+    interior = float(profile[-1] - profile[1])
+    if interior < 0.5 * decay * (len(profile) - 2) / (len(profile) - 1):
         return None
     severity = "error" if decay >= 5 else "warning"
     weak = [n for n, v in zip(names, profile) if v <= profile[-1] - 2]
