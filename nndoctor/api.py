@@ -7,7 +7,7 @@ from .doctor import Doctor
 from .findings import Finding
 
 
-def watch(model=None, optimizer=None, *, every: int = 10,
+def watch(model=None, optimizer=None, *, every: int = 20,
           on_finding: Callable[[Finding], None] | None = None) -> Doctor:
     """Watch the training of ``model`` (a module or a list of modules) by ``optimizer`` (one, a list,
     or None to discover the optimizers that step the model's parameters).

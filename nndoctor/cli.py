@@ -12,8 +12,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="run an unmodified training script and diagnose it")
     r.add_argument("--json", metavar="PATH", help="write the JSON report here")
     r.add_argument("--max-steps", type=int, metavar="N", help="stop the script after N optimizer steps")
-    r.add_argument("--every", type=int, default=10, metavar="K",
-                   help="move statistics to the host and judge them every K steps (default 10)")
+    r.add_argument("--every", type=int, default=20, metavar="K",
+                   help="move statistics to the host every K steps (default 20)")
     r.add_argument("--quiet", action="store_true", help="do not print the report")
     r.add_argument("script")
     r.add_argument("args", nargs=argparse.REMAINDER)

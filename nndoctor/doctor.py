@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 import traceback
 import weakref
 from dataclasses import dataclass, field
@@ -98,7 +99,7 @@ class _Opt:
 class Doctor:
     """Watches training. Create it with :func:`nndoctor.watch`."""
 
-    def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 10,
+    def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 20,
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
                  on_finding: Callable[[Finding], None] | None = None) -> None:
         if every < 1:
@@ -139,6 +140,8 @@ class Doctor:
         self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
         self._steps_since_backward = 0
         self._last_eval_step = -1
+        self._last_eval_time = 0.0
+        self._last_eval_cost = 0.0
         self._in_replay = False
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
@@ -407,9 +410,8 @@ class Doctor:
         if pend["stepping"] is not None:
             pend["stepping"].backward_in_step = True
         scalars = [t for t in pend["roots"] if t.numel() == 1]
-        if scalars:
-            v = scalars[0].detach().reshape(()).float() if len(scalars) == 1 else \
-                torch.stack([t.detach().reshape(()).float() for t in scalars]).sum()
+        if scalars:  # kept as is on the device; shaped and converted in one batch at the flush
+            v = scalars[0].detach() if len(scalars) == 1 else sum(t.detach().reshape(()).float() for t in scalars)
             self._untagged_loss.append(len(self._pending_loss))
             self._pending_loss.append((self.n_backward, v))
         if pend["walk"] is not None and self._window_open:
@@ -480,7 +482,7 @@ class Doctor:
         vec = norms(grads)
         self._pending_grad.append((rec.key, self.step, vec, local))
         if "nonfinite" not in self.store.facts:
-            hits = self._flags.push(self.step, vec.sum())  # NaN/Inf anywhere makes the sum non-finite
+            hits = self._flags.push(self.step, vec)  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
 
@@ -602,7 +604,7 @@ class Doctor:
         bad_grads = [rec.positions[local[k]] for k, v in enumerate(gn) if not math.isfinite(v)]
         pvec = norms([p.detach() for p in rec.params]).cpu().tolist()
         bad_params = [rec.positions[j] for j, v in enumerate(pvec) if not math.isfinite(v)]
-        last_loss = self._pending_loss[-1][1].item() if self._pending_loss else None
+        last_loss = float(self._pending_loss[-1][1].float().sum()) if self._pending_loss else None
         order = self._module_order()
         facts: dict[str, Any] = {"step": step, "optimizer": rec.name, "loss": last_loss,
                                  "nonfinite_grads": [info[i].name for i in bad_grads][:20],
@@ -647,7 +649,8 @@ class Doctor:
         st = self.store
         if self._pending_loss:
             dev = self._pending_loss[0][1].device
-            vals = torch.stack([v.to(dev) for _, v in self._pending_loss]).cpu().numpy().astype(np.float64)
+            vals = torch.stack([v.to(dev, torch.float32).reshape(()) for _, v in self._pending_loss]) \
+                .cpu().numpy().astype(np.float64)
             bws = np.array([bw for bw, _ in self._pending_loss], dtype=np.int64)
             st["loss"].extend(bws, vals)
             tags = dict(self._loss_tags)
@@ -704,11 +707,17 @@ class Doctor:
 
     def _evaluate(self, closing: bool = False, force: bool = False) -> None:
         # geometric schedule: rules cost O(history), so run them at steps spaced ~10% apart
-        # (callers ask at steps 3, 5 and every `every` steps; past 10 * every, at most every ~10%)
+        # Callers ask at steps 3 and 5 and at every flush. Scheduled evaluations are also held to a
+        # time budget: rules may take at most ~2% of the wall time since the last evaluation, so a
+        # model with very fast steps is judged less often in steps but never slowed by judging.
         if not (closing or force):
-            if self.step >= 10 * self.every and self.step - self._last_eval_step < self.step // 10:
+            now = time.perf_counter()
+            if self._last_eval_step >= 0 and self.step > 5 and \
+                    now - self._last_eval_time < 50 * self._last_eval_cost:
                 return
             self._last_eval_step = self.step  # forced evaluations do not move the schedule
+            self._last_eval_time = now
+        t0 = time.perf_counter()
         from .diagnoses import Context, run_rules
         from .diagnoses.registry import SNIPPET_NAMES
 
@@ -750,6 +759,8 @@ class Doctor:
                                   "severity_while_active": f.severity}
                     f.severity = "info"
                     f.summary = f"(resolved by step {self.step}) {f.summary}"
+        if not (closing or force):
+            self._last_eval_cost = time.perf_counter() - t0
 
     def _snippet_names(self) -> dict[str, str]:
         names = {}

@@ -18,7 +18,7 @@ from .findings import Report
 
 
 def run_script(script: str, args: list[str], *, json_path: str | None = None, max_steps: int | None = None,
-               every: int = 10, quiet: bool = False) -> tuple[int, Report]:
+               every: int = 20, quiet: bool = False) -> tuple[int, Report]:
     path = Path(script)
     if not path.exists():
         print(f"nndoctor run: no such script: {script}", file=sys.stderr)

@@ -45,6 +45,7 @@ class Context:
     closing: bool = False
     window_done: bool = True
     module_types: dict[str, str] = field(default_factory=dict)
+    _views: list[OptView] | None = field(default=None, repr=False)
 
     @property
     def facts(self) -> dict[str, Any]:
@@ -53,7 +54,13 @@ class Context:
     def module_order(self) -> dict[str, int]:
         return self.facts.get("module_order", {})
 
-    def optimizers(self) -> Iterator[OptView]:
+    def optimizers(self) -> list[OptView]:
+        """Each optimizer's signals as arrays (built once per evaluation, shared by the rules)."""
+        if self._views is None:
+            self._views = list(self._build_views())
+        return self._views
+
+    def _build_views(self) -> Iterator[OptView]:
         for o in self.facts.get("optimizers", []):
             k = o["key"]
             g = self.store[f"grad_norm/{k}"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import torch
 
 
@@ -37,13 +39,13 @@ class FlagReader:
     def __init__(self) -> None:
         self._pending: list[tuple[int, torch.Tensor, object]] = []
 
-    def push(self, step: int, total: torch.Tensor) -> list[int]:
-        """Queue the sum of a step's statistics (non-finite if anything was); return the steps whose
-        flag is now known to be set."""
-        dev = total.device
-        if dev.type == "cpu":
-            return [] if math.isfinite(total.item()) else [step]
-        bad = ~torch.isfinite(total)
+    def push(self, step: int, values: torch.Tensor) -> list[int]:
+        """Queue a step's statistics (a vector: NaN/Inf anywhere makes its sum non-finite); return
+        the steps whose flag is now known to be set."""
+        dev = values.device
+        if dev.type == "cpu":  # zero-copy view, summed by numpy: no extra torch op on the hot path
+            return [] if math.isfinite(float(values.numpy().sum(dtype=np.float64))) else [step]
+        bad = ~torch.isfinite(values.sum())
         if dev.type == "cuda":
             host = torch.empty((), dtype=torch.bool, pin_memory=True)
             host.copy_(bad, non_blocking=True)
