@@ -142,6 +142,8 @@ class Doctor:
         self._last_eval_step = -1
         self._last_eval_time = 0.0
         self._last_eval_cost = 0.0
+        self._last_flush_time = 0.0
+        self._last_flush_cost = 0.0
         self._in_replay = False
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
@@ -380,7 +382,8 @@ class Doctor:
         pend["opt_resets"] = [rec for rec in self._opts.values()
                               if rec.probe is not None and not rec.reset_seen and rec.probe.was_reset()]
         self._backward_stack.append(pend)
-        del self._backward_stack[:-8]  # a backward that raised never ends: don't keep it forever
+        if len(self._backward_stack) > 8:  # a backward that raised never ends: don't keep it forever
+            del self._backward_stack[0]
 
     def _attributed(self, pend: dict) -> bool:
         """Did this backward pass go through a watched model? (``nndoctor run`` watches every
@@ -427,7 +430,9 @@ class Doctor:
         for rec in self._opts.values():
             if rec.probe is None:
                 rec.probe = self._choose_probe(rec.positions)
-            if rec.probe is not None:
+                if rec.probe is not None and self._probe is not None and rec.probe.param is self._probe.param:
+                    rec.probe = self._probe  # the same parameter: one probe, marked once
+            if rec.probe is not None and rec.probe is not self._probe:
                 rec.probe.mark()
         if self.step == 0 and self.table.params and (self.n_backward <= 8 or self.n_backward % self.every == 0):
             # no optimizer step seen yet: keep a fingerprint of the parameters to see if anything
@@ -509,8 +514,15 @@ class Doctor:
         if self._window_open and self._window_should_close():
             self._close_window()
         if rec.n_steps == self.step and (self.step % self.every == 0 or self.step in (3, 5)):
-            self._flush()
-            self._evaluate()
+            # the flush, like the rules, is held to a time budget (~2% of the wall time since the
+            # last one), with a hard bound on what may stay pending
+            now = time.perf_counter()
+            if self.step <= 5 or now - self._last_flush_time >= 50 * self._last_flush_cost \
+                    or len(self._pending_grad) >= 20 * self.every:
+                self._flush()
+                self._last_flush_cost = time.perf_counter() - now
+                self._last_flush_time = time.perf_counter()
+                self._evaluate()
         for cb in self._step_callbacks:
             cb(self.step)
 
