@@ -27,7 +27,7 @@ from torch import nn
 from .findings import Finding, Report
 from .probes import graph as graph_probe
 from .probes import tap
-from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
+from .probes.forward import ForwardRecorder, locate_nonfinite_forward
 from .probes.model import ModelTable, discover
 from .probes.tensors import FlagReader, norms
 from .signals import SignalStore

@@ -101,15 +101,15 @@ def _width(a: np.ndarray, width: int) -> np.ndarray:
 def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseException | None]]:
     """Yield (code, findings, None) per rule (findings None: the rule cannot judge yet), or
     (code, None, error) when a rule itself failed."""
-    for code, diag in REGISTRY.items():
+    for name, diag in REGISTRY.items():
         if diag.rule is None:
             continue
         try:
             found = diag.rule(ctx)
         except Exception as e:  # a broken rule must not take the others down
-            yield code, None, e
+            yield name, None, e
             continue
-        yield code, (list(found) if found is not None else None), None
+        yield name, (list(found) if found is not None else None), None
 
 
 # the families register their codes on import

@@ -470,7 +470,7 @@ def _not_optimized_in(ctx: Context, g: dict) -> list[Finding]:
         none_optimized = not any(ctx.params[i].root == ctx.params[reg[0]].root for i in optimized
                                  if i < len(ctx.params))
         severity = "error" if none_optimized or e["share_of_model"] > 0.5 else "warning"
-        summary = (f"No optimizer holds any parameter of the model, yet they receive gradients."
+        summary = ("No optimizer holds any parameter of the model, yet they receive gradients."
                    if none_optimized else
                    f"{_list(ms)} ({e['share_of_model']:.0%} of the model's trainable parameters) receive "
                    f"gradients but are in no optimizer, so they never learn.")

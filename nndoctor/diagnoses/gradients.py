@@ -1,7 +1,6 @@
 """Gradient problems (梯度相关问题): non-finite values, exploding and vanishing gradients."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
