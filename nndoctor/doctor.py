@@ -484,6 +484,17 @@ class Doctor:
         if not grads:  # step() sees no gradient at all: a row of "missing"
             self._pending_grad.append((rec.key, self.step, None, []))
             return
+        if len(grads) <= 32 and grads[0].device.type == "cpu":
+            # few parameters on the CPU: keep the fused op's 0-d results and read the flag from
+            # them directly; they are stacked with everything else at the flush (one op for all)
+            try:
+                parts = list(torch._foreach_norm(grads))
+            except (RuntimeError, NotImplementedError, TypeError):
+                parts = list(norms(grads).unbind())
+            self._pending_grad.append((rec.key, self.step, parts, local))
+            if "nonfinite" not in self.store.facts and not math.isfinite(math.fsum(t.item() for t in parts)):
+                self._investigate_nonfinite(rec, torch.stack([t.float() for t in parts]), local, self.step)
+            return
         vec = norms(grads)
         self._pending_grad.append((rec.key, self.step, vec, local))
         if "nonfinite" not in self.store.facts:
@@ -673,8 +684,17 @@ class Doctor:
             self._untagged_loss.clear()
             self._loss_tags.clear()
         if self._pending_grad:
-            vecs = [v for _, _, v, _ in self._pending_grad if v is not None]
-            flat = torch.cat([v.to(vecs[0].device) for v in vecs]).cpu().numpy() if vecs else np.zeros(0)
+            parts = [t for _, _, v, _ in self._pending_grad if isinstance(v, list) for t in v]
+            vecs = [v for _, _, v, _ in self._pending_grad if isinstance(v, torch.Tensor)]
+            if parts and not vecs:  # the CPU fast path: one stack for every pending step
+                try:
+                    flat = torch.stack(parts).float().numpy()
+                except (RuntimeError, TypeError):
+                    flat = np.array([float(t) for t in parts])
+            else:
+                chunks = [torch.stack(v).float() if isinstance(v, list) else v.float().cpu()
+                          for _, _, v, _ in self._pending_grad if v is not None]
+                flat = torch.cat([c.cpu() for c in chunks]).numpy() if chunks else np.zeros(0)
             off = 0
             widths = {r.key: len(r.positions) for r in self._opts.values()}
             rows: dict[int, tuple[list[int], list[np.ndarray]]] = {}

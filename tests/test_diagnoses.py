@@ -12,7 +12,9 @@ from conftest import blobs, mlp, train
 def watched(model, opt, fn, **kw):
     with nndoctor.watch(model, opt, **kw) as doctor:
         fn()
-    return doctor.report()
+    report = doctor.report()
+    assert not report.internal_errors, report.internal_errors  # nndoctor itself must not fail
+    return report
 
 
 # ----------------------------------------------------------------------------- non-finite

@@ -19,6 +19,7 @@ def test_healthy_loop_has_no_findings():
         losses = train(m, opt, X, y, steps=80)
     report = doctor.report()
     assert report.healthy, report
+    assert not report.internal_errors, report.internal_errors
     assert report.steps == 80 and report.backward_passes == 80
     assert losses[-10:].mean() < losses[:10].mean()
 
@@ -196,6 +197,7 @@ def test_gradient_accumulation_frozen_layers_and_param_groups_are_quiet():
         train(m, opt, X, y, steps=70, accum=4, batch=16)
     report = doctor.report()
     assert report.healthy, report
+    assert not report.internal_errors, report.internal_errors
     assert report.backward_passes == 280 and report.steps == 70
 
 
