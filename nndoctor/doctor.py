@@ -486,7 +486,8 @@ class Doctor:
             return
         if len(grads) <= 32 and grads[0].device.type == "cpu":
             # few parameters on the CPU: keep the fused op's 0-d results and read the flag from
-            # them directly; they are stacked with everything else at the flush (one op for all)
+            # them directly (on the CPU .item() is a memory read, not a device sync; CUDA tensors
+            # take the asynchronous path below); they are stacked at the flush, one op for all
             try:
                 parts = list(torch._foreach_norm(grads))
             except (RuntimeError, NotImplementedError, TypeError):
