@@ -564,14 +564,11 @@ class Doctor:
     def _analyse_graph(self, w: graph_probe.GraphWalk) -> None:
         g = self._graph
         g["walks"] += 1
-        g["root_ops"].extend(w.root_ops[:2])
         for leaf in w.leaves:
             idx = self.table.index.get(id(leaf))
             if idx is not None:
                 g["reached"].add(idx)
-            elif isinstance(leaf, nn.Parameter):
-                g["foreign_params"].setdefault(id(leaf), (tuple(leaf.shape), leaf.numel()))
-            else:
+            elif not isinstance(leaf, nn.Parameter):  # a plain tensor made a leaf (e.g. torch.tensor(...))
                 g["plain_leaves"] += 1
         if self._recorder is not None:
             for name, calls in self._recorder.calls.items():
@@ -600,8 +597,7 @@ class Doctor:
         phase = self.store.facts["graph"] = {
             "start_step": self._window_base[1], "end_step": self.step,
             "walks": g["walks"], "reached": sorted(g["reached"]), "module_calls": calls,
-            "foreign_params": list(g["foreign_params"].values()), "plain_leaves": g["plain_leaves"],
-            "sites": list(g["sites"]), "root_ops": list(g["root_ops"]), "no_history": g["no_history"],
+            "plain_leaves": g["plain_leaves"], "sites": list(g["sites"]), "no_history": g["no_history"],
             "optimized": sorted({i for r in self._phase_optimizers() for i in r.positions}),
             "requires_grad": [i for i, p in enumerate(self.table.params) if p.requires_grad],
             "explicit": not self.discover_models,
@@ -820,8 +816,8 @@ class Doctor:
 
 def _fresh_graph() -> dict[str, Any]:
     """What one analysis window accumulates from the losses' autograd graphs."""
-    return {"walks": 0, "reached": set(), "reached_modules": set(), "foreign_params": {},
-            "plain_leaves": 0, "sites": [], "root_ops": [], "no_history": 0}
+    return {"walks": 0, "reached": set(), "reached_modules": set(), "plain_leaves": 0, "sites": [],
+            "no_history": 0}
 
 
 def _variable_name(obj) -> str | None:

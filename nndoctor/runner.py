@@ -7,7 +7,6 @@ nndoctor has not seen steps.
 """
 from __future__ import annotations
 
-import os
 import runpy
 import sys
 import traceback
@@ -64,6 +63,3 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
         print(f"nndoctor: the script raised {type(exc).__name__}; exit code {code}", file=sys.stderr)
     return code, report
 
-
-def environment_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in ("1", "true", "yes")

@@ -96,12 +96,6 @@ class Series:
             out[pad] = fill
         return out
 
-    def last(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        steps, values = self.steps, self.array()
-        if n is None:
-            return steps, values
-        return steps[-n:], values[-n:]
-
 
 class SignalStore:
     """Named series plus a dict of facts (one-off observations such as graph analysis)."""
@@ -122,12 +116,3 @@ class SignalStore:
 
     def append(self, name: str, step: int, value: Any) -> None:
         self[name].append(step, value)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly dump (for run folders / plots)."""
-        out: dict[str, Any] = {}
-        for name, s in self.series.items():
-            arr = s.array()
-            out[name] = {"steps": s.steps.tolist(),
-                         "values": np.where(np.isfinite(arr), arr, None).tolist() if arr.size else []}
-        return out

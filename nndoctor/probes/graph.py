@@ -10,8 +10,6 @@ import torch
 class GraphWalk:
     nodes: set[int] = field(default_factory=set)          # id() of every grad_fn node reached
     leaves: list[torch.Tensor] = field(default_factory=list)  # leaf tensors (AccumulateGrad.variable)
-    root_ops: list[str] = field(default_factory=list)     # names of the roots' grad_fn
-    keepalive: list[object] = field(default_factory=list)  # node objects, so ids stay unique
 
 
 def roots_of(tensors) -> list[torch.Tensor]:
@@ -28,15 +26,13 @@ def walk(tensors, max_nodes: int = 200_000) -> GraphWalk:
     for t in roots_of(tensors):
         if t.grad_fn is not None:
             stack.append(t.grad_fn)
-            out.root_ops.append(type(t.grad_fn).__name__)
         elif t.requires_grad:  # the root itself is a leaf
             out.leaves.append(t)
     while stack and len(out.nodes) < max_nodes:
         node = stack.pop()
         if node is None or id(node) in out.nodes:
             continue
-        out.nodes.add(id(node))
-        out.keepalive.append(node)
+        out.nodes.add(id(node))  # ids stay unique: the roots keep every node of their graph alive
         var = getattr(node, "variable", None)
         if var is not None and isinstance(var, torch.Tensor):
             out.leaves.append(var)
