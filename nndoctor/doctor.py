@@ -27,12 +27,16 @@ from torch import nn
 from .findings import Finding, Report
 from .probes import graph as graph_probe
 from .probes import tap
-from .probes.forward import ForwardRecorder, locate_nonfinite_forward
+from .probes.activations import ActivationProbe
+from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
+from .probes import memory as memory_probe
+from .probes.loss import broadcasts_in_loss, describe_call
 from .probes.model import ModelTable, discover
 from .probes.tensors import FlagReader, norms
 from .signals import SignalStore
 
 MAX_INTERNAL_ERRORS = 50
+NOISE_WINDOW = 8      # consecutive steps summed for the large-batch gradient estimate
 
 
 def _guard(fn: Callable) -> Callable:
@@ -94,6 +98,11 @@ class _Opt:
     closure: bool = False                     # step(closure): backward runs inside step()
     backward_in_step: bool = False
     intervals: list[bool] = field(default_factory=list)  # per step interval: was grads reset?
+    lrs: list[float] = field(default_factory=list)   # the latest learning rates seen
+    noise: dict | None = None                 # gradient-noise window in progress
+    noise_next: int = 10                      # step at which the next noise window may start
+    noise_cost: float = 0.0
+    noise_last: float = 0.0
 
 
 class Doctor:
@@ -151,6 +160,26 @@ class Doctor:
         self.var_names: dict[str, str] = {}      # the user's names for the model and optimizer
         self._backward_stack: list[dict] = []     # backward passes started, not yet ended
         self._forward_since_backward = False      # a watched model ran forward with grad since
+        # activation samples (a few consecutive training forwards, armed on a schedule)
+        self._act = ActivationProbe(self.table.module_names)
+        self._act_due = True
+        self._act_left = 0
+        self._act_last_time = 0.0
+        self._act_cost = 0.0
+        self._act_started = 0.0
+        self._act_step = 0
+        # losses: training calls inspected, validation values, the train/eval mode of forwards
+        self._loss_calls_seen = 0
+        self._val_ready = False                   # the latest watched forward ran under no_grad/eval
+        self._val_sites: dict[tuple, int] = {}
+        self._pending_val: list[tuple[int, int, torch.Tensor]] = []   # (step, site index, value)
+        self._fwd_eval = False                    # the latest training forward ran in eval mode
+        self._pending_mode: list[tuple[int, bool]] = []               # (backward index, eval mode)
+        self._batch_sizes: dict[int, int] = {}
+        self._last_batch: int | None = None
+        self._pending_noise: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
+        self._ok_batches: set[int] = set()       # batch sizes whose backward pass completed
+        self._root_out_nodes: list[Any] = []      # grad_fn of the roots' outputs (analysis window)
 
         models = _as_list(models)
         for i, m in enumerate(models):
@@ -197,8 +226,12 @@ class Doctor:
         try:
             if exc is not None and not isinstance(exc, (_StopTraining, KeyboardInterrupt)):
                 self.store.facts["exception"] = {"type": type(exc).__name__, "message": str(exc)[:500],
-                                                 "step": self.step}
+                                                 "step": self.step, "last_batch": self._last_batch,
+                                                 "completed_batches": sorted(self._ok_batches),
+                                                 "memory": memory_probe.snapshot()}
             self._close_window()
+            if self._act.armed and self._act.forwards:
+                self._collect_activations()
             self._flush()
             self._evaluate(closing=True)
         except Exception as e:  # pragma: no cover - defensive
@@ -213,6 +246,12 @@ class Doctor:
             rec.params = []
             rec.snapshot = None
             rec.probe = None
+            rec.noise = None
+        self._pending_val.clear()
+        self._pending_noise.clear()
+        self._act.disarm()
+        self._act.mods = {}
+        self._act._input_ptrs = set()
         self._probe = None
         self._last_inputs.clear()
         self._pending_loss.clear()
@@ -231,6 +270,7 @@ class Doctor:
         if self._recorder is not None:
             self._recorder.remove()
             self._recorder = None
+        self._act.disarm()
 
     # ------------------------------------------------------------------ public
     @property
@@ -358,9 +398,75 @@ class Doctor:
     # ------------------------------------------------------------------ hooks (hot path)
     @_guard
     def _on_root_forward(self, ridx: int, module, args, kwargs) -> None:
-        if torch.is_grad_enabled() and not self._in_replay:
+        if self._in_replay:
+            return
+        if torch.is_grad_enabled():
             self._last_inputs[ridx] = (args, kwargs)
             self._forward_since_backward = True
+            self._val_ready = False
+            self._fwd_eval = not module.training
+            first = next(iter_tensors((args, kwargs)), None)
+            if first is not None and first.ndim:
+                n = self._last_batch = int(first.shape[0])
+                if n in self._batch_sizes or len(self._batch_sizes) < 64:
+                    self._batch_sizes[n] = self._batch_sizes.get(n, 0) + 1
+            if self._act_due and not self._act.armed:
+                # a few consecutive batches, at least 64 examples (to call a unit dead), at most 64 batches
+                self._act_due = False
+                b = int(first.shape[0]) if first is not None and first.ndim else 1
+                self._act_left = min(64, max(3, -(-64 // max(b, 1))))
+                self._act_started = time.perf_counter()
+                self._act_step = self.step
+                self._act.arm(self.table.roots)
+            if self._act.armed:
+                self._act.note_inputs(args, kwargs)
+        else:
+            self._val_ready = True
+        if not module.training:
+            self._val_ready = self._val_ready or not torch.is_grad_enabled()
+
+    @_guard
+    def _on_loss(self, name: str, args: tuple, kwargs: dict, result: Any) -> None:
+        """A torch.nn.functional loss was called (see probes.tap)."""
+        pred = args[0] if args else kwargs.get("input")
+        target = args[1] if len(args) > 1 else kwargs.get("target")
+        if not isinstance(pred, torch.Tensor):
+            return
+        if pred.requires_grad and torch.is_grad_enabled():
+            if not (self.discover_models or self._forward_since_backward):
+                return
+            self._loss_calls_seen += 1
+            n = self._loss_calls_seen
+            if n <= 8 or (n & (n - 1)) == 0:
+                desc = describe_call(name, pred, target)
+                if desc is not None:
+                    site = tap.caller_site()
+                    desc["site"] = _site_text(site)
+                    desc["step"] = self.step
+                    calls = self.store.facts.setdefault("loss_calls", {})
+                    key = f"{name}@{desc['site']}"
+                    desc["count"] = calls.get(key, {}).get("count", 0) + 1
+                    calls[key] = desc
+        elif self._val_ready and isinstance(result, torch.Tensor) and result.is_floating_point():
+            site = tap.caller_site()
+            key = (name,) + (tuple(site[:2]) if site else ())
+            idx = self._val_sites.setdefault(key, len(self._val_sites))
+            if idx >= 16:
+                return
+            self.store.facts.setdefault("val_sites", {})[str(idx)] = f"{name} at {_site_text(site)}"
+            v = result.detach()
+            self._pending_val.append((self.step, idx, v if v.numel() == 1 else v.float().mean()))
+
+    def log(self, **metrics: float) -> None:
+        """Report numbers the doctor cannot see by itself, e.g. ``doctor.log(val_loss=0.42)``."""
+        for k, v in metrics.items():
+            if k != "val_loss":
+                self.store.append(f"metric/{k}", self.step, float(v))
+                continue
+            key = ("doctor.log(val_loss)",)
+            idx = self._val_sites.setdefault(key, len(self._val_sites))
+            self.store.facts.setdefault("val_sites", {})[str(idx)] = "doctor.log(val_loss=...)"
+            self._pending_val.append((self.step, idx, torch.as_tensor(float(v))))
 
     @_guard
     def _on_backward_start(self, tensors) -> None:
@@ -374,6 +480,10 @@ class Doctor:
             return
         pend = {"roots": roots, "stepping": self._stepping,
                 "walk": graph_probe.walk(tensors) if self._window_open else None}
+        if "activation_bytes" not in self.store.facts and self._window_open and self._forward_since_backward:
+            # what the graph saved for backward scales with the batch: the basis of an OOM remedy
+            self.store.facts["activation_bytes"] = {"bytes": memory_probe.saved_activation_bytes(roots, set()),
+                                                    "batch": self._last_batch}
         # states before gradients accumulate: was .grad reset since the previous backward/step?
         if self._probe is not None:
             pend["probe"] = (id(self._probe.param.grad), self._probe.version_now())
@@ -419,6 +529,15 @@ class Doctor:
             self._pending_loss.append((self.n_backward, v))
         if pend["walk"] is not None and self._window_open:
             self._analyse_graph(pend["walk"])
+            if self._graph["walks"] <= 3:
+                self._loss_graph(pend["roots"])
+        self._pending_mode.append((self.n_backward, self._fwd_eval))
+        if self._last_batch is not None and len(self._ok_batches) < 64:
+            self._ok_batches.add(self._last_batch)
+        if self._act.armed:
+            self._act_left -= 1
+            if self._act_left <= 0:
+                self._collect_activations()
         if "bw_reset" in pend:
             self._bw_intervals.append(pend["bw_reset"])
         for rec in pend["opt_resets"]:
@@ -470,6 +589,10 @@ class Doctor:
         if not rec.closure:
             self._gradient_stats(rec)
         if self._is_sample_step(rec.n_steps):
+            lrs = _lrs(opt)
+            if lrs:
+                rec.lrs = lrs
+                self.store.append(f"lr/{rec.key}", rec.n_steps, max(lrs))
             rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
 
@@ -484,6 +607,8 @@ class Doctor:
         if not grads:  # step() sees no gradient at all: a row of "missing"
             self._pending_grad.append((rec.key, self.step, None, []))
             return
+        if not rec.closure and (rec.noise is not None or rec.n_steps >= rec.noise_next):
+            self._noise_window(rec, grads, local)
         if len(grads) <= 32 and grads[0].device.type == "cpu":
             # few parameters on the CPU: keep the fused op's 0-d results and read the flag from
             # them directly (on the CPU .item() is a memory read, not a device sync; CUDA tensors
@@ -502,6 +627,44 @@ class Doctor:
             hits = self._flags.push(self.step, vec)  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
+
+    def _noise_window(self, rec: _Opt, grads: list[torch.Tensor], local: list[int]) -> None:
+        """Gradient noise scale (McCandlish et al. 2018, appendix A): over K consecutive steps keep
+        the mean of the per-step squared gradient norms |G_B|^2 and the squared norm of the summed
+        gradient |G_KB|^2 (an estimate at batch K*B); both go to the host at the flush."""
+        t0 = time.perf_counter()
+        ns = rec.noise
+        if ns is None:
+            if t0 - rec.noise_last < 50 * rec.noise_cost:  # held to ~2% of the wall time
+                rec.noise_next = rec.n_steps + self.every
+                return
+            sel, total = [], 0
+            for i, g in enumerate(grads):  # very large models: a subset of the tensors (20M values)
+                if total + g.numel() <= 20_000_000 or not sel:
+                    sel.append(i)
+                    total += g.numel()
+            ns = rec.noise = {"local": list(local), "sel": sel, "sq": [], "k": 0, "cost": 0.0,
+                              "acc": [grads[i].detach().float().clone() for i in sel]}
+        elif ns["local"] != local:  # the set of parameters with gradients changed: start again later
+            rec.noise = None
+            rec.noise_next = rec.n_steps + self.every
+            return
+        else:
+            torch._foreach_add_(ns["acc"], [grads[i].detach().float() for i in ns["sel"]])
+        ns["sq"].append(torch.stack(torch._foreach_norm([grads[i].detach() for i in ns["sel"]])).float()
+                        .pow(2).sum())
+        ns["k"] += 1
+        if ns["k"] >= NOISE_WINDOW:
+            k = ns["k"]
+            big = torch.stack(torch._foreach_norm(ns["acc"])).pow(2).sum() / (k * k)
+            small = torch.stack(ns["sq"]).mean()
+            self._pending_noise.append((rec.key, self.step, k, small, big))
+            rec.noise = None
+            rec.noise_next = rec.n_steps + 5 * self.every
+            rec.noise_cost = ns["cost"] + time.perf_counter() - t0
+            rec.noise_last = time.perf_counter()
+            return
+        ns["cost"] += time.perf_counter() - t0
 
     @_guard
     def _on_step_post(self, opt) -> None:
@@ -535,6 +698,11 @@ class Doctor:
                 self._last_flush_cost = time.perf_counter() - now
                 self._last_flush_time = time.perf_counter()
                 self._evaluate()
+        if rec.n_steps == self.step and not self._act.armed and not self._act_due and \
+                (self.step == self.every or self.step % (5 * self.every) == 0):
+            # the next activation sample, held to ~2% of the wall time since the last one
+            if time.perf_counter() - self._act_last_time >= 50 * self._act_cost:
+                self._act_due = True
         for cb in self._step_callbacks:
             cb(self.step)
 
@@ -579,6 +747,38 @@ class Doctor:
             if site is not None and site not in g["sites"]:
                 g["sites"].append(site)
 
+    def _loss_graph(self, roots: list[torch.Tensor]) -> None:
+        """Broadcasting between the model's output and a target inside a hand-written loss."""
+        rec = self._recorder
+        if rec is None:
+            return
+        stop = set()
+        for r in self.table.roots:
+            c = rec.calls.get(self.table.module_names.get(id(r), ""))
+            if c is not None:
+                stop |= {id(n) for n in c.output_nodes}
+        batch = None
+        for args, kwargs in self._last_inputs.values():
+            first = next(iter_tensors((args, kwargs)), None)
+            if first is not None and first.ndim:
+                batch = int(first.shape[0])
+        found = broadcasts_in_loss([t.grad_fn for t in roots], stop, batch)
+        if found:
+            site = tap.caller_site()
+            for f in found:
+                f["site"] = _site_text(site)
+            self.store.facts.setdefault("loss_broadcasts", []).extend(found[:4])
+
+    def _collect_activations(self) -> None:
+        sample = self._act.collect()
+        sample["step"] = self._act_step
+        samples = self.store.facts.setdefault("act_samples", [])
+        samples.append(sample)
+        if len(samples) > 12:  # keep the first (initialization) and the latest ones
+            del samples[1]
+        self._act_cost = time.perf_counter() - self._act_started
+        self._act_last_time = time.perf_counter()
+
     def _close_window(self) -> None:
         if not self._window_open:
             return
@@ -604,6 +804,7 @@ class Doctor:
             "forward_sources": _forward_sources(self.table),
             "roots": [self.table.module_names.get(id(r), "") for r in self.table.roots],
             "root_training": [bool(r.training) for r in self.table.roots],
+            "mode_sensitive": _mode_sensitive(self.table.roots, self.table.module_names),
         }
         self.store.facts.setdefault("graphs", []).append(phase)
         if not self._closed:  # judge what the window established right away
@@ -722,12 +923,34 @@ class Doctor:
             for bw, vec in self._pending_bw_param:
                 st.append("param_norm_bw", bw, vec.cpu().numpy())
             self._pending_bw_param.clear()
+        if self._pending_val:
+            vals = torch.stack([v.detach().float().reshape(()).cpu() for _, _, v in self._pending_val]).numpy()
+            groups: dict[tuple[int, int], list[float]] = {}
+            for (step, idx, _), v in zip(self._pending_val, vals):
+                groups.setdefault((idx, step), []).append(float(v))
+            for (idx, step), vs in groups.items():
+                st.append(f"val_loss/{idx}", step, float(np.mean(vs)))
+            self._pending_val.clear()
+        if self._pending_mode:
+            st["eval_forward"].extend(np.array([b for b, _ in self._pending_mode], dtype=np.int64),
+                                      np.array([float(e) for _, e in self._pending_mode]))
+            self._pending_mode.clear()
+        if self._batch_sizes:
+            st.facts["batch_sizes"] = dict(self._batch_sizes)
+        if self._pending_noise:
+            vals = torch.stack([torch.stack([a.float().cpu(), b.float().cpu()])
+                                for _, _, _, a, b in self._pending_noise]).numpy()
+            noise = st.facts.setdefault("noise_scale", [])
+            for (key, step, k, _, _), (small, big) in zip(self._pending_noise, vals):
+                noise.append({"key": key, "step": step, "k": k, "g2_small": float(small), "g2_big": float(big)})
+            del noise[:-32]
+            self._pending_noise.clear()
         for step in self._flags.poll(force=False):
             st.facts.setdefault("nonfinite", {"step": step, "stage": "unknown", "where": [],
                                               "detail": "detected at the flush cadence"})
         st.facts["optimizers"] = [
             {"key": r.key, "name": r.name, "steps": r.n_steps, "positions": list(r.positions),
-             "lrs": _lrs(r.ref()), "intervals": list(r.intervals[-64:]),
+             "lrs": _lrs(r.ref()) or r.lrs, "intervals": list(r.intervals[-64:]),
              "has_probe": r.probe is not None}
             for r in self._opts.values()]
         st.facts["bw_intervals"] = list(self._bw_intervals[-64:])
@@ -752,7 +975,9 @@ class Doctor:
 
         ctx = Context(store=self.store, params=list(self.table.info), step=self.step,
                       n_backward=self.n_backward, closing=closing, window_done=not self._window_open,
-                      module_types=dict(self.table.module_types))
+                      module_types=dict(self.table.module_types),
+                      found_codes={f.code for f in self._findings.values()
+                                   if f.severity in ("error", "warning") and not f.evidence.get("resolved")})
         token = SNIPPET_NAMES.set(self._snippet_names())
         try:
             results = list(run_rules(ctx))
@@ -833,6 +1058,31 @@ def _variable_name(obj) -> str | None:
                         return k
                     best = best or k
     return best
+
+
+_MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.RReLU,
+                   nn.modules.instancenorm._InstanceNorm)
+
+
+def _mode_sensitive(roots: list[nn.Module], names: dict[int, str]) -> list[str]:
+    """Modules whose forward differs between train() and eval() (dropout, batch statistics)."""
+    out = []
+    for r in roots:
+        for m in r.modules():
+            if isinstance(m, _MODE_SENSITIVE):
+                if isinstance(m, nn.modules.instancenorm._InstanceNorm) and not m.track_running_stats:
+                    continue
+                if isinstance(m, nn.modules.dropout._DropoutNd) and m.p == 0:
+                    continue
+                out.append(names.get(id(m), type(m).__name__))
+    return out[:50]
+
+
+def _site_text(site) -> str:
+    if not site:
+        return "?"
+    import os
+    return f"{os.path.basename(site[0])}:{site[1]}: {site[2]}"
 
 
 def _as_list(x) -> list:

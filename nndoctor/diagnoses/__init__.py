@@ -45,6 +45,7 @@ class Context:
     closing: bool = False
     window_done: bool = True
     module_types: dict[str, str] = field(default_factory=dict)
+    found_codes: set[str] = field(default_factory=set)   # codes reported (error/warning) so far
     _views: list[OptView] | None = field(default=None, repr=False)
 
     @property
@@ -109,8 +110,12 @@ def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseExc
         except Exception as e:  # a broken rule must not take the others down
             yield name, None, e
             continue
-        yield name, (list(found) if found is not None else None), None
+        found = list(found) if found is not None else None
+        for f in found or ():
+            if f.severity in ("error", "warning"):
+                ctx.found_codes.add(f.code)
+        yield name, found, None
 
 
 # the families register their codes on import
-from . import gradients, code  # noqa: E402,F401
+from . import gradients, code, activations, data, loss, hyperparams, training  # noqa: E402,F401

@@ -3,6 +3,9 @@
 * ``torch.autograd.backward`` is wrapped (``Tensor.backward`` calls it), so every backward pass is
   seen together with its root (the loss) and the line that called it.
 * torch's global optimizer step pre/post hooks see every ``optimizer.step()``.
+* ``torch.nn.functional``'s loss functions are wrapped (``nn.CrossEntropyLoss`` and the other
+  loss modules call them), so every loss call is seen with its prediction, target and value --
+  training losses and validation losses computed under ``no_grad`` alike.
 
 The taps are installed while at least one doctor is active and removed when the last one closes.
 The wrapper calls the original with exactly the same arguments, so training is unchanged; an
@@ -22,6 +25,8 @@ _lock = threading.RLock()
 _active: list[Any] = []          # doctors, in attach order
 _original_backward = None
 _handles: list[Any] = []
+_original_losses: dict[str, Any] = {}
+_loss_depth = threading.local()
 
 _TORCH_DIR = os.path.dirname(torch.__file__)
 _OWN_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,6 +57,48 @@ def _step_post(optimizer, args, kwargs):
         d._on_step_post(optimizer)
 
 
+def _make_loss_wrapper(name: str, original):
+    def loss_wrapper(*args, **kwargs):
+        doctors = _active
+        if not doctors or getattr(_loss_depth, "n", 0):
+            return original(*args, **kwargs)
+        _loss_depth.n = 1
+        try:
+            result = original(*args, **kwargs)
+        finally:
+            _loss_depth.n = 0
+        for d in tuple(doctors):
+            d._on_loss(name, args, kwargs, result)
+        return result
+
+    loss_wrapper.__wrapped__ = original  # type: ignore[attr-defined]
+    loss_wrapper.__name__ = getattr(original, "__name__", name)
+    loss_wrapper.__qualname__ = getattr(original, "__qualname__", name)
+    loss_wrapper.__doc__ = getattr(original, "__doc__", None)
+    loss_wrapper.__wrapped_by_nndoctor__ = True  # type: ignore[attr-defined]
+    return loss_wrapper
+
+
+def _wrap_losses() -> None:
+    from .loss import LOSS_FUNCTIONS
+    F = torch.nn.functional
+    for name in LOSS_FUNCTIONS:
+        fn = getattr(F, name, None)
+        if fn is None or getattr(fn, "__wrapped_by_nndoctor__", False):
+            continue
+        _original_losses[name] = fn
+        setattr(F, name, _make_loss_wrapper(name, fn))
+
+
+def _unwrap_losses() -> None:
+    F = torch.nn.functional
+    for name, fn in _original_losses.items():
+        cur = getattr(F, name, None)
+        if getattr(cur, "__wrapped__", None) is fn:  # only if nobody wrapped it after us
+            setattr(F, name, fn)
+    _original_losses.clear()
+
+
 def attach(doctor) -> None:
     global _original_backward
     with _lock:
@@ -63,6 +110,7 @@ def attach(doctor) -> None:
                 torch.autograd.backward = _patched_backward
             _handles.append(register_optimizer_step_pre_hook(_step_pre))
             _handles.append(register_optimizer_step_post_hook(_step_post))
+            _wrap_losses()
         _active.append(doctor)
 
 
@@ -74,6 +122,7 @@ def detach(doctor) -> None:
             for h in _handles:
                 h.remove()
             _handles.clear()
+            _unwrap_losses()
             # only restore if nobody wrapped torch.autograd.backward after us
             if torch.autograd.backward is _patched_backward and _original_backward is not None:
                 torch.autograd.backward = _original_backward

@@ -175,3 +175,175 @@ remedy("create-optimizer-after-model", "Create the optimizer after the model is 
 {model}.head = torch.nn.Linear(128, 10)    # change the model first ...
 {optimizer} = torch.optim.Adam({model}.parameters(), lr=1e-3)  # ... then build the optimizer
 """)
+
+# --- activations and initialization ------------------------------------------------------------
+remedy("leaky-relu", "Use LeakyReLU/ELU in {where}: a unit with a negative input still gets a gradient", """
+# a dead ReLU unit outputs 0 for every input and gets no gradient, so it never recovers
+act = torch.nn.LeakyReLU(0.01)     # or torch.nn.ELU(); functional: F.leaky_relu(x, 0.01)
+""", where="the affected layers")
+remedy("fix-negative-bias", "Reset the biases that push pre-activations negative", """
+for m in {model}.modules():
+    if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)) and m.bias is not None:
+        torch.nn.init.zeros_(m.bias)          # a bias far below 0 keeps a ReLU unit off for every input
+""")
+remedy("init-for-activation", "{init_title}", """
+for m in {model}.modules():
+    if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d)):
+        {init_call}
+        if m.bias is not None:
+            torch.nn.init.zeros_(m.bias)
+""", init_title="Initialize weights for the activation (He/Kaiming for ReLU, Xavier for tanh/sigmoid)",
+       init_call='torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")')
+remedy("lsuv", "Scale each layer to unit output variance on a real batch (LSUV, Mishkin & Matas 2016)", """
+layers = [m for m in {model}.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+with torch.no_grad():
+    for layer in layers:                       # in forward order
+        out = []
+        h = layer.register_forward_hook(lambda m, i, o: out.append(o))
+        {model}(x_batch)
+        h.remove()
+        layer.weight /= out[0].std() + 1e-8    # this layer's output now has std ~1
+""")
+remedy("normalize-before-activation", "Normalize the pre-activations (BatchNorm/LayerNorm before {activation})", """
+block = torch.nn.Sequential(
+    torch.nn.Linear(n_in, n_out),
+    torch.nn.LayerNorm(n_out),        # or BatchNorm1d: keeps pre-activations near 0, off the flat tails
+    torch.nn.{activation}(),
+)
+""", activation="Tanh")
+
+# --- data --------------------------------------------------------------------------------------
+remedy("standardize-inputs", "Standardize the inputs with training-set statistics", """
+mean, std = X_train.mean(0, keepdim=True), X_train.std(0, keepdim=True).clamp_min(1e-8)
+X_train = (X_train - mean) / std
+X_val = (X_val - mean) / std          # the same statistics for validation/test data
+""")
+remedy("scale-images", "Scale images to [0, 1] (then optionally normalize per channel)", """
+x = x.float() / 255.0                 # or torchvision.transforms.ToTensor(), which does this
+x = (x - x.mean((0, 2, 3), keepdim=True)) / x.std((0, 2, 3), keepdim=True)
+""")
+remedy("input-batchnorm", "Let the model normalize its input (BatchNorm as the first layer)", """
+{model} = torch.nn.Sequential(torch.nn.BatchNorm1d(n_features), {model})
+""")
+
+# --- loss --------------------------------------------------------------------------------------
+remedy("ce-on-logits", "Give CrossEntropyLoss the raw logits: remove the softmax before it", """
+# CrossEntropyLoss applies log_softmax itself; a softmax before it squashes the logits
+logits = {model}(x)                   # no softmax in forward()
+loss = torch.nn.functional.cross_entropy(logits, y)
+probs = logits.softmax(dim=1)         # only where probabilities are needed (inference)
+""")
+remedy("bce-with-logits", "Use BCEWithLogitsLoss on the raw outputs (no sigmoid before it)", """
+logits = {model}(x)                   # no sigmoid in forward()
+loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float())
+""")
+remedy("cross-entropy", "Use CrossEntropyLoss with class-index targets for single-label classification", """
+logits = {model}(x)                   # shape [N, n_classes], no softmax
+loss = torch.nn.functional.cross_entropy(logits, y.long())   # y: class indices, shape [N]
+""")
+remedy("nll-after-log-softmax", "NLLLoss expects log-probabilities: apply log_softmax first (or use CrossEntropyLoss)", """
+loss = torch.nn.functional.nll_loss(torch.log_softmax(logits, dim=1), y)
+# equivalently: torch.nn.functional.cross_entropy(logits, y)
+""")
+remedy("multilabel-bce", "Multi-label targets: one independent sigmoid per label (BCEWithLogitsLoss)", """
+logits = {model}(x)                   # shape [N, n_labels]
+loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y.float())   # y multi-hot
+""")
+remedy("two-logits-or-bce", "A single output unit needs a sigmoid (BCEWithLogitsLoss), not a softmax", """
+# softmax over one unit is always 1.0 (and CrossEntropy over one class is always 0)
+logit = {model}(x).squeeze(-1)        # one unit -> BCEWithLogitsLoss
+loss = torch.nn.functional.binary_cross_entropy_with_logits(logit, y.float())
+# or: two output units with torch.nn.functional.cross_entropy(logits, y.long())
+""")
+remedy("regression-loss", "Use a regression loss (MSELoss/HuberLoss) for real-valued targets", """
+loss = torch.nn.functional.mse_loss(pred, y)     # or smooth_l1_loss / huber_loss for outliers
+""")
+remedy("match-shapes", "Make prediction and target the same shape before the loss", """
+{fix_line}
+""", fix_line="loss = loss_fn(pred.squeeze(-1), y)   # [N, 1] -> [N]; or pred.view_as(y)")
+
+# --- hyperparameters ---------------------------------------------------------------------------
+remedy("raise-lr", "Raise the learning rate (to {suggested_lr})", """
+for group in {optimizer}.param_groups:
+    group["lr"] = {suggested_lr}
+""", suggested_lr="current_lr * 10")
+remedy("lr-range-test", "Measure a good learning rate with an LR range test", """
+# raise the LR exponentially over ~100 steps on a copy of the model; pick ~1/10 of the LR where
+# the loss is lowest (before it blows up). `nndoctor checkup` runs this for you.
+lrs = torch.logspace(-6, 0, 100)
+""")
+remedy("warmup-scheduler", "Warm the learning rate up, then decay it (OneCycleLR / cosine)", """
+scheduler = torch.optim.lr_scheduler.OneCycleLR({optimizer}, max_lr={max_lr}, total_steps=n_steps)
+# call scheduler.step() after every optimizer.step()
+""", max_lr="lr")
+remedy("adaptive-optimizer", "Use an adaptive optimizer (Adam/AdamW), less sensitive to the LR's scale", """
+{optimizer} = torch.optim.AdamW({model}.parameters(), lr=1e-3)
+""")
+remedy("larger-batch", "Use a larger batch (or accumulate gradients over {k} batches)", """
+loader = torch.utils.data.DataLoader(dataset, batch_size={suggested_batch}, shuffle=True)
+# if it does not fit in memory, accumulate:
+for i, (x, y) in enumerate(loader):
+    (loss_fn({model}(x), y) / {k}).backward()
+    if (i + 1) % {k} == 0:
+        {optimizer}.step()
+        {optimizer}.zero_grad()
+""", suggested_batch=64, k=8)
+remedy("batch-ramp", "Increase the batch size during training (small early, larger later)", """
+for epoch in range(n_epochs):
+    batch_size = min({suggested_batch}, 8 * 2 ** (epoch // 5))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True)
+""", suggested_batch=64)
+remedy("groupnorm-small-batch", "With tiny batches, use GroupNorm/LayerNorm instead of BatchNorm", """
+norm = torch.nn.GroupNorm(num_groups=8, num_channels=c)   # statistics per sample, not per batch
+""")
+remedy("fit-batch", "Use a batch size that fits: {suggested_batch}", """
+loader = torch.utils.data.DataLoader(dataset, batch_size={suggested_batch}, shuffle=True)
+""", suggested_batch="batch_size // 2")
+remedy("mixed-precision", "Train in mixed precision (about half the activation memory)", """
+with torch.autocast(device_type="cuda", dtype=torch.bfloat16):
+    loss = loss_fn({model}(x), y)
+loss.backward()
+""")
+remedy("activation-checkpointing", "Recompute activations in backward instead of storing them", """
+from torch.utils.checkpoint import checkpoint
+h = checkpoint(block, h, use_reentrant=False)   # for each large block in forward()
+""")
+
+# --- generalization and progress ---------------------------------------------------------------
+remedy("early-stopping", "Stop at the best validation loss (early stopping) and keep that checkpoint", """
+best, bad_epochs, patience = float("inf"), 0, 5
+for epoch in range(n_epochs):
+    train_one_epoch()
+    val_loss = evaluate()
+    if val_loss < best:
+        best, bad_epochs = val_loss, 0
+        torch.save({model}.state_dict(), "best.pt")
+    else:
+        bad_epochs += 1
+        if bad_epochs >= patience:
+            break
+{model}.load_state_dict(torch.load("best.pt"))
+""")
+remedy("dropout", "Add Dropout between layers", """
+layer = torch.nn.Sequential(torch.nn.Linear(n_in, n_out), torch.nn.ReLU(), torch.nn.Dropout(0.3))
+""")
+remedy("smaller-model", "Use a smaller model (fewer or narrower layers) or more data / augmentation", """
+# fewer parameters than training examples is a reasonable starting point for tabular data;
+# for images: torchvision.transforms.RandomResizedCrop / RandomHorizontalFlip add data for free
+""")
+remedy("model-train", "Put the model back in training mode before training", """
+{model}.train()      # after every evaluation: model.eval() switches off dropout and batch statistics
+for x, y in loader:
+    ...
+""")
+remedy("check-labels", "Check that inputs and labels still line up (shuffle them together)", """
+idx = torch.randperm(len(X))
+X, y = X[idx], y[idx]                 # one permutation for both
+print(X[:3], y[:3])                   # look at a few examples by eye
+""")
+remedy("overfit-one-batch", "Check the model can drive the loss to ~0 on one batch", """
+x, y = next(iter(loader))
+for _ in range(200):
+    {optimizer}.zero_grad(); loss = loss_fn({model}(x), y); loss.backward(); {optimizer}.step()
+print(loss.item())                    # a model that cannot overfit one batch has a bug
+""")

@@ -1,0 +1,324 @@
+"""Activations and initialization (网络结构与初始化问题): dead ReLUs, saturated sigmoid/tanh units,
+and a forward signal that collapses or blows up through depth at initialization.
+
+The rules read the activation samples (``facts["act_samples"]``, see probes/activations.py):
+per module, plain numbers measured on a few consecutive training batches.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..findings import Finding
+from . import Context
+from .registry import Diagnosis, register, rule
+from .stats import decades, spearman
+
+DEAD_WARN, DEAD_ERROR = 0.5, 0.9
+SAT_WARN, SAT_ERROR = 0.5, 0.9
+MIN_SAMPLES = 32          # examples a sample must have seen before a unit may be called dead
+DEPTH_DECADES, DEPTH_DECADES_ERROR = 3.0, 5.0
+WEIGHT_FACTOR = 3.0
+
+DEAD_RELU = register(Diagnosis(
+    code="dead-relu",
+    title="Most ReLU units of a layer output 0 for every input",
+    family="activations",
+    guide="激活函数选择不当 / 学习率过高",
+    what="In a ReLU layer, a large share of the units (features, or channels for convolutions) were "
+         "zero for every example seen. Such a unit has zero gradient, so it never comes back.",
+    why="ReLU passes no gradient for negative inputs. Once a unit's pre-activation is negative for "
+        "every input (a large negative bias, or a big update that pushed it there) it stops learning "
+        "for good, and the layer has lost that part of its width.",
+    evidence=("per-layer dead fraction", "units", "examples observed", "dead fraction at the first sample",
+              "step"),
+    remedies=("leaky-relu", "lower-lr", "init-for-activation", "fix-negative-bias"),
+    traps=("normal sparsity: in a healthy ReLU net a few % to ~20% of units can be silent on a batch",
+           "the network's input (e.g. image pixels that are always 0) is not an activation: the first layer's "
+           "input is never judged",
+           "too few examples to tell: a unit is only called dead after >= 32 examples"),
+    thresholds=("warning at >= 50% of a layer's units dead over >= 32 examples: the layer has lost half of "
+                "its width for good (a live unit that fires on 10% of inputs is silent on 32 in a row with "
+                "probability 0.9^32 = 3%)",
+                "error at >= 90%: the layer passes almost no signal or gradient"),
+))
+
+SATURATED = register(Diagnosis(
+    code="saturated-activation",
+    title="Sigmoid/tanh units sit in their flat tails",
+    family="activations",
+    guide="激活函数选择不当 (Sigmoid/Tanh 饱和)",
+    what="Most outputs of a sigmoid or tanh layer are in the flat tails (|tanh| > 0.99, sigmoid < 0.01 "
+         "or > 0.99), where the derivative is under 4% of its maximum.",
+    why="The gradient through a saturated unit is multiplied by its near-zero derivative, so the layers "
+        "before it barely learn: the guide's reason for preferring ReLU and for normalizing inputs.",
+    evidence=("per-layer saturated fraction", "samples", "steps"),
+    remedies=("standardize-inputs", "init-for-activation", "normalize-before-activation", "relu-family"),
+    traps=("an output sigmoid of a confident classifier (its output is the model's output: excluded)",
+           "LSTM/GRU gates (inside the recurrent module, not judged)",
+           "saturation only in one sample: it must hold in the last two samples when there are two"),
+    thresholds=("warning when >= 50% of a layer's outputs are saturated ('most inputs'), error at >= 90%",),
+))
+
+POOR_INIT = register(Diagnosis(
+    code="poor-initialization",
+    title="At initialization the forward signal collapses or explodes through depth",
+    family="init",
+    guide="权重初始化不当",
+    what="On the first batch, the scale (RMS) of the signal entering each layer shrinks or grows "
+         "steadily from layer to layer by orders of magnitude, or a hidden layer's weights are several "
+         "times larger than its activation can take and drive it into saturation.",
+    why="Each layer multiplies the signal's scale by roughly std(w)·sqrt(fan_in)·(activation gain); "
+        "unless that is ~1 (He init for ReLU, Xavier for tanh/sigmoid) the product over depth "
+        "vanishes or explodes, and the gradients do the same on the way back.",
+    evidence=("per-layer input RMS at init, in forward order", "decades of change", "weight std vs "
+              "recommended std for the following activation"),
+    remedies=("init-for-activation", "lsuv", "add-normalization"),
+    traps=("normalization layers reset the scale (measured after them, so they pass)",
+           "a zero-initialized last layer or residual branch (only layer inputs are measured)",
+           "PyTorch's default init in a shallow net shrinks the signal ~0.4 decades per ReLU layer: "
+           "below the threshold until ~8 layers"),
+    thresholds=("the input RMS of the hidden layers changes >= 3 decades (1000x) from the first hidden layer "
+                "to the last, monotonically (rank correlation with depth >= 0.8): with He init it stays "
+                "within a decade at any depth; error at >= 5 decades",
+                "or a hidden layer's weight std is >= 3x the recommended std (He: sqrt(2/fan_in); Xavier: "
+                "gain*sqrt(2/(fan_in+fan_out))) and its following sigmoid/tanh is >= 50% saturated at init"),
+))
+
+
+def _samples(ctx: Context) -> list[dict[str, Any]]:
+    return [s for s in ctx.facts.get("act_samples", []) if s.get("modules")]
+
+
+def _batch(ctx: Context) -> int:
+    sizes = ctx.facts.get("batch_sizes") or {}
+    return max(sizes, key=sizes.get) if sizes else 0
+
+
+def _prev_kinds(mods: dict[str, dict]) -> dict[str, str]:
+    """For each module, the kind of the hooked module that ran just before it."""
+    order = sorted(mods, key=lambda n: mods[n]["order"])
+    return {n: (mods[order[i - 1]]["kind"] if i else "") for i, n in enumerate(order)}
+
+
+def _dead_layers(sample: dict, batch: int) -> dict[str, tuple[float, int]]:
+    """{label: (dead fraction, units)} for ReLU modules and functional ReLUs before layers."""
+    mods = sample["modules"]
+    seen = sample.get("forwards", 0) * max(batch, 1)
+    if seen < MIN_SAMPLES:
+        return {}
+    prev = _prev_kinds(mods)
+    out = {}
+    for name, m in mods.items():
+        if m["kind"] == "relu" and _ok(m.get("dead")) and m.get("units", 0) >= 4:
+            out[name] = (m["dead"], int(m["units"]))
+        elif m["kind"] == "layer" and prev.get(name) not in ("relu", "sigmoid", "tanh") and \
+                _ok(m.get("dead_in")) and m.get("is_model_input", 1) == 0 and _ok(m.get("min_in")) \
+                and m["min_in"] >= 0 and m.get("units_in", 0) >= 4:
+            out[f"input of {name}"] = (m["dead_in"], int(m["units_in"]))
+    return out
+
+
+def _ok(v) -> bool:
+    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+
+
+@rule("dead-relu")
+def check_dead_relu(ctx: Context) -> list[Finding]:
+    samples = _samples(ctx)
+    if not samples:
+        return []
+    batch = _batch(ctx)
+    last = _dead_layers(samples[-1], batch)
+    first = _dead_layers(samples[0], batch)
+    bad = {k: v for k, v in last.items() if v[0] >= DEAD_WARN}
+    if not bad:
+        return []
+    worst = max(v[0] for v in bad.values())
+    severity = "error" if worst >= DEAD_ERROR or len(bad) == len(last) else "warning"
+    since = None
+    for s in samples:
+        d = _dead_layers(s, batch)
+        if any(d.get(k, (0, 0))[0] >= DEAD_WARN for k in bad):
+            since = s["step"]
+            break
+    names = sorted(bad, key=lambda k: -bad[k][0])
+    at_init = {k: round(first[k][0], 3) for k in names if k in first} if samples[0]["step"] == 0 else {}
+    how = ("already at initialization" if at_init and all(at_init.get(k, 0) >= DEAD_WARN for k in names)
+           else f"since step {since}" if since is not None else "")
+    desc = ", ".join(f"{_label(ctx, k)} {bad[k][0]:.0%} of {bad[k][1]}" for k in names[:4])
+    return [DEAD_RELU.finding(
+        severity, f"Dead ReLU units ({how}): {desc} never fire on the "
+                  f"{samples[-1].get('forwards', 0) * max(batch, 1)} examples observed, so they get no gradient.",
+        step=since, where=[k.replace("input of ", "") for k in names],
+        evidence={"dead_fraction": {k: round(bad[k][0], 3) for k in names},
+                  "units": {k: bad[k][1] for k in names},
+                  "examples_observed": samples[-1].get("forwards", 0) * max(batch, 1),
+                  "dead_fraction_at_init": at_init, "since_step": since, "sample_step": samples[-1]["step"]},
+        context={"where": ", ".join(f"`{k}`" for k in names[:3])})]
+
+
+def _label(ctx: Context, key: str) -> str:
+    if key.startswith("input of "):
+        return f"the activation before {ctx.label(key[9:])}"
+    return ctx.label(key)
+
+
+def _saturated_layers(sample: dict) -> dict[str, tuple[float, str]]:
+    mods = sample["modules"]
+    prev = _prev_kinds(mods)
+    out = {}
+    for name, m in mods.items():
+        if m["kind"] in ("tanh", "sigmoid") and _ok(m.get("sat")) and not m.get("is_output"):
+            out[name] = (m["sat"], m["type"])
+        elif m["kind"] == "layer" and prev.get(name) not in ("relu", "sigmoid", "tanh") \
+                and m.get("is_model_input", 1) == 0 and _ok(m.get("min_in")) and _ok(m.get("max_in")):
+            lo, hi = m["min_in"], m["max_in"]
+            if _ok(m.get("discrete_in")) and m["discrete_in"] >= 0.99:
+                continue  # values only in {-1, 0, 1}: a sign()/binarization (straight-through), not a tanh
+            if -1.0 <= lo < 0 and hi <= 1.0 and _ok(m.get("sat_in_tanh")):
+                out[f"input of {name}"] = (m["sat_in_tanh"], "tanh")
+            elif 0 < lo and hi < 1.0 and _ok(m.get("sat_in_sigmoid")):
+                out[f"input of {name}"] = (m["sat_in_sigmoid"], "sigmoid")
+    return out
+
+
+@rule("saturated-activation")
+def check_saturated(ctx: Context) -> list[Finding]:
+    samples = _samples(ctx)
+    if not samples:
+        return []
+    last = _saturated_layers(samples[-1])
+    prev = _saturated_layers(samples[-2]) if len(samples) >= 2 else None
+    bad = {k: v for k, v in last.items() if v[0] >= SAT_WARN and (prev is None or prev.get(k, (0,))[0] >= SAT_WARN)}
+    if not bad:
+        return []
+    names = sorted(bad, key=lambda k: -bad[k][0])
+    worst = bad[names[0]][0]
+    types = sorted({bad[k][1] for k in names})
+    severity = "error" if worst >= SAT_ERROR else "warning"
+    desc = ", ".join(f"{_label(ctx, k)} {bad[k][0]:.0%}" for k in names[:4])
+    act = "Tanh" if "Tanh" in types or "tanh" in types else "Sigmoid"
+    return [SATURATED.finding(
+        severity, f"Saturated activations: {desc} of outputs sit in the flat tails, where the derivative is "
+                  f"~0, so little gradient flows back through them.",
+        step=samples[-1]["step"], where=[k.replace("input of ", "") for k in names],
+        evidence={"saturated_fraction": {k: round(bad[k][0], 3) for k in names},
+                  "activation": {k: bad[k][1] for k in names},
+                  "sample_steps": [s["step"] for s in samples[-2:]]},
+        context={"activation": act, **_init_context(act.lower())})]
+
+
+def _init_context(act: str | None) -> dict[str, str]:
+    if act in ("relu", "relu6"):
+        return {"init_call": 'torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")',
+                "init_title": "He/Kaiming init for ReLU layers: kaiming_normal_(nonlinearity=\"relu\")"}
+    if act == "tanh":
+        return {"init_call": 'torch.nn.init.xavier_uniform_(m.weight, gain=torch.nn.init.calculate_gain("tanh"))',
+                "init_title": "Xavier/Glorot init with tanh's gain: xavier_uniform_(gain=5/3)"}
+    if act == "sigmoid":
+        return {"init_call": "torch.nn.init.xavier_uniform_(m.weight)",
+                "init_title": "Xavier/Glorot init for sigmoid layers: xavier_uniform_"}
+    return {}
+
+
+def _recommended_std(act: str | None, fan_in: int, fan_out: int) -> float:
+    if act == "relu":
+        return math.sqrt(2.0 / fan_in)
+    if act == "tanh":
+        return 5.0 / 3.0 * math.sqrt(2.0 / (fan_in + fan_out))
+    if act == "sigmoid":
+        return math.sqrt(2.0 / (fan_in + fan_out))
+    return math.sqrt(1.0 / fan_in)
+
+
+def _following_activation(mods: dict[str, dict], name: str) -> str | None:
+    """The activation applied to a layer's output: the next hooked module if it is one, else what
+    the next layer's input looks like (functional activations)."""
+    order = sorted(mods, key=lambda n: mods[n]["order"])
+    i = order.index(name)
+    if i + 1 < len(order):
+        nxt = mods[order[i + 1]]
+        if nxt["kind"] in ("relu", "tanh", "sigmoid"):
+            return nxt["kind"]
+        if nxt["kind"] == "layer" and _ok(nxt.get("min_in")) and _ok(nxt.get("max_in")):
+            lo, hi = nxt["min_in"], nxt["max_in"]
+            if lo == 0 and _ok(nxt.get("dead_in")):
+                return "relu"
+            if -1 <= lo < 0 and hi <= 1:
+                return "tanh"
+            if 0 < lo and hi < 1:
+                return "sigmoid"
+    return None
+
+
+@rule("poor-initialization")
+def check_poor_init(ctx: Context) -> list[Finding]:
+    samples = _samples(ctx)
+    if not samples or samples[0]["step"] != 0:
+        return []
+    mods = samples[0]["modules"]
+    layers = sorted((n for n, m in mods.items() if m["kind"] == "layer" and m["type"] not in
+                     ("LSTM", "GRU", "RNN")), key=lambda n: mods[n]["order"])
+    hidden = [n for n in layers if mods[n].get("is_model_input", 1) == 0 and _ok(mods[n].get("rms_in_first"))]
+    findings_ev: dict[str, Any] = {}
+    summary = None
+    severity = "warning"
+    if len(hidden) >= 3:
+        rms = np.array([max(mods[n]["rms_in_first"], 1e-30) for n in hidden])  # the very first batch
+        dec = decades(rms[0], rms[-1]) if rms[0] > 0 else 0.0
+        rho = spearman(np.arange(len(rms)), np.log10(rms))
+        if abs(dec) >= DEPTH_DECADES and abs(rho) >= 0.8 and np.sign(rho) == np.sign(dec):
+            way = "collapses" if dec < 0 else "blows up"
+            summary = (f"At initialization the forward signal {way} through depth: the RMS entering "
+                       f"{ctx.label(hidden[0])} is {rms[0]:.3g} and entering {ctx.label(hidden[-1])} "
+                       f"{rms[-1]:.3g} ({abs(dec):.1f} decades over {len(hidden)} layers).")
+            severity = "error" if abs(dec) >= DEPTH_DECADES_ERROR else "warning"
+            findings_ev.update(input_rms={n: float(f"{mods[n]['rms_in_first']:.3g}") for n in hidden},
+                               decades=round(dec, 2), rank_correlation=round(rho, 2))
+    weights = {}
+    acts = {}
+    for n in layers:
+        m = mods[n]
+        act = _following_activation(mods, n)
+        acts[n] = act
+        if m.get("weight_std") is None or not m.get("fan_in"):
+            continue
+        rec = _recommended_std(act, m["fan_in"], m["fan_out"] or m["fan_in"])
+        weights[n] = (m["weight_std"], rec)
+    oversized = []
+    order = sorted(mods, key=lambda k: mods[k]["order"])
+    for n in hidden:
+        if n not in weights or acts.get(n) not in ("tanh", "sigmoid"):
+            continue
+        std, rec = weights[n]
+        nxt = mods[order[order.index(n) + 1]] if order.index(n) + 1 < len(order) else None
+        sat = nxt.get("sat") if nxt is not None and nxt["kind"] in ("tanh", "sigmoid") else None
+        if std >= WEIGHT_FACTOR * rec and sat is not None and _ok(sat) and sat >= SAT_WARN:
+            oversized.append((n, std, rec, sat))
+    if oversized and summary is None:
+        n, std, rec, sat = oversized[0]
+        summary = (f"At initialization the weights of {ctx.label(n)} have std {std:.3g}, {std / rec:.1f}x the "
+                   f"{_init_name(acts[n])} std {rec:.3g} for the {acts[n]} that follows, which starts "
+                   f"{sat:.0%} saturated.")
+    if summary is None:
+        return []
+    act_counts: dict[str, int] = {}
+    for a in acts.values():
+        if a:
+            act_counts[a] = act_counts.get(a, 0) + 1
+    main_act = max(act_counts, key=act_counts.get) if act_counts else "relu"
+    findings_ev.update(weight_std_vs_recommended={n: [float(f"{w[0]:.3g}"), float(f"{w[1]:.3g}")]
+                                                  for n, w in list(weights.items())[:12]},
+                       following_activation={n: a for n, a in acts.items() if a}, measured_at_step=0)
+    if oversized:
+        findings_ev["oversized_layers"] = [o[0] for o in oversized]
+    where = [o[0] for o in oversized] or hidden[:1] + hidden[-1:]
+    return [POOR_INIT.finding(severity, summary, step=0, where=where, evidence=findings_ev,
+                              context=_init_context(main_act))]
+
+
+def _init_name(act: str | None) -> str:
+    return {"relu": "He", "tanh": "Xavier (gain 5/3)", "sigmoid": "Xavier"}.get(act or "", "LeCun")

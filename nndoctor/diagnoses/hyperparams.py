@@ -1,0 +1,362 @@
+"""Hyperparameters (超参数优化): learning rate too high or too low, batch too small, out of memory.
+
+The learning-rate rules combine the loss curve (per optimizer) with the update/weight ratio
+||Δw||/||w|| of the weight matrices, sampled at the flush cadence, and the LR history.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import numpy as np
+
+from ..findings import Finding
+from . import Context, OptView
+from .registry import Diagnosis, register, rule
+from .stats import decades, mann_kendall_z, robust_noise, segment_medians, theil_sen, thin
+
+HEALTHY_RATIO = 1e-3     # update/weight per step: the usual rule of thumb (Karpathy, cs231n)
+HIGH_RATIO = 5e-3        # 5x above it (half way, in decades, to 2.5e-2 where SGD visibly oscillates)
+LOW_RATIO = 1e-4         # a decade below it
+NOISE_FACTOR = 10.0      # gradient noise scale >= 10x the batch
+BN_MIN_VALUES = 9        # BatchNorm variance from < 9 values has a relative std error > 50%
+SMALL_BATCH = 8          # the guide's common batch sizes start at 32; a quarter of that is "tiny"
+
+LR_HIGH = register(Diagnosis(
+    code="learning-rate-too-high",
+    title="The learning rate is too high: the loss diverges or oscillates without progress",
+    family="lr",
+    guide="学习率过高 → 震荡/发散",
+    what="The loss climbs far above its best value, or bounces around without getting below where it "
+         "started, while every update moves the weights by a large fraction of their size.",
+    why="A step larger than the loss surface's curvature allows overshoots the minimum; each step "
+        "lands higher than the last (divergence) or on the other side of the valley (oscillation).",
+    evidence=("loss at start, best and end (medians)", "loss noise vs progress", "update/weight ratio of the "
+              "weight matrices", "the LR in effect", "suggested LR"),
+    remedies=("lower-lr", "warmup-scheduler", "clip-grad-norm", "adaptive-optimizer", "lr-range-test"),
+    traps=("LR warmup: the ratio is judged on the steps after the LR's peak as well",
+           "GANs and RL: several optimizers, or losses that take negative values, are not expected to fall",
+           "the first steps: the start level is the median of the first 10% of the run, not step 0"),
+    thresholds=(f"divergence: the smoothed loss ends >= 1 decade above its best and above its start",
+                f"oscillation: the last half makes no significant progress (Mann-Kendall z > -1.96) and ends above its "
+                f"start or at >= 2x the best smoothed level it reached, with a median update/weight ratio >= "
+                f"{HIGH_RATIO:g}, 5x the usual {HEALTHY_RATIO:g} per step",
+                "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3 (updates scale with the LR)"),
+))
+
+LR_LOW = register(Diagnosis(
+    code="learning-rate-too-low",
+    title="The learning rate is too low: the loss creeps down",
+    family="lr",
+    guide="学习率过低 → 收敛慢",
+    what="The loss falls steadily but very slowly, and each update moves the weights by a tiny "
+         "fraction of their size, while the LR has not been decayed.",
+    why="Progress per step is proportional to the step size; at an update/weight ratio of 1e-5 a "
+        "weight needs ~1e5 steps to change by its own size.",
+    evidence=("loss at start and end", "trend statistic", "update/weight ratio", "the LR in effect (and its max)",
+              "suggested LR"),
+    remedies=("raise-lr", "lr-range-test", "adaptive-optimizer"),
+    traps=("a schedule that decays the LR at the end (judged only while the LR is >= half its maximum)",
+           "a converged run: it has already brought the loss down by more than half",
+           "fine-tuning with Adam at 1e-5..1e-4: the update/weight ratio stays above 1e-4"),
+    thresholds=(f"median update/weight ratio of the weight matrices <= {LOW_RATIO:g} (a decade below the usual "
+                f"{HEALTHY_RATIO:g}) over >= 50 steps",
+                "or the linear regime: a significant downward trend (Mann-Kendall z <= -2.58, 1% level) whose second "
+                "half drops >= half as much as its first (medians of sixths): a well-set LR decelerates as it nears "
+                "the floor, a too-small one descends in a straight line",
+                "and, either way, the loss has fallen by less than half of its starting value",
+                "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3, at most 100x"),
+))
+
+BATCH_SMALL = register(Diagnosis(
+    code="batch-size-too-small",
+    title="The batch is too small: gradient noise dominates",
+    family="batch",
+    guide="批量过小 → 梯度噪声大",
+    what="The gradient noise scale B_noise = tr(Σ)/|G|² (the batch size at which noise and signal in the "
+         "gradient are equal) is far above the batch size in use and the loss makes no progress beyond "
+         "its noise; or BatchNorm normalizes over so few values that its statistics are mostly noise.",
+    why="With B << B_noise each step's gradient is mostly noise: the loss jitters around a high level "
+        "set by LR/B (the SGD 'temperature') instead of descending.",
+    evidence=("noise scale estimate", "batch size (x accumulation)", "ratio", "loss noise vs progress",
+              "BatchNorm values per channel"),
+    remedies=("larger-batch", "lower-lr", "batch-ramp", "groupnorm-small-batch"),
+    traps=("small batches that train fine: the loss makes progress beyond its noise",
+           "a converged run (the noise scale grows as the gradient vanishes): the loss must still be above "
+           "half of its start"),
+    thresholds=(f"a batch of <= {SMALL_BATCH} (x accumulation): the guide's common sizes are 32-128",
+                f"noise scale >= {NOISE_FACTOR:g}x the batch (each step is >90% noise by squared norm), "
+                "estimated from per-step vs 8-step-summed gradients, pooled over windows",
+                "and over the last half of the run the loss's step-to-step noise exceeds its net decrease and half "
+                "its level, with the loss still above a tenth of its start (not converged)",
+                f"BatchNorm in training mode over < {BN_MIN_VALUES} values per channel: the variance estimate's "
+                "relative standard error sqrt(2/(n-1)) exceeds 50%"),
+))
+
+OOM = register(Diagnosis(
+    code="out-of-memory",
+    title="The run ran out of memory",
+    family="batch",
+    guide="批量过大 → 内存不足",
+    what="An allocation failed (CUDA or CPU out of memory) during the watched run.",
+    why="Activation memory grows linearly with the batch size (and sequence length / image size).",
+    evidence=("the exception", "batch size at failure", "largest batch that completed", "memory in use",
+              "measured activation memory per example", "suggested batch size"),
+    remedies=("fit-batch", "larger-batch", "mixed-precision", "activation-checkpointing"),
+    traps=(),
+    thresholds=("none: an allocation failure is always a finding; the suggested batch is the largest one that "
+                "completed, or (measured) the batch whose saved activations fit 80% of the memory that was free",),
+))
+
+
+def _weight_ratio(ctx: Context, ov: OptView, skip: int = 0) -> tuple[float, int]:
+    """Median update/weight ratio of the weight matrices over the sampled steps after ``skip``."""
+    if not len(ov.upd_steps):
+        return float("nan"), 0
+    cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
+    if not cols:
+        cols = list(range(len(ov.positions)))
+    rows = ov.upd_steps > skip
+    P, U = ov.param[rows][:, cols], ov.update[rows][:, cols]
+    ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
+    if not ok.any():
+        return float("nan"), 0
+    R = np.where(ok, U / np.where(P > 0, P, 1), np.nan)
+    per_step = np.nanmedian(R, axis=1)
+    per_step = per_step[np.isfinite(per_step)]
+    return (float(np.median(per_step)), len(per_step)) if len(per_step) else (float("nan"), 0)
+
+
+def _loss(ov: OptView) -> np.ndarray:
+    L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
+    return L
+
+
+def _lr_info(ctx: Context, ov: OptView) -> tuple[float, float]:
+    s = ctx.store[f"lr/{ov.key}"]
+    lrs = s.array() if len(s) else np.array([])
+    cur = max(ov.lrs) if ov.lrs else float("nan")
+    return cur, float(np.nanmax(lrs)) if len(lrs) else cur
+
+
+def _suggest(lr: float, ratio: float, lo: float, hi: float) -> float | None:
+    if not (lr > 0 and ratio > 0 and math.isfinite(ratio)):
+        return None
+    f = min(max(HEALTHY_RATIO / ratio, lo), hi)
+    v = lr * f
+    return float(f"{v:.1g}")
+
+
+def _single_objective(ctx: Context) -> bool:
+    """One optimizer steps (GANs and other adversarial set-ups have opposing losses)."""
+    return sum(1 for o in ctx.optimizers() if o.steps > 0) == 1
+
+
+@rule("learning-rate-too-high")
+def check_lr_high(ctx: Context) -> list[Finding]:
+    out = []
+    if not _single_objective(ctx):
+        return out
+    for ov in ctx.optimizers():
+        L = _loss(ov)
+        if len(L) < 30 or ov.steps < 30 or (L < 0).any():
+            continue
+        n = len(L)
+        start = float(np.median(L[: max(3, n // 10)]))
+        end = float(np.median(L[-max(3, n // 10):]))
+        smooth = np.convolve(L, np.ones(5) / 5, mode="valid")
+        best = float(smooth.min())
+        ratio, nr = _weight_ratio(ctx, ov, skip=5)
+        lr, lr_max = _lr_info(ctx, ov)
+        diverged = best > 0 and decades(best, end) >= 1.0 and end > start
+        stalled = mann_kendall_z(thin(L[n // 2:], 300)) > -1.96 and (end >= start or (best > 0 and end >= 2 * best))
+        oscillating = stalled and nr >= 3 and ratio >= HIGH_RATIO
+        if not (diverged or oscillating):
+            continue
+        noise = robust_noise(L[n // 2:])
+        sugg = _suggest(lr, ratio, 1 / 100, 1 / 3) if ratio == ratio else None
+        if sugg is None and lr > 0:
+            sugg = float(f"{lr / 10:.1g}")
+        what = (f"the loss diverges: its smoothed value fell to {best:.4g} and is now {end:.4g}" if diverged else
+                f"the loss oscillates without progress (median {start:.4g} at the start, {end:.4g} now, "
+                f"step-to-step noise {noise:.3g})")
+        out.append(LR_HIGH.finding(
+            "error" if diverged else "warning",
+            f"Learning rate too high for {ov.name} (lr={lr:g}): {what}"
+            + (f"; each update moves the weights by {ratio:.2g} of their norm (healthy ~{HEALTHY_RATIO:g})"
+               if ratio == ratio else "") + ".",
+            step=ov.steps, where=[ov.name],
+            evidence={"lr": lr, "max_lr_seen": lr_max, "loss_start": _r(start), "loss_best_smoothed": _r(best),
+                      "loss_end": _r(end), "loss_noise": _r(noise), "update_weight_ratio": _r(ratio),
+                      "suggested_lr": sugg},
+            context={"suggested_lr": sugg, "max_lr": sugg}, key=ov.name))
+    return out
+
+
+@rule("learning-rate-too-low")
+def check_lr_low(ctx: Context) -> list[Finding]:
+    out = []
+    for ov in ctx.optimizers():
+        L = _loss(ov)
+        if len(L) < 50 or ov.steps < 50 or (L <= 0).any():
+            continue
+        lr, lr_max = _lr_info(ctx, ov)
+        if not (lr > 0) or lr < 0.5 * lr_max:
+            continue  # a schedule has decayed the LR: slow progress now is by design
+        ratio, nr = _weight_ratio(ctx, ov, skip=5)
+        if nr < 3 or not ratio == ratio:
+            continue
+        n = len(L)
+        start = float(np.median(L[: max(3, n // 10)]))
+        end = float(np.median(L[-max(3, n // 10):]))
+        if end < 0.5 * start:
+            continue  # it has made real progress
+        seg = segment_medians(L, 6)
+        drop_first, drop_last = seg[0] - seg[2], seg[3] - seg[5]
+        z_all = mann_kendall_z(thin(L, 300))
+        tiny = ratio <= LOW_RATIO
+        # the linear regime: descending steadily (significant trend), the second half as fast as the first
+        linear = ratio < HIGH_RATIO and z_all <= -2.58 and drop_first > 0 and drop_last >= 0.5 * drop_first
+        s_first, s_last, z_last = -drop_first, -drop_last, z_all
+        if not (tiny or linear):
+            continue
+        sugg = _suggest(lr, ratio, 3, 100)
+        why = (f"each update moves the weights by {ratio:.2g} of their norm (healthy ~{HEALTHY_RATIO:g})" if tiny else
+               f"the loss falls as fast in the second half of the run as in the first ({drop_last:.3g} vs "
+               f"{drop_first:.3g}): it is descending in a straight line and has not begun to level off")
+        out.append(LR_LOW.finding(
+            "warning",
+            f"Learning rate too low for {ov.name} (lr={lr:g}): {why}, and the loss went only from {start:.4g} to "
+            f"{end:.4g} in {ov.steps} steps.",
+            step=ov.steps, where=[ov.name],
+            evidence={"lr": lr, "max_lr_seen": lr_max, "update_weight_ratio": _r(ratio), "loss_start": _r(start),
+                      "loss_end": _r(end), "drop_first_half": _r(drop_first), "drop_second_half": _r(drop_last),
+                      "trend_z": round(z_all, 2), "steps": ov.steps, "suggested_lr": sugg},
+            context={"suggested_lr": sugg}, key=ov.name))
+    return out
+
+
+def _r(v: float) -> float | None:
+    return float(f"{v:.4g}") if isinstance(v, float) and math.isfinite(v) else None
+
+
+def batch_in_use(ctx: Context) -> int:
+    sizes = ctx.facts.get("batch_sizes") or {}
+    if not sizes:
+        return 0
+    b = max(sizes, key=sizes.get)
+    per_step = ctx.n_backward / max(ctx.step, 1)
+    return int(round(b * max(1.0, per_step)))
+
+
+@rule("batch-size-too-small")
+def check_batch_small(ctx: Context) -> list[Finding]:
+    out = []
+    samples = ctx.facts.get("act_samples", [])
+    small_bn = {}
+    for s in samples[-1:]:
+        for name, m in s.get("modules", {}).items():
+            c = m.get("bn_count")
+            if isinstance(c, float) and math.isfinite(c) and c < BN_MIN_VALUES:
+                small_bn[name] = int(c)
+    if small_bn:
+        names = sorted(small_bn)
+        out.append(BATCH_SMALL.finding(
+            "warning", f"BatchNorm over too few values: {', '.join(ctx.label(n) for n in names[:3])} normalize each "
+                       f"channel over {min(small_bn.values())} value(s) per batch, so the batch statistics are mostly "
+                       f"noise (relative error of the variance > 50%).",
+            step=samples[-1]["step"], where=names,
+            evidence={"values_per_channel": small_bn, "batch_size": batch_in_use(ctx)},
+            remedy_ids=["larger-batch", "groupnorm-small-batch", "batch-ramp"],
+            context={"suggested_batch": 32}, key="batchnorm"))
+    B = batch_in_use(ctx)
+    est = ctx.facts.get("noise_scale", [])
+    if B <= 0 or B > SMALL_BATCH or len(est) < 2 or not _single_objective(ctx):
+        return out
+    # McCandlish et al.: average the |G|^2 and tr(Sigma) estimates over windows, then divide
+    g2s, trs = [], []
+    for e in est:
+        k = e["k"]
+        g2s.append((k * e["g2_big"] - e["g2_small"]) / (k - 1))          # |G|^2
+        trs.append(B * k * (e["g2_small"] - e["g2_big"]) / (k - 1))      # tr(Sigma)
+    g2, tr = float(np.mean(g2s)), float(np.mean(trs))
+    b_noise = tr / g2 if g2 > 0 else math.inf
+    bn = g2s
+    if not b_noise >= NOISE_FACTOR * B:
+        return out
+    ov = next(o for o in ctx.optimizers() if o.steps > 0)
+    L = _loss(ov)
+    if len(L) < 40 or (L < 0).any():
+        return out
+    half = L[len(L) // 2:]
+    q = segment_medians(half, 4)
+    progress = q[0] - q[-1]
+    noise = robust_noise(half)
+    start = float(np.median(L[: max(3, len(L) // 10)]))
+    level = float(np.median(half))
+    if not (noise > progress and noise >= 0.5 * level and q[-1] > 0.1 * start):
+        return out
+    sugg = int(2 ** round(math.log2(min(b_noise, 64 * B)))) if math.isfinite(b_noise) else 8 * B
+    k = max(2, sugg // max(B, 1))
+    out.append(BATCH_SMALL.finding(
+        "warning", f"Batch too small: the gradient noise scale is ~{_fmt(b_noise)} examples against a batch of {B}, "
+                   f"so each step's gradient is mostly noise; over the last half of the run the loss's step-to-step "
+                   f"noise ({noise:.3g}) exceeds its progress ({progress:.3g}).",
+        step=ctx.step, where=[ov.name],
+        evidence={"noise_scale": _fmt(b_noise), "batch_size": B, "ratio": _fmt(b_noise / B),
+                  "loss_noise": _r(noise), "loss_progress_last_half": _r(progress), "estimates": len(bn)},
+        context={"suggested_batch": sugg, "k": k}, key="noise"))
+    return out
+
+
+def _fmt(v: float) -> Any:
+    return "inf" if not math.isfinite(v) else float(f"{v:.3g}")
+
+
+_OOM = re.compile(r"out of memory|can't allocate memory|cannot allocate memory|OutOfMemory", re.I)
+
+
+@rule("out-of-memory")
+def check_oom(ctx: Context) -> list[Finding]:
+    exc = ctx.facts.get("exception")
+    if not exc or not (_OOM.search(exc.get("message", "")) or "OutOfMemory" in exc.get("type", "")):
+        return []
+    msg = exc["message"]
+    b_fail = exc.get("last_batch")
+    done = [b for b in exc.get("completed_batches", []) if b_fail is None or b < b_fail]
+    mem = exc.get("memory", {})
+    m = re.search(r"(?:tried to allocate|allocate) ([\d.]+) ?(bytes|[KMGT]i?B)", msg)
+    requested = None
+    if m:
+        unit = {"bytes": 1, "KiB": 2 ** 10, "MiB": 2 ** 20, "GiB": 2 ** 30, "TiB": 2 ** 40, "KB": 1e3, "MB": 1e6,
+                "GB": 1e9, "TB": 1e12}.get(m.group(2), 1)
+        requested = int(float(m.group(1)) * unit)
+    act = ctx.facts.get("activation_bytes") or {}
+    per_example = act["bytes"] / act["batch"] if act.get("bytes") and act.get("batch") else None
+    sugg, how = None, ""
+    free = None
+    if mem.get("cuda_total"):
+        free = mem.get("cuda_total", 0) - (mem.get("cuda_allocated") or 0)
+    elif mem.get("address_limit") and mem.get("virtual"):
+        free = mem["address_limit"] - mem["virtual"]
+    if done:
+        sugg, how = max(done), "the largest batch that completed in this run"
+    elif per_example and free and free > 0 and b_fail:
+        # the failed batch's activations did not fit in what was free plus what it already held
+        sugg = max(1, int(0.8 * (free + per_example * b_fail * 0.5) // per_example))
+        sugg = min(sugg, max(1, b_fail // 2))
+        how = "measured: activations per example vs the memory free"
+    elif b_fail:
+        sugg, how = max(1, b_fail // 2), "estimated: half the failing batch (no batch completed to measure)"
+    return [OOM.finding(
+        "error", f"Out of memory at step {exc.get('step')} with a batch of {b_fail}"
+                 + (f" (a {requested / 2 ** 20:.0f} MiB allocation failed)" if requested else "")
+                 + (f"; a batch of {sugg} should fit ({how})." if sugg else "."),
+        step=exc.get("step"), where=[],
+        evidence={"exception": f"{exc['type']}: {msg[:240]}", "batch_at_failure": b_fail,
+                  "batches_completed": exc.get("completed_batches", [])[-8:], "requested_bytes": requested,
+                  "activation_bytes_per_example": int(per_example) if per_example else None,
+                  "memory": {k: v for k, v in mem.items() if v is not None}, "suggested_batch": sugg,
+                  "suggestion_basis": how},
+        context={"suggested_batch": sugg or "batch_size // 2", "k": max(2, (b_fail or 2) // max(sugg or 1, 1))})]

@@ -1,0 +1,74 @@
+"""Small scale-free statistics shared by the rules (numpy only)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float:
+    """Rank correlation (no tie correction; enough for trend tests)."""
+    if len(x) < 3:
+        return 0.0
+    rx = np.argsort(np.argsort(x)).astype(float)
+    ry = np.argsort(np.argsort(y)).astype(float)
+    if rx.std() == 0 or ry.std() == 0:
+        return 0.0
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def decades(a: float, b: float) -> float:
+    """log10(b / a) for positive a, b (0 when either is not positive)."""
+    if not (a > 0 and b > 0) or not (math.isfinite(a) and math.isfinite(b)):
+        return 0.0
+    return math.log10(b / a)
+
+
+def robust_noise(x: np.ndarray) -> float:
+    """Step-to-step noise of a series, insensitive to its trend and to outliers: the MAD of the
+    first differences, scaled to a standard deviation (for i.i.d. noise, diff has variance 2 s^2)."""
+    x = x[np.isfinite(x)]
+    if len(x) < 4:
+        return float("nan")
+    d = np.diff(x)
+    return float(np.median(np.abs(d - np.median(d))) * 1.4826 / math.sqrt(2))
+
+
+def mann_kendall_z(x: np.ndarray) -> float:
+    """Mann-Kendall trend statistic (normal approximation): < -1.96 is a significant decrease at
+    the 5% level, > 1.96 a significant increase. O(n^2): callers pass <= ~400 points."""
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 8:
+        return 0.0
+    s = float(np.sign(x[None, :] - x[:, None])[np.triu_indices(n, 1)].sum())
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    if s > 0:
+        return (s - 1) / math.sqrt(var)
+    if s < 0:
+        return (s + 1) / math.sqrt(var)
+    return 0.0
+
+
+def thin(x: np.ndarray, n: int = 400) -> np.ndarray:
+    """At most n evenly spaced points of x (for the O(n^2) tests)."""
+    if len(x) <= n:
+        return x
+    idx = np.linspace(0, len(x) - 1, n).round().astype(int)
+    return x[idx]
+
+
+def segment_medians(x: np.ndarray, parts: int) -> list[float]:
+    """Median of each of `parts` consecutive equal segments of x."""
+    chunks = np.array_split(x[np.isfinite(x)], parts)
+    return [float(np.median(c)) if len(c) else float("nan") for c in chunks]
+
+
+def theil_sen(x: np.ndarray) -> float:
+    """Robust slope per index (median of pairwise slopes) of a series; O(n^2), n <= ~150."""
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n < 4:
+        return 0.0
+    i, j = np.triu_indices(n, 1)
+    return float(np.median((x[j] - x[i]) / (j - i)))

@@ -1,0 +1,197 @@
+"""How the run as a whole goes: overfitting (过拟合), training in eval mode, and the generic symptom
+of a loss that does not go down when no specific cause has been found."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..findings import Finding
+from . import Context
+from .registry import Diagnosis, register, rule
+from .stats import mann_kendall_z, spearman, thin
+
+GL_THRESHOLD = 0.10        # Prechelt's generalization loss GL = val/val_min - 1
+FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
+
+OVERFITTING = register(Diagnosis(
+    code="overfitting",
+    title="Validation loss rises while training loss keeps falling",
+    family="generalization",
+    guide="网络过深或过宽 → 过拟合",
+    what="The validation loss reached its minimum and has risen since, for several evaluations, while "
+         "the training loss kept falling: the model is memorizing the training set.",
+    why="A network with more capacity than the data supports fits the training examples' noise; "
+        "past the validation minimum every further step makes it worse on new data.",
+    evidence=("validation loss curve and where it was recognized", "step of the validation minimum (where the gap "
+              "opened)", "generalization loss GL = val/val_min - 1", "training loss at the minimum and now"),
+    remedies=("early-stopping", "dropout", "weight-decay", "smaller-model"),
+    traps=("noisy validation loss: the rise must hold for >= 3 evaluations and trend upward",
+           "early stopping: a run that ends soon after its validation minimum (within a quarter of its length) "
+           "has been stopped in time",
+           "a loss computed under no_grad on the training set (another call site: a separate series)"),
+    thresholds=(f"GL >= {GL_THRESHOLD:.0%} for the last >= 3 evaluations (Prechelt 1998, 'Early stopping -- but "
+                "when?', GL criterion), rank correlation of step and val loss after the minimum >= 0.5, the "
+                "training loss lower than at the minimum, and the rise spanning >= 25% of the run",),
+))
+
+TRAIN_MODE_OFF = register(Diagnosis(
+    code="train-mode-off",
+    title="The model trains in eval mode",
+    family="code",
+    guide="",
+    what="Training forward passes (followed by backward) run while the model is in eval mode, so "
+         "Dropout is off and BatchNorm normalizes with its running statistics instead of the batch's.",
+    why="Usually model.eval() was called for validation and model.train() never after it, so from the "
+        "second epoch on the model trains without regularization and with frozen normalization.",
+    evidence=("training passes in eval mode", "since step", "mode-sensitive modules (Dropout/BatchNorm)"),
+    remedies=("model-train",),
+    traps=("BatchNorm deliberately frozen with bn.eval() while the model itself is in train mode",
+           "validation in eval mode under no_grad (no backward follows)",
+           "a model with no Dropout/BatchNorm: eval mode changes nothing, so nothing is reported"),
+    thresholds=("the last >= 10 training passes (or all, when fewer) ran in eval mode: one pass is a "
+                "slip, ten in a row are the loop's steady state",),
+))
+
+LOSS_FLAT = register(Diagnosis(
+    code="loss-not-decreasing",
+    title="The loss does not decrease (no specific cause found)",
+    family="other",
+    guide="",
+    what="After many steps the loss is not meaningfully below where it started, and none of the specific "
+         "diagnoses explains it. Typical causes: labels that do not match the inputs, an input replaced by a "
+         "constant, a target that is noise.",
+    why="A model that cannot lower the training loss learns nothing; if the code and hyperparameters "
+        "look right, the data pipeline is the usual suspect.",
+    evidence=("loss at the start and at the end", "relative improvement", "trend statistic", "steps"),
+    remedies=("overfit-one-batch", "check-labels", "lr-range-test"),
+    traps=("GANs and other set-ups with several optimizers (opposing losses)",
+           "surrogate objectives that take negative values (policy gradients)",
+           "never reported together with a specific code"),
+    thresholds=(f">= 100 steps, the median loss of the last quarter is >= {1 - FLAT_IMPROVEMENT:.0%} of the first "
+                "10%'s, and the last half has no significant downward trend (Mann-Kendall z > -1.96)",),
+))
+
+
+def _val_series(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    out = []
+    sites = ctx.facts.get("val_sites", {})
+    for idx, label in sites.items():
+        s = ctx.store[f"val_loss/{idx}"]
+        if len(s) < 4:
+            continue
+        steps, vals = s.steps, s.array()
+        uniq = np.unique(steps)
+        v = np.array([np.nanmean(vals[steps == u]) for u in uniq])
+        out.append((label, uniq, v))
+    return out
+
+
+@rule("overfitting")
+def check_overfitting(ctx: Context) -> list[Finding]:
+    out = []
+    train = ctx.store["loss"]
+    if len(train) < 10:
+        return out
+    tb, tl = train.steps, train.array()
+    # the train loss is indexed by backward pass; map to optimizer steps proportionally
+    per_step = ctx.n_backward / max(ctx.step, 1)
+    tsteps = tb / max(per_step, 1e-9)
+    for label, steps, v in _val_series(ctx):
+        ok = np.isfinite(v)
+        steps, v = steps[ok], v[ok]
+        if len(v) < 5:
+            continue
+        i = int(np.argmin(v))
+        after = v[i + 1:]
+        if len(after) < 3 or v[i] <= 0:
+            continue
+        gl = after / v[i] - 1
+        if not (gl[-3:] >= GL_THRESHOLD).all():
+            continue
+        rho = spearman(steps[i:], v[i:])
+        if rho < 0.5:
+            continue
+        if steps[-1] - steps[i] < 0.25 * max(steps[-1], 1):
+            continue
+        near = np.abs(tsteps - steps[i]) <= max(1, 0.05 * steps[-1])
+        t_at = float(np.median(tl[near])) if near.any() else float(np.median(tl[: max(1, len(tl) // 2)]))
+        t_end = float(np.median(tl[-max(3, len(tl) // 10):]))
+        if not t_end < t_at:
+            continue
+        out.append(OVERFITTING.finding(
+            "warning", f"Overfitting: the validation loss ({label}) was lowest at step {int(steps[i])} "
+                       f"({v[i]:.4g}) and is now {v[-1]:.4g} (+{gl[-1]:.0%}), while the training loss fell from "
+                       f"{t_at:.4g} to {t_end:.4g}.",
+            step=int(steps[i]), where=[label],
+            evidence={"val_loss_min": _r(v[i]), "val_min_step": int(steps[i]), "val_loss_now": _r(v[-1]),
+                      "generalization_loss": round(float(gl[-1]), 3), "train_loss_at_val_min": _r(t_at),
+                      "train_loss_now": _r(t_end), "evaluations": len(v),
+                      "val_curve": [[int(s), _r(x)] for s, x in zip(steps[-20:], v[-20:])]},
+            key=label))
+    return out
+
+
+def _r(v) -> float | None:
+    v = float(v)
+    return float(f"{v:.4g}") if math.isfinite(v) else None
+
+
+@rule("train-mode-off")
+def check_train_mode(ctx: Context) -> list[Finding]:
+    s = ctx.store["eval_forward"]
+    if len(s) < 3:
+        return []
+    graphs = ctx.facts.get("graphs", [])
+    sensitive = graphs[-1].get("mode_sensitive", []) if graphs else []
+    if not sensitive:
+        return []
+    E = s.array()
+    need = min(10, len(E))
+    if len(E) < 3 or not (E[-need:] == 1).all():
+        return []
+    run_start = len(E) - 1
+    while run_start > 0 and E[run_start - 1] == 1:
+        run_start -= 1
+    bws = s.steps
+    since_bw = int(bws[run_start])
+    per_step = ctx.n_backward / max(ctx.step, 1)
+    since = int(since_bw / max(per_step, 1e-9)) if ctx.step else 0
+    whole = run_start == 0
+    bn = [n for n in sensitive if "Norm" in ctx.module_types.get(n, "")]
+    return [TRAIN_MODE_OFF.finding(
+        "error" if bn else "warning",
+        ("The model has been in eval mode for the whole run" if whole else
+         f"The model trains in eval mode since about step {since} (model.eval() without model.train() after it)")
+        + f": {', '.join(ctx.label(n) for n in sensitive[:3])} behave as at inference (dropout off, BatchNorm on "
+          f"running statistics).",
+        step=since, where=sensitive[:8],
+        evidence={"training_passes_in_eval_mode": int(len(E) - run_start), "training_passes": int(len(E)),
+                  "since_backward_pass": since_bw, "mode_sensitive_modules": sensitive[:8]})]
+
+
+@rule("loss-not-decreasing")
+def check_loss_flat(ctx: Context) -> list[Finding]:
+    if ctx.found_codes - {"loss-not-decreasing"}:
+        return []
+    active = [o for o in ctx.optimizers() if o.steps > 0]
+    if len(active) != 1 or active[0].steps < 100:
+        return []
+    ov = active[0]
+    L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
+    if len(L) < 100 or (L < 0).any():
+        return []
+    n = len(L)
+    start = float(np.median(L[: max(5, n // 10)]))
+    end = float(np.median(L[-max(5, n // 4):]))
+    if not (start > 0) or end < (1 - FLAT_IMPROVEMENT) * start:
+        return []
+    z = mann_kendall_z(thin(L[n // 2:], 300))
+    if z <= -1.96:
+        return []
+    return [LOSS_FLAT.finding(
+        "warning", f"The loss is not decreasing: {start:.4g} at the start, {end:.4g} after {ov.steps} steps "
+                   f"({(start - end) / start:+.1%}), with no specific cause found.",
+        step=ov.steps, where=[ov.name],
+        evidence={"loss_start": _r(start), "loss_end": _r(end), "relative_improvement": round((start - end) / start, 4),
+                  "trend_z_last_half": round(z, 2), "steps": ov.steps})]

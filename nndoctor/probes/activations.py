@@ -1,0 +1,271 @@
+"""Activation probe: per-layer statistics of the forward signal, on sampled forward passes.
+
+Armed for a few consecutive training forward passes at a time (a *sample*), then removed, so
+between samples the model runs with no hook of ours at all. Everything is reduced on the device;
+the per-module numbers of one sample go to the host in one transfer when the sample ends.
+
+Per module it records:
+* activation modules (ReLU, Sigmoid, Tanh...): for ReLU-like ones, which units (features or
+  channels) were positive at least once (a unit never positive over the whole sample is *dead*);
+  for sigmoid/tanh-like ones, the share of outputs in the flat tails;
+* layers (Linear, Conv, RNN): the RMS of their input and output, and the same dead / saturated
+  statistics computed on their *input*, which catches activations applied functionally
+  (``F.relu(x)``, ``torch.tanh(x)``) that no module hook can see; for the first layer, per-feature
+  scale statistics of its input (what the network is fed, after any in-model preprocessing);
+* normalization layers: how many values each BatchNorm channel is normalized over.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from .forward import iter_tensors
+
+RELU_LIKE = (nn.ReLU, nn.ReLU6)
+SIGMOID_LIKE = (nn.Sigmoid, nn.Hardsigmoid)
+TANH_LIKE = (nn.Tanh, nn.Hardtanh, nn.Softsign)
+ACT_TYPES = RELU_LIKE + SIGMOID_LIKE + TANH_LIKE
+LAYER_TYPES = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd, nn.RNNBase)
+EMBED_TYPES = (nn.Embedding, nn.EmbeddingBag)
+NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm)
+BATCHNORM_TYPES = (nn.modules.batchnorm._BatchNorm,)
+
+# thresholds that define "in the flat tail" (the derivative there is < 4% of its maximum)
+TANH_SAT = 0.99          # tanh'(x) = 1 - tanh^2 < 0.02
+SIGMOID_SAT = 0.01       # sigmoid'(x) = s(1-s) < 0.0099 (vs 0.25 at 0)
+
+# the scalar statistics kept per module and sample (NaN where not applicable)
+FIELDS = ("dead", "units", "sat", "rms_in", "rms_out", "min_in", "max_in", "sat_in_tanh", "sat_in_sigmoid",
+          "dead_in", "units_in", "is_model_input", "bn_count", "is_output", "discrete_in")
+
+
+def _unit_dim(t: torch.Tensor, conv: bool) -> int:
+    """Which dimension holds the units: channels (dim 1) for conv-like signals, else the last."""
+    if t.ndim <= 1:
+        return 0
+    return 1 if conv and t.ndim >= 3 else t.ndim - 1
+
+
+def _alive(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Per unit along ``dim``: was it positive for any element of the batch?"""
+    x = t.detach()
+    if x.ndim == 0:
+        return (x > 0).reshape(1)
+    x = x.movedim(dim, -1).reshape(-1, x.shape[dim])
+    return (x > 0).any(0)
+
+
+@dataclass
+class _ModState:
+    name: str
+    kind: str                       # "relu", "sigmoid", "tanh", "layer", "embedding", "norm", "other-act"
+    module_type: str
+    order: int
+    alive: torch.Tensor | None = None       # OR over the sample's forward passes
+    alive_in: torch.Tensor | None = None
+    stats: list[torch.Tensor] = field(default_factory=list)   # per forward: vector of FIELDS
+    out_ptrs: set[int] = field(default_factory=set)
+    features: list[torch.Tensor] = field(default_factory=list)  # first layer: per-feature stats
+    weight_std: float | None = None
+    fan_in: int | None = None
+    fan_out: int | None = None
+
+
+class ActivationProbe:
+    def __init__(self, names: dict[int, str]) -> None:
+        self.names = names
+        self.handles: list[Any] = []
+        self.mods: dict[str, _ModState] = {}
+        self._order = 0
+        self._first_layer: str | None = None
+        self._input_ptrs: set[int] = set()
+        self._root_out_ptrs: set[int] = set()
+        self._prev_conv = False
+        self.forwards = 0
+        self.samples = 0
+
+    @property
+    def armed(self) -> bool:
+        return bool(self.handles)
+
+    def arm(self, roots: list[nn.Module]) -> None:
+        if self.handles:
+            return
+        for root in roots:
+            for m in root.modules():
+                if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES):
+                    self.handles.append(m.register_forward_hook(self._hook))
+            self.handles.append(root.register_forward_hook(self._root_post))
+
+    def disarm(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles.clear()
+
+    def note_inputs(self, args: Any, kwargs: Any) -> None:
+        """The root's inputs of the forward pass about to run (to recognise the raw data)."""
+        self.forwards += 1
+        self._prev_conv = False
+        self._input_ptrs = {t.data_ptr() for t in iter_tensors((args, kwargs)) if t.numel()}
+
+    def _root_post(self, module, inputs, output) -> None:
+        try:
+            self._root_out_ptrs |= {t.data_ptr() for t in iter_tensors(output) if t.numel()}
+        except Exception:
+            pass
+
+    # ------------------------------------------------------------------ the hook
+    def _hook(self, module, inputs, output) -> None:
+        try:
+            if not torch.is_grad_enabled():
+                return
+            name = self.names.get(id(module))
+            if name is None:
+                return
+            st = self.mods.get(name)
+            if st is None:
+                st = self.mods[name] = _ModState(name, _kind(module), type(module).__name__, self._order)
+                self._order += 1
+                if st.kind == "layer":
+                    _weight_info(st, module)
+            out = next((t for t in iter_tensors(output) if t.is_floating_point()), None)
+            inp = next((t for t in iter_tensors(inputs) if isinstance(t, torch.Tensor)), None)
+            if st.kind in ("layer", "embedding", "norm") and self._first_layer is None:
+                self._first_layer = name
+            if out is None:
+                return
+            nan = torch.tensor(float("nan"), device=out.device)
+            vals = dict.fromkeys(FIELDS, nan)
+            o = out.detach()
+            if st.kind == "relu":
+                dim = _unit_dim(o, self._prev_conv)
+                a = _alive(o, dim)
+                st.alive = a if st.alive is None or st.alive.shape != a.shape else (st.alive | a)
+                vals["units"] = torch.tensor(float(a.numel()), device=o.device)
+                st.out_ptrs.add(o.data_ptr())
+            elif st.kind == "tanh":
+                vals["sat"] = (o.abs() > TANH_SAT).float().mean()
+                st.out_ptrs.add(o.data_ptr())
+            elif st.kind == "sigmoid":
+                vals["sat"] = ((o < SIGMOID_SAT) | (o > 1 - SIGMOID_SAT)).float().mean()
+                st.out_ptrs.add(o.data_ptr())
+            elif st.kind == "layer" and inp is not None and inp.is_floating_point() and inp.numel():
+                conv = isinstance(module, nn.modules.conv._ConvNd)
+                x = inp.detach()
+                vals["rms_in"] = x.float().pow(2).mean().sqrt()
+                vals["rms_out"] = o.float().pow(2).mean().sqrt()
+                vals["min_in"] = x.min().float()
+                vals["max_in"] = x.max().float()
+                vals["sat_in_tanh"] = (x.abs() > TANH_SAT).float().mean()
+                vals["sat_in_sigmoid"] = ((x < SIGMOID_SAT) | (x > 1 - SIGMOID_SAT)).float().mean()
+                vals["discrete_in"] = ((x == 0) | (x.abs() == 1)).float().mean()  # sign()/binarized values
+                is_input = x.data_ptr() in self._input_ptrs
+                vals["is_model_input"] = torch.tensor(float(is_input), device=o.device)
+                if not isinstance(module, nn.RNNBase):
+                    dim = _unit_dim(x, conv)
+                    a = _alive(x, dim)
+                    st.alive_in = a if st.alive_in is None or st.alive_in.shape != a.shape else (st.alive_in | a)
+                    vals["units_in"] = torch.tensor(float(a.numel()), device=o.device)
+                if name == self._first_layer:
+                    st.features.append(_feature_stats(x, _unit_dim(x, conv)))
+                self._prev_conv = conv
+            elif st.kind == "norm" and isinstance(module, BATCHNORM_TYPES) and module.training \
+                    and inp is not None and inp.ndim >= 2:
+                vals["bn_count"] = torch.tensor(float(inp.numel() // inp.shape[1]), device=o.device)
+                if name == self._first_layer and inp.is_floating_point():
+                    st.features.append(_feature_stats(inp.detach(), 1))
+            elif st.kind == "norm" and name == self._first_layer and inp is not None and inp.is_floating_point():
+                st.features.append(_feature_stats(inp.detach(), inp.ndim - 1))
+            st.stats.append(torch.stack([v.float().reshape(()) for v in vals.values()]))
+        except Exception:  # a probe must never break the forward pass
+            pass
+
+    # ------------------------------------------------------------------ results
+    def collect(self) -> dict[str, Any]:
+        """Reduce the sample to plain numbers (one host transfer) and reset for the next sample."""
+        self.disarm()
+        rows, names = [], []
+        for st in sorted(self.mods.values(), key=lambda s: s.order):
+            if not st.stats:
+                continue
+            m = torch.stack(st.stats)
+            row = torch.nanmean(m, 0) if m.shape[0] > 1 else m[0]
+            if st.alive is not None:
+                row[FIELDS.index("dead")] = 1.0 - st.alive.float().mean()
+            if st.alive_in is not None:
+                row[FIELDS.index("dead_in")] = 1.0 - st.alive_in.float().mean()
+            rows.append(torch.cat([row, m[0, FIELDS.index("rms_in")].reshape(1)]))  # + the first pass's
+            names.append(st.name)
+        out: dict[str, Any] = {"forwards": self.forwards, "modules": {}}
+        if rows:
+            table = torch.stack([r.to(rows[0].device) for r in rows]).cpu().tolist()
+            for st_name, vals in zip(names, table):
+                st = self.mods[st_name]
+                d = dict(zip(FIELDS + ("rms_in_first",), vals))
+                d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs))
+                d.update(kind=st.kind, type=st.module_type, order=st.order, weight_std=st.weight_std,
+                         fan_in=st.fan_in, fan_out=st.fan_out)
+                out["modules"][st_name] = d
+        first = self.mods.get(self._first_layer) if self._first_layer else None
+        if first is not None and first.features:
+            out["first_layer"] = {"name": first.name, "type": first.module_type,
+                                  **_pool_features(first.features)}
+        elif self._first_layer:
+            out["first_layer"] = {"name": self._first_layer, "type": self.mods[self._first_layer].module_type}
+        self.samples += 1
+        self.mods = {}
+        self._order = 0
+        self._first_layer = None
+        self._root_out_ptrs = set()
+        self.forwards = 0
+        return out
+
+
+def _kind(m: nn.Module) -> str:
+    if isinstance(m, RELU_LIKE):
+        return "relu"
+    if isinstance(m, SIGMOID_LIKE):
+        return "sigmoid"
+    if isinstance(m, TANH_LIKE):
+        return "tanh"
+    if isinstance(m, LAYER_TYPES):
+        return "layer"
+    if isinstance(m, EMBED_TYPES):
+        return "embedding"
+    if isinstance(m, NORM_TYPES):
+        return "norm"
+    return "other-act"
+
+
+def _weight_info(st: _ModState, m: nn.Module) -> None:
+    w = getattr(m, "weight", None)
+    if isinstance(w, torch.Tensor) and w.ndim >= 2 and w.numel() > 1:
+        with torch.no_grad():
+            st.weight_std = float(w.detach().float().std())
+        receptive = w[0][0].numel() if w.ndim > 2 else 1
+        st.fan_in = int(w.shape[1] * receptive)
+        st.fan_out = int(w.shape[0] * receptive)
+
+
+def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """Per feature: mean, std, 99th percentile of |x|, share of values that are 0 or 1 -> (4, F)."""
+    with torch.no_grad():
+        f = x.movedim(dim, -1).reshape(-1, x.shape[dim]).float()
+        if f.shape[0] > 2048:
+            f = f[:: f.shape[0] // 2048 + 1]
+        mean = f.mean(0)
+        std = f.std(0) if f.shape[0] > 1 else torch.zeros_like(mean)
+        p99 = torch.quantile(f.abs(), 0.99, dim=0) if f.shape[0] > 1 else f.abs()[0]
+        binary = ((f == 0) | (f == 1)).float().mean(0)
+        return torch.stack([mean, std, p99, binary])
+
+
+def _pool_features(parts: list[torch.Tensor]) -> dict[str, list[float]]:
+    widths = {p.shape[1] for p in parts}
+    if len(widths) != 1:
+        parts = parts[-1:]
+    m = torch.stack(parts).mean(0).cpu().tolist()
+    return {"feature_mean": m[0], "feature_std": m[1], "feature_p99": m[2], "feature_binary": m[3]}

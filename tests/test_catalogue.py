@@ -1,0 +1,452 @@
+"""The rest of the catalogue (activations, init, data, loss, hyperparameters, generalization, mode):
+each code fires on a small faulty loop with checkable numbers, and its healthy twin stays quiet."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import nndoctor
+from conftest import blobs, mlp, train
+
+
+def watched(model, opt, fn, **kw):
+    with nndoctor.watch(model, opt, **kw) as doctor:
+        fn()
+    report = doctor.report()
+    assert not report.internal_errors, report.internal_errors
+    return report
+
+
+def alarms(report):
+    return {f.code for f in report.findings if f.severity in ("error", "warning")}
+
+
+def loop(model, opt, X, y, steps, batch=32, loss_fn=F.cross_entropy, prep=None):
+    def run():
+        n = len(X)
+        for i in range(steps):
+            j = (i * batch) % n
+            xb, yb = X[j:j + batch], y[j:j + batch]
+            out = model(xb if prep is None else prep(xb))
+            loss = loss_fn(out, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return run
+
+
+# ----------------------------------------------------------------------------- activations
+def test_dead_relu_from_negative_bias_names_the_layer():
+    m = mlp(depth=2, h=32)
+    with torch.no_grad():
+        m[2].bias.fill_(-20.0)  # second hidden layer: every unit off for every input
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X, y = blobs()
+    r = watched(m, opt, loop(m, opt, X, y, 40))
+    f = r.get("dead-relu")
+    assert f is not None and f.severity == "error"
+    assert f.where == ["3"] and f.evidence["dead_fraction"]["3"] == 1.0
+    assert f.evidence["examples_observed"] >= 32
+    h = mlp(depth=2, h=32)
+    o = torch.optim.SGD(h.parameters(), lr=0.05)
+    assert "dead-relu" not in alarms(watched(h, o, loop(h, o, X, y, 40)))
+
+
+class FunctionalNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.out = nn.Linear(20, 32), nn.Linear(32, 32), nn.Linear(32, 2)
+
+    def forward(self, x):
+        return self.out(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+def test_dead_relu_seen_through_functional_relu():
+    m = FunctionalNet()
+    with torch.no_grad():
+        m.fc2.bias.fill_(-20.0)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X, y = blobs()
+    f = watched(m, opt, loop(m, opt, X, y, 30)).get("dead-relu")
+    assert f is not None and f.where == ["out"]
+
+
+def test_saturated_tanh_and_a_confident_sigmoid_output_is_not_saturation():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(20, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 2))
+    with torch.no_grad():
+        m[2].weight.normal_(0, 3.0)  # pre-activations ~ 3*sqrt(64) = 24: tanh at +-1
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    X, y = blobs()
+    f = watched(m, opt, loop(m, opt, X, y, 120)).get("saturated-activation")
+    assert f is not None and f.where == ["3"] and f.evidence["saturated_fraction"]["3"] > 0.5
+
+    # a binary classifier trained to confident outputs: its final Sigmoid saturates, by design
+    torch.manual_seed(0)
+    c = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid())
+    o = torch.optim.Adam(c.parameters(), lr=0.05)
+    yb = (X[:, 0] > 0).float().unsqueeze(1)
+    r = watched(c, o, loop(c, o, X, yb, 200, loss_fn=F.binary_cross_entropy))
+    assert "saturated-activation" not in alarms(r)
+
+
+def _deep(std, depth=10, width=64):
+    torch.manual_seed(0)
+    layers, w = [], 20
+    for _ in range(depth):
+        lin = nn.Linear(w, width)
+        if std == "he":
+            nn.init.kaiming_normal_(lin.weight, nonlinearity="relu")
+        else:
+            nn.init.normal_(lin.weight, 0, std)
+        nn.init.zeros_(lin.bias)
+        layers += [lin, nn.ReLU()]
+        w = width
+    return nn.Sequential(*layers, nn.Linear(w, 2))
+
+
+def test_poor_initialization_collapse_through_depth_vs_he_init():
+    X, y = blobs()
+    m = _deep(0.01)
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    f = watched(m, opt, loop(m, opt, X, y, 10)).get("poor-initialization")
+    assert f is not None and f.severity == "error" and f.evidence["decades"] < -5
+    assert "kaiming_normal_" in f.remedies[0].snippet
+    g = _deep("he")
+    o = torch.optim.SGD(g.parameters(), lr=0.01)
+    assert "poor-initialization" not in alarms(watched(g, o, loop(g, o, X, y, 10)))
+
+
+# ----------------------------------------------------------------------------- data
+def test_unnormalized_input_and_its_traps():
+    X, y = blobs(d=6)
+    scale = torch.tensor([1e-2, 1.0, 10.0, 100.0, 1e3, 1e4])
+    m = mlp(d=6)
+    opt = torch.optim.SGD(m.parameters(), lr=1e-6)
+    f = watched(m, opt, loop(m, opt, X * scale, y, 20)).get("unnormalized-input")
+    assert f is not None and f.evidence["spread_decades"] > 4 and f.where == ["0"]
+    # standardized: quiet
+    m2 = mlp(d=6)
+    o2 = torch.optim.SGD(m2.parameters(), lr=0.05)
+    assert "unnormalized-input" not in alarms(watched(m2, o2, loop(m2, o2, X, y, 20)))
+    # one-hot features and integer token ids: quiet
+    onehot = F.one_hot(torch.randint(0, 6, (256,)), 6).float()
+    m3 = mlp(d=6)
+    o3 = torch.optim.SGD(m3.parameters(), lr=0.05)
+    assert "unnormalized-input" not in alarms(watched(m3, o3, loop(m3, o3, onehot, y, 20)))
+    emb = nn.Sequential(nn.Embedding(1000, 8), nn.Flatten(), nn.Linear(32, 2))
+    o4 = torch.optim.SGD(emb.parameters(), lr=0.05)
+    ids = torch.randint(0, 1000, (256, 4))
+    assert "unnormalized-input" not in alarms(watched(emb, o4, loop(emb, o4, ids, y, 20)))
+
+
+def test_input_normalized_inside_the_model_is_fine():
+    class Norm(nn.Module):
+        def __init__(self, mean, std):
+            super().__init__()
+            self.register_buffer("mean", mean)
+            self.register_buffer("std", std)
+            self.net = mlp(d=6)
+
+        def forward(self, x):
+            return self.net((x - self.mean) / self.std)
+    X, y = blobs(d=6)
+    raw = X * torch.tensor([1e-2, 1.0, 10.0, 100.0, 1e3, 1e4]) + 500
+    m = Norm(raw.mean(0), raw.std(0))
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    assert "unnormalized-input" not in alarms(watched(m, opt, loop(m, opt, raw, y, 20)))
+
+
+# ----------------------------------------------------------------------------- loss
+@pytest.mark.parametrize("case,severity", [
+    ("softmax_ce", "warning"), ("nll_raw", "error"), ("sigmoid_bce_logits", "error"),
+    ("ce_multi_hot", "error"), ("mse_binary", "warning"), ("ce_one_unit", "error")])
+def test_loss_mismatch_cases(case, severity):
+    X, y = blobs(classes=2)
+    out = {"sigmoid_bce_logits": 1, "mse_binary": 1, "ce_one_unit": 1}.get(case, 4)
+    m = mlp(out=out)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    multi = (torch.rand(len(X), 4) > 0.5).float()
+    fns = {
+        "softmax_ce": (lambda o, t: nn.CrossEntropyLoss()(torch.softmax(o, 1), t), y),
+        "nll_raw": (lambda o, t: F.nll_loss(o, t), y),
+        "sigmoid_bce_logits": (lambda o, t: F.binary_cross_entropy_with_logits(torch.sigmoid(o), t), y.float()[:, None]),
+        "ce_multi_hot": (lambda o, t: F.cross_entropy(o, t), multi),
+        "mse_binary": (lambda o, t: F.mse_loss(o, t), y.float()[:, None]),
+        "ce_one_unit": (lambda o, t: F.cross_entropy(o, t), torch.zeros(len(X), dtype=torch.long)),
+    }
+    fn, target = fns[case]
+    r = watched(m, opt, loop(m, opt, X, target, 10, loss_fn=fn))
+    f = r.get("loss-mismatch")
+    assert f is not None and f.severity == severity, (case, r.findings)
+    assert "test_catalogue.py" in f.evidence["call_site"]
+
+
+@pytest.mark.parametrize("case", ["ce_logits", "log_softmax_nll", "bce_logits_multilabel", "label_smoothing",
+                                  "kl_distill", "mse_regression_integer_targets"])
+def test_matching_losses_are_quiet(case):
+    X, y = blobs(classes=2)
+    m = mlp(out=4 if case != "mse_regression_integer_targets" else 1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    multi = (torch.rand(len(X), 4) > 0.5).float()
+    soft = torch.softmax(torch.randn(len(X), 4), 1)
+    fns = {
+        "ce_logits": (F.cross_entropy, y),
+        "log_softmax_nll": (lambda o, t: F.nll_loss(F.log_softmax(o, 1), t), y),
+        "bce_logits_multilabel": (nn.BCEWithLogitsLoss(), multi),
+        "label_smoothing": (nn.CrossEntropyLoss(label_smoothing=0.1), y),
+        "kl_distill": (lambda o, t: F.kl_div(F.log_softmax(o, 1), t, reduction="batchmean"), soft),
+        "mse_regression_integer_targets": (F.mse_loss, torch.randint(25, 346, (len(X), 1)).float()),
+    }
+    fn, target = fns[case]
+    r = watched(m, opt, loop(m, opt, X, target, 10, loss_fn=fn))
+    assert "loss-mismatch" not in alarms(r) and "target-shape-mismatch" not in alarms(r), r.findings
+
+
+def test_target_shape_mismatch_module_and_hand_written():
+    X, _ = blobs()
+    t = X[:, 0] * 2  # [N] targets
+    for fn in (nn.MSELoss(), lambda o, y: ((o - y) ** 2).mean()):
+        m = mlp(out=1)
+        opt = torch.optim.SGD(m.parameters(), lr=0.01)
+        with pytest.warns(UserWarning) if isinstance(fn, nn.Module) else _nullcontext():
+            r = watched(m, opt, loop(m, opt, X, t, 10, loss_fn=fn))
+        f = r.get("target-shape-mismatch")
+        assert f is not None and f.severity == "error", r.findings
+        assert "squeeze(-1)" in f.remedies[0].snippet
+
+
+def test_pairwise_broadcast_between_two_outputs_is_not_a_shape_mismatch():
+    X, y = blobs()
+    m = mlp(out=8)
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+
+    def contrastive(emb, labels):
+        d = ((emb[:, None, :] - emb[None, :, :]) ** 2).sum(-1)
+        same = (labels[:, None] == labels[None, :]).float()
+        return (same * d + (1 - same) * F.relu(4.0 - d)).mean()
+    r = watched(m, opt, loop(m, opt, X, y, 10, loss_fn=contrastive))
+    assert "target-shape-mismatch" not in alarms(r)
+
+
+class _nullcontext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        return False
+
+
+# ----------------------------------------------------------------------------- overfitting
+def _val_loop(m, opt, Xtr, ytr, Xva, yva, epochs, use_log=None):
+    def run():
+        for ep in range(epochs):
+            m.train()
+            for i in range(0, len(Xtr), 16):
+                loss = F.cross_entropy(m(Xtr[i:i + 16]), ytr[i:i + 16])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            m.eval()
+            with torch.no_grad():
+                v = F.cross_entropy(m(Xva), yva)
+            if use_log is not None:
+                use_log(v.item())
+    return run
+
+
+def test_overfitting_from_a_no_grad_validation_loss():
+    torch.manual_seed(0)
+    Xtr, ytr = torch.randn(48, 20), torch.randint(0, 2, (48,))  # labels are noise: memorized, not learned
+    Xva, yva = torch.randn(200, 20), torch.randint(0, 2, (200,))
+    m = mlp(h=256, depth=2)
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    r = watched(m, opt, _val_loop(m, opt, Xtr, ytr, Xva, yva, 60))
+    f = r.get("overfitting")
+    assert f is not None and f.severity == "warning", r.findings
+    assert f.evidence["generalization_loss"] > 0.1 and "test_catalogue.py" in f.where[0]
+    assert f.evidence["train_loss_now"] < f.evidence["train_loss_at_val_min"]
+
+
+def test_validation_that_keeps_improving_is_quiet():
+    X, y = blobs(n=600)
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    with nndoctor.watch(m, opt) as doctor:
+        _val_loop(m, opt, X[:400], y[:400], X[400:], y[400:], 15)()
+    assert "overfitting" not in alarms(doctor.report())
+    val = doctor.store["val_loss/0"]
+    assert len(val) == 15 and val.array()[-1] < val.array()[0]  # one point per evaluation, recognized
+
+
+def test_doctor_log_val_loss_feeds_the_rule():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    vals = [1.0, 0.8, 0.7, 0.65, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2]
+    with nndoctor.watch(m, opt) as doctor:
+        for v in vals:
+            train(m, opt, X, y, steps=10)
+            doctor.log(val_loss=v)
+    f = doctor.report().get("overfitting")
+    assert f is not None and f.evidence["val_min_step"] == 40 and "doctor.log" in f.where[0]
+
+
+# ----------------------------------------------------------------------------- mode
+def test_train_mode_off_after_validation_and_its_traps():
+    X, y = blobs()
+
+    def net():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(20, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2))
+
+    def run(m, opt, back_to_train, freeze_bn=False):
+        def go():
+            for ep in range(4):
+                if back_to_train:
+                    m.train()
+                    if freeze_bn:
+                        m[1].eval()
+                for i in range(0, 256, 32):
+                    loss = F.cross_entropy(m(X[i:i + 32]), y[i:i + 32])
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                m.eval()
+                with torch.no_grad():
+                    m(X)
+        return go
+    m = net()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    f = watched(m, opt, run(m, opt, back_to_train=False)).get("train-mode-off")
+    assert f is not None and f.severity == "error" and f.step == 9 and "1" in f.where
+    for kw in ({"back_to_train": True}, {"back_to_train": True, "freeze_bn": True}):
+        m = net()
+        opt = torch.optim.SGD(m.parameters(), lr=0.05)
+        assert "train-mode-off" not in alarms(watched(m, opt, run(m, opt, **kw)))
+
+
+# ----------------------------------------------------------------------------- learning rate
+def test_learning_rate_too_low_suggests_a_higher_one():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=1e-5)
+    f = watched(m, opt, loop(m, opt, X, y, 150)).get("learning-rate-too-low")
+    assert f is not None and f.evidence["update_weight_ratio"] < 1e-4
+    assert f.evidence["suggested_lr"] >= 3e-5 and "suggested" not in f.remedies[0].snippet
+
+
+def test_learning_rate_too_high_diverges():
+    torch.manual_seed(0)
+    X = torch.randn(256, 10) * torch.linspace(0.5, 2, 10)
+    w = torch.randn(10, 1)
+    yr = X @ w
+    m = nn.Linear(10, 1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.3)  # above 2/lambda_max: every step overshoots
+    r = watched(m, opt, loop(m, opt, X, yr, 40, loss_fn=F.mse_loss))
+    f = r.get("learning-rate-too-high")
+    assert f is not None and f.severity == "error" and f.evidence["suggested_lr"] < 0.3
+
+
+def test_healthy_lr_and_decayed_schedule_are_quiet():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=150)
+
+    def run():
+        for i in range(150):
+            j = (i * 32) % 256
+            loss = F.cross_entropy(m(X[j:j + 32]), y[j:j + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    r = watched(m, opt, run)
+    assert not alarms(r) & {"learning-rate-too-low", "learning-rate-too-high", "loss-not-decreasing"}, r.findings
+
+
+# ----------------------------------------------------------------------------- batch size
+def test_batchnorm_over_two_examples():
+    X, y = blobs()
+    m = nn.Sequential(nn.Linear(20, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 2))
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    f = watched(m, opt, loop(m, opt, X, y, 20, batch=2)).get("batch-size-too-small")
+    assert f is not None and f.evidence["values_per_channel"] == {"1": 2}
+
+
+def test_noise_scale_estimate_is_recorded_and_sensible():
+    """Linear regression with pure label noise around a fitted model: the gradient is nearly all
+    noise, so the noise-scale estimate is far above the batch size; with noiseless labels far from
+    the optimum it is small."""
+    torch.manual_seed(0)
+    X = torch.randn(4096, 8)
+    found = {}
+    for noise, expect_big in ((0.0, False), (3.0, True)):
+        m = nn.Linear(8, 1)
+        y = X @ torch.ones(8, 1) + (noise * torch.randn(4096, 1))
+        if expect_big:
+            with torch.no_grad():
+                m.weight.fill_(1.0)
+                m.bias.zero_()
+        opt = torch.optim.SGD(m.parameters(), lr=1e-4)
+        with nndoctor.watch(m, opt) as doctor:
+            loop(m, opt, X, y, 60, batch=4, loss_fn=F.mse_loss)()
+        est = doctor.store.facts["noise_scale"]
+        assert est
+        e = est[0]
+        k = e["k"]
+        g2 = (k * e["g2_big"] - e["g2_small"]) / (k - 1)
+        tr = 4 * k * (e["g2_small"] - e["g2_big"]) / (k - 1)
+        found[expect_big] = tr / g2 if g2 > 0 else math.inf
+    # far from the optimum with clean labels the per-example gradients mostly agree (B_noise ~ 7);
+    # at the optimum of noisy labels the gradient is almost all noise (B_noise ~ 130)
+    assert found[False] < 20 and found[True] > 40 and found[True] > 5 * found[False]
+
+
+# ----------------------------------------------------------------------------- out of memory
+class Greedy(nn.Module):
+    """Fails like the CPU allocator does when the batch is too big for the (simulated) memory."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(20, 2)
+
+    def forward(self, x):
+        if x.shape[0] > 64:
+            raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't "
+                               "allocate memory: you tried to allocate 1073741824 bytes. Error code 12")
+        return self.fc(x)
+
+
+def test_out_of_memory_is_a_finding_with_a_batch_that_fits():
+    X, y = blobs()
+    m = Greedy()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with pytest.raises(RuntimeError):
+        with nndoctor.watch(m, opt) as doctor:
+            loop(m, opt, X, y, 5, batch=32)()
+            loop(m, opt, X, y, 5, batch=128)()
+    f = doctor.report().get("out-of-memory")
+    assert f is not None and f.severity == "error"
+    assert f.evidence["batch_at_failure"] == 128 and f.evidence["suggested_batch"] == 32
+    assert f.evidence["requested_bytes"] == 2 ** 30 and "batch_size=32" in f.remedies[0].snippet
+
+
+# ----------------------------------------------------------------------------- generic
+def test_loss_not_decreasing_only_without_a_specific_cause():
+    torch.manual_seed(0)
+    X, _ = blobs()
+    y = torch.randint(0, 2, (256,))  # labels unrelated to the inputs
+    m = mlp(h=8)
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    r = watched(m, opt, loop(m, opt, X, y, 150))
+    f = r.get("loss-not-decreasing")
+    assert f is not None and abs(f.evidence["relative_improvement"]) < 0.1
+    # a specific cause (lr = 0: optimizer-step-missing) replaces the generic symptom
+    m2 = mlp(h=8)
+    o2 = torch.optim.SGD(m2.parameters(), lr=0.0)
+    r2 = watched(m2, o2, loop(m2, o2, X, y, 150))
+    assert "optimizer-step-missing" in alarms(r2) and "loss-not-decreasing" not in alarms(r2)
