@@ -699,8 +699,9 @@ class Doctor:
                 self._last_flush_time = time.perf_counter()
                 self._evaluate()
         if rec.n_steps == self.step and not self._act.armed and not self._act_due and \
-                (self.step == self.every or self.step % (5 * self.every) == 0):
-            # the next activation sample, held to ~2% of the wall time since the last one
+                self.step % self.every == 0:
+            # the next activation sample, as soon as the probe's cost is under ~2% of the wall time since
+            # the last one
             if time.perf_counter() - self._act_last_time >= 50 * self._act_cost:
                 self._act_due = True
         for cb in self._step_callbacks:
@@ -776,7 +777,7 @@ class Doctor:
         samples.append(sample)
         if len(samples) > 12:  # keep the first (initialization) and the latest ones
             del samples[1]
-        self._act_cost = time.perf_counter() - self._act_started
+        self._act_cost = self._act.cost  # the probe's own time, not the training steps in between
         self._act_last_time = time.perf_counter()
 
     def _close_window(self) -> None:
@@ -976,8 +977,7 @@ class Doctor:
         ctx = Context(store=self.store, params=list(self.table.info), step=self.step,
                       n_backward=self.n_backward, closing=closing, window_done=not self._window_open,
                       module_types=dict(self.table.module_types),
-                      found_codes={f.code for f in self._findings.values()
-                                   if f.severity in ("error", "warning") and not f.evidence.get("resolved")})
+                      found=_worst_severities(self._findings.values()))
         token = SNIPPET_NAMES.set(self._snippet_names())
         try:
             results = list(run_rules(ctx))
@@ -1058,6 +1058,14 @@ def _variable_name(obj) -> str | None:
                         return k
                     best = best or k
     return best
+
+
+def _worst_severities(findings) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for f in findings:
+        if f.severity == "error" or (f.severity == "warning" and out.get(f.code) != "error"):
+            out[f.code] = f.severity
+    return out
 
 
 _MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.RReLU,

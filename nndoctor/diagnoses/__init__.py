@@ -45,7 +45,7 @@ class Context:
     closing: bool = False
     window_done: bool = True
     module_types: dict[str, str] = field(default_factory=dict)
-    found_codes: set[str] = field(default_factory=set)   # codes reported (error/warning) so far
+    found: dict[str, str] = field(default_factory=dict)  # code -> worst severity reported (error/warning)
     _views: list[OptView] | None = field(default=None, repr=False)
 
     @property
@@ -112,8 +112,8 @@ def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseExc
             continue
         found = list(found) if found is not None else None
         for f in found or ():
-            if f.severity in ("error", "warning"):
-                ctx.found_codes.add(f.code)
+            if f.severity == "error" or (f.severity == "warning" and ctx.found.get(f.code) != "error"):
+                ctx.found[f.code] = f.severity
         yield name, found, None
 
 

@@ -257,7 +257,7 @@ def _following_activation(mods: dict[str, dict], name: str) -> str | None:
 @rule("poor-initialization")
 def check_poor_init(ctx: Context) -> list[Finding]:
     samples = _samples(ctx)
-    if not samples or samples[0]["step"] != 0:
+    if not samples or samples[0]["step"] > 1:  # `nndoctor run` finds the model at its first backward pass
         return []
     mods = samples[0]["modules"]
     layers = sorted((n for n, m in mods.items() if m["kind"] == "layer" and m["type"] not in
@@ -312,11 +312,12 @@ def check_poor_init(ctx: Context) -> list[Finding]:
     main_act = max(act_counts, key=act_counts.get) if act_counts else "relu"
     findings_ev.update(weight_std_vs_recommended={n: [float(f"{w[0]:.3g}"), float(f"{w[1]:.3g}")]
                                                   for n, w in list(weights.items())[:12]},
-                       following_activation={n: a for n, a in acts.items() if a}, measured_at_step=0)
+                       following_activation={n: a for n, a in acts.items() if a},
+                       measured_at_step=samples[0]["step"])
     if oversized:
         findings_ev["oversized_layers"] = [o[0] for o in oversized]
     where = [o[0] for o in oversized] or hidden[:1] + hidden[-1:]
-    return [POOR_INIT.finding(severity, summary, step=0, where=where, evidence=findings_ev,
+    return [POOR_INIT.finding(severity, summary, step=samples[0]["step"], where=where, evidence=findings_ev,
                               context=_init_context(main_act))]
 
 

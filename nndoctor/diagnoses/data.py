@@ -33,11 +33,12 @@ UNNORMALIZED = register(Diagnosis(
            "already standardized or [0, 1]-scaled data (magnitudes ~1)",
            "a model that normalizes its input itself (BatchNorm/LayerNorm first, or arithmetic in "
            "forward(): what is judged is the input of the first layer, after it)",
-           "sparse features that are mostly 0 (judged by their 99th percentile, and only non-zero ones)"),
+           "sparse features that are mostly 0, e.g. pixels (left out of the spread test: they have no scale of "
+           "their own)"),
     thresholds=("typical magnitude (median over features of the 99th percentile of |x|) >= 10: one decade "
                 "above the unit scale default inits (Kaiming-uniform) are designed for",
-                "or the largest feature magnitude >= 100x the smallest non-zero one (2 decades): per-weight "
-                "curvatures then differ by ~10^4, beyond what one learning rate serves"),
+                "or the standard deviations of the dense features (non-zero in >= half the examples) span >= 2 "
+                "decades: per-weight curvatures then differ by ~10^4, beyond what one learning rate serves"),
 ))
 
 
@@ -55,18 +56,23 @@ def check_unnormalized(ctx: Context) -> list[Finding]:
     std = np.array(fl["feature_std"], dtype=float)
     mean = np.array(fl["feature_mean"], dtype=float)
     binary = np.array(fl["feature_binary"], dtype=float)
+    nonzero = np.array(fl.get("feature_nonzero", [1.0] * len(p99)), dtype=float)
     keep = np.isfinite(p99) & (binary < 1.0) & (p99 > 0)
     if keep.sum() == 0:
         return []
     mags = p99[keep]
     typical = float(np.median(mags))
-    spread = decades(float(mags.min()), float(mags.max())) if len(mags) >= 2 else 0.0
     scale_dec = math.log10(typical) if typical > 0 else 0.0
+    # spread: between the standard deviations of dense features (sparse ones, e.g. pixels that are
+    # usually 0, have no meaningful scale of their own)
+    dense = keep & (nonzero >= 0.5) & np.isfinite(std) & (std > 0)
+    spread = decades(float(std[dense].min()), float(std[dense].max())) if dense.sum() >= 2 else 0.0
     reasons = []
     if scale_dec >= SCALE_DECADES:
         reasons.append(f"typical feature magnitude {typical:.3g} (unit scale is ~1)")
     if spread >= SPREAD_DECADES:
-        reasons.append(f"feature magnitudes span {spread:.1f} decades ({mags.min():.3g} to {mags.max():.3g})")
+        reasons.append(f"feature standard deviations span {spread:.1f} decades ({std[dense].min():.3g} to "
+                       f"{std[dense].max():.3g})")
     if not reasons:
         return []
     idx = np.where(keep)[0]

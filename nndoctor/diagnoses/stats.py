@@ -63,12 +63,3 @@ def segment_medians(x: np.ndarray, parts: int) -> list[float]:
     chunks = np.array_split(x[np.isfinite(x)], parts)
     return [float(np.median(c)) if len(c) else float("nan") for c in chunks]
 
-
-def theil_sen(x: np.ndarray) -> float:
-    """Robust slope per index (median of pairwise slopes) of a series; O(n^2), n <= ~150."""
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n < 4:
-        return 0.0
-    i, j = np.triu_indices(n, 1)
-    return float(np.median((x[j] - x[i]) / (j - i)))

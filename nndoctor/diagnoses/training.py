@@ -11,8 +11,13 @@ from . import Context
 from .registry import Diagnosis, register, rule
 from .stats import mann_kendall_z, spearman, thin
 
-GL_THRESHOLD = 0.10        # Prechelt's generalization loss GL = val/val_min - 1
+GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
 FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
+# specific codes that explain a flat loss by themselves (any error does too)
+EXPLAINS_FLAT = {"optimizer-step-missing", "broken-gradient-flow", "parameter-not-optimized", "gradient-not-zeroed",
+                 "vanishing-gradient", "exploding-gradient", "non-finite", "learning-rate-too-low",
+                 "learning-rate-too-high", "poor-initialization", "loss-mismatch", "target-shape-mismatch",
+                 "batch-size-too-small", "train-mode-off"}
 
 OVERFITTING = register(Diagnosis(
     code="overfitting",
@@ -31,7 +36,9 @@ OVERFITTING = register(Diagnosis(
            "has been stopped in time",
            "a loss computed under no_grad on the training set (another call site: a separate series)"),
     thresholds=(f"GL >= {GL_THRESHOLD:.0%} for the last >= 3 evaluations (Prechelt 1998, 'Early stopping -- but "
-                "when?', GL criterion), rank correlation of step and val loss after the minimum >= 0.5, the "
+                "when?', GL criterion; Prechelt stops at a few %, but mild rises of up to ~20% are common at the end "
+                "of well-regularized runs on small validation sets, while a quarter above the best checkpoint is a "
+                "model clearly worse than one the run already had), rank correlation of step and val loss after the minimum >= 0.5, the "
                 "training loss lower than at the minimum, and the rise spanning >= 25% of the run",),
 ))
 
@@ -67,7 +74,7 @@ LOSS_FLAT = register(Diagnosis(
     remedies=("overfit-one-batch", "check-labels", "lr-range-test"),
     traps=("GANs and other set-ups with several optimizers (opposing losses)",
            "surrogate objectives that take negative values (policy gradients)",
-           "never reported together with a specific code"),
+           "never reported together with a specific code that explains a flat loss (or with any error)"),
     thresholds=(f">= 100 steps, the median loss of the last quarter is >= {1 - FLAT_IMPROVEMENT:.0%} of the first "
                 "10%'s, and the last half has no significant downward trend (Mann-Kendall z > -1.96)",),
 ))
@@ -172,7 +179,7 @@ def check_train_mode(ctx: Context) -> list[Finding]:
 
 @rule("loss-not-decreasing")
 def check_loss_flat(ctx: Context) -> list[Finding]:
-    if ctx.found_codes - {"loss-not-decreasing"}:
+    if any(sev == "error" or code in EXPLAINS_FLAT for code, sev in ctx.found.items() if code != LOSS_FLAT.code):
         return []
     active = [o for o in ctx.optimizers() if o.steps > 0]
     if len(active) != 1 or active[0].steps < 100:

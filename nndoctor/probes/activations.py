@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import time
+
 import torch
 from torch import nn
 
@@ -86,6 +88,8 @@ class ActivationProbe:
         self._prev_conv = False
         self.forwards = 0
         self.samples = 0
+        self.cost = 0.0          # seconds spent in this probe's hooks and collect() (the last sample)
+        self._cost = 0.0
 
     @property
     def armed(self) -> bool:
@@ -119,6 +123,13 @@ class ActivationProbe:
 
     # ------------------------------------------------------------------ the hook
     def _hook(self, module, inputs, output) -> None:
+        t0 = time.perf_counter()
+        try:
+            self._record(module, inputs, output)
+        finally:
+            self._cost += time.perf_counter() - t0
+
+    def _record(self, module, inputs, output) -> None:
         try:
             if not torch.is_grad_enabled():
                 return
@@ -186,6 +197,7 @@ class ActivationProbe:
     # ------------------------------------------------------------------ results
     def collect(self) -> dict[str, Any]:
         """Reduce the sample to plain numbers (one host transfer) and reset for the next sample."""
+        t0 = time.perf_counter()
         self.disarm()
         rows, names = [], []
         for st in sorted(self.mods.values(), key=lambda s: s.order):
@@ -216,6 +228,8 @@ class ActivationProbe:
         elif self._first_layer:
             out["first_layer"] = {"name": self._first_layer, "type": self.mods[self._first_layer].module_type}
         self.samples += 1
+        self.cost = self._cost + time.perf_counter() - t0
+        self._cost = 0.0
         self.mods = {}
         self._order = 0
         self._first_layer = None
@@ -251,7 +265,8 @@ def _weight_info(st: _ModState, m: nn.Module) -> None:
 
 
 def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
-    """Per feature: mean, std, 99th percentile of |x|, share of values that are 0 or 1 -> (4, F)."""
+    """Per feature: mean, std, 99th percentile of |x|, share of values that are 0 or 1, share of
+    non-zero values -> (5, F)."""
     with torch.no_grad():
         f = x.movedim(dim, -1).reshape(-1, x.shape[dim]).float()
         if f.shape[0] > 2048:
@@ -260,7 +275,8 @@ def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
         std = f.std(0) if f.shape[0] > 1 else torch.zeros_like(mean)
         p99 = torch.quantile(f.abs(), 0.99, dim=0) if f.shape[0] > 1 else f.abs()[0]
         binary = ((f == 0) | (f == 1)).float().mean(0)
-        return torch.stack([mean, std, p99, binary])
+        nonzero = (f != 0).float().mean(0)
+        return torch.stack([mean, std, p99, binary, nonzero])
 
 
 def _pool_features(parts: list[torch.Tensor]) -> dict[str, list[float]]:
@@ -268,4 +284,5 @@ def _pool_features(parts: list[torch.Tensor]) -> dict[str, list[float]]:
     if len(widths) != 1:
         parts = parts[-1:]
     m = torch.stack(parts).mean(0).cpu().tolist()
-    return {"feature_mean": m[0], "feature_std": m[1], "feature_p99": m[2], "feature_binary": m[3]}
+    return {"feature_mean": m[0], "feature_std": m[1], "feature_p99": m[2], "feature_binary": m[3],
+            "feature_nonzero": m[4]}
