@@ -38,7 +38,8 @@ DEAD_RELU = register(Diagnosis(
     traps=("normal sparsity: in a healthy ReLU net a few % to ~20% of units can be silent on a batch",
            "the network's input (e.g. image pixels that are always 0) is not an activation: the first layer's "
            "input is never judged",
-           "too few examples to tell: a unit is only called dead after >= 32 examples"),
+           "too few examples to tell: a unit is only called dead after >= 32 examples",
+           "units silent in one sample that fire again later: the fraction must hold in the last two samples"),
     thresholds=("warning at >= 50% of a layer's units dead over >= 32 examples: the layer has lost half of "
                 "its width for good (a live unit that fires on 10% of inputs is silent on 32 in a row with "
                 "probability 0.9^32 = 3%)",
@@ -132,8 +133,10 @@ def check_dead_relu(ctx: Context) -> list[Finding]:
         return []
     batch = _batch(ctx)
     last = _dead_layers(samples[-1], batch)
+    prev = _dead_layers(samples[-2], batch) if len(samples) >= 2 else None
     first = _dead_layers(samples[0], batch)
-    bad = {k: v for k, v in last.items() if v[0] >= DEAD_WARN}
+    # dead for good: in the last two samples when there are two (a unit that fires again was not dead)
+    bad = {k: v for k, v in last.items() if v[0] >= DEAD_WARN and (prev is None or prev.get(k, (1.0,))[0] >= DEAD_WARN)}
     if not bad:
         return []
     worst = max(v[0] for v in bad.values())

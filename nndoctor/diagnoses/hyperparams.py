@@ -19,6 +19,8 @@ from .stats import decades, mann_kendall_z, robust_noise, segment_medians, thin
 HEALTHY_RATIO = 1e-3     # update/weight per step: the usual rule of thumb (Karpathy, cs231n)
 HIGH_RATIO = 1e-2        # a decade above it
 ABOVE_INIT = 0.1         # share of late losses above the loss at initialization
+EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: two decades above 1e-3
+EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
 NOISE_FACTOR = 10.0      # gradient noise scale >= 10x the batch
 BN_MIN_VALUES = 9        # BatchNorm variance from < 9 values has a relative std error > 50%
@@ -47,6 +49,9 @@ LR_HIGH = register(Diagnosis(
                 f"above its start with a median update/weight ratio >= {HIGH_RATIO:g} (a decade above the usual "
                 f"{HEALTHY_RATIO:g} per step), or >= {ABOVE_INIT:.0%} of its batches have a loss 1.5x above the "
                 f"untrained model's: steps that make the model clearly worse than no training at all",
+                f"early blow-up: the first updates move the weights by >= {EARLY_RATIO:g} of their norm (two decades "
+                f"above {HEALTHY_RATIO:g}) and the loss at least triples within them ({EARLY_JUMP:g}x its value at "
+                "initialization): a step size that fits the loss surface lowers the loss",
                 "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3 (updates scale with the LR)"),
 ))
 
@@ -135,6 +140,21 @@ def _weight_ratio(ctx: Context, ov: OptView, skip: int = 0) -> tuple[float, int]
     return (float(np.median(per_step)), len(per_step)) if len(per_step) else (float("nan"), 0)
 
 
+def _first_ratio(ctx: Context, ov: OptView) -> float:
+    """Median update/weight ratio of the weight matrices over the first sampled updates (steps 1-5)."""
+    if not len(ov.upd_steps):
+        return float("nan")
+    keep = ov.upd_steps <= 5
+    if not keep.any():
+        return float("nan")
+    cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
+    P, U = ov.param[keep][:, cols or slice(None)], ov.update[keep][:, cols or slice(None)]
+    ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
+    if not ok.any():
+        return float("nan")
+    return float(np.median((U / np.where(P > 0, P, 1))[ok]))
+
+
 def _loss(ov: OptView) -> np.ndarray:
     L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
     return L
@@ -178,9 +198,15 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         lr, lr_max = _lr_info(ctx, ov)
         diverged = best > 0 and decades(best, end) >= 1.0 and end > start
         stalled = mann_kendall_z(thin(L[n // 2:], 300)) > -1.96
-        above_init = float(np.mean(L[n // 2:] > 1.5 * L[0]))  # late losses clearly worse than the untrained model's
+        # late losses clearly worse than the untrained model's (its level: the loss before any update, or
+        # the early median when that is higher, so one lucky first batch does not set the bar)
+        init_level = max(float(L[0]), start)
+        above_init = float(np.mean(L[n // 2:] > 1.5 * init_level))
         oscillating = stalled and ((end >= start and nr >= 3 and ratio >= HIGH_RATIO) or above_init >= ABOVE_INIT)
-        if not (diverged or oscillating):
+        # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
+        first_ratio = _first_ratio(ctx, ov)
+        blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
+        if not (diverged or oscillating or blowup):
             continue
         noise = robust_noise(L[n // 2:])
         sugg = _suggest(lr, ratio, 1 / 100, 1 / 3) if ratio == ratio else None
@@ -188,7 +214,9 @@ def check_lr_high(ctx: Context) -> list[Finding]:
             sugg = float(f"{lr / 10:.1g}")
         what = (f"the loss diverges: its smoothed value fell to {best:.4g} and is now {end:.4g}" if diverged else
                 f"the loss oscillates without progress (median {start:.4g} at the start, {end:.4g} now, "
-                f"step-to-step noise {noise:.3g})")
+                f"step-to-step noise {noise:.3g})" if oscillating else
+                f"the first updates moved the weights by {first_ratio:.2g} of their norm and the loss jumped from "
+                f"{float(L[0]):.4g} to {float(np.max(L[1:6])):.4g}")
         out.append(LR_HIGH.finding(
             "error" if diverged else "warning",
             f"Learning rate too high for {ov.name} (lr={lr:g}): {what}"
@@ -196,6 +224,7 @@ def check_lr_high(ctx: Context) -> list[Finding]:
                if ratio == ratio else "") + ".",
             step=ov.steps, where=[ov.name],
             evidence={"lr": lr, "max_lr_seen": lr_max, "loss_at_init": _r(float(L[0])),
+                      "first_updates_weight_ratio": _r(first_ratio), "early_loss_max": _r(float(np.max(L[1:6]))),
                       "late_share_above_init": round(above_init, 3), "loss_start": _r(start), "loss_best_smoothed": _r(best),
                       "loss_end": _r(end), "loss_noise": _r(noise), "update_weight_ratio": _r(ratio),
                       "suggested_lr": sugg},

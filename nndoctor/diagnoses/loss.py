@@ -118,7 +118,8 @@ def _mismatch(d: dict) -> tuple[str, str, list[str]] | None:
             return ("error", f"NLLLoss is given raw scores (produced by {prod or 'a leaf'}, max {d['pred_max']:.3g} > 0): "
                              "NLL expects log-probabilities, so the loss is unbounded below and the scores grow "
                              "without limit", ["nll-after-log-softmax", "cross-entropy"])
-    if fam in ("bce", "bce_logits", "regression") and prod in ("Softmax", "LogSoftmax") and ps and ps[-1] == 1:
+    if prod in ("Softmax", "LogSoftmax") and (d.get("softmax_size") == 1 or
+                                                (fam in ("bce", "bce_logits", "regression") and ps and ps[-1] == 1)):
         return ("error", "a softmax over a single output unit is always 1 (its log always 0): the prediction is "
                          "constant and its gradient is zero", ["two-logits-or-bce"])
     if fam == "bce":

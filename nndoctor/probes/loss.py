@@ -44,19 +44,24 @@ def op_name(node: Any) -> str:
     return name
 
 
-def producer(t: torch.Tensor, depth: int = 8) -> str:
-    """The op that computed ``t``'s values, looking through reshapes/views ("" for a leaf)."""
+def producer_node(t: torch.Tensor, depth: int = 8) -> Any:
+    """The autograd node of the op that computed ``t``'s values, looking through reshapes/views."""
     node = t.grad_fn
     for _ in range(depth):
         if node is None:
-            return ""
-        name = op_name(node)
-        if name not in _SHAPE_OPS:
-            return name
+            return None
+        if op_name(node) not in _SHAPE_OPS:
+            return node
         nxt = [n for n, _ in node.next_functions if n is not None]
         if not nxt:
-            return name
+            return node
         node = nxt[0]
+    return node
+
+
+def producer(t: torch.Tensor, depth: int = 8) -> str:
+    """The op that computed ``t``'s values ("" for a leaf)."""
+    node = producer_node(t, depth)
     return op_name(node) if node is not None else ""
 
 
@@ -77,6 +82,13 @@ def describe_call(fn: str, pred: Any, target: Any) -> dict[str, Any] | None:
         "pred_dtype": str(pred.dtype).replace("torch.", ""), "target_dtype": str(target.dtype).replace("torch.", ""),
         "producer": producer(pred), "train": bool(pred.requires_grad and torch.is_grad_enabled()),
     }
+    node = producer_node(pred)
+    if node is not None and d["producer"] in ("Softmax", "LogSoftmax"):
+        try:  # how many classes the softmax normalizes over
+            res, dim = node._saved_result, int(node._saved_dim)
+            d["softmax_size"] = int(res.shape[dim])
+        except (AttributeError, RuntimeError, IndexError, TypeError):
+            pass
     try:
         d["broadcast_shape"] = list(torch.broadcast_shapes(pred.shape, target.shape))
     except RuntimeError:
