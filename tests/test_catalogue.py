@@ -450,3 +450,36 @@ def test_loss_not_decreasing_only_without_a_specific_cause():
     o2 = torch.optim.SGD(m2.parameters(), lr=0.0)
     r2 = watched(m2, o2, loop(m2, o2, X, y, 150))
     assert "optimizer-step-missing" in alarms(r2) and "loss-not-decreasing" not in alarms(r2)
+
+
+def test_every_patch_is_undone_after_close():
+    originals = (torch.sigmoid, torch.tanh, torch.Tensor.sigmoid, torch.Tensor.tanh, F.cross_entropy, F.mse_loss,
+                 torch.autograd.backward)
+    m = nn.Sequential(nn.Linear(20, 16), nn.Tanh(), nn.Linear(16, 2))
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X, y = blobs()
+    with nndoctor.watch(m, opt):
+        for i in range(2):  # close in the middle of an activation sample
+            loss = F.cross_entropy(m(torch.sigmoid(X[:32])), y[:32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    assert (torch.sigmoid, torch.tanh, torch.Tensor.sigmoid, torch.Tensor.tanh, F.cross_entropy, F.mse_loss,
+            torch.autograd.backward) == originals
+
+
+def test_functional_gate_saturation_is_seen():
+    class Gated(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.h, self.g, self.out = nn.Linear(20, 32), nn.Linear(20, 32), nn.Linear(32, 2)
+            with torch.no_grad():
+                self.g.bias.fill_(-8.0)  # the gate is closed for every input
+
+        def forward(self, x):
+            return self.out(torch.relu(self.h(x)) * torch.sigmoid(self.g(x)))
+    m = Gated()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X, y = blobs()
+    f = watched(m, opt, loop(m, opt, X, y, 60)).get("saturated-activation")
+    assert f is not None and any("sigmoid() at test_catalogue.py" in w for w in f.where)

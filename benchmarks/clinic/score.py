@@ -185,25 +185,28 @@ def run_program(
             stdout, stderr = exc.stdout, exc.stderr
             timed_out = True
         result["wall_s"] = round(time.perf_counter() - t0, 3)
-        result["stdout_tail"] = _tail(stdout)
-        result["stderr_tail"] = _tail(stderr)
+        return _result(result, report_path, stdout, stderr, timed_out, timeout)
 
-        report = None
-        error = None
-        if timed_out:
-            error = f"timed out after {timeout:.0f} s"
-        if os.path.exists(report_path):
-            try:
-                with open(report_path, encoding="utf-8") as fh:
-                    report = json.load(fh)
-                if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
-                    raise ValueError("no 'findings' list")
-            except (OSError, ValueError) as exc:
-                report = None
-                error = error or f"unreadable JSON report: {exc}"
-        elif error is None:
-            error = f"no JSON report written (exit code {result['returncode']})"
 
+def _result(result: dict, report_path: str, stdout, stderr, timed_out: bool, timeout: float) -> dict:
+    """Fill ``result`` from a finished run: its JSON report, output tails and errors."""
+    result["stdout_tail"] = _tail(stdout)
+    result["stderr_tail"] = _tail(stderr)
+    report = None
+    error = None
+    if timed_out:
+        error = f"timed out after {timeout:.0f} s"
+    if os.path.exists(report_path):
+        try:
+            with open(report_path, encoding="utf-8") as fh:
+                report = json.load(fh)
+            if not isinstance(report, dict) or not isinstance(report.get("findings"), list):
+                raise ValueError("no 'findings' list")
+        except (OSError, ValueError) as exc:
+            report = None
+            error = error or f"unreadable JSON report: {exc}"
+    elif error is None:
+        error = f"no JSON report written (exit code {result['returncode']})"
     if report is None:
         result.update(findings=[], steps=None, error=error)
         return result
@@ -225,16 +228,141 @@ def run_program(
     return result
 
 
+# --------------------------------------------------------------------------- forked runs
+# Importing torch and sklearn costs ~3 s per program, more than most programs train. With no custom
+# runner, a "zygote" -- a fresh interpreter that imports them once and runs no torch op -- forks one
+# child per program; each child runs `nndoctor run` (nndoctor.runner.run_script) exactly as the CLI
+# does, in the program's directory, with its own stdout/stderr files and exit code.
+
+
+def _zygote_main(list_file: str, out_file: str, jobs: int, timeout: float) -> int:
+    import signal
+
+    sys.path.insert(0, str(REPO_ROOT))
+    import torch  # noqa: F401  (imported once here; no op runs before the fork)
+    import sklearn.datasets  # noqa: F401
+    import nndoctor.runner  # noqa: F401
+
+    with open(list_file, encoding="utf-8") as fh:
+        paths = [Path(line.strip()) for line in fh if line.strip()]
+    results: list[dict | None] = [None] * len(paths)
+    pending = list(enumerate(paths))
+    running: dict[int, tuple] = {}
+    with tempfile.TemporaryDirectory(prefix="nndoctor-clinic-") as tmp:
+        while pending or running:
+            while pending and len(running) < jobs:
+                i, path = pending.pop(0)
+                d = os.path.join(tmp, str(i))
+                os.mkdir(d)
+                files = (os.path.join(d, "report.json"), os.path.join(d, "out"), os.path.join(d, "err"))
+                t0 = time.perf_counter()
+                pid = os.fork()
+                if pid == 0:
+                    _child(path, *files)  # never returns
+                running[pid] = (i, path, files, t0, False)
+            pid, status = os.waitpid(-1, os.WNOHANG)
+            if pid == 0:
+                now = time.perf_counter()
+                for cpid, (i, path, files, t0, killed) in list(running.items()):
+                    if not killed and now - t0 > timeout:
+                        os.kill(cpid, signal.SIGKILL)
+                        running[cpid] = (i, path, files, t0, True)
+                time.sleep(0.02)
+                continue
+            i, path, files, t0, killed = running.pop(pid)
+            result: dict = {"program": path.name, "path": str(path), "command": ["fork", "nndoctor run", str(path)]}
+            try:
+                result.update(parse_header(path))
+            except (ValueError, SyntaxError) as exc:
+                result.update(expect=[], healthy=False, allow=[], trap=None, error=f"bad header: {exc}", findings=[],
+                              steps=None, wall_s=0.0, returncode=None)
+                results[i] = result
+                continue
+            result["returncode"] = None if killed else os.waitstatus_to_exitcode(status)
+            result["wall_s"] = round(time.perf_counter() - t0, 3)
+            out, err = (_read(f) for f in files[1:])
+            results[i] = _result(result, files[0], out, err, killed, timeout)
+            mark = "error" if results[i].get("error") else f"{len(_alarms(results[i]))} alarm(s)"
+            print(f"[{sum(r is not None for r in results)}/{len(paths)}] {path.name}: {mark}, "
+                  f"{result['wall_s']:.1f} s", file=sys.stderr, flush=True)
+    with open(out_file, "w", encoding="utf-8") as fh:
+        json.dump(results, fh)
+    return 0
+
+
+def _child(path: Path, report: str, out: str, err: str) -> None:
+    code = 1
+    try:
+        for fd, name in ((1, out), (2, err)):
+            f = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(f, fd)
+            os.close(f)
+        sys.stdout = open(1, "w", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", buffering=1, closefd=False)
+        os.chdir(path.parent)
+        from nndoctor.runner import run_script
+
+        code, _ = run_script(str(path), [], json_path=report)
+    except BaseException:  # noqa: BLE001 - the child must always exit
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code if isinstance(code, int) else 1)
+
+
+def _read(name: str) -> str:
+    try:
+        with open(name, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+    except OSError:
+        return ""
+
+
+def _run_forked(paths: list[Path], jobs: int, timeout: float, progress=None) -> list[dict]:
+    with tempfile.TemporaryDirectory(prefix="nndoctor-zygote-") as tmp:
+        lst, out = os.path.join(tmp, "paths"), os.path.join(tmp, "results.json")
+        with open(lst, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(str(Path(p).resolve()) for p in paths))
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--zygote", lst, out, "--jobs", str(jobs),
+               "--timeout", str(timeout)]
+        proc = subprocess.Popen(cmd, env=_env(single_thread=jobs > 1), stderr=subprocess.PIPE, text=True)
+        for line in proc.stderr:  # progress lines
+            if progress is not None and line.startswith("["):
+                progress(line.rstrip("\n"))
+            elif progress is None:
+                pass
+        proc.wait()
+        if proc.returncode != 0 or not os.path.exists(out):
+            raise RuntimeError(f"the clinic's zygote failed (exit {proc.returncode})")
+        with open(out, encoding="utf-8") as fh:
+            return json.load(fh)
+
+
 def run_all(
     paths: list[Path],
     runner: list[str] | str | None = None,
     jobs: int = 2,
     timeout: float = DEFAULT_TIMEOUT_S,
     progress=None,
+    fork: bool | None = None,
 ) -> list[dict]:
-    """Run every program (``jobs`` at a time); results come back in the order of ``paths``."""
+    """Run every program (``jobs`` at a time); results come back in the order of ``paths``.
+
+    With the default runner on a system with fork(), programs are forked from a process that has
+    already imported torch and sklearn (``fork=False`` runs one fresh ``python -m nndoctor run``
+    per program instead)."""
     jobs = max(1, int(jobs))
     single_thread = jobs > 1
+    if fork is None:
+        fork = runner is None and hasattr(os, "fork")
+    if fork:
+        return _run_forked(paths, jobs, timeout,
+                           progress=(lambda line: print(line, file=sys.stderr, flush=True)) if progress else None)
 
     def one(p: Path) -> dict:
         r = run_program(p, runner=runner, timeout=timeout, single_thread=single_thread)
@@ -529,7 +657,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", default=None, metavar="JSON",
                     help="re-score the per-program results saved by an earlier --json instead of running")
     ap.add_argument("--programs-dir", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--no-fork", action="store_true", help="one fresh interpreter per program (slower)")
+    ap.add_argument("--zygote", nargs=2, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.zygote:
+        return _zygote_main(args.zygote[0], args.zygote[1], max(1, args.jobs), args.timeout)
 
     if args.results:
         with open(args.results, encoding="utf-8") as fh:
@@ -550,7 +682,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{done[0]}/{len(paths)}] {r['program']}: {mark}, {r.get('wall_s', 0):.1f} s",
                   file=sys.stderr, flush=True)
 
-        results = run_all(paths, runner=args.runner, jobs=args.jobs, timeout=args.timeout, progress=progress)
+        results = run_all(paths, runner=args.runner, jobs=args.jobs, timeout=args.timeout, progress=progress,
+                          fork=False if args.no_fork else None)
     s = score(results)
 
     if args.json_out:

@@ -26,6 +26,9 @@ from torch import nn
 
 from .forward import iter_tensors
 
+_TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
+_FUNCTIONAL = ((torch, "sigmoid", "sigmoid"), (torch, "tanh", "tanh"),
+               (torch.Tensor, "sigmoid", "sigmoid"), (torch.Tensor, "tanh", "tanh"))
 RELU_LIKE = (nn.ReLU, nn.ReLU6)
 SIGMOID_LIKE = (nn.Sigmoid, nn.Hardsigmoid)
 TANH_LIKE = (nn.Tanh, nn.Hardtanh, nn.Softsign)
@@ -68,7 +71,7 @@ class _ModState:
     order: int
     alive: torch.Tensor | None = None       # OR over the sample's forward passes
     alive_in: torch.Tensor | None = None
-    stats: list[torch.Tensor] = field(default_factory=list)   # per forward: vector of FIELDS
+    stats: list[dict] = field(default_factory=list)   # per forward: {field: 0-d tensor or float}
     out_ptrs: set[int] = field(default_factory=set)
     features: list[torch.Tensor] = field(default_factory=list)  # first layer: per-feature stats
     weight_std: float | None = None
@@ -90,6 +93,7 @@ class ActivationProbe:
         self.samples = 0
         self.cost = 0.0          # seconds spent in this probe's hooks and collect() (the last sample)
         self._cost = 0.0
+        self._patched: list[tuple[Any, str, Any]] = []
 
     @property
     def armed(self) -> bool:
@@ -103,11 +107,66 @@ class ActivationProbe:
                 if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES):
                     self.handles.append(m.register_forward_hook(self._hook))
             self.handles.append(root.register_forward_hook(self._root_post))
+        self._patch_functional()
 
     def disarm(self) -> None:
         for h in self.handles:
             h.remove()
         self.handles.clear()
+        self._unpatch_functional()
+
+    # functional sigmoid/tanh (torch.sigmoid(x), x.tanh(), F.sigmoid...) are wrapped for the sample only
+    def _patch_functional(self) -> None:
+        if self._patched:
+            return
+        for owner, attr, kind in _FUNCTIONAL:
+            orig = getattr(owner, attr, None)
+            if orig is None or getattr(orig, "__nndoctor_probe__", False):
+                continue
+            self._patched.append((owner, attr, orig))
+            setattr(owner, attr, self._make_wrapper(orig, kind))
+
+    def _unpatch_functional(self) -> None:
+        for owner, attr, orig in reversed(self._patched):
+            if getattr(getattr(owner, attr, None), "__nndoctor_probe__", False):
+                setattr(owner, attr, orig)
+        self._patched = []
+
+    def _make_wrapper(self, orig, kind: str):
+        probe = self
+
+        def wrapper(*args, **kwargs):
+            out = orig(*args, **kwargs)
+            try:
+                if torch.is_grad_enabled() and isinstance(out, torch.Tensor) and out.is_floating_point():
+                    probe._functional(kind, out)
+            except Exception:  # a probe must never break the forward pass
+                pass
+            return out
+
+        wrapper.__nndoctor_probe__ = True  # type: ignore[attr-defined]
+        return wrapper
+
+    def _functional(self, kind: str, out: torch.Tensor) -> None:
+        import sys
+
+        f = sys._getframe(2)
+        if f.f_code.co_filename.startswith(_TORCH_DIR):  # nn.Sigmoid/nn.Tanh modules: seen by their hooks
+            return
+        t0 = time.perf_counter()
+        name = f"{kind}() at {f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno}"
+        st = self.mods.get(name)
+        if st is None:
+            st = self.mods[name] = _ModState(name, kind, f"torch.{kind}", self._order)
+            self._order += 1
+        o = out.detach()
+        if kind == "tanh":
+            sat = (o.abs() > TANH_SAT).float().mean()
+        else:
+            sat = ((o < SIGMOID_SAT) | (o > 1 - SIGMOID_SAT)).float().mean()
+        st.stats.append({"sat": sat})
+        st.out_ptrs.add(o.data_ptr())
+        self._cost += time.perf_counter() - t0
 
     def note_inputs(self, args: Any, kwargs: Any) -> None:
         """The root's inputs of the forward pass about to run (to recognise the raw data)."""
@@ -148,14 +207,13 @@ class ActivationProbe:
                 self._first_layer = name
             if out is None:
                 return
-            nan = torch.tensor(float("nan"), device=out.device)
-            vals = dict.fromkeys(FIELDS, nan)
+            vals: dict[str, Any] = {}   # 0-d tensors (kept on the device) or plain floats
             o = out.detach()
             if st.kind == "relu":
                 dim = _unit_dim(o, self._prev_conv)
                 a = _alive(o, dim)
                 st.alive = a if st.alive is None or st.alive.shape != a.shape else (st.alive | a)
-                vals["units"] = torch.tensor(float(a.numel()), device=o.device)
+                vals["units"] = float(a.numel())
                 st.out_ptrs.add(o.data_ptr())
             elif st.kind == "tanh":
                 vals["sat"] = (o.abs() > TANH_SAT).float().mean()
@@ -174,23 +232,24 @@ class ActivationProbe:
                 vals["sat_in_sigmoid"] = ((x < SIGMOID_SAT) | (x > 1 - SIGMOID_SAT)).float().mean()
                 vals["discrete_in"] = ((x == 0) | (x.abs() == 1)).float().mean()  # sign()/binarized values
                 is_input = x.data_ptr() in self._input_ptrs
-                vals["is_model_input"] = torch.tensor(float(is_input), device=o.device)
+                vals["is_model_input"] = float(is_input)
                 if not isinstance(module, nn.RNNBase):
                     dim = _unit_dim(x, conv)
                     a = _alive(x, dim)
                     st.alive_in = a if st.alive_in is None or st.alive_in.shape != a.shape else (st.alive_in | a)
-                    vals["units_in"] = torch.tensor(float(a.numel()), device=o.device)
-                if name == self._first_layer:
+                    vals["units_in"] = float(a.numel())
+                if name == self._first_layer and self.samples == 0:  # what the model is fed: once
                     st.features.append(_feature_stats(x, _unit_dim(x, conv)))
                 self._prev_conv = conv
             elif st.kind == "norm" and isinstance(module, BATCHNORM_TYPES) and module.training \
                     and inp is not None and inp.ndim >= 2:
-                vals["bn_count"] = torch.tensor(float(inp.numel() // inp.shape[1]), device=o.device)
-                if name == self._first_layer and inp.is_floating_point():
+                vals["bn_count"] = float(inp.numel() // inp.shape[1])
+                if name == self._first_layer and inp.is_floating_point() and self.samples == 0:
                     st.features.append(_feature_stats(inp.detach(), 1))
-            elif st.kind == "norm" and name == self._first_layer and inp is not None and inp.is_floating_point():
+            elif st.kind == "norm" and name == self._first_layer and inp is not None and inp.is_floating_point() \
+                    and self.samples == 0:
                 st.features.append(_feature_stats(inp.detach(), inp.ndim - 1))
-            st.stats.append(torch.stack([v.float().reshape(()) for v in vals.values()]))
+            st.stats.append(vals)
         except Exception:  # a probe must never break the forward pass
             pass
 
@@ -199,28 +258,45 @@ class ActivationProbe:
         """Reduce the sample to plain numbers (one host transfer) and reset for the next sample."""
         t0 = time.perf_counter()
         self.disarm()
-        rows, names = [], []
+        # every device number of the sample in one stack and one host transfer
+        tensors: list[torch.Tensor] = []
+        slots: list[tuple[str, str, int | None]] = []   # (module, field, index into tensors or None)
+        for st in self.mods.values():
+            for i, vals in enumerate(st.stats):
+                for k, v in vals.items():
+                    if isinstance(v, torch.Tensor):
+                        slots.append((st.name, k, len(tensors)))
+                        tensors.append(v.detach().float().reshape(()))
+            if st.alive is not None:
+                slots.append((st.name, "dead", len(tensors)))
+                tensors.append(1.0 - st.alive.float().mean())
+            if st.alive_in is not None:
+                slots.append((st.name, "dead_in", len(tensors)))
+                tensors.append(1.0 - st.alive_in.float().mean())
+            if st.stats:  # the first forward's input RMS (poor-initialization reads the very first batch)
+                v0 = st.stats[0].get("rms_in")
+                if isinstance(v0, torch.Tensor):
+                    slots.append((st.name, "rms_in_first", len(tensors)))
+                    tensors.append(v0.detach().float().reshape(()))
+        host = torch.stack([t.cpu() for t in tensors]).tolist() if tensors else []
+        acc: dict[str, dict[str, list[float]]] = {}
+        for mod, k, idx in slots:
+            acc.setdefault(mod, {}).setdefault(k, []).append(host[idx])
+        out: dict[str, Any] = {"forwards": self.forwards, "modules": {}}
         for st in sorted(self.mods.values(), key=lambda s: s.order):
             if not st.stats:
                 continue
-            m = torch.stack(st.stats)
-            row = torch.nanmean(m, 0) if m.shape[0] > 1 else m[0]
-            if st.alive is not None:
-                row[FIELDS.index("dead")] = 1.0 - st.alive.float().mean()
-            if st.alive_in is not None:
-                row[FIELDS.index("dead_in")] = 1.0 - st.alive_in.float().mean()
-            rows.append(torch.cat([row, m[0, FIELDS.index("rms_in")].reshape(1)]))  # + the first pass's
-            names.append(st.name)
-        out: dict[str, Any] = {"forwards": self.forwards, "modules": {}}
-        if rows:
-            table = torch.stack([r.to(rows[0].device) for r in rows]).cpu().tolist()
-            for st_name, vals in zip(names, table):
-                st = self.mods[st_name]
-                d = dict(zip(FIELDS + ("rms_in_first",), vals))
-                d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs))
-                d.update(kind=st.kind, type=st.module_type, order=st.order, weight_std=st.weight_std,
-                         fan_in=st.fan_in, fan_out=st.fan_out)
-                out["modules"][st_name] = d
+            d: dict[str, Any] = dict.fromkeys(FIELDS + ("rms_in_first",), float("nan"))
+            for k, vs in acc.get(st.name, {}).items():
+                d[k] = sum(vs) / len(vs)
+            for vals in st.stats[:1]:
+                for k, v in vals.items():
+                    if not isinstance(v, torch.Tensor):
+                        d[k] = v
+            d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs))
+            d.update(kind=st.kind, type=st.module_type, order=st.order, weight_std=st.weight_std,
+                     fan_in=st.fan_in, fan_out=st.fan_out)
+            out["modules"][st.name] = d
         first = self.mods.get(self._first_layer) if self._first_layer else None
         if first is not None and first.features:
             out["first_layer"] = {"name": first.name, "type": first.module_type,
