@@ -700,9 +700,10 @@ class Doctor:
                 self._evaluate()
         if rec.n_steps == self.step and not self._act.armed and not self._act_due and \
                 self.step % self.every == 0:
-            # the next activation sample, as soon as the probe's cost is under ~2% of the wall time since
-            # the last one
-            if time.perf_counter() - self._act_last_time >= 50 * self._act_cost:
+            # the next activation sample: as soon as the probe's cost is under ~2% of the wall time since
+            # the last one, and in any case at every x 2^k steps (a few, whatever the machine's load)
+            k = self.step // self.every
+            if time.perf_counter() - self._act_last_time >= 50 * self._act_cost or k & (k - 1) == 0:
                 self._act_due = True
         for cb in self._step_callbacks:
             cb(self.step)

@@ -75,8 +75,9 @@ LR_LOW = register(Diagnosis(
     thresholds=(f"median update/weight ratio of the weight matrices <= {LOW_RATIO:g} (a decade below the usual "
                 f"{HEALTHY_RATIO:g}) over >= 50 steps",
                 "or the linear regime: a significant downward trend (Mann-Kendall z <= -2.58, 1% level) whose second "
-                "half drops >= half as much as its first (medians of sixths): a well-set LR decelerates as it nears "
-                "the floor, a too-small one descends in a straight line",
+                "half drops between half and twice as much as its first (medians of sixths), with updates under "
+                "3e-3 of the weights: a well-set LR decelerates as it nears the floor, a too-small one descends in a "
+                "straight line (a curve that accelerates is leaving an early plateau, which is normal)",
                 "and, either way, the loss has fallen by less than half of its starting value",
                 "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3, at most 100x"),
 ))
@@ -257,7 +258,10 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         z_all = mann_kendall_z(thin(L, 300))
         tiny = ratio <= LOW_RATIO
         # the linear regime: descending steadily (significant trend), the second half as fast as the first
-        linear = ratio < HIGH_RATIO and z_all <= -2.58 and drop_first > 0 and drop_last >= 0.5 * drop_first \
+        # (not accelerating either: a curve that speeds up is leaving an early plateau, which is normal;
+        # and not with updates already >= 3e-3 of the weights, which are not small)
+        linear = ratio < 3 * HEALTHY_RATIO and z_all <= -2.58 and drop_first > 0 \
+            and 0.5 * drop_first <= drop_last <= 2 * drop_first \
             and end <= 0.9 * start  # under 10% is no descent at all: loss-not-decreasing's domain
         s_first, s_last, z_last = -drop_first, -drop_last, z_all
         if not (tiny or linear):
