@@ -173,6 +173,8 @@ class Doctor:
         self._val_ready = False                   # the latest watched forward ran under no_grad/eval
         self._val_sites: dict[tuple, int] = {}
         self._pending_val: list[tuple[int, int, torch.Tensor]] = []   # (step, site index, value)
+        self._val_candidates: list[tuple[int, int, torch.Tensor]] = []  # eval-mode losses with grad
+        self._val_site_text: dict[int, str] = {}
         self._fwd_eval = False                    # the latest training forward ran in eval mode
         self._pending_mode: list[tuple[int, bool]] = []               # (backward index, eval mode)
         self._batch_sizes: dict[int, int] = {}
@@ -232,6 +234,8 @@ class Doctor:
             self._close_window()
             if self._act.armed and self._act.forwards:
                 self._collect_activations()
+            self._pending_val.extend(self._val_candidates)
+            self._val_candidates.clear()
             self._flush()
             self._evaluate(closing=True)
         except Exception as e:  # pragma: no cover - defensive
@@ -248,6 +252,7 @@ class Doctor:
             rec.probe = None
             rec.noise = None
         self._pending_val.clear()
+        self._val_candidates.clear()
         self._pending_noise.clear()
         self._act.disarm()
         self._act.mods = {}
@@ -400,12 +405,15 @@ class Doctor:
     def _on_root_forward(self, ridx: int, module, args, kwargs) -> None:
         if self._in_replay:
             return
+        if self._val_candidates:  # losses of an eval-mode forward that no backward pass followed
+            self._pending_val.extend(self._val_candidates)
+            self._val_candidates.clear()
         if torch.is_grad_enabled():
             self._last_inputs[ridx] = (args, kwargs)
             self._forward_since_backward = True
             self._val_ready = False
             self._fwd_eval = not module.training
-            first = next(iter_tensors((args, kwargs)), None)
+            first = args[0] if args and isinstance(args[0], torch.Tensor) else next(iter_tensors((args, kwargs)), None)
             if first is not None and first.ndim:
                 n = self._last_batch = int(first.shape[0])
                 if n in self._batch_sizes or len(self._batch_sizes) < 64:
@@ -435,6 +443,9 @@ class Doctor:
         if pred.requires_grad and torch.is_grad_enabled():
             if not (self.discover_models or self._forward_since_backward):
                 return
+            if self._fwd_eval and isinstance(result, torch.Tensor) and result.is_floating_point():
+                # eval mode with grad on: validation without no_grad, unless a backward pass follows
+                self._val_value(name, result, candidate=True)
             self._loss_calls_seen += 1
             n = self._loss_calls_seen
             if n <= 8 or (n & (n - 1)) == 0:
@@ -448,14 +459,22 @@ class Doctor:
                     desc["count"] = calls.get(key, {}).get("count", 0) + 1
                     calls[key] = desc
         elif self._val_ready and isinstance(result, torch.Tensor) and result.is_floating_point():
-            site = tap.caller_site()
-            key = (name,) + (tuple(site[:2]) if site else ())
-            idx = self._val_sites.setdefault(key, len(self._val_sites))
-            if idx >= 16:
-                return
+            self._val_value(name, result)
+
+    def _val_value(self, name: str, result: torch.Tensor, candidate: bool = False) -> None:
+        site = tap.caller_site()
+        key = (name,) + (tuple(site[:2]) if site else ())
+        idx = self._val_sites.setdefault(key, len(self._val_sites))
+        if idx >= 16:
+            return
+        v = result.detach()
+        row = (self.step, idx, v if v.numel() == 1 else v.float().mean())
+        if candidate:
+            self._val_candidates.append(row)
+            self._val_site_text[idx] = f"{name} at {_site_text(site)}"
+        else:
             self.store.facts.setdefault("val_sites", {})[str(idx)] = f"{name} at {_site_text(site)}"
-            v = result.detach()
-            self._pending_val.append((self.step, idx, v if v.numel() == 1 else v.float().mean()))
+            self._pending_val.append(row)
 
     def log(self, **metrics: float) -> None:
         """Report numbers the doctor cannot see by itself, e.g. ``doctor.log(val_loss=0.42)``."""
@@ -532,6 +551,7 @@ class Doctor:
             if self._graph["walks"] <= 3:
                 self._loss_graph(pend["roots"])
         self._pending_mode.append((self.n_backward, self._fwd_eval))
+        self._val_candidates.clear()  # they were training losses after all
         if self._last_batch is not None and len(self._ok_batches) < 64:
             self._ok_batches.add(self._last_batch)
         if self._act.armed:
@@ -635,7 +655,7 @@ class Doctor:
         t0 = time.perf_counter()
         ns = rec.noise
         if ns is None:
-            if t0 - rec.noise_last < 50 * rec.noise_cost:  # held to ~2% of the wall time
+            if t0 - rec.noise_last < 100 * rec.noise_cost:  # held to ~1% of the wall time
                 rec.noise_next = rec.n_steps + self.every
                 return
             sel, total = [], 0
@@ -700,10 +720,10 @@ class Doctor:
                 self._evaluate()
         if rec.n_steps == self.step and not self._act.armed and not self._act_due and \
                 self.step % self.every == 0:
-            # the next activation sample: as soon as the probe's cost is under ~2% of the wall time since
+            # the next activation sample: as soon as the probe's cost is under ~1% of the wall time since
             # the last one, and in any case at every x 2^k steps (a few, whatever the machine's load)
             k = self.step // self.every
-            if time.perf_counter() - self._act_last_time >= 50 * self._act_cost or k & (k - 1) == 0:
+            if time.perf_counter() - self._act_last_time >= 100 * self._act_cost or k & (k - 1) == 0:
                 self._act_due = True
         for cb in self._step_callbacks:
             cb(self.step)
@@ -926,6 +946,9 @@ class Doctor:
                 st.append("param_norm_bw", bw, vec.cpu().numpy())
             self._pending_bw_param.clear()
         if self._pending_val:
+            for _, idx, _ in self._pending_val:
+                if idx in self._val_site_text:
+                    st.facts.setdefault("val_sites", {})[str(idx)] = self._val_site_text[idx]
             vals = torch.stack([v.detach().float().reshape(()).cpu() for _, _, v in self._pending_val]).numpy()
             groups: dict[tuple[int, int], list[float]] = {}
             for (step, idx, _), v in zip(self._pending_val, vals):

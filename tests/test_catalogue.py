@@ -240,7 +240,7 @@ class _nullcontext:
 
 
 # ----------------------------------------------------------------------------- overfitting
-def _val_loop(m, opt, Xtr, ytr, Xva, yva, epochs, use_log=None):
+def _val_loop(m, opt, Xtr, ytr, Xva, yva, epochs, use_log=None, no_grad=True):
     def run():
         for ep in range(epochs):
             m.train()
@@ -250,7 +250,7 @@ def _val_loop(m, opt, Xtr, ytr, Xva, yva, epochs, use_log=None):
                 loss.backward()
                 opt.step()
             m.eval()
-            with torch.no_grad():
+            with torch.no_grad() if no_grad else _nullcontext():
                 v = F.cross_entropy(m(Xva), yva)
             if use_log is not None:
                 use_log(v.item())
@@ -268,6 +268,16 @@ def test_overfitting_from_a_no_grad_validation_loss():
     assert f is not None and f.severity == "warning", r.findings
     assert f.evidence["generalization_loss"] > 0.1 and "test_catalogue.py" in f.where[0]
     assert f.evidence["train_loss_now"] < f.evidence["train_loss_at_val_min"]
+
+
+def test_overfitting_from_an_eval_mode_validation_without_no_grad():
+    torch.manual_seed(0)
+    Xtr, ytr = torch.randn(48, 20), torch.randint(0, 2, (48,))
+    Xva, yva = torch.randn(200, 20), torch.randint(0, 2, (200,))
+    m = mlp(h=256, depth=2)
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
+    r = watched(m, opt, _val_loop(m, opt, Xtr, ytr, Xva, yva, 60, no_grad=False))
+    assert r.get("overfitting") is not None, r.findings
 
 
 def test_validation_that_keeps_improving_is_quiet():
@@ -442,13 +452,13 @@ def test_loss_not_decreasing_only_without_a_specific_cause():
     y = torch.randint(0, 2, (256,))  # labels unrelated to the inputs
     m = mlp(h=8)
     opt = torch.optim.SGD(m.parameters(), lr=0.01)
-    r = watched(m, opt, loop(m, opt, X, y, 150))
+    r = watched(m, opt, loop(m, opt, X, y, 250))
     f = r.get("loss-not-decreasing")
     assert f is not None and abs(f.evidence["relative_improvement"]) < 0.1
     # a specific cause (lr = 0: optimizer-step-missing) replaces the generic symptom
     m2 = mlp(h=8)
     o2 = torch.optim.SGD(m2.parameters(), lr=0.0)
-    r2 = watched(m2, o2, loop(m2, o2, X, y, 150))
+    r2 = watched(m2, o2, loop(m2, o2, X, y, 250))
     assert "optimizer-step-missing" in alarms(r2) and "loss-not-decreasing" not in alarms(r2)
 
 

@@ -13,6 +13,7 @@ from .stats import mann_kendall_z, spearman, thin
 
 GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
 FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
+MIN_STEPS = 200            # early plateaus of ~100 steps are normal (attention models before warmup ends)
 # specific codes that explain a flat loss by themselves
 EXPLAINS_FLAT = {"optimizer-step-missing", "broken-gradient-flow", "parameter-not-optimized", "gradient-not-zeroed",
                  "vanishing-gradient", "exploding-gradient", "non-finite", "learning-rate-too-low",
@@ -76,7 +77,8 @@ LOSS_FLAT = register(Diagnosis(
            "surrogate objectives that take negative values (policy gradients)",
            "never reported together with a specific code that explains a flat loss (dead units or an "
            "unnormalized input alone do not: they are reported alongside)"),
-    thresholds=(f">= 100 steps and the median loss of the last quarter is >= {1 - FLAT_IMPROVEMENT:.0%} of the first "
+    thresholds=(f">= {MIN_STEPS} steps (plateaus of ~100 steps are normal early in training, e.g. attention models) "
+                "and the median loss of the last quarter is >= {1 - FLAT_IMPROVEMENT:.0%} of the first "
                 "10%'s: a loss that moved less than a tenth is not being minimized, whatever its trend statistic "
                 "(memorizing noise labels gives a significant but useless downward trend)",),
 ))
@@ -184,11 +186,11 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
     if set(ctx.found) & EXPLAINS_FLAT:
         return []
     active = [o for o in ctx.optimizers() if o.steps > 0]
-    if len(active) != 1 or active[0].steps < 100:
+    if len(active) != 1 or active[0].steps < MIN_STEPS:
         return []
     ov = active[0]
     L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
-    if len(L) < 100 or (L < 0).any():
+    if len(L) < MIN_STEPS or (L < 0).any():
         return []
     n = len(L)
     start = float(np.median(L[: max(5, n // 10)]))

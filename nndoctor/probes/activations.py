@@ -27,6 +27,7 @@ from torch import nn
 from .forward import iter_tensors
 
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
+_MODULES_DIR = _TORCH_DIR + "/nn/modules/"
 _FUNCTIONAL = ((torch, "sigmoid", "sigmoid"), (torch, "tanh", "tanh"),
                (torch.Tensor, "sigmoid", "sigmoid"), (torch.Tensor, "tanh", "tanh"))
 RELU_LIKE = (nn.ReLU, nn.ReLU6)
@@ -151,7 +152,11 @@ class ActivationProbe:
         import sys
 
         f = sys._getframe(2)
-        if f.f_code.co_filename.startswith(_TORCH_DIR):  # nn.Sigmoid/nn.Tanh modules: seen by their hooks
+        while f is not None and f.f_code.co_filename.startswith(_TORCH_DIR):
+            if f.f_code.co_filename.startswith(_MODULES_DIR):  # nn.Sigmoid/nn.Tanh: seen by their hooks
+                return
+            f = f.f_back  # F.sigmoid(x) calls x.sigmoid(): the site is F.sigmoid's caller
+        if f is None:
             return
         t0 = time.perf_counter()
         name = f"{kind}() at {f.f_code.co_filename.rsplit('/', 1)[-1]}:{f.f_lineno}"
