@@ -181,7 +181,6 @@ class Doctor:
         self._last_batch: int | None = None
         self._pending_noise: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
         self._ok_batches: set[int] = set()       # batch sizes whose backward pass completed
-        self._root_out_nodes: list[Any] = []      # grad_fn of the roots' outputs (analysis window)
 
         models = _as_list(models)
         for i, m in enumerate(models):

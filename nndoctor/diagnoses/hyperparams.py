@@ -44,7 +44,7 @@ LR_HIGH = register(Diagnosis(
     traps=("LR warmup: the ratio is judged on the steps after the LR's peak as well",
            "GANs and RL: several optimizers, or losses that take negative values, are not expected to fall",
            "the first steps: the start level is the median of the first 10% of the run, not step 0"),
-    thresholds=(f"divergence: the smoothed loss ends >= 1 decade above its best and above its start",
+    thresholds=("divergence: the smoothed loss ends >= 1 decade above its best and above its start",
                 f"oscillation: the last half makes no significant progress (Mann-Kendall z > -1.96) and either ends "
                 f"above its start with a median update/weight ratio >= {HIGH_RATIO:g} (a decade above the usual "
                 f"{HEALTHY_RATIO:g} per step), or >= {ABOVE_INIT:.0%} of its batches have a loss 1.5x above the "
@@ -263,7 +263,6 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         linear = ratio < 3 * HEALTHY_RATIO and z_all <= -2.58 and drop_first > 0 \
             and 0.5 * drop_first <= drop_last <= 2 * drop_first \
             and end <= 0.9 * start  # under 10% is no descent at all: loss-not-decreasing's domain
-        s_first, s_last, z_last = -drop_first, -drop_last, z_all
         if not (tiny or linear):
             continue
         sugg = _suggest(lr, ratio, 3, 100)
@@ -327,7 +326,6 @@ def check_batch_small(ctx: Context) -> list[Finding]:
         trs.append(B * k * (e["g2_small"] - e["g2_big"]) / (k - 1))      # tr(Sigma)
     g2, tr = float(np.mean(g2s)), float(np.mean(trs))
     b_noise = tr / g2 if g2 > 0 else math.inf
-    bn = g2s
     if not b_noise >= NOISE_FACTOR * B:
         return out
     ov = next(o for o in ctx.optimizers() if o.steps > 0)
@@ -350,7 +348,7 @@ def check_batch_small(ctx: Context) -> list[Finding]:
                    f"(step-to-step noise {noise:.3g}, start {start:.4g}).",
         step=ctx.step, where=[ov.name],
         evidence={"noise_scale": _fmt(b_noise), "batch_size": B, "ratio": _fmt(b_noise / B),
-                  "loss_noise": _r(noise), "loss_progress_last_half": _r(progress), "estimates": len(bn)},
+                  "loss_noise": _r(noise), "loss_progress_last_half": _r(progress), "estimates": len(g2s)},
         context={"suggested_batch": sugg, "k": k}, key="noise"))
     return out
 
