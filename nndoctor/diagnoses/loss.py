@@ -91,7 +91,7 @@ def _is_probability(d: dict) -> bool:
 
 def _mismatch(d: dict) -> tuple[str, str, list[str]] | None:
     """(severity, what is wrong, remedy ids) for one loss call, or None."""
-    fam, prod, C = d["family"], d["producer"], d["n_classes"]
+    fam, prod = d["family"], d["producer"]
     ps, ts = d["pred_shape"], d["target_shape"]
     if fam == "class":
         if len(ps) >= 2 and ps[1] == 1:
