@@ -276,6 +276,38 @@ class Doctor:
             self._recorder = None
         self._act.disarm()
 
+    def _suspend_module_hooks(self) -> None:
+        """Take nndoctor's hooks off the modules (``torch.jit.script`` compiles every module hook, and
+        ours are Python that TorchScript cannot compile); ``_resume_module_hooks`` puts them back."""
+        for h in self._hooks:
+            h.remove()
+        self._hooks.clear()
+        if self._recorder is not None:
+            for h in self._recorder._handles:
+                h.remove()
+            self._recorder._handles.clear()
+        if self._act.armed:
+            if self._act.forwards:
+                self._collect_activations()
+            else:
+                self._act.disarm()
+            self._act_left = 0
+
+    @_guard
+    def _guarded_suspend(self) -> None:
+        self._suspend_module_hooks()
+
+    @_guard
+    def _guarded_resume(self) -> None:
+        self._resume_module_hooks()
+
+    def _resume_module_hooks(self) -> None:
+        if self._closed or self._disabled:
+            return
+        self._hook_roots(0)
+        if self._recorder is not None and self._window_open:
+            self._recorder.install(self.table.roots)
+
     # ------------------------------------------------------------------ public
     @property
     def findings(self) -> list[Finding]:

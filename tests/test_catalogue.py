@@ -464,7 +464,7 @@ def test_loss_not_decreasing_only_without_a_specific_cause():
 
 def test_every_patch_is_undone_after_close():
     originals = (torch.sigmoid, torch.tanh, torch.Tensor.sigmoid, torch.Tensor.tanh, F.cross_entropy, F.mse_loss,
-                 torch.autograd.backward)
+                 torch.autograd.backward, torch.jit.script)
     m = nn.Sequential(nn.Linear(20, 16), nn.Tanh(), nn.Linear(16, 2))
     opt = torch.optim.SGD(m.parameters(), lr=0.05)
     X, y = blobs()
@@ -475,7 +475,7 @@ def test_every_patch_is_undone_after_close():
             loss.backward()
             opt.step()
     assert (torch.sigmoid, torch.tanh, torch.Tensor.sigmoid, torch.Tensor.tanh, F.cross_entropy, F.mse_loss,
-            torch.autograd.backward) == originals
+            torch.autograd.backward, torch.jit.script) == originals
 
 
 def test_functional_gate_saturation_is_seen():
@@ -493,3 +493,34 @@ def test_functional_gate_saturation_is_seen():
     X, y = blobs()
     f = watched(m, opt, loop(m, opt, X, y, 60)).get("saturated-activation")
     assert f is not None and any("sigmoid() at test_catalogue.py" in w for w in f.where)
+
+
+class _Scriptable(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.l = nn.Linear(3, 1)
+
+    def forward(self, x, y):
+        return F.mse_loss(torch.sigmoid(self.l(x)), y)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch 2.13 deprecates torch.jit.script itself
+def test_torch_jit_script_works_while_watched():
+    m = _Scriptable()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    x, y = torch.randn(4, 3), torch.randn(4, 1)
+    with nndoctor.watch(m, opt) as doctor:
+        for _ in range(3):
+            loss = m(x, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        scripted = torch.jit.script(m)   # nndoctor steps aside for the call
+        for _ in range(3):               # ... and keeps watching afterwards
+            loss = m(x, y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    assert torch.allclose(scripted(x, y), m(x, y))
+    assert doctor.report().steps == 6 and not doctor.report().internal_errors
+    assert getattr(F.mse_loss, "__wrapped__", None) is None  # unwrapped after close

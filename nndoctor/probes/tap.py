@@ -57,6 +57,29 @@ def _step_post(optimizer, args, kwargs):
         d._on_step_post(optimizer)
 
 
+def _patched_jit_script(obj, *args, **kwargs):
+    """torch.jit.script with nndoctor out of the way for the call: TorchScript compiles every module
+    hook and every function the code calls, and nndoctor's hooks and loss wrappers are Python it
+    cannot compile (the scripted module itself is not watched)."""
+    with _lock:
+        doctors = tuple(_active)
+        for d in doctors:
+            d._guarded_suspend()
+        _unwrap_losses()
+    try:
+        return _original_jit_script(obj, *args, **kwargs)
+    finally:
+        with _lock:
+            if _active:
+                _wrap_losses()
+            for d in doctors:
+                d._guarded_resume()
+
+
+_patched_jit_script.__wrapped_by_nndoctor__ = True  # type: ignore[attr-defined]
+_original_jit_script = None
+
+
 def _make_loss_wrapper(name: str, original):
     def loss_wrapper(*args, **kwargs):
         doctors = _active
@@ -111,6 +134,10 @@ def attach(doctor) -> None:
             _handles.append(register_optimizer_step_pre_hook(_step_pre))
             _handles.append(register_optimizer_step_post_hook(_step_post))
             _wrap_losses()
+            global _original_jit_script
+            if not getattr(torch.jit.script, "__wrapped_by_nndoctor__", False):
+                _original_jit_script = torch.jit.script
+                torch.jit.script = _patched_jit_script
         _active.append(doctor)
 
 
@@ -123,6 +150,8 @@ def detach(doctor) -> None:
                 h.remove()
             _handles.clear()
             _unwrap_losses()
+            if torch.jit.script is _patched_jit_script and _original_jit_script is not None:
+                torch.jit.script = _original_jit_script
             # only restore if nobody wrapped torch.autograd.backward after us
             if torch.autograd.backward is _patched_backward and _original_backward is not None:
                 torch.autograd.backward = _original_backward
