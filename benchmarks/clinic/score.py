@@ -9,8 +9,10 @@ what nndoctor must find::
     allow: exploding-gradient, non-finite # optional: codes that may also be reported
     trap: gradient accumulation           # optional, healthy programs: the pattern exercised
 
-For each program the scorer runs ``python -m nndoctor run --json REPORT PROGRAM`` (in the
-programs directory, one subprocess each) and reads the JSON report.  It then reports, per code,
+For each program the scorer runs ``nndoctor run --json REPORT PROGRAM`` in the programs directory
+and reads the JSON report. By default each program is a child forked from one "zygote" process
+that has already imported torch and sklearn (importing them costs more than most programs train);
+``--no-fork`` (or ``--runner``) runs one fresh ``python -m nndoctor run`` subprocess per program.  It then reports, per code,
 recall and the median step at which the finding was established; for healthy programs the false
 alarms; for faulty programs the extra codes (warning/error outside expect + allow); and the wall
 time of every run.
@@ -19,6 +21,7 @@ Usage::
 
     python benchmarks/clinic/score.py [--jobs N] [-k SUBSTR] [--json OUT] [--markdown]
                                       [--check] [--runner CMD] [--timeout S] [--results JSON]
+                                      [--no-fork]
 
 ``--runner CMD`` replaces ``python -m nndoctor run``: CMD is split like a shell command line and,
 unless it contains the placeholders ``{json}`` and ``{program}``, ``--json REPORT PROGRAM`` is
