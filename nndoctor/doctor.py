@@ -166,7 +166,6 @@ class Doctor:
         self._act_left = 0
         self._act_last_time = 0.0
         self._act_cost = 0.0
-        self._act_started = 0.0
         self._act_step = 0
         # losses: training calls inspected, validation values, the train/eval mode of forwards
         self._loss_calls_seen = 0
@@ -283,9 +282,7 @@ class Doctor:
             h.remove()
         self._hooks.clear()
         if self._recorder is not None:
-            for h in self._recorder._handles:
-                h.remove()
-            self._recorder._handles.clear()
+            self._recorder.unhook()
         if self._act.armed:
             if self._act.forwards:
                 self._collect_activations()
@@ -454,7 +451,6 @@ class Doctor:
                 self._act_due = False
                 b = int(first.shape[0]) if first is not None and first.ndim else 1
                 self._act_left = min(64, max(3, -(-64 // max(b, 1))))
-                self._act_started = time.perf_counter()
                 self._act_step = self.step
                 self._act.arm(self.table.roots)
             if self._act.armed:
@@ -532,7 +528,7 @@ class Doctor:
                 "walk": graph_probe.walk(tensors) if self._window_open else None}
         if "activation_bytes" not in self.store.facts and self._window_open and self._forward_since_backward:
             # what the graph saved for backward scales with the batch: the basis of an OOM remedy
-            self.store.facts["activation_bytes"] = {"bytes": memory_probe.saved_activation_bytes(roots, set()),
+            self.store.facts["activation_bytes"] = {"bytes": memory_probe.saved_activation_bytes(roots),
                                                     "batch": self._last_batch}
         # states before gradients accumulate: was .grad reset since the previous backward/step?
         if self._probe is not None:
@@ -1026,13 +1022,13 @@ class Doctor:
             self._last_eval_step = self.step  # forced evaluations do not move the schedule
             self._last_eval_time = now
         t0 = time.perf_counter()
-        from .diagnoses import Context, run_rules
+        from .diagnoses import Context, note_severities, run_rules
         from .diagnoses.registry import SNIPPET_NAMES
 
         ctx = Context(store=self.store, params=list(self.table.info), step=self.step,
                       n_backward=self.n_backward, closing=closing, window_done=not self._window_open,
                       module_types=dict(self.table.module_types),
-                      found=_worst_severities(self._findings.values()))
+                      found=note_severities({}, self._findings.values()))
         token = SNIPPET_NAMES.set(self._snippet_names())
         try:
             results = list(run_rules(ctx))
@@ -1113,14 +1109,6 @@ def _variable_name(obj) -> str | None:
                         return k
                     best = best or k
     return best
-
-
-def _worst_severities(findings) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for f in findings:
-        if f.severity == "error" or (f.severity == "warning" and out.get(f.code) != "error"):
-            out[f.code] = f.severity
-    return out
 
 
 _MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.RReLU,

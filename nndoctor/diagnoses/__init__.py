@@ -73,6 +73,11 @@ class Context:
                           g.steps, _width(g.array(MISSING), width), p.steps, _width(p.array(MISSING), width),
                           _width(u.array(MISSING), width), l.steps, l.array())
 
+    def batch_size(self) -> int:
+        """The usual batch size of the model's forward passes (their most common first dimension)."""
+        sizes = self.facts.get("batch_sizes") or {}
+        return max(sizes, key=sizes.get) if sizes else 0
+
     def label(self, module: str) -> str:
         """`name` (Type) for messages."""
         t = self.module_types.get(module)
@@ -99,6 +104,14 @@ def _width(a: np.ndarray, width: int) -> np.ndarray:
     return a
 
 
+def note_severities(found: dict[str, str], findings) -> dict[str, str]:
+    """Record in ``found`` each code's worst alarm severity (error over warning; info is not an alarm)."""
+    for f in findings:
+        if f.severity == "error" or (f.severity == "warning" and found.get(f.code) != "error"):
+            found[f.code] = f.severity
+    return found
+
+
 def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseException | None]]:
     """Yield (code, findings, None) per rule (findings None: the rule cannot judge yet), or
     (code, None, error) when a rule itself failed."""
@@ -111,9 +124,7 @@ def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseExc
             yield name, None, e
             continue
         found = list(found) if found is not None else None
-        for f in found or ():
-            if f.severity == "error" or (f.severity == "warning" and ctx.found.get(f.code) != "error"):
-                ctx.found[f.code] = f.severity
+        note_severities(ctx.found, found or ())
         yield name, found, None
 
 

@@ -97,11 +97,6 @@ def _samples(ctx: Context) -> list[dict[str, Any]]:
     return [s for s in ctx.facts.get("act_samples", []) if s.get("modules")]
 
 
-def _batch(ctx: Context) -> int:
-    sizes = ctx.facts.get("batch_sizes") or {}
-    return max(sizes, key=sizes.get) if sizes else 0
-
-
 def _prev_kinds(mods: dict[str, dict]) -> dict[str, str]:
     """For each module, the kind of the hooked module that ran just before it."""
     order = sorted(mods, key=lambda n: mods[n]["order"])
@@ -135,7 +130,7 @@ def check_dead_relu(ctx: Context) -> list[Finding]:
     samples = _samples(ctx)
     if not samples:
         return []
-    batch = _batch(ctx)
+    batch = ctx.batch_size()
     last = _dead_layers(samples[-1], batch)
     prev = _dead_layers(samples[-2], batch) if len(samples) >= 2 else None
     first = _dead_layers(samples[0], batch)

@@ -7,6 +7,7 @@ import numpy as np
 from ..findings import Finding
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
+from .stats import spearman
 
 NON_FINITE = register(Diagnosis(
     code="non-finite",
@@ -305,7 +306,7 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
     R, used_steps = R[-10:], used_steps[-10:]
     profile = np.median(R, axis=0)
     decay = float(profile[-1] - profile[0])
-    rho = _spearman(np.arange(len(profile)), profile)
+    rho = spearman(np.arange(len(profile)), profile)
     if decay < 3 or rho < 0.5:
         return None
     # vanishing compounds through depth: the layers after the first must carry a fair share of the
@@ -339,10 +340,3 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
                              evidence=evidence, remedy_ids=ids,
                              context={"activation": "/".join(saturating) if saturating else "the activation"})
 
-
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    rx = np.argsort(np.argsort(x)).astype(float)
-    ry = np.argsort(np.argsort(y)).astype(float)
-    if rx.std() == 0 or ry.std() == 0:
-        return 0.0
-    return float(np.corrcoef(rx, ry)[0, 1])

@@ -14,7 +14,7 @@ import numpy as np
 from ..findings import Finding
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
-from .stats import decades, mann_kendall_z, robust_noise, segment_medians, thin
+from .stats import decades, mann_kendall_z, robust_noise, segment_medians, sig4, thin
 
 HEALTHY_RATIO = 1e-3     # update/weight per step: the usual rule of thumb (Karpathy, cs231n)
 HIGH_RATIO = 1e-2        # a decade above it
@@ -123,14 +123,14 @@ OOM = register(Diagnosis(
 ))
 
 
-def _weight_ratio(ctx: Context, ov: OptView, skip: int = 0) -> tuple[float, int]:
-    """Median update/weight ratio of the weight matrices over the sampled steps after ``skip``."""
-    if not len(ov.upd_steps):
+def _weight_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, int]:
+    """Median over the selected sampled steps of the per-step median update/weight ratio of the
+    weight matrices (all parameters when there is no matrix); and how many steps it rests on."""
+    if not len(ov.upd_steps) or not rows.any():
         return float("nan"), 0
     cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
     if not cols:
         cols = list(range(len(ov.positions)))
-    rows = ov.upd_steps > skip
     P, U = ov.param[rows][:, cols], ov.update[rows][:, cols]
     ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
     if not ok.any():
@@ -139,21 +139,6 @@ def _weight_ratio(ctx: Context, ov: OptView, skip: int = 0) -> tuple[float, int]
     per_step = np.nanmedian(R, axis=1)
     per_step = per_step[np.isfinite(per_step)]
     return (float(np.median(per_step)), len(per_step)) if len(per_step) else (float("nan"), 0)
-
-
-def _first_ratio(ctx: Context, ov: OptView) -> float:
-    """Median update/weight ratio of the weight matrices over the first sampled updates (steps 1-5)."""
-    if not len(ov.upd_steps):
-        return float("nan")
-    keep = ov.upd_steps <= 5
-    if not keep.any():
-        return float("nan")
-    cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
-    P, U = ov.param[keep][:, cols or slice(None)], ov.update[keep][:, cols or slice(None)]
-    ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
-    if not ok.any():
-        return float("nan")
-    return float(np.median((U / np.where(P > 0, P, 1))[ok]))
 
 
 def _loss(ov: OptView) -> np.ndarray:
@@ -195,7 +180,7 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         end = float(np.median(L[-max(3, n // 10):]))
         smooth = np.convolve(L, np.ones(5) / 5, mode="valid")
         best = float(smooth.min())
-        ratio, nr = _weight_ratio(ctx, ov, skip=5)
+        ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > 5)
         lr, lr_max = _lr_info(ctx, ov)
         diverged = best > 0 and decades(best, end) >= 1.0 and end > start
         stalled = mann_kendall_z(thin(L[n // 2:], 300)) > -1.96
@@ -205,7 +190,7 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         above_init = float(np.mean(L[n // 2:] > 1.5 * init_level))
         oscillating = stalled and ((end >= start and nr >= 3 and ratio >= HIGH_RATIO) or above_init >= ABOVE_INIT)
         # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
-        first_ratio = _first_ratio(ctx, ov)
+        first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
         blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
         if not (diverged or oscillating or blowup):
             continue
@@ -224,10 +209,10 @@ def check_lr_high(ctx: Context) -> list[Finding]:
             + (f"; each update moves the weights by {ratio:.2g} of their norm (healthy ~{HEALTHY_RATIO:g})"
                if ratio == ratio else "") + ".",
             step=ov.steps, where=[ov.name],
-            evidence={"lr": lr, "max_lr_seen": lr_max, "loss_at_init": _r(float(L[0])),
-                      "first_updates_weight_ratio": _r(first_ratio), "early_loss_max": _r(float(np.max(L[1:6]))),
-                      "late_share_above_init": round(above_init, 3), "loss_start": _r(start), "loss_best_smoothed": _r(best),
-                      "loss_end": _r(end), "loss_noise": _r(noise), "update_weight_ratio": _r(ratio),
+            evidence={"lr": lr, "max_lr_seen": lr_max, "loss_at_init": sig4(float(L[0])),
+                      "first_updates_weight_ratio": sig4(first_ratio), "early_loss_max": sig4(float(np.max(L[1:6]))),
+                      "late_share_above_init": round(above_init, 3), "loss_start": sig4(start), "loss_best_smoothed": sig4(best),
+                      "loss_end": sig4(end), "loss_noise": sig4(noise), "update_weight_ratio": sig4(ratio),
                       "suggested_lr": sugg},
             context={"suggested_lr": sugg, "max_lr": sugg}, key=ov.name))
     return out
@@ -245,7 +230,7 @@ def check_lr_low(ctx: Context) -> list[Finding]:
             continue  # a schedule has decayed the LR: slow progress now is by design
         if set(ctx.found) & EXPLAINS_SMALL_UPDATES:
             continue  # the updates are small because the gradients are: the LR is not the cause
-        ratio, nr = _weight_ratio(ctx, ov, skip=5)
+        ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > 5)
         if nr < 3 or not ratio == ratio:
             continue
         n = len(L)
@@ -274,24 +259,17 @@ def check_lr_low(ctx: Context) -> list[Finding]:
             f"Learning rate too low for {ov.name} (lr={lr:g}): {why}, and the loss went only from {start:.4g} to "
             f"{end:.4g} in {ov.steps} steps.",
             step=ov.steps, where=[ov.name],
-            evidence={"lr": lr, "max_lr_seen": lr_max, "update_weight_ratio": _r(ratio), "loss_start": _r(start),
-                      "loss_end": _r(end), "drop_first_half": _r(drop_first), "drop_second_half": _r(drop_last),
+            evidence={"lr": lr, "max_lr_seen": lr_max, "update_weight_ratio": sig4(ratio), "loss_start": sig4(start),
+                      "loss_end": sig4(end), "drop_first_half": sig4(drop_first), "drop_second_half": sig4(drop_last),
                       "trend_z": round(z_all, 2), "steps": ov.steps, "suggested_lr": sugg},
             context={"suggested_lr": sugg}, key=ov.name))
     return out
 
 
-def _r(v: float) -> float | None:
-    return float(f"{v:.4g}") if isinstance(v, float) and math.isfinite(v) else None
-
-
 def batch_in_use(ctx: Context) -> int:
-    sizes = ctx.facts.get("batch_sizes") or {}
-    if not sizes:
-        return 0
-    b = max(sizes, key=sizes.get)
+    """Examples per optimizer step: the usual batch times the backward passes per step."""
     per_step = ctx.n_backward / max(ctx.step, 1)
-    return int(round(b * max(1.0, per_step)))
+    return int(round(ctx.batch_size() * max(1.0, per_step)))
 
 
 @rule("batch-size-too-small")
@@ -348,7 +326,7 @@ def check_batch_small(ctx: Context) -> list[Finding]:
                    f"(step-to-step noise {noise:.3g}, start {start:.4g}).",
         step=ctx.step, where=[ov.name],
         evidence={"noise_scale": _fmt(b_noise), "batch_size": B, "ratio": _fmt(b_noise / B),
-                  "loss_noise": _r(noise), "loss_progress_last_half": _r(progress), "estimates": len(g2s)},
+                  "loss_noise": sig4(noise), "loss_progress_last_half": sig4(progress), "estimates": len(g2s)},
         context={"suggested_batch": sugg, "k": k}, key="noise"))
     return out
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..findings import Finding
 from . import Context
 from .registry import Diagnosis, register, rule
+from .stats import sig4
 
 LOSS_MISMATCH = register(Diagnosis(
     code="loss-mismatch",
@@ -174,9 +175,9 @@ def check_loss_mismatch(ctx: Context) -> list[Finding]:
             severity, f"Loss mismatch at `{d['site']}`: {what}.", step=d.get("step"), where=[d["site"]],
             evidence={"loss": d["fn"], "call_site": d["site"], "inferred_task": _task(d),
                       "prediction_shape": d["pred_shape"], "prediction_from": d["producer"] or "(leaf)",
-                      "prediction_range": [_r(d["pred_min"]), _r(d["pred_max"])],
+                      "prediction_range": [sig4(d["pred_min"]), sig4(d["pred_max"])],
                       "target_shape": d["target_shape"], "target_dtype": d["target_dtype"],
-                      "target_range": [_r(d["target_min"]), _r(d["target_max"])],
+                      "target_range": [sig4(d["target_min"]), sig4(d["target_max"])],
                       "target_distinct_values": d["target_unique"]},
             remedy_ids=remedies, key=key))
     exc = ctx.facts.get("exception")
@@ -196,10 +197,6 @@ def check_loss_mismatch(ctx: Context) -> list[Finding]:
     return out
 
 
-def _r(v):
-    return float(f"{v:.4g}") if isinstance(v, float) and math.isfinite(v) else None
-
-
 @rule("target-shape-mismatch")
 def check_shape_mismatch(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
@@ -209,7 +206,7 @@ def check_shape_mismatch(ctx: Context) -> list[Finding]:
         ps, ts, bs = d["pred_shape"], d["target_shape"], d.get("broadcast_shape")
         if ps == ts or bs is None:
             continue
-        n_p, n_t, n_b = _numel(ps), _numel(ts), _numel(bs)
+        n_p, n_t, n_b = math.prod(ps), math.prod(ts), math.prod(bs)
         if n_b > n_p and n_b > n_t:
             severity, what = "error", (f"prediction {ps} and target {ts} broadcast to {bs}: every prediction is "
                                        f"compared with every target")
@@ -238,13 +235,6 @@ def check_shape_mismatch(ctx: Context) -> list[Finding]:
             "error", "The run died in the loss: prediction and target shapes differ.", step=exc.get("step"),
             where=[], evidence={"exception": f"{exc['type']}: {exc['message'][:300]}"}, key="exception"))
     return out
-
-
-def _numel(shape) -> int:
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
 
 
 def _fix_line(ps: list[int], ts: list[int]) -> str:

@@ -6,6 +6,15 @@ import math
 import numpy as np
 
 
+def sig4(v) -> float | None:
+    """v to 4 significant digits for evidence (None when v is not a finite number)."""
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return None
+    return float(f"{v:.4g}") if math.isfinite(v) else None
+
+
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Rank correlation (no tie correction; enough for trend tests)."""
     if len(x) < 3:

@@ -2,14 +2,12 @@
 of a loss that does not go down when no specific cause has been found."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..findings import Finding
 from . import Context
 from .registry import Diagnosis, register, rule
-from .stats import mann_kendall_z, spearman, thin
+from .stats import mann_kendall_z, sig4, spearman, thin
 
 GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
 FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
@@ -135,17 +133,12 @@ def check_overfitting(ctx: Context) -> list[Finding]:
                        f"({v[i]:.4g}) and is now {v[-1]:.4g} (+{gl[-1]:.0%}), while the training loss fell from "
                        f"{t_at:.4g} to {t_end:.4g}.",
             step=int(steps[i]), where=[label],
-            evidence={"val_loss_min": _r(v[i]), "val_min_step": int(steps[i]), "val_loss_now": _r(v[-1]),
-                      "generalization_loss": round(float(gl[-1]), 3), "train_loss_at_val_min": _r(t_at),
-                      "train_loss_now": _r(t_end), "evaluations": len(v),
-                      "val_curve": [[int(s), _r(x)] for s, x in zip(steps[-20:], v[-20:])]},
+            evidence={"val_loss_min": sig4(v[i]), "val_min_step": int(steps[i]), "val_loss_now": sig4(v[-1]),
+                      "generalization_loss": round(float(gl[-1]), 3), "train_loss_at_val_min": sig4(t_at),
+                      "train_loss_now": sig4(t_end), "evaluations": len(v),
+                      "val_curve": [[int(s), sig4(x)] for s, x in zip(steps[-20:], v[-20:])]},
             key=label))
     return out
-
-
-def _r(v) -> float | None:
-    v = float(v)
-    return float(f"{v:.4g}") if math.isfinite(v) else None
 
 
 @rule("train-mode-off")
@@ -202,5 +195,5 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
         "warning", f"The loss is not decreasing: {start:.4g} at the start, {end:.4g} after {ov.steps} steps "
                    f"({(start - end) / start:+.1%}), with no specific cause found.",
         step=ov.steps, where=[ov.name],
-        evidence={"loss_start": _r(start), "loss_end": _r(end), "relative_improvement": round((start - end) / start, 4),
+        evidence={"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
                   "trend_z_last_half": round(z, 2), "steps": ov.steps})]

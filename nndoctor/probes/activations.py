@@ -204,7 +204,7 @@ class ActivationProbe:
             if st is None:
                 st = self.mods[name] = _ModState(name, _kind(module), type(module).__name__, self._order)
                 self._order += 1
-                if st.kind == "layer":
+                if st.kind == "layer" and self.samples == 0:  # poor-initialization reads the first sample
                     _weight_info(st, module)
             out = next((t for t in iter_tensors(output) if t.is_floating_point()), None)
             inp = next((t for t in iter_tensors(inputs) if isinstance(t, torch.Tensor)), None)

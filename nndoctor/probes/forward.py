@@ -57,10 +57,14 @@ class ForwardRecorder:
             for m in root.modules():
                 self._handles.append(m.register_forward_hook(self._post))
 
-    def remove(self) -> None:
+    def unhook(self) -> None:
+        """Take the hooks off, keeping what was recorded (install() puts them back)."""
         for h in self._handles:
             h.remove()
         self._handles.clear()
+
+    def remove(self) -> None:
+        self.unhook()
         for c in self.calls.values():
             c.output_nodes.clear()
 

@@ -7,6 +7,7 @@ its arguments. A loss written by hand (``((out - y) ** 2).mean()``) is seen thro
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -26,7 +27,6 @@ LOSS_FUNCTIONS: dict[str, str] = {
     "soft_margin_loss": "margin",
     "poisson_nll_loss": "regression",
 }
-ELEMENTWISE = {"bce", "bce_logits", "regression", "kl", "margin"}
 
 # autograd ops that only move or reshape values: looked through to find the op that made them
 _SHAPE_OPS = {"View", "Reshape", "UnsafeView", "Squeeze", "Unsqueeze", "Permute", "Transpose", "T", "Clone",
@@ -161,14 +161,8 @@ def broadcasts_in_loss(root_fns: list[Any], stop: set[int], batch: int | None, m
                 except (AttributeError, IndexError, RuntimeError):
                     out_shape = in_shape = []
                 n = batch or (max(in_shape) if in_shape else 0)
-                if n > 1 and _numel(out_shape) > _numel(in_shape) and out_shape.count(n) >= 2 > in_shape.count(n):
+                if n > 1 and math.prod(out_shape) > math.prod(in_shape) and out_shape.count(n) >= 2 > in_shape.count(n):
                     found.append({"op": name, "pred_shape": in_shape, "result_shape": out_shape})
         stack.extend(n for n in nxt if n is not None)
     return found
 
-
-def _numel(shape: list[int]) -> int:
-    out = 1
-    for s in shape:
-        out *= int(s)
-    return out

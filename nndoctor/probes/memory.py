@@ -44,7 +44,7 @@ def snapshot() -> dict[str, Any]:
 _SAVED_ATTRS: dict[type, list[str]] = {}
 
 
-def saved_activation_bytes(roots: list[torch.Tensor], params: set[int], max_nodes: int = 20000) -> int:
+def saved_activation_bytes(roots: list[torch.Tensor], max_nodes: int = 20000) -> int:
     """Bytes of the tensors the autograd graph saved for backward (the activations), parameters
     excluded, each storage counted once. Must run before backward frees them."""
     seen_nodes: set[int] = set()
@@ -65,7 +65,7 @@ def saved_activation_bytes(roots: list[torch.Tensor], params: set[int], max_node
             except Exception:
                 continue
             for t in (v if isinstance(v, (list, tuple)) else (v,)):
-                if isinstance(t, torch.Tensor) and not (t.is_leaf and t.requires_grad) and id(t) not in params:
+                if isinstance(t, torch.Tensor) and not (t.is_leaf and t.requires_grad):  # not parameters
                     try:
                         s = t.untyped_storage()
                         storages[s.data_ptr()] = s.nbytes()
