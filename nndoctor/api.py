@@ -8,7 +8,8 @@ from .findings import Finding
 
 
 def watch(model=None, optimizer=None, *, every: int = 20,
-          on_finding: Callable[[Finding], None] | None = None) -> Doctor:
+          on_finding: Callable[[Finding], None] | None = None, run_dir=None, live: bool = False,
+          lang: str | None = None) -> Doctor:
     """Watch the training of ``model`` (a module or a list of modules) by ``optimizer`` (one, a list,
     or None to discover the optimizers that step the model's parameters).
 
@@ -18,9 +19,24 @@ def watch(model=None, optimizer=None, *, every: int = 20,
 
     ``every``: the cadence (in optimizer steps) at which statistics are moved from the device to the
     host and judged. ``on_finding``: called once per new finding, as soon as it is established.
+    ``run_dir``: a folder where ``close()`` keeps the run (report.json, signals.npz, meta.json) for
+    ``nndoctor report`` / ``nndoctor compare``; nothing is written without it. ``live``: show a live
+    view (step, loss, lr, findings so far; rich in a terminal, an updating display in Jupyter),
+    refreshed at the flush cadence. ``lang``: ``"en"`` or ``"zh"`` for the live view (default:
+    ``NNDOCTOR_LANG``).
     """
-    doctor = Doctor(model, optimizer, every=every, on_finding=on_finding)
+    import sys
+
+    from .i18n import get_lang
+
+    lang = get_lang(lang)  # a bad value fails here, before training starts
+    doctor = Doctor(model, optimizer, every=every, on_finding=on_finding, run_dir=run_dir)
     doctor.var_names = _caller_names(model, optimizer)
+    doctor.run_meta.update(script=sys.argv[0] if sys.argv and sys.argv[0] else None, argv=list(sys.argv[1:]))
+    if live:
+        from .report.live import LiveView
+
+        LiveView(lang=lang).attach(doctor)
     return doctor.start()
 
 
@@ -60,8 +76,8 @@ def _caller_names(model, optimizer) -> dict[str, str]:
     return out
 
 
-def explain(code: str) -> str:
-    """The registry's documentation of a diagnosis code, as text."""
+def explain(code: str, lang: str | None = None) -> str:
+    """The registry's documentation of a diagnosis code, as text (``lang``: "en" or "zh")."""
     from .report.terminal import explain_text
 
-    return explain_text(code)
+    return explain_text(code, lang=lang)

@@ -1,4 +1,4 @@
-"""Command line: ``nndoctor run | explain | list | demo | docs``."""
+"""Command line: ``nndoctor run | report | compare | explain | list | demo | docs``."""
 from __future__ import annotations
 
 import argparse
@@ -15,11 +15,32 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--every", type=int, default=20, metavar="K",
                    help="move statistics to the host every K steps (default 20)")
     r.add_argument("--quiet", action="store_true", help="do not print the report")
+    r.add_argument("--html", metavar="PATH", help="write a self-contained HTML report (findings and plots) here")
+    r.add_argument("--run-dir", metavar="DIR", help="keep the run (report, signals, meta) in DIR for "
+                   "`nndoctor report` / `nndoctor compare`")
+    r.add_argument("--tensorboard", metavar="LOGDIR", help="write the signals and findings as TensorBoard events")
+    r.add_argument("--live", action="store_true", help="show a live view (step, loss, lr, findings) on stderr")
+    _lang_arg(r)
     r.add_argument("script")
     r.add_argument("args", nargs=argparse.REMAINDER)
 
+    rp = sub.add_parser("report", help="re-render a run kept with --run-dir")
+    rp.add_argument("run_dir")
+    rp.add_argument("--html", metavar="PATH", help="write the HTML report here")
+    rp.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    rp.add_argument("--tensorboard", metavar="LOGDIR", help="write TensorBoard events here")
+    rp.add_argument("--quiet", action="store_true", help="do not print the report")
+    _lang_arg(rp)
+
+    c = sub.add_parser("compare", help="compare two runs kept with --run-dir")
+    c.add_argument("a")
+    c.add_argument("b")
+    c.add_argument("--html", metavar="PATH", help="also write an HTML page with both loss curves")
+    _lang_arg(c)
+
     e = sub.add_parser("explain", help="what a diagnosis code means and how to fix it")
     e.add_argument("code")
+    _lang_arg(e)
 
     sub.add_parser("list", help="list the diagnosis codes")
 
@@ -30,17 +51,38 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--out", default="docs/diagnoses.md")
 
     a = p.parse_args(argv)
+    lang = getattr(a, "lang", None)
     if a.cmd == "run":
         from .runner import run_script
 
         code, _ = run_script(a.script, a.args, json_path=a.json, max_steps=a.max_steps, every=a.every,
-                             quiet=a.quiet)
+                             quiet=a.quiet, html_path=a.html, run_dir=a.run_dir, live=a.live, lang=lang,
+                             tensorboard=a.tensorboard)
         return code
+    if a.cmd == "report":
+        from .report.rundir import load_run
+        from .runner import write_outputs
+
+        try:
+            report = load_run(a.run_dir)
+        except (FileNotFoundError, ValueError) as exc:
+            print(f"nndoctor report: {exc}", file=sys.stderr)
+            return 2
+        if not a.quiet:
+            report.render(lang=lang)
+        if a.json:
+            from pathlib import Path
+
+            Path(a.json).write_text(report.to_json())
+        write_outputs(report, html_path=a.html, lang=lang, tensorboard=a.tensorboard, quiet=a.quiet)
+        return 0
+    if a.cmd == "compare":
+        return _compare(a.a, a.b, a.html, lang)
     if a.cmd == "explain":
         from .api import explain
 
         try:
-            print(explain(a.code))
+            print(explain(a.code, lang=lang))
         except KeyError as exc:
             print(exc.args[0], file=sys.stderr)
             return 2
@@ -62,6 +104,49 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path}")
         return 0
     return 2  # pragma: no cover
+
+
+def _lang_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--lang", choices=("en", "zh"), default=None,
+                   help="language of the report: en or zh (default: $NNDOCTOR_LANG, else en)")
+
+
+def _compare(dir_a: str, dir_b: str, html: str | None, lang: str | None) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from .i18n import t
+    from .report.rundir import compare_rows, load_run
+
+    try:
+        a, b = load_run(dir_a), load_run(dir_b)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"nndoctor compare: {exc}", file=sys.stderr)
+        return 2
+    rows = compare_rows(a, b, lang)
+    names = (Path(dir_a).name or dir_a, Path(dir_b).name or dir_b)
+    if names[0] == names[1]:
+        names = (dir_a, dir_b)
+    tab = Table(title=t("compare_title", lang))
+    tab.add_column("")
+    tab.add_column("A: " + names[0])
+    tab.add_column("B: " + names[1])
+    tab.add_column("")
+    style = {"appeared": "bold red", "cleared": "bold green", "persisting": "yellow"}
+    for r in rows:
+        status = r.get("status")
+        tab.add_row(escape(str(r["label"])), escape(str(r["a"])), escape(str(r["b"])),
+                    f"[{style[status]}]{escape(r['status_text'])}[/]" if status else "")
+    Console(width=120).print(tab)
+    if html:
+        from .report.html import render_compare_page
+
+        Path(html).write_text(render_compare_page(a, b, rows, names, lang=lang), encoding="utf-8")
+        print(f"nndoctor: comparison written to {html}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

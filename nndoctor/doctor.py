@@ -110,7 +110,7 @@ class Doctor:
 
     def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 20,
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
-                 on_finding: Callable[[Finding], None] | None = None) -> None:
+                 on_finding: Callable[[Finding], None] | None = None, run_dir=None) -> None:
         if every < 1:
             raise ValueError("every must be >= 1")
         self.every = every
@@ -118,6 +118,10 @@ class Doctor:
         self.max_analysis_backward = max_analysis_backward
         self.on_finding = on_finding
         self.discover_models = discover_models
+        self.run_dir = run_dir                   # where close() keeps the run (report, signals, meta)
+        self.run_meta: dict[str, Any] = {"started": time.time()}
+        self._signals: dict[str, Any] | None = None   # the plot series, exported once at close
+        self._flush_callbacks: list[Callable[["Doctor"], None]] = []   # e.g. a live view
         self.store = SignalStore()
         self.table = ModelTable()
         self.notes: list[str] = []
@@ -236,12 +240,24 @@ class Doctor:
             self._val_candidates.clear()
             self._flush()
             self._evaluate(closing=True)
+            self._signals = self.export_signals()
         except Exception as e:  # pragma: no cover - defensive
             self._internal_error("close", e)
         finally:
             self._remove_hooks()
             self._release()
-        return self.report()
+        self.run_meta["ended"] = time.time()
+        self._notify_flush()
+        report = self.report()
+        if self.run_dir is not None:
+            try:
+                from .report.rundir import save_run
+
+                save_run(self.run_dir, report)
+            except Exception as e:
+                self._internal_error("run_dir", e)
+                report = self.report()
+        return report
 
     def _release(self) -> None:
         for rec in self._opts.values():
@@ -319,7 +335,36 @@ class Doctor:
                 self._internal_error("report", e)
         return Report(findings=list(self._findings.values()), steps=self.step,
                       backward_passes=self.n_backward, notes=list(self.notes),
-                      internal_errors=list(self.internal_errors))
+                      internal_errors=list(self.internal_errors),
+                      signals=self._signals if self._closed else self._guarded_export(),
+                      meta=dict(self.run_meta))
+
+    def export_signals(self, max_points: int = 400) -> dict[str, Any]:
+        """The numbers the report's plots show, as plain lists (bounded: ~``max_points`` per series):
+        loss and validation losses, learning rates, per-layer gradient norms, update/weight ratios and
+        activation statistics. Reads the host-side store only: no device sync."""
+        from .report.series import export
+
+        return export(self.store, list(self.table.info), max_points=max_points)
+
+    def _guarded_export(self) -> dict[str, Any] | None:
+        try:
+            return self.export_signals()
+        except Exception as e:
+            self._internal_error("export_signals", e)
+            return None
+
+    def add_flush_callback(self, fn: Callable[["Doctor"], None]) -> None:
+        """``fn(doctor)`` after each flush of statistics to the host (every ``every`` steps at most)
+        and once at close: what a live view refreshes from, never per step."""
+        self._flush_callbacks.append(fn)
+
+    def _notify_flush(self) -> None:
+        for cb in self._flush_callbacks:
+            try:
+                cb(self)
+            except Exception as e:
+                self._internal_error("flush callback", e)
 
     def add_step_callback(self, fn: Callable[[int], None]) -> None:
         self._step_callbacks.append(fn)
@@ -640,6 +685,8 @@ class Doctor:
             if lrs:
                 rec.lrs = lrs
                 self.store.append(f"lr/{rec.key}", rec.n_steps, max(lrs))
+            # backward passes so far: maps the loss series (per backward pass) onto optimizer steps
+            self.store.append("backward_at_step", rec.n_steps, self.n_backward)
             rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
 
@@ -745,6 +792,8 @@ class Doctor:
                 self._last_flush_cost = time.perf_counter() - now
                 self._last_flush_time = time.perf_counter()
                 self._evaluate()
+                if self._flush_callbacks:
+                    self._notify_flush()
         if rec.n_steps == self.step and not self._act.armed and not self._act_due and \
                 self.step % self.every == 0:
             # the next activation sample: as soon as the probe's cost is under ~1% of the wall time since

@@ -103,6 +103,10 @@ class Report:
     backward_passes: int = 0
     notes: list[str] = field(default_factory=list)  # messages about the watch itself
     internal_errors: list[str] = field(default_factory=list)
+    # the numbers the plots show (see Doctor.export_signals; plain lists, bounded), and facts about
+    # the run (script, argv, versions, times); neither is part of the JSON schema
+    signals: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: (f.rank, f.step if f.step is not None else 1 << 62))
@@ -159,10 +163,10 @@ class Report:
             internal_errors=list(d.get("internal_errors", [])),
         )
 
-    def render(self, console=None, verbose: bool = True) -> None:
+    def render(self, console=None, verbose: bool = True, lang: str | None = None) -> None:
         from .report.terminal import render
 
-        render(self, console=console, verbose=verbose)
+        render(self, console=console, verbose=verbose, lang=lang)
 
     def __str__(self) -> str:
         from .report.terminal import render_text
@@ -173,3 +177,28 @@ class Report:
         from .report.html import render_html
 
         return render_html(self)
+
+    def to_html(self, lang: str | None = None, title: str | None = None) -> str:
+        """A self-contained HTML page (no network needed): findings, then the plots."""
+        from .report.html import render_page
+
+        return render_page(self, lang=lang, title=title)
+
+    def save_html(self, path, lang: str | None = None, title: str | None = None) -> str:
+        from pathlib import Path
+
+        Path(path).write_text(self.to_html(lang=lang, title=title), encoding="utf-8")
+        return str(path)
+
+    def save(self, run_dir) -> str:
+        """Keep this report in a run folder (report.json, signals.npz, meta.json)."""
+        from .report.rundir import save_run
+
+        return str(save_run(run_dir, self))
+
+    @classmethod
+    def load(cls, run_dir) -> "Report":
+        """A report kept in a run folder, with its signals and meta."""
+        from .report.rundir import load_run
+
+        return load_run(run_dir)

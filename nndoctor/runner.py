@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import runpy
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from .findings import Report
 
 
 def run_script(script: str, args: list[str], *, json_path: str | None = None, max_steps: int | None = None,
-               every: int = 20, quiet: bool = False) -> tuple[int, Report]:
+               every: int = 20, quiet: bool = False, html_path: str | None = None, run_dir: str | None = None,
+               live: bool = False, lang: str | None = None, tensorboard: str | None = None) -> tuple[int, Report]:
     path = Path(script)
     if not path.exists():
         print(f"nndoctor run: no such script: {script}", file=sys.stderr)
@@ -26,6 +28,11 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     sys.argv = [str(path)] + list(args)
     sys.path.insert(0, str(path.resolve().parent))
     doctor = Doctor(discover_models=True, every=every)
+    doctor.run_meta.update(script=str(path), argv=list(args), cwd=str(Path.cwd()))
+    if live:
+        from .report.live import LiveView
+
+        LiveView(lang=lang).attach(doctor)
     if max_steps is not None:
         def stop(step: int) -> None:
             if step >= max_steps:
@@ -54,12 +61,35 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
         report = doctor.close(exc)
+    report.meta.update(exit_code=code, wall_s=round(time.time() - report.meta.get("started", time.time()), 3))
     if not quiet:
         sys.stdout.flush()
-        report.render()
+        report.render(lang=lang)
     if json_path:
         Path(json_path).write_text(report.to_json())
+    write_outputs(report, html_path=html_path, run_dir=run_dir, lang=lang, tensorboard=tensorboard, quiet=quiet)
     if exc is not None and not quiet:
         print(f"nndoctor: the script raised {type(exc).__name__}; exit code {code}", file=sys.stderr)
     return code, report
 
+
+
+def write_outputs(report: Report, *, html_path: str | None = None, run_dir: str | None = None,
+                  lang: str | None = None, tensorboard: str | None = None, quiet: bool = False) -> None:
+    """The files a user asked for: an HTML page, a run folder, TensorBoard events."""
+    if run_dir:
+        from .report.rundir import save_run
+
+        save_run(run_dir, report)
+        if not quiet:
+            print(f"nndoctor: run kept in {run_dir} (`nndoctor report {run_dir}`)", file=sys.stderr)
+    if html_path:
+        report.save_html(html_path, lang=lang)
+        if not quiet:
+            print(f"nndoctor: HTML report written to {html_path}", file=sys.stderr)
+    if tensorboard:
+        from .report.tensorboard import write_tensorboard
+
+        write_tensorboard(report, tensorboard)
+        if not quiet:
+            print(f"nndoctor: TensorBoard events written to {tensorboard}", file=sys.stderr)

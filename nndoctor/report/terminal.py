@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..findings import Finding, Report
+from ..i18n import code_title, code_what, get_lang, remedy_title, t
 
 _STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
 
@@ -35,75 +36,90 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def finding_panel(f: Finding, verbose: bool = True) -> Panel:
+def finding_panel(f: Finding, verbose: bool = True, lang: str = "en") -> Panel:
     head = Text()
-    head.append(f"{f.severity.upper():7} ", style=_STYLE[f.severity])
+    sev = f.severity.upper() if lang == "en" else t("severity." + f.severity, lang)
+    head.append(f"{sev:7} ", style=_STYLE[f.severity])
     head.append(f.code, style="bold")
     if f.step is not None:
-        head.append(f"  (step {f.step})", style="dim")
-    parts: list[Any] = [Text(f.summary)]
+        head.append(f"  ({t('step', lang)} {f.step})", style="dim")
+    parts: list[Any] = []
+    if lang != "en":
+        parts.append(Text(code_title(f.code, lang), style="bold"))
+        parts.append(Text(code_what(f.code, lang)))
+        parts.append(Text.assemble((t("summary", lang) + ": ", "dim"), f.summary))
+    else:
+        parts.append(Text(f.summary))
     if f.where:
-        parts.append(Text.assemble(("where: ", "bold"), ", ".join(f.where[:8])
+        parts.append(Text.assemble((t("where", lang) + ": ", "bold"), ", ".join(f.where[:8])
                                    + (f" … (+{len(f.where) - 8})" if len(f.where) > 8 else "")))
     if f.detail:
         parts.append(Text(f.detail, style="dim"))
     if verbose and f.evidence:
-        t = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
-        t.add_column(style="dim")
-        t.add_column()
+        tab = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
+        tab.add_column(style="dim")
+        tab.add_column()
         for k, v in f.evidence.items():
-            t.add_row(escape(str(k)), escape(_fmt(v)))
-        parts.append(Text("evidence", style="bold"))
-        parts.append(t)
+            tab.add_row(escape(str(k)), escape(_fmt(v)))
+        parts.append(Text(t("evidence", lang), style="bold"))
+        parts.append(tab)
     if f.remedies:
-        parts.append(Text("remedies (best first)", style="bold"))
+        parts.append(Text(t("remedies", lang), style="bold"))
         for i, r in enumerate(f.remedies if verbose else f.remedies[:1], 1):
-            parts.append(Text(f"{i}. {r.title}"))
+            parts.append(Text(f"{i}. {remedy_title(r.id, r.title, lang)}"))
             if verbose and r.snippet and i <= 3:
                 parts.append(Syntax(r.snippet, "python", theme="ansi_dark", background_color="default",
                                     padding=(0, 2)))
     return Panel(Group(*parts), title=head, title_align="left", border_style=_STYLE[f.severity])
 
 
-def render(report: Report, console: Console | None = None, verbose: bool = True) -> None:
+def render(report: Report, console: Console | None = None, verbose: bool = True, lang: str | None = None) -> None:
+    lang = get_lang(lang)
     console = console or Console(stderr=True)
     problems = report.problems()
-    status = ("[bold green]healthy[/]: no problem found" if not problems else
-              f"[bold red]{len(problems)} problem{'s' if len(problems) != 1 else ''} found[/]")
-    console.rule(f"nndoctor — {report.steps} steps, {report.backward_passes} backward passes — {status}")
+    if lang == "en":
+        status = ("[bold green]healthy[/]: no problem found" if not problems else
+                  f"[bold red]{len(problems)} problem{'s' if len(problems) != 1 else ''} found[/]")
+        console.rule(f"nndoctor — {report.steps} steps, {report.backward_passes} backward passes — {status}")
+    else:
+        status = (f"[bold green]{t('healthy', lang)}[/]" if not problems else
+                  f"[bold red]{t('problems', lang, n=len(problems))}[/]")
+        console.rule(f"nndoctor — {t('steps_line', lang, steps=report.steps, backward=report.backward_passes)}"
+                     f" — {status}")
     for f in report.findings:
-        console.print(finding_panel(f, verbose=verbose))
+        console.print(finding_panel(f, verbose=verbose, lang=lang))
     for n in report.notes:
-        console.print(f"[dim]note:[/] {escape(n)}")
+        console.print(f"[dim]{t('notes', lang)}:[/] {escape(n)}")
     for e in report.internal_errors[:5]:
-        console.print(f"[dim]nndoctor internal error (training was not affected):[/] {escape(e)}")
+        console.print(f"[dim]{t('internal_errors', lang)}:[/] {escape(e)}")
     if report.findings:
-        console.print("[dim]`nndoctor explain CODE` tells more about a code.[/]")
+        console.print(f"[dim]{escape(t('explain_hint', lang))}[/]")
 
 
-def render_text(report: Report, width: int = 100) -> str:
+def render_text(report: Report, width: int = 100, lang: str | None = None) -> str:
     buf = io.StringIO()
-    render(report, Console(file=buf, width=width, force_terminal=False, color_system=None), verbose=True)
+    render(report, Console(file=buf, width=width, force_terminal=False, color_system=None), verbose=True, lang=lang)
     return buf.getvalue()
 
 
-def explain_text(code: str) -> str:
+def explain_text(code: str, lang: str | None = None) -> str:
     from ..diagnoses import get
     from .. import remedies
 
+    lang = get_lang(lang)
     d = get(code)
-    lines = [f"{d.code} — {d.title}", ""]
+    lines = [f"{d.code} — {code_title(d.code, lang)}", ""]
     if d.guide:
-        lines += [f"guide: {d.guide}", ""]
-    lines += ["What it means:", f"  {d.what}", "", "Why it breaks training:", f"  {d.why}", "",
-              "Evidence a finding carries:"] + [f"  - {e}" for e in d.evidence]
+        lines += [f"{t('guide', lang)}: {d.guide}", ""]
+    lines += [t("what_it_means", lang), f"  {code_what(d.code, lang)}", "", t("why_it_breaks", lang), f"  {d.why}", "",
+              t("evidence_carried", lang)] + [f"  - {e}" for e in d.evidence]
     if d.traps:
-        lines += ["", "Healthy patterns that do NOT raise it:"] + [f"  - {t}" for t in d.traps]
+        lines += ["", t("traps", lang)] + [f"  - {x}" for x in d.traps]
     if d.thresholds:
-        lines += ["", "Thresholds and why:"] + [f"  - {t}" for t in d.thresholds]
-    lines += ["", "Remedies (best first):"]
+        lines += ["", t("thresholds", lang)] + [f"  - {x}" for x in d.thresholds]
+    lines += ["", t("remedies_explain", lang)]
     for i, rid in enumerate(d.remedies, 1):
         r = remedies.CATALOGUE[rid].render()
-        lines.append(f"  {i}. {r.title}")
+        lines.append(f"  {i}. {remedy_title(r.id, r.title, lang)}")
         lines += ["       " + l for l in r.snippet.splitlines()]
     return "\n".join(lines)

@@ -1,0 +1,223 @@
+"""The numbers a report's plots show, exported from the signal store as plain lists.
+
+Reads only host-side data (the store is filled at the flush cadence), so exporting never syncs a
+device. Everything is bounded: a series is cut into at most ``max_points`` bins (a loss bin keeps
+its mean, a gradient-norm bin its largest value, so a spike stays visible), and at most
+``MAX_LAYERS`` layers are kept. Per-parameter numbers are combined per module (layer):
+‖g_module‖ = sqrt(Σ ‖g_p‖²), and the update/weight ratio is ‖Δw_module‖ / ‖w_module‖.
+
+The x axis is the optimizer step (as a Finding's ``step``); a run that never stepped uses the
+backward pass, as findings do then (``x`` says which).
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+MAX_LAYERS = 96
+
+
+def _clean(a) -> list:
+    """Floats JSON and SVG can hold: non-finite values become None."""
+    return [None if v is None or not math.isfinite(float(v)) else float(v) for v in np.asarray(a, dtype=float).ravel()]
+
+
+def bin_series(x: np.ndarray, y: np.ndarray, max_points: int, how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
+    """Thin (x, y) to at most ``max_points`` points: equal-count bins keep their last x and the mean
+    (or max) of their finite values; a bin with no finite value keeps NaN (a gap in the curve)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    edges = np.linspace(0, n, max_points + 1).astype(int)
+    xs, ys = np.empty(max_points), np.full(max_points, np.nan)
+    for i in range(max_points):
+        a, b = edges[i], max(edges[i + 1], edges[i] + 1)
+        xs[i] = x[b - 1]
+        seg = y[a:b]
+        fin = seg[np.isfinite(seg)]
+        if len(fin):
+            ys[i] = fin.max() if how == "max" else fin.mean()
+        elif len(seg) and np.any(np.isinf(seg)):
+            ys[i] = np.inf
+    return xs, ys
+
+
+def bin_matrix(x: np.ndarray, m: np.ndarray, max_points: int, how: str = "max") -> tuple[np.ndarray, np.ndarray]:
+    """Thin the columns of ``m`` (layers x steps) like :func:`bin_series`, per row."""
+    n = m.shape[1]
+    if n <= max_points:
+        return np.asarray(x, dtype=float), m
+    edges = np.linspace(0, n, max_points + 1).astype(int)
+    xs = np.array([x[max(edges[i + 1], edges[i] + 1) - 1] for i in range(max_points)], dtype=float)
+    out = np.full((m.shape[0], max_points), np.nan)
+    for i in range(max_points):
+        a, b = edges[i], max(edges[i + 1], edges[i] + 1)
+        seg = m[:, a:b]
+        with np.errstate(all="ignore"), _quiet():
+            out[:, i] = np.nanmax(seg, axis=1) if how == "max" else np.nanmean(seg, axis=1)
+    return xs, out
+
+
+class _quiet:
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", RuntimeWarning)
+
+    def __exit__(self, *a):
+        self._w.__exit__(*a)
+
+
+def export(store, params: list, max_points: int = 400) -> dict[str, Any]:
+    facts = store.facts
+    stepped = any(o.get("steps", 0) > 0 for o in facts.get("optimizers", []))
+    out: dict[str, Any] = {"x": "step" if stepped else "backward pass", "max_points": max_points}
+    # --- loss (recorded per backward pass) on the optimizer-step axis
+    to_x = _backward_to_step(store) if stepped else (lambda b: np.asarray(b, dtype=float))
+    if "loss" in store:
+        bw, v = store["loss"].steps, store["loss"].array()
+        fin = v[np.isfinite(v)]
+        tail = fin[-max(1, min(len(fin) // 10, 50)):] if len(fin) else fin
+        out["loss_summary"] = {
+            "first": float(fin[0]) if len(fin) else None,
+            "final": float(np.mean(tail)) if len(tail) else None,
+            "best": float(fin.min()) if len(fin) else None,
+            "points": int(store["loss"].total), "non_finite": int((~np.isfinite(v)).sum())}
+        xs, ys = bin_series(to_x(bw), v, max_points)
+        out["loss"] = {"step": _clean(xs), "value": _clean(ys)}
+    # --- validation losses, learning rates
+    sites = facts.get("val_sites", {})
+    out["val_loss"] = {}
+    for name in sorted(n for n in store.series if n.startswith("val_loss/")):
+        s = store[name]
+        idx = name.split("/", 1)[1]
+        xs, ys = bin_series(s.steps, s.array(), max_points)
+        out["val_loss"][sites.get(idx, f"validation {idx}")] = {"step": _clean(xs), "value": _clean(ys)}
+    opt_names = {str(o["key"]): o.get("name", f"optimizer {o['key']}") for o in facts.get("optimizers", [])}
+    out["lr"] = {}
+    for name in sorted(n for n in store.series if n.startswith("lr/")):
+        s = store[name]
+        key = name.split("/", 1)[1]
+        xs, ys = bin_series(s.steps, s.array(), max_points)
+        out["lr"][opt_names.get(key, key)] = {"step": _clean(xs), "value": _clean(ys)}
+    # --- per-layer gradient norms and update/weight ratios
+    order = facts.get("module_order", {})
+    grad_rows: dict[str, dict[int, float]] = {}   # module -> step -> sum of squares
+    ratio_rows: dict[str, dict[int, list[float]]] = {}
+    for o in facts.get("optimizers", []):
+        key, positions = o["key"], list(o.get("positions", []))
+        mods = [params[i].module if 0 <= i < len(params) else None for i in positions]
+        if f"grad_norm/{key}" in store:
+            s = store[f"grad_norm/{key}"]
+            _per_module(s.steps, s.array(fill=-1.0), mods, grad_rows)
+        if f"param_norm/{key}" in store and f"update_norm/{key}" in store:
+            ps, us = store[f"param_norm/{key}"], store[f"update_norm/{key}"]
+            p_acc: dict[str, dict[int, float]] = {}
+            u_acc: dict[str, dict[int, float]] = {}
+            _per_module(ps.steps, ps.array(fill=-1.0), mods, p_acc)
+            _per_module(us.steps, us.array(fill=-1.0), mods, u_acc)
+            for m, row in p_acc.items():
+                for st, p2 in row.items():
+                    u2 = u_acc.get(m, {}).get(st)
+                    if u2 is not None and p2 > 0:
+                        ratio_rows.setdefault(m, {})[st] = [math.sqrt(u2 / p2)]
+    out["grad_norm"] = _matrix({m: {s: math.sqrt(v) for s, v in r.items()} for m, r in grad_rows.items()},
+                               order, max_points, how="max")
+    out["update_ratio"] = _matrix({m: {s: v[0] for s, v in r.items()} for m, r in ratio_rows.items()},
+                                  order, max_points, how="max")
+    # --- activation samples: dead share (ReLU-like) and saturated share (sigmoid/tanh), per layer
+    dead: dict[str, dict[int, float]] = {}
+    sat: dict[str, dict[int, float]] = {}
+    act_order: dict[str, int] = {}
+    for sample in facts.get("act_samples", []):
+        step = int(sample.get("step", 0))
+        # a layer's input seen dead stands for a functional F.relu: shown only when no ReLU module
+        # was seen (else it repeats the module's row), and never for the model's own input
+        functional = not any(d.get("kind") == "relu" for d in sample.get("modules", {}).values())
+        for mod, d in sample.get("modules", {}).items():
+            act_order.setdefault(mod, int(d.get("order", len(act_order))) if _finite(d.get("order")) else len(act_order))
+            kind = d.get("kind")
+            if kind == "relu" and _finite(d.get("dead")):
+                dead.setdefault(mod, {})[step] = float(d["dead"])
+            elif kind in ("sigmoid", "tanh") and _finite(d.get("sat")):
+                sat.setdefault(mod, {})[step] = float(d["sat"])
+            elif kind == "layer" and functional and not d.get("is_model_input"):
+                if _finite(d.get("dead_in")) and d.get("dead_in", 0) > 0:
+                    dead.setdefault(f"{mod} (input)", {})[step] = float(d["dead_in"])
+                    act_order.setdefault(f"{mod} (input)", act_order[mod])
+    out["dead"] = _matrix(dead, act_order, max_points, how="max")
+    out["saturated"] = _matrix(sat, act_order, max_points, how="max")
+    return out
+
+
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _per_module(steps, arr: np.ndarray, mods: list, acc: dict[str, dict[int, float]]) -> None:
+    """Sum the squares of per-parameter norms per module (a negative entry means no gradient)."""
+    if arr.ndim != 2 or not len(steps):
+        return
+    width = min(arr.shape[1], len(mods))
+    by_mod: dict[str, list[int]] = {}
+    for j in range(width):
+        if mods[j] is not None:
+            by_mod.setdefault(mods[j] or "(model)", []).append(j)
+    for m, cols in by_mod.items():
+        sub = arr[:, cols]
+        present = (sub >= 0).any(axis=1)
+        sq = np.where(sub >= 0, sub, 0.0) ** 2
+        tot = sq.sum(axis=1)
+        row = acc.setdefault(m, {})
+        for st, ok, v in zip(steps, present, tot):
+            if ok:
+                row[int(st)] = row.get(int(st), 0.0) + float(v)
+
+
+def _matrix(rows: dict[str, dict[int, float]], order: dict[str, int], max_points: int, how: str) -> dict[str, Any]:
+    """{layers, step, value[layer][column]}; layers in forward order, at most MAX_LAYERS."""
+    if not rows:
+        return {"layers": [], "step": [], "value": [], "layers_total": 0}
+    names = sorted(rows, key=lambda m: (order.get(m, 1 << 30), m))
+    total = len(names)
+    if total > MAX_LAYERS:  # evenly spaced through depth, the first and last kept
+        keep = np.unique(np.linspace(0, total - 1, MAX_LAYERS).round().astype(int))
+        names = [names[i] for i in keep]
+    steps = np.array(sorted({s for m in names for s in rows[m]}), dtype=float)
+    col = {int(s): i for i, s in enumerate(steps)}
+    m = np.full((len(names), len(steps)), np.nan)
+    for i, name in enumerate(names):
+        for s, v in rows[name].items():
+            m[i, col[int(s)]] = v
+    xs, m = bin_matrix(steps, m, max_points, how=how)
+    return {"layers": names, "step": _clean(xs), "value": [_clean(r) for r in m], "layers_total": total}
+
+
+def _backward_to_step(store):
+    """Backward-pass index -> optimizer step, from the (step, backward passes so far) pairs recorded at
+    the sample steps (piecewise linear between them)."""
+    if "backward_at_step" not in store:
+        return lambda b: np.asarray(b, dtype=float)
+    s = store["backward_at_step"]
+    steps, bws = s.steps.astype(float), s.array().astype(float)
+    order = np.argsort(bws, kind="stable")
+    bws, steps = bws[order], steps[order]
+    if len(bws) < 2:
+        return lambda b: np.asarray(b, dtype=float) - (bws[0] - steps[0] if len(bws) else 0.0)
+    rate = (steps[-1] - steps[0]) / max(bws[-1] - bws[0], 1.0)
+
+    def f(b):
+        b = np.asarray(b, dtype=float)
+        y = np.interp(b, bws, steps)
+        after = b > bws[-1]
+        y[after] = steps[-1] + (b[after] - bws[-1]) * (rate if rate > 0 else 1.0)
+        return y
+    return f
