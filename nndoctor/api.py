@@ -32,7 +32,10 @@ def watch(model=None, optimizer=None, *, every: int = 20,
     lang = get_lang(lang)  # a bad value fails here, before training starts
     doctor = Doctor(model, optimizer, every=every, on_finding=on_finding, run_dir=run_dir)
     doctor.var_names = _caller_names(model, optimizer)
-    doctor.run_meta.update(script=sys.argv[0] if sys.argv and sys.argv[0] else None, argv=list(sys.argv[1:]))
+    from .report.rundir import versions
+
+    doctor.run_meta.update(script=sys.argv[0] if sys.argv and sys.argv[0] else None, argv=list(sys.argv[1:]),
+                           **versions())
     if live:
         from .report.live import LiveView
 

@@ -28,7 +28,9 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     sys.argv = [str(path)] + list(args)
     sys.path.insert(0, str(path.resolve().parent))
     doctor = Doctor(discover_models=True, every=every)
-    doctor.run_meta.update(script=str(path), argv=list(args), cwd=str(Path.cwd()))
+    from .report.rundir import versions
+
+    doctor.run_meta.update(script=str(path), argv=list(args), cwd=str(Path.cwd()), **versions())
     if live:
         from .report.live import LiveView
 
