@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with torch (the CPU build where the machine
-# has it on disk), nndoctor in editable mode, and the test/demo extras.
+# has it on disk), nndoctor in editable mode, and the test and tensorboard extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -16,6 +16,6 @@ fi
 stamp=.venv/.nndoctor-setup
 want=$(sha1sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! python -c "import nndoctor, sklearn" >/dev/null 2>&1; then
-  python -m pip install --quiet -e ".[test]"
+  python -m pip install --quiet -e ".[test,tensorboard]"
   echo "$want" > "$stamp"
 fi
