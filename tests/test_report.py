@@ -402,3 +402,36 @@ def test_live_view_notebook_html_is_escaped():
     html = view.html({"step": 3, "backward": 3, "loss": 1.0, "best": 0.5, "lr": {EVIL: 0.1},
                       "findings": [("dead-relu", "warning", 2)]})
     assert EVIL not in html and "&lt;script&gt;" in html and "dead-relu" in html
+
+
+def test_live_view_in_a_notebook_updates_one_display(monkeypatch):
+    pytest.importorskip("IPython")
+    import IPython.display as ipd
+
+    from nndoctor.report.live import LiveView
+
+    shown, updated = [], []
+
+    class Handle:
+        def update(self, obj):
+            updated.append(obj.data)
+
+    def display(obj, display_id=None):
+        shown.append((obj.data, display_id))
+        return Handle()
+    monkeypatch.setattr(ipd, "display", display)
+    view = LiveView(notebook=True)
+    model = deep_sigmoid(4)
+    X, y = blobs(256, 20)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    doctor = nndoctor.watch(model, opt, every=10)
+    view.attach(doctor)
+    for i in range(40):
+        j = (i * 32) % 256
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(X[j:j + 32]), y[j:j + 32]).backward()
+        opt.step()
+    doctor.close()
+    assert len(shown) == 1 and shown[0][1] is True     # one display, then updated in place
+    assert len(updated) == view.updates - 1 >= 1
+    assert "40 (40 backward)" in updated[-1]

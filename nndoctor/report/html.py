@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 import time
 from html import escape
 from typing import Any
@@ -252,7 +251,3 @@ def render_compare_page(a: Report, b: Report, rows: list[dict[str, Any]], names:
     for rep, name in ((a, names[0]), (b, names[1])):
         parts.append(f"<h2>{_e(name)}</h2>" + "".join(finding_html(f, lang, t("step", lang)) for f in rep.findings))
     return page("".join(parts), lang, title)
-
-
-def _finite(v) -> bool:
-    return isinstance(v, (int, float)) and math.isfinite(v)

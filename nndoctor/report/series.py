@@ -107,29 +107,26 @@ def export(store, params: list, max_points: int = 400) -> dict[str, Any]:
         out["lr"][opt_names.get(key, key)] = {"step": _clean(xs), "value": _clean(ys)}
     # --- per-layer gradient norms and update/weight ratios
     order = facts.get("module_order", {})
-    grad_rows: dict[str, dict[int, float]] = {}   # module -> step -> sum of squares
-    ratio_rows: dict[str, dict[int, list[float]]] = {}
+    grad_rows: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}    # module -> [(steps, sum of squares)]
+    ratio_rows: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
     for o in facts.get("optimizers", []):
         key, positions = o["key"], list(o.get("positions", []))
         mods = [params[i].module if 0 <= i < len(params) else None for i in positions]
         if f"grad_norm/{key}" in store:
             s = store[f"grad_norm/{key}"]
-            _per_module(s.steps, s.array(fill=-1.0), mods, grad_rows)
+            for m, (st, v) in _per_module(s.steps, s.array(fill=-1.0), mods).items():
+                grad_rows.setdefault(m, []).append((st, np.sqrt(v)))
         if f"param_norm/{key}" in store and f"update_norm/{key}" in store:
             ps, us = store[f"param_norm/{key}"], store[f"update_norm/{key}"]
-            p_acc: dict[str, dict[int, float]] = {}
-            u_acc: dict[str, dict[int, float]] = {}
-            _per_module(ps.steps, ps.array(fill=-1.0), mods, p_acc)
-            _per_module(us.steps, us.array(fill=-1.0), mods, u_acc)
-            for m, row in p_acc.items():
-                for st, p2 in row.items():
-                    u2 = u_acc.get(m, {}).get(st)
-                    if u2 is not None and p2 > 0:
-                        ratio_rows.setdefault(m, {})[st] = [math.sqrt(u2 / p2)]
-    out["grad_norm"] = _matrix({m: {s: math.sqrt(v) for s, v in r.items()} for m, r in grad_rows.items()},
-                               order, max_points, how="max")
-    out["update_ratio"] = _matrix({m: {s: v[0] for s, v in r.items()} for m, r in ratio_rows.items()},
-                                  order, max_points, how="max")
+            if len(ps) == len(us) and np.array_equal(ps.steps, us.steps):
+                p_acc = _per_module(ps.steps, ps.array(fill=-1.0), mods)
+                u_acc = _per_module(us.steps, us.array(fill=-1.0), mods)
+                for m, (st, p2) in p_acc.items():
+                    if m in u_acc and np.array_equal(u_acc[m][0], st):
+                        ok = p2 > 0
+                        ratio_rows.setdefault(m, []).append((st[ok], np.sqrt(u_acc[m][1][ok] / p2[ok])))
+    out["grad_norm"] = _matrix(grad_rows, order, max_points, how="max")
+    out["update_ratio"] = _matrix(ratio_rows, order, max_points, how="max")
     # --- activation samples: dead share (ReLU-like) and saturated share (sigmoid/tanh), per layer
     dead: dict[str, dict[int, float]] = {}
     sat: dict[str, dict[int, float]] = {}
@@ -150,8 +147,8 @@ def export(store, params: list, max_points: int = 400) -> dict[str, Any]:
                 if _finite(d.get("dead_in")) and d.get("dead_in", 0) > 0:
                     dead.setdefault(f"{mod} (input)", {})[step] = float(d["dead_in"])
                     act_order.setdefault(f"{mod} (input)", act_order[mod])
-    out["dead"] = _matrix(dead, act_order, max_points, how="max")
-    out["saturated"] = _matrix(sat, act_order, max_points, how="max")
+    out["dead"] = _matrix(_as_arrays(dead), act_order, max_points, how="max")
+    out["saturated"] = _matrix(_as_arrays(sat), act_order, max_points, how="max")
     return out
 
 
@@ -162,28 +159,37 @@ def _finite(v) -> bool:
         return False
 
 
-def _per_module(steps, arr: np.ndarray, mods: list, acc: dict[str, dict[int, float]]) -> None:
-    """Sum the squares of per-parameter norms per module (a negative entry means no gradient)."""
+def _as_arrays(rows: dict[str, dict[int, float]]) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    return {m: [(np.array(list(r), dtype=float), np.array(list(r.values()), dtype=float))] for m, r in rows.items()}
+
+
+def _per_module(steps, arr: np.ndarray, mods: list) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per module: (steps where any of its parameters had a value, Σ of their squared norms).
+    A negative entry means "no gradient" for that parameter at that step. One matrix product."""
     if arr.ndim != 2 or not len(steps):
-        return
+        return {}
     width = min(arr.shape[1], len(mods))
-    by_mod: dict[str, list[int]] = {}
+    names = sorted({mods[j] for j in range(width) if mods[j] is not None})
+    if not names:
+        return {}
+    col = {m: i for i, m in enumerate(names)}
+    member = np.zeros((width, len(names)))
     for j in range(width):
         if mods[j] is not None:
-            by_mod.setdefault(mods[j] or "(model)", []).append(j)
-    for m, cols in by_mod.items():
-        sub = arr[:, cols]
-        present = (sub >= 0).any(axis=1)
-        sq = np.where(sub >= 0, sub, 0.0) ** 2
-        tot = sq.sum(axis=1)
-        row = acc.setdefault(m, {})
-        for st, ok, v in zip(steps, present, tot):
-            if ok:
-                row[int(st)] = row.get(int(st), 0.0) + float(v)
+            member[j, col[mods[j]]] = 1.0
+    a = arr[:, :width]
+    have = a >= 0
+    with np.errstate(all="ignore"):
+        tot = np.where(have, a, 0.0) ** 2 @ member
+    present = (have.astype(float) @ member) > 0
+    steps = np.asarray(steps, dtype=float)
+    return {m or "(model)": (steps[present[:, i]], tot[present[:, i], i]) for m, i in col.items()}
 
 
-def _matrix(rows: dict[str, dict[int, float]], order: dict[str, int], max_points: int, how: str) -> dict[str, Any]:
+def _matrix(rows: dict[str, list[tuple[np.ndarray, np.ndarray]]], order: dict[str, int], max_points: int,
+            how: str) -> dict[str, Any]:
     """{layers, step, value[layer][column]}; layers in forward order, at most MAX_LAYERS."""
+    rows = {m: r for m, r in rows.items() if any(len(st) for st, _ in r)}
     if not rows:
         return {"layers": [], "step": [], "value": [], "layers_total": 0}
     names = sorted(rows, key=lambda m: (order.get(m, 1 << 30), m))
@@ -191,12 +197,11 @@ def _matrix(rows: dict[str, dict[int, float]], order: dict[str, int], max_points
     if total > MAX_LAYERS:  # evenly spaced through depth, the first and last kept
         keep = np.unique(np.linspace(0, total - 1, MAX_LAYERS).round().astype(int))
         names = [names[i] for i in keep]
-    steps = np.array(sorted({s for m in names for s in rows[m]}), dtype=float)
-    col = {int(s): i for i, s in enumerate(steps)}
+    steps = np.unique(np.concatenate([st for m in names for st, _ in rows[m]]))
     m = np.full((len(names), len(steps)), np.nan)
     for i, name in enumerate(names):
-        for s, v in rows[name].items():
-            m[i, col[int(s)]] = v
+        for st, v in rows[name]:
+            m[i, np.searchsorted(steps, st)] = v
     xs, m = bin_matrix(steps, m, max_points, how=how)
     return {"layers": names, "step": _clean(xs), "value": [_clean(r) for r in m], "layers_total": total}
 

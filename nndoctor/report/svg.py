@@ -16,6 +16,9 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 _SCALE = ((0.0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
           (1.0, (253, 231, 37)))
 _LEVELS = 48
+_MISSING = "#e6e6e6"   # no value (e.g. no gradient at that step)
+_ZERO = "#000000"      # exactly zero on a log scale
+MAX_COLS = 200
 
 
 def _e(s: Any) -> str:
@@ -149,10 +152,12 @@ def line_chart(series: list[dict[str, Any]], *, width: int = 860, height: int = 
         x = px(xv)
         if x is None:
             continue
+        near_right = x > ml + 0.75 * pw
+        tx, anchor = (x - 3, "end") if near_right else (x + 3, "start")
         out.append(f'<g class="marker"><title>{_e(lab)} (step {_e(fmt(xv))})</title>'
                    f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + ph}" stroke="{col}" stroke-width="1.5" '
-                   f'stroke-dasharray="4 3"/><text x="{x + 3:.1f}" y="{mt + 12 + 12 * (j % 4)}" class="mlabel" '
-                   f'fill="{col}">{_e(lab)}</text></g>')
+                   f'stroke-dasharray="4 3"/><text x="{tx:.1f}" y="{mt + 12 + 12 * (j % 4)}" class="mlabel" '
+                   f'text-anchor="{anchor}" fill="{col}">{_e(lab)}</text></g>')
     lx = ml + 8
     for name, col, dash in legend[:12]:
         d = ' stroke-dasharray="2 3"' if dash else ""
@@ -180,7 +185,11 @@ def heatmap(rows: Sequence[str], cols: Sequence[float], values: Sequence[Sequenc
             log: bool = True, vmin: float | None = None, vmax: float | None = None, width: int = 860,
             row_height: int = 14, xlabel: str = "step", value_label: str = "", markers=(),
             chart_id: str = "") -> str:
-    """rows x cols cells coloured by value (log10 scale by default); missing values are light grey."""
+    """rows x cols cells coloured by value (log10 scale by default); missing values are light grey.
+    More than ``MAX_COLS`` columns are merged (each keeps its largest value): a cell is then still
+    over a pixel wide."""
+    if len(cols) > MAX_COLS:
+        cols, values = _merge_columns(cols, values, MAX_COLS)
     label_w = min(260, 40 + 7 * max((len(str(r)) for r in rows), default=4))
     ml, mr, mt, mb = label_w, 70, 10, 40
     pw = width - ml - mr
@@ -207,7 +216,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[float], values: Sequence[Sequenc
             k = j + 1
             while k < n and _level(row[k] if k < len(row) else None, tr, lo, hi, log) == level:
                 k += 1
-            fill = "#e6e6e6" if level is None else color(level / (_LEVELS - 1))
+            fill = _MISSING if level is None else _ZERO if level == -1 else color(level / (_LEVELS - 1))
             seg = [x for x in row[j:k] if x is not None]
             tip = (f"{name} | {xlabel} {fmt(cols[j])}" + (f"–{fmt(cols[k - 1])}" if k - 1 > j else "")
                    + f" | {value_label} " + (fmt(max(seg)) if seg else "n/a"))
@@ -233,12 +242,34 @@ def heatmap(rows: Sequence[str], cols: Sequence[float], values: Sequence[Sequenc
     bot = f"1e{lo:.1f}" if log else fmt(lo)
     out.append(f'<text x="{bx + 15}" y="{mt + 9}" class="tick">{_e(top)}</text>'
                f'<text x="{bx + 15}" y="{mt + ph}" class="tick">{_e(bot)}</text>')
+    if log:
+        out.append(f'<rect x="{bx}" y="{mt + ph + 8}" width="12" height="10" fill="{_ZERO}"/>'
+                   f'<text x="{bx + 15}" y="{mt + ph + 17}" class="tick">0</text>'
+                   f'<rect x="{bx}" y="{mt + ph + 22}" width="12" height="10" fill="{_MISSING}"/>'
+                   f'<text x="{bx + 15}" y="{mt + ph + 31}" class="tick">n/a</text>')
     out.append("</svg>")
     return "".join(out)
 
 
+def _merge_columns(cols, values, k):
+    n = len(cols)
+    edges = [round(i * n / k) for i in range(k + 1)]
+    new_cols = [cols[max(edges[i + 1], edges[i] + 1) - 1] for i in range(k)]
+    new_vals = []
+    for row in values:
+        out = []
+        for i in range(k):
+            seg = [v for v in row[edges[i]:max(edges[i + 1], edges[i] + 1)] if v is not None]
+            out.append(max(seg) if seg else None)
+        new_vals.append(out)
+    return new_cols, new_vals
+
+
 def _level(v, tr, lo, hi, log) -> int | None:
-    if v is None or not math.isfinite(v) or (log and v <= 0):
+    """Colour level 0.._LEVELS-1; -1: exactly zero on a log scale (a dead layer's gradient); None: missing."""
+    if v is None or not math.isfinite(v) or (log and v < 0):
         return None
+    if log and v == 0:
+        return -1
     t = (tr(v) - lo) / (hi - lo)
     return int(round(min(max(t, 0.0), 1.0) * (_LEVELS - 1)))
