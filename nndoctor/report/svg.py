@@ -93,8 +93,22 @@ def line_chart(series: list[dict[str, Any]], *, width: int = 860, height: int = 
                chart_id: str = "") -> str:
     """series: [{name, x, y, color?, dash?}]; right: series on a second y axis; markers:
     [(x, label, color)] vertical lines; hlines: [(y, label)] dashed guides on the left axis."""
-    ml, mr, mt, mb = 64, 64 if right else 16, 12, 40
-    pw, ph = width - ml - mr, height - mt - mb
+    ml, mr, mb = 64, 64 if right else 16, 40
+    pw = width - ml - mr
+    # the legend sits above the plot, wrapped into rows
+    names = [(s["name"], s.get("color") or PALETTE[i % len(PALETTE)], bool(s.get("dash")))
+             for i, s in enumerate(series + (right or []))][:16]
+    rows, lx = [[]], 0
+    for item in names:
+        w = 28 + 7 * min(len(str(item[0])), 40)
+        if lx + w > pw and rows[-1]:
+            rows.append([])
+            lx = 0
+        rows[-1].append((lx, item))
+        lx += w
+    mt = 12 + 16 * len(rows) if names else 12
+    height += mt - 12
+    ph = height - mt - mb
     xs = [x for s in series + (right or []) for x in s["x"] if x is not None]
     xs += [m[0] for m in markers if m[0] is not None]
     xa = _Axis(xs, False, pad=0.02)
@@ -135,7 +149,6 @@ def line_chart(series: list[dict[str, Any]], *, width: int = 860, height: int = 
         if y is not None:
             out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#888" '
                        f'stroke-dasharray="6 4"/><text x="{ml + 4}" y="{y - 3:.1f}" class="tick">{_e(lab)}</text>')
-    legend = []
     for i, s in enumerate(series + (right or [])):
         ax = ya if i < len(series) else ra
         col = s.get("color") or PALETTE[i % len(PALETTE)]
@@ -147,7 +160,6 @@ def line_chart(series: list[dict[str, Any]], *, width: int = 860, height: int = 
                 pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in seg)
                 out.append(f'<polyline class="series" data-name="{_e(s["name"])}" fill="none" stroke="{col}" '
                            f'stroke-width="1.5"{dash} points="{pts}"/>')
-        legend.append((s["name"], col, bool(s.get("dash"))))
     for j, (xv, lab, col) in enumerate(markers):
         x = px(xv)
         if x is None:
@@ -158,12 +170,13 @@ def line_chart(series: list[dict[str, Any]], *, width: int = 860, height: int = 
                    f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + ph}" stroke="{col}" stroke-width="1.5" '
                    f'stroke-dasharray="4 3"/><text x="{tx:.1f}" y="{mt + 12 + 12 * (j % 4)}" class="mlabel" '
                    f'text-anchor="{anchor}" fill="{col}">{_e(lab)}</text></g>')
-    lx = ml + 8
-    for name, col, dash in legend[:12]:
-        d = ' stroke-dasharray="2 3"' if dash else ""
-        out.append(f'<line x1="{lx}" x2="{lx + 16}" y1="{mt + ph - 10}" y2="{mt + ph - 10}" stroke="{col}" '
-                   f'stroke-width="2"{d}/><text x="{lx + 20}" y="{mt + ph - 6}" class="legend">{_e(name)}</text>')
-        lx += 28 + 7 * min(len(str(name)), 40)
+    for r, row in enumerate(rows if names else []):
+        y = 10 + 16 * r
+        for x0, (name, col, dash) in row:
+            lx = ml + x0
+            d = ' stroke-dasharray="2 3"' if dash else ""
+            out.append(f'<line x1="{lx}" x2="{lx + 16}" y1="{y}" y2="{y}" stroke="{col}" stroke-width="2"{d}/>'
+                       f'<text x="{lx + 20}" y="{y + 4}" class="legend">{_e(str(name)[:40])}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -194,6 +207,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[float], values: Sequence[Sequenc
     ml, mr, mt, mb = label_w, 70, 10, 40
     pw = width - ml - mr
     rh = max(4, min(row_height, 600 // max(len(rows), 1)))
+    rh = max(rh, min(28, -(-56 // max(len(rows), 1))))   # a few rows: tall enough for the colour bar
     ph = rh * len(rows)
     height = mt + ph + mb
     flat = [v for r in values for v in r if v is not None and math.isfinite(v) and (v > 0 or not log)]
