@@ -22,16 +22,17 @@ def watch(model=None, optimizer=None, *, every: int = 20,
     ``run_dir``: a folder where ``close()`` keeps the run (report.json, signals.npz, meta.json) for
     ``nndoctor report`` / ``nndoctor compare``; nothing is written without it. ``live``: show a live
     view (step, loss, lr, findings so far; rich in a terminal, an updating display in Jupyter),
-    refreshed at the flush cadence. ``lang``: ``"en"`` or ``"zh"`` for the live view (default:
-    ``NNDOCTOR_LANG``).
+    refreshed at the flush cadence. ``lang``: ``"en"`` or ``"zh"`` for the report and the live view
+    (default: ``NNDOCTOR_LANG``).
     """
     import sys
 
     from .i18n import get_lang
 
-    lang = get_lang(lang)  # a bad value fails here, before training starts
+    lang = get_lang(lang) if lang else None  # a bad value fails here, before training starts
     doctor = Doctor(model, optimizer, every=every, on_finding=on_finding, run_dir=run_dir)
     doctor.var_names = _caller_names(model, optimizer)
+    doctor.lang = lang
     from .report.rundir import versions
 
     doctor.run_meta.update(script=sys.argv[0] if sys.argv and sys.argv[0] else None, argv=list(sys.argv[1:]),

@@ -119,6 +119,7 @@ class Doctor:
         self.on_finding = on_finding
         self.discover_models = discover_models
         self.run_dir = run_dir                   # where close() keeps the run (report, signals, meta)
+        self.lang: str | None = None             # the report's language ("en"/"zh"; None: $NNDOCTOR_LANG)
         self.run_meta: dict[str, Any] = {"started": time.time()}
         self._signals: dict[str, Any] | None = None   # the plot series, exported once at close
         self._flush_callbacks: list[Callable[["Doctor"], None]] = []   # e.g. a live view
@@ -337,7 +338,7 @@ class Doctor:
                       backward_passes=self.n_backward, notes=list(self.notes),
                       internal_errors=list(self.internal_errors),
                       signals=self._signals if self._closed else self._guarded_export(),
-                      meta=dict(self.run_meta))
+                      meta=dict(self.run_meta), lang=self.lang)
 
     def export_signals(self, max_points: int = 400) -> dict[str, Any]:
         """The numbers the report's plots show, as plain lists (bounded: ~``max_points`` per series):

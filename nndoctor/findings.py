@@ -107,6 +107,7 @@ class Report:
     # the run (script, argv, versions, times); neither is part of the JSON schema
     signals: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    lang: str | None = field(default=None, compare=False, repr=False)  # "en"/"zh"; None: $NNDOCTOR_LANG
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: (f.rank, f.step if f.step is not None else 1 << 62))

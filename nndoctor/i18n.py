@@ -92,6 +92,8 @@ UI: dict[str, dict[str, str]] = {
     "live_title": {"en": "nndoctor (live)", "zh": "nndoctor（实时）"},
     "findings_so_far": {"en": "findings so far", "zh": "目前的诊断结果"},
     "none_yet": {"en": "none yet", "zh": "暂无"},
+    "backward_n": {"en": "{n} backward", "zh": "{n} 次反向传播"},
+    "best": {"en": "best", "zh": "最佳"},
     "compare_title": {"en": "nndoctor: two runs compared", "zh": "nndoctor：两次运行对比"},
     "appeared": {"en": "appeared", "zh": "新出现"},
     "cleared": {"en": "cleared", "zh": "已消除"},

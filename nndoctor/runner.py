@@ -28,6 +28,7 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     sys.argv = [str(path)] + list(args)
     sys.path.insert(0, str(path.resolve().parent))
     doctor = Doctor(discover_models=True, every=every)
+    doctor.lang = lang
     from .report.rundir import versions
 
     doctor.run_meta.update(script=str(path), argv=list(args), cwd=str(Path.cwd()), **versions())

@@ -315,8 +315,11 @@ def test_cli_run_report_compare(tmp_path):
     script.write_text(SCRIPT)
     p = cli("run", "--run-dir", tmp_path / "a", "--html", tmp_path / "a.html", "--quiet", script, "sigmoid")
     assert p.returncode == 0 and p.stdout == "done\n", p.stderr
-    p = cli("run", "--run-dir", tmp_path / "b", script, "relu")
-    assert p.returncode == 0, p.stderr
+    p = cli("run", "--run-dir", tmp_path / "b", "--live", "--lang", "zh", script, "relu")
+    assert p.returncode == 0 and p.stdout == "done\n", p.stderr
+    # the live panel's final state, in Chinese, then the report on its own line
+    assert "nndoctor（实时）" in p.stderr and re.search(r"步\s+80\s+\(80 次反向传播\)", p.stderr)
+    assert "╯\n" in p.stderr
     meta = json.loads((tmp_path / "a" / "meta.json").read_text())
     assert meta["script"].endswith("train.py") and meta["argv"] == ["sigmoid"] and meta["exit_code"] == 0
     a = json.loads((tmp_path / "a" / "report.json").read_text())
@@ -326,8 +329,10 @@ def test_cli_run_report_compare(tmp_path):
     assert p.returncode == 0, p.stderr
     assert json.loads((tmp_path / "again.json").read_text()) == a
     assert (tmp_path / "again.html").read_text() == (tmp_path / "a.html").read_text()
-    p = cli("report", tmp_path / "a", "--lang", "zh")
-    assert "梯度消失" in p.stderr
+    p = cli("report", tmp_path / "a", "--lang", "zh", "--tensorboard", tmp_path / "tb")
+    assert "梯度消失" in p.stderr and list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    p = cli("report", tmp_path / "b", "--quiet", "--html", tmp_path / "b.html")   # B was run with --lang zh
+    assert "lang='zh-CN'" in (tmp_path / "b.html").read_text()
     # compare: the vanishing gradient of A is cleared in B
     p = cli("compare", tmp_path / "a", tmp_path / "b", "--html", tmp_path / "cmp.html")
     assert p.returncode == 0, p.stderr
@@ -435,3 +440,17 @@ def test_live_view_in_a_notebook_updates_one_display(monkeypatch):
     assert len(shown) == 1 and shown[0][1] is True     # one display, then updated in place
     assert len(updated) == view.updates - 1 >= 1
     assert "40 (40 backward)" in updated[-1]
+
+
+def test_watch_lang_sets_the_report_language(monkeypatch):
+    monkeypatch.delenv("NNDOCTOR_LANG", raising=False)
+    report, _ = train_watched(deep_sigmoid(4), steps=20, lang="zh")
+    assert report.lang == "zh" and "步" in str(report) and "lang='zh-CN'" in report.to_html()
+    assert "lang='en'" in report.to_html(lang="en")
+    with pytest.raises(ValueError, match="unknown language"):
+        nndoctor.watch(deep_sigmoid(2), lang="fr")
+
+
+def test_html_overview_links_each_finding(vanishing):
+    html = vanishing.to_html()
+    assert "<ul class='overview'>" in html and "href='#finding-0'" in html and "id='finding-0'" in html

@@ -43,6 +43,8 @@ _CSS = """
 .nnd .chart text{font-size:11px;fill:#333}.nnd .chart .axis{font-size:12px;fill:#555}
 .nnd .chart .mlabel{font-size:10px}.nnd .chart .rowlabel{font-size:10px;fill:#333}
 .nnd figure{margin:0 0 1em}.nnd figcaption{color:#555;font-size:.85em;max-width:860px}
+.nnd ul.overview{list-style:none;padding-left:0}.nnd ul.overview li{margin:2px 0}
+.nnd ul.overview a{text-decoration:none;color:inherit}
 .nnd table.cmp{border-collapse:collapse}.nnd table.cmp td,.nnd table.cmp th{border:1px solid #ddd;padding:3px 8px}
 """
 
@@ -80,7 +82,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def finding_html(f: Finding, lang: str, x_label: str) -> str:
+def finding_html(f: Finding, lang: str, x_label: str, anchor: str = "") -> str:
     col = _COLOR[f.severity]
     ev = "".join(f"<tr><td>{_e(k)}</td><td>{_e(_fmt(v))}</td></tr>" for k, v in f.evidence.items())
     rems = []
@@ -92,7 +94,8 @@ def finding_html(f: Finding, lang: str, x_label: str) -> str:
     when = f"{x_label} {f.step}" if f.step is not None else ""
     summary_label = f"<b>{_e(t('summary', lang))}:</b> " if lang != "en" else ""
     return (
-        f"<div class='finding' data-code='{_e(f.code)}' data-severity='{_e(f.severity)}' style='border-left-color:{col}'>"
+        "<div class='finding'" + (f" id='{_e(anchor)}'" if anchor else "")
+        + f" data-code='{_e(f.code)}' data-severity='{_e(f.severity)}' style='border-left-color:{col}'>"
         f"<div><span class='sev' style='background:{col}'>{_e(t('severity.' + f.severity, lang))}</span>"
         f"<span class='code'>{_e(f.code)}</span><span class='title'>{_e(code_title(f.code, lang))}</span>"
         f"<span class='when'>{_e(when)}</span></div>"
@@ -192,9 +195,16 @@ def body_html(report: Report, lang: str, title: str | None = None, heading: str 
            f"<div class='status {'ok' if ok else 'bad'}'>{_e(status)}</div>",
            f"<div class='meta'>{_e(t('steps_line', lang, steps=report.steps, backward=report.backward_passes))}</div>"]
     out += [f"<div class='meta'>{_e(b)}</div>" for b in meta_bits]
+    if report.findings:  # at a glance: one line per finding, linked to its card
+        out.append("<ul class='overview'>" + "".join(
+            f"<li><a href='#finding-{i}'><span class='sev' style='background:{_COLOR[f.severity]}'>"
+            f"{_e(t('severity.' + f.severity, lang))}</span> <code>{_e(f.code)}</code></a> "
+            f"{_e(code_title(f.code, lang))}" + (f" <span class='when'>{_e(x_label)} {_e(f.step)}</span>"
+                                                if f.step is not None else "") + "</li>"
+            for i, f in enumerate(report.findings)) + "</ul>")
     out.append(f"<h2 id='findings'>{_e(t('findings', lang))}</h2>")
     if report.findings:
-        out += [finding_html(f, lang, x_label) for f in report.findings]
+        out += [finding_html(f, lang, x_label, anchor=f"finding-{i}") for i, f in enumerate(report.findings)]
     else:
         out.append(f"<p>{_e(t('no_findings', lang))}</p>")
     if report.notes:
@@ -209,7 +219,7 @@ def body_html(report: Report, lang: str, title: str | None = None, heading: str 
 
 def render_html(report: Report, lang: str | None = None) -> str:
     """A fragment for Jupyter (``Report._repr_html_``): the findings and the plots, styled, no script."""
-    lang = get_lang(lang)
+    lang = get_lang(lang or report.lang)
     return f"<div class='nnd'><style>{_CSS}</style>{body_html(report, lang, heading='h3')}</div>"
 
 
@@ -225,7 +235,7 @@ def page(body: str, lang: str, title: str) -> str:
 
 
 def render_page(report: Report, lang: str | None = None, title: str | None = None) -> str:
-    lang = get_lang(lang)
+    lang = get_lang(lang or report.lang)
     title = title or t("title", lang) + (f" — {report.meta['script']}" if report.meta.get("script") else "")
     return page(body_html(report, lang, title=title), lang, title)
 

@@ -79,16 +79,17 @@ class LiveView:
         tab = Table.grid(padding=(0, 2))
         tab.add_column(style="bold")
         tab.add_column()
-        tab.add_row(t("step", self.lang), f"{s['step']}  ({s['backward']} backward)")
+        tab.add_row(t("step", self.lang), f"{s['step']}  ({t('backward_n', self.lang, n=s['backward'])})")
         if s["loss"] is not None:
-            tab.add_row(t("loss", self.lang), f"{_f(s['loss'])}  (best {_f(s['best'])})")
+            tab.add_row(t("loss", self.lang), f"{_f(s['loss'])}  ({t('best', self.lang)} {_f(s['best'])})")
         for name, lr in s["lr"].items():
             tab.add_row(t("lr", self.lang), f"{_f(lr)}  {name}")
         found = s["findings"]
         if found:
             for code, sev, step in found[:8]:
                 style = {"error": "bold red", "warning": "bold yellow"}.get(sev, "cyan")
-                tab.add_row(f"[{style}]{sev}[/]", f"{code} (step {step}) — {code_title(code, self.lang)}")
+                tab.add_row(f"[{style}]{t('severity.' + sev, self.lang)}[/]",
+                            f"{code} ({t('step', self.lang)} {step}) — {code_title(code, self.lang)}")
         else:
             tab.add_row(t("findings_so_far", self.lang), t("none_yet", self.lang))
         return Panel(tab, title=t("live_title", self.lang), title_align="left")
@@ -106,16 +107,21 @@ class LiveView:
         if final:
             self._live.stop()
             self._live = None
+            if not self._console.is_terminal:  # the final frame was printed without a line end
+                self._console.line()
 
     # -- notebook --------------------------------------------------------------------------
     def html(self, s: dict[str, Any]) -> str:
-        rows = [f"<tr><td><b>{escape(t('step', self.lang))}</b></td><td>{s['step']} ({s['backward']} backward)</td></tr>"]
+        rows = [f"<tr><td><b>{escape(t('step', self.lang))}</b></td><td>{s['step']} "
+                f"({escape(t('backward_n', self.lang, n=s['backward']))})</td></tr>"]
         if s["loss"] is not None:
-            rows.append(f"<tr><td><b>{escape(t('loss', self.lang))}</b></td><td>{_f(s['loss'])} (best {_f(s['best'])})</td></tr>")
+            rows.append(f"<tr><td><b>{escape(t('loss', self.lang))}</b></td><td>{_f(s['loss'])} "
+                        f"({escape(t('best', self.lang))} {_f(s['best'])})</td></tr>")
         for name, lr in s["lr"].items():
             rows.append(f"<tr><td><b>{escape(t('lr', self.lang))}</b></td><td>{_f(lr)} {escape(name)}</td></tr>")
         for code, sev, step in s["findings"][:8]:
-            rows.append(f"<tr><td><b>{escape(sev)}</b></td><td>{escape(code)} (step {step}) — "
+            rows.append(f"<tr><td><b>{escape(t('severity.' + sev, self.lang))}</b></td><td>{escape(code)} "
+                        f"({escape(t('step', self.lang))} {step}) — "
                         f"{escape(code_title(code, self.lang))}</td></tr>")
         return f"<div><b>{escape(t('live_title', self.lang))}</b><table>{''.join(rows)}</table></div>"
 

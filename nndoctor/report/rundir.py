@@ -82,6 +82,8 @@ def save_run(run_dir, report: Report, meta: dict[str, Any] | None = None) -> Pat
     d = Path(run_dir)
     d.mkdir(parents=True, exist_ok=True)
     m = {**versions(), **(report.meta or {}), **(meta or {})}
+    if report.lang:
+        m["lang"] = report.lang   # `nndoctor report DIR` renders in the run's language unless told
     m.setdefault("argv", list(sys.argv))
     m.setdefault("saved", time.time())
     _write(d / "report.json", report.to_json().encode())
@@ -111,6 +113,8 @@ def load_run(run_dir) -> Report:
             report.signals = _unpack(index, z)
     if (d / "meta.json").is_file():
         report.meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        if report.meta.get("lang") in ("en", "zh"):
+            report.lang = report.meta["lang"]
     return report
 
 

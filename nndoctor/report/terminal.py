@@ -74,7 +74,7 @@ def finding_panel(f: Finding, verbose: bool = True, lang: str = "en") -> Panel:
 
 
 def render(report: Report, console: Console | None = None, verbose: bool = True, lang: str | None = None) -> None:
-    lang = get_lang(lang)
+    lang = get_lang(lang or report.lang)
     console = console or Console(stderr=True)
     problems = report.problems()
     if lang == "en":
