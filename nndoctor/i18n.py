@@ -94,6 +94,8 @@ UI: dict[str, dict[str, str]] = {
     "none_yet": {"en": "none yet", "zh": "暂无"},
     "backward_n": {"en": "{n} backward", "zh": "{n} 次反向传播"},
     "best": {"en": "best", "zh": "最佳"},
+    "steps_label": {"en": "steps", "zh": "步数"},
+    "backward_label": {"en": "backward passes", "zh": "反向传播次数"},
     "compare_title": {"en": "nndoctor: two runs compared", "zh": "nndoctor：两次运行对比"},
     "appeared": {"en": "appeared", "zh": "新出现"},
     "cleared": {"en": "cleared", "zh": "已消除"},

@@ -279,7 +279,9 @@ def test_compare_rows(vanishing):
     rows = {r["label"]: r for r in compare_rows(vanishing, healthy)}
     assert rows["vanishing-gradient"]["status"] == "cleared" and rows["vanishing-gradient"]["a"] == "error"
     assert rows["loss-not-decreasing"]["status"] == "appeared" and rows["loss-not-decreasing"]["b"] == "info"
-    assert rows["final loss"]["b"] == "0.1" and rows["step"]["a"] == 120
+    assert rows["final loss"]["b"] == "0.1" and rows["steps"]["a"] == 120 and rows["steps"]["b"] == 50
+    zh = {r["label"]: r for r in compare_rows(vanishing, healthy, lang="zh")}
+    assert zh["vanishing-gradient"]["status_text"] == "已消除" and zh["vanishing-gradient"]["a"] == "错误"
 
 
 SCRIPT = textwrap.dedent('''
@@ -341,6 +343,7 @@ def test_cli_run_report_compare(tmp_path):
     assert "final loss" in p.stdout and "best loss" in p.stdout
     html = (tmp_path / "cmp.html").read_text()
     assert html.count("<polyline class=\"series\"") >= 2 and 'id="plot-compare"' in html
+    assert re.search(r"<tr data-status='cleared'><td>vanishing-gradient</td><td>error</td><td>–</td>", html)
     p = cli("report", tmp_path / "missing")
     assert p.returncode == 2 and "no such run folder" in p.stderr
 

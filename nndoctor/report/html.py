@@ -244,8 +244,11 @@ def render_compare_page(a: Report, b: Report, rows: list[dict[str, Any]], names:
                         lang: str | None = None) -> str:
     """Two runs: the comparison table, both loss curves overlaid, then each run's findings."""
     lang = get_lang(lang)
-    head = "".join(f"<th>{_e(h)}</th>" for h in ("", names[0], names[1]))
-    body = "".join(f"<tr><td>{_e(r['label'])}</td><td>{_e(r['a'])}</td><td>{_e(r['b'])}</td></tr>" for r in rows)
+    head = "".join(f"<th>{_e(h)}</th>" for h in ("", "A: " + names[0], "B: " + names[1], ""))
+    status_color = {"appeared": "#c0392b", "cleared": "#2f855a", "persisting": "#b7791f"}
+    body = "".join(f"<tr data-status='{_e(r.get('status', ''))}'><td>{_e(r['label'])}</td><td>{_e(r['a'])}</td>"
+                   f"<td>{_e(r['b'])}</td><td style='color:{status_color.get(r.get('status'), '#333')}'>"
+                   f"{_e(r.get('status_text', ''))}</td></tr>" for r in rows)
     series = []
     for i, (rep, name) in enumerate(((a, names[0]), (b, names[1]))):
         lo = (rep.signals or {}).get("loss", {})

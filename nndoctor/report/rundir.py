@@ -129,15 +129,16 @@ def compare_rows(a: Report, b: Report, lang: str | None = None) -> list[dict[str
         v = ((r.signals or {}).get("loss_summary") or {}).get(k)
         return fmt(v) if v is not None else "–"
 
-    rows = [{"label": t("step", lang), "a": a.steps, "b": b.steps, "kind": "run"},
-            {"label": "backward", "a": a.backward_passes, "b": b.backward_passes, "kind": "run"},
+    rows = [{"label": t("steps_label", lang), "a": a.steps, "b": b.steps, "kind": "run"},
+            {"label": t("backward_label", lang), "a": a.backward_passes, "b": b.backward_passes, "kind": "run"},
             {"label": t("final_loss", lang), "a": ls(a, "final"), "b": ls(b, "final"), "kind": "loss"},
             {"label": t("best_loss", lang), "a": ls(a, "best"), "b": ls(b, "best"), "kind": "loss"}]
     sev_a, sev_b = _severities(a), _severities(b)
     for code in sorted(set(sev_a) | set(sev_b), key=lambda c: (min(_rank(sev_a.get(c)), _rank(sev_b.get(c))), c)):
         sa, sb = sev_a.get(code), sev_b.get(code)
         status = "persisting" if sa and sb else ("appeared" if sb else "cleared")
-        rows.append({"label": code, "a": sa or "–", "b": sb or "–", "kind": "code", "status": status,
+        rows.append({"label": code, "a": t("severity." + sa, lang).lower() if sa else "–",
+                     "b": t("severity." + sb, lang).lower() if sb else "–", "kind": "code", "status": status,
                      "status_text": t(status, lang)})
     return rows
 
