@@ -103,6 +103,7 @@ class Report:
     backward_passes: int = 0
     notes: list[str] = field(default_factory=list)  # messages about the watch itself
     internal_errors: list[str] = field(default_factory=list)
+    checkup: dict[str, Any] = field(default_factory=dict)  # a check-up's measurements (LR, batch, ...)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: (f.rank, f.step if f.step is not None else 1 << 62))
@@ -141,6 +142,8 @@ class Report:
             d["notes"] = list(self.notes)
         if self.internal_errors:
             d["internal_errors"] = list(self.internal_errors)
+        if self.checkup:
+            d["checkup"] = _jsonable(self.checkup)
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -157,6 +160,7 @@ class Report:
             backward_passes=d.get("backward_passes", 0),
             notes=list(d.get("notes", [])),
             internal_errors=list(d.get("internal_errors", [])),
+            checkup=dict(d.get("checkup", {})),
         )
 
     def render(self, console=None, verbose: bool = True) -> None:
