@@ -64,7 +64,7 @@ def checkup(model, loader_or_batch, loss_fn, optimizer=None, **kwargs):
     """Pre-flight check-up on copies of ``model`` and ``optimizer`` (see :mod:`nndoctor.checkup`):
     data, loss vs task, initialization, gradient flow, one-batch overfit, LR range test and batch-size
     finder, in seconds. Returns a :class:`Report`; its ``checkup`` dict holds the measurements."""
-    from .checkup import checkup as _checkup
+    from .preflight import checkup as _checkup
 
     return _checkup(model, loader_or_batch, loss_fn, optimizer, **kwargs)
 

@@ -1,4 +1,4 @@
-"""Command line: ``nndoctor run | explain | list | demo | docs``."""
+"""Command line: ``nndoctor run | checkup | tune | explain | list | demo | docs``."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +18,17 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("script")
     r.add_argument("args", nargs=argparse.REMAINDER)
 
+    c = sub.add_parser("checkup", help="pre-flight check-up: run a script to its first backward pass, then test "
+                                       "data, loss, init, gradient flow, LR and batch size on copies")
+    c.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    c.add_argument("--quiet", action="store_true", help="do not print the report")
+    c.add_argument("--memory-limit", metavar="BYTES", help="memory cap for the batch-size finder (e.g. 2G)")
+    c.add_argument("--no-lr-test", action="store_true", help="skip the LR range test")
+    c.add_argument("--no-overfit", action="store_true", help="skip the one-batch overfit")
+    c.add_argument("--no-batch-size", action="store_true", help="skip the batch-size finder")
+    c.add_argument("script")
+    c.add_argument("args", nargs=argparse.REMAINDER)
+
     e = sub.add_parser("explain", help="what a diagnosis code means and how to fix it")
     e.add_argument("code")
 
@@ -36,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         code, _ = run_script(a.script, a.args, json_path=a.json, max_steps=a.max_steps, every=a.every,
                              quiet=a.quiet)
         return code
+    if a.cmd == "checkup":
+        from .preflight.capture import run_checkup_cli
+
+        return run_checkup_cli(a.script, a.args, json_path=a.json, quiet=a.quiet, memory_limit=a.memory_limit,
+                               lr_test=not a.no_lr_test, overfit=not a.no_overfit, batch_size=not a.no_batch_size)
     if a.cmd == "explain":
         from .api import explain
 

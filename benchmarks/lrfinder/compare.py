@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from problems import loader, problems, train  # noqa: E402
 
-from nndoctor.checkup.lrfinder import lr_range_test  # noqa: E402
+from nndoctor.preflight.lrfinder import lr_range_test  # noqa: E402
 
 GRID = np.logspace(-5, 1, 25)
 RULES = ["robust", "fastai_valley", "fastai_min_over_10", "steepest"]

@@ -36,7 +36,12 @@ __all__ = ["checkup", "lr_range_test", "find_batch_size", "LRRangeResult", "Batc
 
 LR_FAR = 100.0          # the user's LR two decades below the suggestion: "too low"
 OVERFIT_RATIO = 0.1     # one batch: the loss must fall to a tenth of its start
-OVERFIT_STEPS = 150     # per try (Adam at 1e-3, then 1e-2)
+OVERFIT_STEPS = 150     # per try (Adam at 1e-3, then 1e-2), fewer when a step is slow (see BUDGET_S)
+# time budgets (seconds) for the parts that train: the number of steps is cut to fit from the step time
+# measured in the watched steps, within floors that keep each test meaningful (the whole check-up
+# must answer in seconds, < 30 s on the clinic's CPU programs)
+BUDGET_S = {"lr_range_test": 6.0, "overfit_one_batch": 5.0}
+MIN_STEPS = {"lr_range_test": 40, "overfit_one_batch": 40}
 SUPERVISED = set(CLASS_LOSSES) | set(PROB_LOSSES) | {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"}
 
 
@@ -74,6 +79,7 @@ class _Checkup:
         self.loss_name: str | None = None
         self.steps = 0
         self.backward = 0
+        self.step_time = 0.0
 
     # ------------------------------------------------------------------ orchestration
     def run(self, data, max_batches, do_lr, do_overfit, do_batch) -> Report:
@@ -202,10 +208,14 @@ class _Checkup:
                 o.step()
         except Exception as e:
             exc = e
+        if exc is None:
+            self.step_time = self._plain_step_time()
         report = doctor.close(exc)
         calls = doctor.store.facts.get("loss_calls", {})
         if calls:
             self.loss_name = next(iter(calls.values())).get("fn")
+        else:  # the loss raised before the doctor saw it (or is hand-written): the loss module's function
+            self.loss_name = _LOSS_MODULES.get(type(self.loss_fn).__name__)
         self.steps, self.backward = report.steps, report.backward_passes
         self.errors += report.internal_errors
         for f in report.findings:
@@ -219,15 +229,31 @@ class _Checkup:
             return False
         return True
 
+    def _plain_step_time(self) -> float:
+        """Median time of 3 plain training steps on a copy (no doctor): the unit of the time budgets."""
+        m, o = self._copy()
+        o = o if o is not None else torch.optim.Adam(m.parameters(), lr=1e-3)
+        m.train()
+        times = []
+        for i in range(4):
+            t0 = time.perf_counter()
+            o.zero_grad(set_to_none=True)
+            self._loss(m, self.batches[i % len(self.batches)]).backward()
+            times.append(time.perf_counter() - t0)  # no step: a huge user LR must not blow the copy up here
+        return sorted(times[1:])[1]
+
     # ------------------------------------------------------------------ 3. LR
     def _lr_test(self) -> None:
         m, o = self._copy()
         if isinstance(o, torch.optim.LBFGS):
             self.notes.append("LR range test skipped: LBFGS steps with a closure and a line search")
             return
-        r = lr_range_test(m, self.batches, self.loss_fn, o, num_steps=self.lr_steps, restore=False, seed=None)
-        d = r.to_dict()
         lr0 = user_lr(self.optimizer)
+        # the sweep covers the user's LR (with half a decade to spare) so it can be judged
+        end = max(10.0, 3 * lr0) if lr0 else 10.0
+        r = lr_range_test(m, self.batches, self.loss_fn, o, num_steps=self._budget("lr_range_test", self.lr_steps),
+                          end_lr=end, restore=False, seed=None)
+        d = r.to_dict()
         d["user_lr"] = lr0
         d["optimizer"] = type(self.optimizer).__name__ if self.optimizer is not None else "Adam (default)"
         self.out["lr_range_test"] = d
@@ -249,6 +275,11 @@ class _Checkup:
                       evidence=ev, context={"suggested_lr": sugg})
 
     # ------------------------------------------------------------------ 4. overfit one batch
+    def _budget(self, part: str, steps: int) -> int:
+        if self.step_time <= 0:
+            return steps
+        return max(MIN_STEPS[part], min(steps, int(BUDGET_S[part] / self.step_time)))
+
     def _overfit(self) -> None:
         if self.loss_name is not None and self.loss_name not in SUPERVISED:
             self.notes.append(f"one-batch overfit skipped: {self.loss_name} is not a plain supervised loss")
@@ -265,6 +296,7 @@ class _Checkup:
         n_targets = sum(t.numel() for t in _tensors(b.target))
         n_out = None
         best_ratio, first, best, tries = math.inf, None, None, []
+        n_steps = self._budget("overfit_one_batch", 2 * OVERFIT_STEPS) // 2
         for lr in (1e-3, 1e-2):
             m, _ = self._copy()
             m.train()
@@ -273,7 +305,7 @@ class _Checkup:
                     mod.eval()
             opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lr)
             start = last = None
-            for i in range(OVERFIT_STEPS):
+            for i in range(n_steps):
                 opt.zero_grad(set_to_none=True)
                 out = call_model(m, b)
                 if n_out is None:
@@ -300,7 +332,7 @@ class _Checkup:
             if ratio <= OVERFIT_RATIO or last < 0:
                 break
         cap = n_params >= n_targets * max(1, (n_out or 1) if self.loss_name in CLASS_LOSSES else 1)
-        d = {"examples": b.size, "start_loss": first, "best_loss": best, "ratio": _r(best_ratio),
+        d = {"examples": b.size, "steps_per_try": n_steps, "start_loss": first, "best_loss": best, "ratio": _r(best_ratio),
              "passed": best_ratio <= OVERFIT_RATIO, "trainable_params": n_params, "capacity_to_memorize": cap,
              "tries": tries}
         self.out["overfit_one_batch"] = d
@@ -312,7 +344,7 @@ class _Checkup:
                "capacity, not a bug)") + (" -- see the errors above first" if specific else "")
         self._add("loss-not-decreasing", severity,
                   f"The model cannot overfit one batch of {b.size} examples: with Adam the loss went from "
-                  f"{first:.4g} only to {best:.4g} ({best_ratio:.0%} of its start) in {OVERFIT_STEPS} steps at each "
+                  f"{first:.4g} only to {best:.4g} ({best_ratio:.0%} of its start) in {n_steps} steps at each "
                   f"of lr 1e-3 and 1e-2; a correct model memorizes a batch{why}.", "one-batch overfit",
                   evidence={"examples": b.size, "start_loss": _r(first), "best_loss": _r(best),
                             "ratio": _r(best_ratio), "trainable_params": n_params},
@@ -328,6 +360,11 @@ class _Checkup:
             r.limited_by = "dataset"
         self.out["batch_size"] = r.to_dict() | {"user_batch": self.batches[0].size}
         self.notes += [f"batch-size finder: {n}" for n in r.notes]
+
+
+_LOSS_MODULES = {"CrossEntropyLoss": "cross_entropy", "NLLLoss": "nll_loss", "BCELoss": "binary_cross_entropy",
+                 "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "MSELoss": "mse_loss", "L1Loss": "l1_loss",
+                 "SmoothL1Loss": "smooth_l1_loss", "HuberLoss": "huber_loss"}
 
 
 def _tensors(x):
@@ -348,7 +385,10 @@ def _round_lr(v: float | None) -> float | None:
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     """One finding per (code, where), the most severe kept (the watched steps and the check-up's own
-    tests may establish the same thing)."""
+    tests may establish the same thing); a data check's finding replaces the watched steps' finding of
+    the same code (it names the data; the watched run only saw the run fail)."""
+    from_data = {f.code for f in findings if f.evidence.get("checkup") == "data"}
+    findings = [f for f in findings if f.code not in from_data or f.evidence.get("checkup") == "data"]
     best: dict[tuple, Finding] = {}
     for f in findings:
         k = (f.code, tuple(f.where))

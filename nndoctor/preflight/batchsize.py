@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -37,6 +38,7 @@ from ..probes import memory as memory_probe
 from .sandbox import Batch, call_model, fresh_optimizer
 
 MARGIN = 0.8
+PASS_TIME_S = 2.0   # stop doubling when one pass takes longer (the answer is then "at least")
 
 
 @dataclass
@@ -51,6 +53,7 @@ class BatchSizeResult:
     tried: list[tuple[int, bool]] = field(default_factory=list)
     noise_scale: float | None = None      # B_simple
     noise_batch: int | None = None        # a power of two near B_simple
+    last_pass_s: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,7 +163,9 @@ def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer
         try:
             if cuda:
                 torch.cuda.reset_peak_memory_stats(dev)
+            t0 = time.perf_counter()
             _pass(model, opt, batch.resized(b), loss_fn, False)
+            res.last_pass_s = time.perf_counter() - t0
             ok = True
             if cuda and res.capacity_bytes:
                 ok = torch.cuda.max_memory_allocated(dev) <= MARGIN * res.capacity_bytes
@@ -180,10 +185,15 @@ def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer
         if fits(b):
             lo = b
             b *= 2
+            if res.last_pass_s > PASS_TIME_S and b <= max_batch:
+                res.max_batch, res.searched_up_to, res.limited_by = lo, lo, "time"
+                break
         else:
             hi = b
             break
-    if hi is None:
+    if res.limited_by == "time":
+        pass
+    elif hi is None:
         if lo * 2 > max_batch and lo < max_batch and fits(max_batch):
             lo = max_batch
         res.max_batch, res.searched_up_to, res.limited_by = lo, max_batch, "search-bound"

@@ -196,6 +196,12 @@ def analyse(lrs: list[float], losses: list[float], stopped: str) -> LRRangeResul
         best = min(best, v)
     imin = int(z[:end].argmin())
     r.lr_min = float(x[imin])
+    # divergence, scale-free: past the minimum, the loss climbs back above where the sweep started (all
+    # progress undone: a network killed by a huge step plateaus there rather than blowing up 4x)
+    start = float(np.median(z[:5]))
+    back = [i for i in range(imin + 1, len(z)) if z[i] >= start]
+    if back:
+        r.lr_diverged = float(x[back[0]])
     r.suggestion = r.lr_min / SUGGESTION_FACTOR
     r.rules["robust"] = r.suggestion
     return r
