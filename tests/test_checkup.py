@@ -157,8 +157,7 @@ def test_lr_range_test_on_least_squares_finds_the_stability_edge_and_restores_th
     assert torch.equal(model.weight, before)
     assert r.stopped in ("diverged", "non-finite")
     assert edge / 3 <= r.lr_min <= 3 * edge, (r.lr_min, edge)
-    assert r.suggestion < edge  # the suggested LR is a stable one
-    assert r.suggestion > edge / 10
+    assert edge / 30 < r.suggestion < edge  # a stable LR, not a needlessly timid one
 
 
 def test_batch_size_finder_under_a_memory_cap():

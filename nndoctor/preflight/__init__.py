@@ -48,7 +48,7 @@ SUPERVISED = set(CLASS_LOSSES) | set(PROB_LOSSES) | {"mse_loss", "l1_loss", "smo
 def checkup(model: nn.Module, loader_or_batch: Any, loss_fn: Callable, optimizer: torch.optim.Optimizer | None = None,
             *, lr_test: bool = True, overfit: bool = True, batch_size: bool = True,
             memory_limit_bytes: int | None = None, max_batch: int = 4096, seed: int | None = 0,
-            max_batches: int = 16, lr_steps: int = 100) -> Report:
+            max_batches: int = 16, lr_steps: int = 100, watched_steps: bool = True) -> Report:
     """Run the check-up; returns a :class:`nndoctor.Report` (findings most severe first) whose
     ``checkup`` dict holds the measurements (LR range test, batch sizes, overfit, data, timings).
 
@@ -65,7 +65,7 @@ def checkup(model: nn.Module, loader_or_batch: Any, loss_fn: Callable, optimizer
         raise TypeError("nndoctor.checkup: loss_fn must be callable as loss_fn(model(inputs), targets)")
     with preserved_rng(seed):
         return _Checkup(model, optimizer, loss_fn, memory_limit_bytes, max_batch, lr_steps).run(
-            loader_or_batch, max_batches, lr_test, overfit, batch_size)
+            loader_or_batch, max_batches, lr_test, overfit, batch_size, watched_steps)
 
 
 class _Checkup:
@@ -82,7 +82,7 @@ class _Checkup:
         self.step_time = 0.0
 
     # ------------------------------------------------------------------ orchestration
-    def run(self, data, max_batches, do_lr, do_overfit, do_batch) -> Report:
+    def run(self, data, max_batches, do_lr, do_overfit, do_batch, do_watch=True) -> Report:
         t_all = time.perf_counter()
         dev = next((p.device for p in self.model.parameters()), torch.device("cpu"))
         batches, n_data = batches_from(data, max_batches)
@@ -90,7 +90,7 @@ class _Checkup:
         self.n_data = n_data
         self.out["data"] = {"batches": len(self.batches), "batch_size": self.batches[0].size, "dataset_size": n_data}
         finite = self._timed("data", self._data_finite)
-        trained = self._timed("watched_steps", self._watched_steps)
+        trained = self._timed("watched_steps", self._watched_steps) if do_watch else False
         self._timed("labels", self._labels)
         if not finite:
             self.notes.append("the data holds NaN/Inf: the LR range test, the one-batch overfit and the "
@@ -260,6 +260,9 @@ class _Checkup:
         self.lr_result = r
         if lr0 is None or r.suggestion is None or self.optimizer is None or lr0 <= 0:
             return
+        if not r.conclusive:
+            self.notes.append(f"LR range test: the loss was still falling at the end of the sweep ({r.lrs[-1]:.3g}): "
+                              "no minimum, so the suggestion is a lower bound and your LR is not judged")
         sugg = _round_lr(r.suggestion)
         ev = {"user_lr": lr0, "suggested_lr": sugg, "lr_min_loss": _round_lr(r.lr_min),
               "lr_diverged": _round_lr(r.lr_diverged) if r.lr_diverged else None, "sweep_steps": len(r.losses)}
@@ -268,7 +271,7 @@ class _Checkup:
                       f"The learning rate {lr0:g} is at or above the LR at which the range test's loss blew up "
                       f"({r.lr_diverged:.3g}); the test suggests ~{sugg:g}.", "lr range test",
                       evidence=ev, context={"suggested_lr": sugg})
-        elif lr0 * LR_FAR <= r.suggestion and not has_scheduler(self.optimizer):
+        elif lr0 * LR_FAR <= r.suggestion and r.conclusive and not has_scheduler(self.optimizer):
             self._add("learning-rate-too-low", "warning",
                       f"The learning rate {lr0:g} is {r.suggestion / lr0:.0f}x below the range test's suggestion "
                       f"(~{sugg:g}): training will crawl.", "lr range test",

@@ -17,6 +17,7 @@ parts that need no loss (data, and a note says what was skipped).
 """
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 import traceback
@@ -43,6 +44,7 @@ class Capture:
     batch: Batch | None = None
     loss_fn: Callable | None = None
     loss_desc: str = ""
+    batches: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -96,10 +98,19 @@ def _get(x, path):
     return x
 
 
-class _Capturer:
-    """Plays a doctor for ``probes.tap`` (its loss wrappers and backward tap call us)."""
+CAPTURE_BATCHES = 16   # batches collected (the first backward's model is the one checked up)
 
-    def __init__(self) -> None:
+
+class _Capturer:
+    """Plays a doctor for ``probes.tap`` (its loss wrappers and backward tap call us).
+
+    At the first backward pass the model, optimizer and loss are captured (the model and optimizer
+    as deep copies of their state then); the script then goes on for up to ``CAPTURE_BATCHES``
+    backward passes so the LR range test and the noise scale see several batches, and is stopped."""
+
+    def __init__(self, n_batches: int = CAPTURE_BATCHES) -> None:
+        self.n_batches = n_batches
+        self.batches: list[Batch] = []
         self.depth = 0
         self.forward: tuple[nn.Module, tuple, dict, Any] | None = None
         self.calls: list[tuple[str, Any, tuple, dict, nn.Module | None, Callable | None]] = []
@@ -150,8 +161,20 @@ class _Capturer:
         self.calls.append((name, _detach(target), rest_args, rest_kw, owner, head, fn))
 
     def _on_backward_start(self, tensors):
-        self.capture = self._build()
-        raise _Captured()
+        if self.capture is None:
+            self.capture = self._build()
+            if self.capture.batch is not None:
+                self.batches.append(self.capture.batch)
+            if self.capture.loss_fn is None or self.capture.model is None:
+                raise _Captured()
+        elif self.forward is not None and self.forward[0] is self.capture.model and self.calls:
+            targets = [k[1] for k in self.calls]
+            if len(targets) == self._n_targets:
+                self.batches.append(Batch(tuple(self.forward[1]), dict(self.forward[2]),
+                                          targets[0] if len(targets) == 1 else tuple(targets)))
+        self.calls = []
+        if len(self.batches) >= self.n_batches:
+            raise _Captured()
 
     def _on_backward_end(self):
         pass
@@ -177,12 +200,19 @@ class _Capturer:
             return c
         module, args, kwargs, _ = self.forward
         c.model = module
+        self._n_targets = len(self.calls)
         _, opts = discover()
         own = {id(p) for p in module.parameters()}
         scored = [(sum(id(p) in own for g in o.param_groups for p in g["params"]), o) for o in opts]
         scored = [s for s in scored if s[0] > 0]
         if scored:
             c.optimizer = max(scored, key=lambda s: s[0])[1]
+        try:  # the state at the first backward pass: the script goes on training the originals
+            from .sandbox import copy_training
+            c.model, c.optimizer = copy_training(module, c.optimizer)
+        except Exception as e:
+            c.notes.append(f"the model could not be copied ({type(e).__name__}); only the first batch is used")
+            self.n_batches = 1
         calls = [k for k in self.calls if k[5] is not None]
         if not self.calls:
             c.notes.append("the loss is hand-written (no torch.nn.functional loss call): the parts that need "
@@ -220,6 +250,9 @@ def capture_script(script: str, args: list[str]) -> tuple[Capture | None, int]:
     sys.path.insert(0, str(path.resolve().parent))
     cap = _Capturer()
     cap.install()
+    sink = open(os.devnull, "w")
+    saved_stdout = sys.stdout
+    sys.stdout = sink  # the script's own prints while it runs its first steps
     code = 0
     try:
         runpy.run_path(str(path), run_name="__main__")
@@ -231,8 +264,12 @@ def capture_script(script: str, args: list[str]) -> tuple[Capture | None, int]:
         traceback.print_exc()
         code = 1
     finally:
+        sys.stdout = saved_stdout
+        sink.close()
         cap.remove()
         sys.argv, sys.path[:] = saved_argv, saved_path
+    if cap.capture is not None:
+        cap.capture.batches = cap.batches
     if cap.capture is None:
         print(f"nndoctor checkup: {script} ended (exit code {code}) before its first backward pass: "
               "nothing to check up", file=sys.stderr)
@@ -265,10 +302,10 @@ def run_checkup_cli(script: str, args: list[str], *, json_path: str | None = Non
         report = Report(notes=cap.notes)
     elif cap.loss_fn is None:
         report = checkup(cap.model, cap.batch, _no_loss, cap.optimizer, lr_test=False, overfit=False,
-                         batch_size=False)
+                         batch_size=False, watched_steps=False)
         report.notes = cap.notes + report.notes
     else:
-        report = checkup(cap.model, cap.batch, cap.loss_fn, cap.optimizer, lr_test=lr_test, overfit=overfit,
+        report = checkup(cap.model, cap.batches or [cap.batch], cap.loss_fn, cap.optimizer, lr_test=lr_test, overfit=overfit,
                          batch_size=batch_size,
                          memory_limit_bytes=parse_bytes(memory_limit) if memory_limit else None)
         report.notes = cap.notes + report.notes
@@ -276,7 +313,8 @@ def run_checkup_cli(script: str, args: list[str], *, json_path: str | None = Non
     report.checkup["captured"] = {"model": type(cap.model).__name__ if cap.model is not None else None,
                                   "optimizer": type(cap.optimizer).__name__ if cap.optimizer is not None else None,
                                   "loss": cap.loss_desc or None,
-                                  "batch_size": cap.batch.size if cap.batch is not None else None}
+                                  "batch_size": cap.batch.size if cap.batch is not None else None,
+                                  "batches": len(cap.batches)}
     if not quiet:
         sys.stdout.flush()
         report.render()

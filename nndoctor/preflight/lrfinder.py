@@ -11,12 +11,13 @@ The suggestion (``robust``):
 2. ``lr_min``: where that curve is lowest before it diverges. Beyond it the LR is past the edge of
    stability (for a quadratic bowl of curvature L, SGD diverges above 2/L); the loss at ``lr_min``
    is the best the sweep reached, reached *while* the LR was already at the edge.
-3. Suggest ``lr_min / sqrt(10)``. For a quadratic bowl the fastest constant step is 1/L, half the
-   edge of stability 2/L; the sweep's minimum lies at or a little past the edge (an instability
-   needs a few steps to grow, and the recorded loss lags the LR by those steps), so the good LR is
-   2 to 4 times below ``lr_min``: sqrt(10) = 3.16 is the geometric middle of that bracket, and it is
-   half a decade, the resolution a log grid search would give. (fastai's "minimum / 10" is the
-   conservative end: a full decade.)
+3. Suggest ``lr_min / 10``: Smith's and fastai's classic decade below the minimum, now on a curve
+   whose minimum is where the loss really was lowest. Why a decade: for a quadratic bowl the fastest
+   constant step is 1/L, half the edge of stability 2/L, and the sweep's minimum lies at or past the
+   edge (an instability needs a few steps to grow, and the loss at an LR still reflects the smaller
+   LRs just before it); on real networks the curvature also grows during training (progressive
+   sharpening), so an LR found on the first ~100 steps must leave room. ``rules["lagfree_sqrt10"]``
+   (lr_min / 3.16, the bracket's geometric middle for the quadratic alone) is reported for comparison.
 
 The smoothing is robust as well as lag-free: a running median over 5 steps first (one spiky batch
 cannot make a minimum), then the forward-backward EMA, and the minimum is searched only before the
@@ -39,7 +40,7 @@ from .sandbox import Batch, batches_from, call_model, fresh_optimizer, preserved
 
 DIVERGE_FACTOR = 4.0      # stop when the smoothed loss is 4x its best (fastai's rule)
 EMA_BETA = 0.98           # fastai's / Lightning's smoothing of the recorded loss
-SUGGESTION_FACTOR = 10 ** 0.5  # robust: lr_min / 3.16 (see module docstring and README "Check-up")
+SUGGESTION_FACTOR = 10.0  # robust: lr_min / 10 on the lag-free curve (see the module docstring)
 
 
 @dataclass
@@ -53,9 +54,10 @@ class LRRangeResult:
     lr_min: float | None = None   # zero-lag minimum
     lr_diverged: float | None = None
     rules: dict[str, float | None] = field(default_factory=dict)
+    conclusive: bool = False      # the curve has a minimum: it rose clearly (>= 25%) after it
 
     def to_dict(self, curve: bool = False) -> dict[str, Any]:
-        d = {"suggested_lr": self.suggestion, "lr_min_loss": self.lr_min, "lr_diverged": self.lr_diverged,
+        d = {"suggested_lr": self.suggestion, "conclusive": self.conclusive, "lr_min_loss": self.lr_min, "lr_diverged": self.lr_diverged,
              "stopped": self.stopped, "steps": len(self.losses), "rules": dict(self.rules)}
         if curve:
             d["curve"] = {"lr": self.lrs, "loss": self.losses}
@@ -202,6 +204,9 @@ def analyse(lrs: list[float], losses: list[float], stopped: str) -> LRRangeResul
     back = [i for i in range(imin + 1, len(z)) if z[i] >= start]
     if back:
         r.lr_diverged = float(x[back[0]])
+    rise = (z[imin:].max() - z[imin]) if pos else 0.0
+    r.conclusive = stopped != "end" or r.lr_diverged is not None or (pos and rise >= math.log(1.25))
     r.suggestion = r.lr_min / SUGGESTION_FACTOR
     r.rules["robust"] = r.suggestion
+    r.rules["lagfree_sqrt10"] = r.lr_min / 10 ** 0.5
     return r

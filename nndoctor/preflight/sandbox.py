@@ -177,6 +177,8 @@ class Batch:
 
 def batches_from(loader_or_batch: Any, max_batches: int) -> tuple[list[Batch], int | None]:
     """Up to ``max_batches`` batches (detached copies) and the dataset size when known."""
+    if isinstance(loader_or_batch, list) and loader_or_batch and all(isinstance(b, Batch) for b in loader_or_batch):
+        return [b.detached() for b in loader_or_batch[:max_batches]], None
     single = isinstance(loader_or_batch, (Batch, torch.Tensor, dict)) or (
         isinstance(loader_or_batch, (list, tuple)) and len(loader_or_batch) == 2
         and (loader_or_batch[1] is None or isinstance(loader_or_batch[1], torch.Tensor)))
