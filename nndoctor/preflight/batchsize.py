@@ -146,7 +146,7 @@ def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer
     opt = fresh_optimizer(optimizer, model)
     n0 = batch.size
     # bytes per example from the autograd graph at two sizes
-    b1, b2 = max(1, n0 // 2), max(2, n0)
+    b1, b2 = max(2, n0 // 2), max(4, n0)
     s1 = _pass(model, opt, batch.resized(b1), loss_fn, True)
     s2 = _pass(model, opt, batch.resized(b2), loss_fn, True)
     res.bytes_per_example = max((s2 - s1) / (b2 - b1), s2 / b2 * 0.5, 1.0)
@@ -180,7 +180,7 @@ def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer
         return ok
 
     lo, hi = 0, None
-    b = 1
+    b = 2 if n0 >= 2 else 1   # not 1: BatchNorm cannot train on a single example
     while b <= max_batch:
         if fits(b):
             lo = b
