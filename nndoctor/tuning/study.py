@@ -257,8 +257,7 @@ def tune(script: str, args: list[str] | None = None, space: list[Param] | list[s
     study = optuna.create_study(storage=storage, study_name=study_name or Path(script).stem, direction=direction,
                                 sampler=_sampler(sampler, space, seed, grid_points),
                                 pruner=_pruner(pruner, report_every), load_if_exists=True)
-    for _ in range(n_trials):
-        trial = study.ask()
+    def objective(trial):
         params = {p.name: p.suggest(trial) for p in space}
         r = _run_trial(trial, str(script), list(args or []), params, max_steps=max_steps, report_every=report_every,
                        doctor_prune=pruner in ("doctor", "doctor+median"), quiet=quiet, timeout=timeout)
@@ -269,24 +268,21 @@ def tune(script: str, args: list[str] | None = None, space: list[Param] | list[s
             trial.set_user_attr("value_source", r["source"])
         if r.get("pruned"):
             trial.set_user_attr("pruned_reason", r["pruned"][:500])
-            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
-        elif r.get("value") is None or not math.isfinite(r["value"]):
-            trial.set_user_attr("error", (r.get("error") or "no objective value (no loss seen)")[:500])
-            study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        else:
-            if r.get("error"):
-                trial.set_user_attr("error", r["error"][:500])
-            study.tell(trial, r["value"])
-        if sampler == "grid" and _grid_done(study):
-            break
+            raise optuna.TrialPruned(r["pruned"][:200])
+        if r.get("value") is None or not math.isfinite(r["value"]):
+            msg = (r.get("error") or "no objective value (no loss seen)")[:500]
+            trial.set_user_attr("error", msg)
+            raise _TrialFailed(msg)
+        if r.get("error"):
+            trial.set_user_attr("error", r["error"][:500])
+        return r["value"]
+
+    study.optimize(objective, n_trials=n_trials, catch=(_TrialFailed,))
     return study
 
 
-def _grid_done(study) -> bool:
-    try:
-        return study.sampler.is_exhausted(study)
-    except Exception:  # older optuna
-        return False
+class _TrialFailed(Exception):
+    """A trial that gave no usable value (crashed, or no finite objective): recorded as FAIL."""
 
 
 def summary(study) -> str:
