@@ -30,7 +30,7 @@ from torch import nn
 
 from ..probes import tap
 from ..probes.model import discover
-from .sandbox import Batch, tensors_of
+from .sandbox import Batch
 
 
 class _Captured(BaseException):
