@@ -9,7 +9,7 @@ import nndoctor
 lr = nndoctor.param("lr", 1e-2)
 width = nndoctor.param("width", 64)
 opt_name = nndoctor.param("optimizer", "sgd")
-steps = nndoctor.param("steps", 200)
+steps = nndoctor.param("steps", 150)
 
 torch.manual_seed(0)
 X, y = load_diabetes(return_X_y=True)

@@ -11,7 +11,7 @@ import nndoctor
 lr = nndoctor.param("lr", 1e-2)
 batch = nndoctor.param("batch_size", 64)
 opt_name = nndoctor.param("optimizer", "sgd")
-steps = nndoctor.param("steps", 200)
+steps = nndoctor.param("steps", 150)
 
 torch.manual_seed(0)
 X, y = load_digits(return_X_y=True)

@@ -11,11 +11,13 @@ trials, the best value, and the steps saved against no pruning.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # small models, many trials: one thread each
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
@@ -32,7 +34,7 @@ PROBLEMS = {
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--trials", type=int, default=16)
+    ap.add_argument("--trials", type=int, default=12)
     ap.add_argument("--markdown", action="store_true")
     a = ap.parse_args(argv)
     import optuna
