@@ -216,3 +216,15 @@ def test_cli_checkup_on_clinic_programs(tmp_path):
              str(PROGRAMS / "faulty_loss-mismatch_softmax_then_cross_entropy.py"))
     assert p.returncode == 1
     assert "loss-mismatch" in [f["code"] for f in json.loads(out.read_text())["findings"]]
+
+
+def test_copies_do_not_step_the_users_optimizer_through_a_scheduler():
+    from nndoctor.preflight.sandbox import copy_training
+    m = nn.Linear(3, 1)
+    o = torch.optim.SGD(m.parameters(), lr=0.1)
+    torch.optim.lr_scheduler.StepLR(o, 5)  # patches o.step with a wrapper bound to o
+    w = m.weight.detach().clone()
+    m2, o2 = copy_training(m, o)
+    m2(torch.randn(4, 3)).sum().backward()
+    o2.step()
+    assert torch.equal(m.weight, w) and not torch.equal(m2.weight, w)
