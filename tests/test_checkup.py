@@ -210,6 +210,7 @@ def test_cli_checkup_on_clinic_programs(tmp_path):
     assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]
     assert d["checkup"]["captured"]["model"] == "Sequential" and d["checkup"]["captured"]["loss"] == "CrossEntropyLoss"
     assert d["checkup"]["lr_range_test"]["suggested_lr"] > 0
+    assert d["checkup"]["captured"]["batches"] == 16  # the script ran on to collect them, then stopped
     assert "epoch 0" not in p.stdout  # stopped at the first backward pass
     out = tmp_path / "faulty.json"
     p = _cli("--json", str(out), "--no-batch-size", "--no-lr-test",

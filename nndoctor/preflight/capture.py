@@ -168,7 +168,7 @@ class _Capturer:
                 self.batches.append(self.capture.batch)
             if self.capture.loss_fn is None or self.capture.model is None:
                 raise _Captured()
-        elif self.forward is not None and self.forward[0] is self.capture.model and self.calls:
+        elif self.forward is not None and self.forward[0] is self._orig_model and self.calls:
             targets = [k[1] for k in self.calls]
             if len(targets) == self._n_targets:
                 self.batches.append(Batch(tuple(self.forward[1]), dict(self.forward[2]),
@@ -200,7 +200,7 @@ class _Capturer:
             c.notes.append("no model forward pass with grad was seen before the first backward pass")
             return c
         module, args, kwargs, _ = self.forward
-        c.model = module
+        c.model = self._orig_model = module
         self._n_targets = len(self.calls)
         _, opts = discover()
         own = {id(p) for p in module.parameters()}
