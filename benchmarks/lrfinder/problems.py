@@ -61,7 +61,7 @@ def _sk(loader, regression=False, scale=True, image=False, conv=False):
 
 def _seq_data():
     g = torch.Generator().manual_seed(123)
-    n, T = 2048, 20
+    n, T = 2048, 12
     x = torch.randn(n, T, 2, generator=g)
     mark = torch.zeros(n, T)
     for i in range(n):
@@ -118,12 +118,12 @@ def problems() -> list[Problem]:
             nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
             nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(128, 10)),
                 torch.optim.SGD, {"momentum": 0.9}, ce, _sk(load_digits, image=True, conv=True)),
-        Problem("gru-adding-adam", _GRUReg, torch.optim.Adam, {}, mse, _seq_data),
+        Problem("gru-adding-adam", _GRUReg, torch.optim.Adam, {}, mse, _seq_data, steps=100),
         Problem("mlp-wine-sgd", lambda: nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 3)),
                 torch.optim.SGD, {}, ce, _sk(load_wine), batch=16),
         # (iris was tried and dropped: its held-out cross-entropy reaches exactly 0 at absurd LRs -- RMSprop
         # at lr 10 -- so it has no best LR to compare with)
-        Problem("transformer-count-adamw", _TinyTransformer, torch.optim.AdamW, {}, ce, _tokens_data),
+        Problem("transformer-count-adamw", _TinyTransformer, torch.optim.AdamW, {}, ce, _tokens_data, steps=100),
     ]
 
 

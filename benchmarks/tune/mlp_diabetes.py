@@ -9,7 +9,7 @@ import nndoctor
 lr = nndoctor.param("lr", 1e-2)
 width = nndoctor.param("width", 64)
 opt_name = nndoctor.param("optimizer", "sgd")
-steps = nndoctor.param("steps", 150)
+steps = nndoctor.param("steps", 100)
 
 torch.manual_seed(0)
 X, y = load_diabetes(return_X_y=True)
@@ -31,7 +31,7 @@ while step < steps:
         loss.backward()
         opt.step()
         step += 1
-        if step % 50 == 0 or step == steps:
+        if step % 25 == 0 or step == steps:
             with torch.no_grad():
                 val = loss_fn(model(Xva), yva).item()
             nndoctor.report_metric(val if val == val else float("inf"), step)

@@ -34,19 +34,22 @@ PROBLEMS = {
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--trials", type=int, default=12)
+    ap.add_argument("--trials", type=int, default=8)
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--only", default=None)
     a = ap.parse_args(argv)
     import optuna
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for script, space in PROBLEMS.items():
+            if a.only and a.only not in script:
+                continue
             for pruner in ("none", "median", "doctor"):
                 t0 = time.perf_counter()
                 study = tune(str(HERE / script), [], space, n_trials=a.trials, sampler="tpe", pruner=pruner,
                              storage=f"sqlite:///{tmp}/{script}-{pruner}.db", study_name="bench", seed=0,
-                             report_every=50)
+                             report_every=25)
                 ts = study.trials
                 steps = sum(t.user_attrs.get("steps", 0) for t in ts)
                 pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in ts)
