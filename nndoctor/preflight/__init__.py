@@ -37,11 +37,12 @@ __all__ = ["checkup", "lr_range_test", "find_batch_size", "LRRangeResult", "Batc
 LR_FAR = 100.0          # the user's LR two decades below the suggestion: "too low"
 OVERFIT_RATIO = 0.1     # one batch: the loss must fall to a tenth of its start
 OVERFIT_STEPS = 150     # per try (Adam at 1e-3, then 1e-2), fewer when a step is slow (see BUDGET_S)
-# time budgets (seconds) for the parts that train: the number of steps is cut to fit from the step time
-# measured in the watched steps, within floors that keep each test meaningful (the whole check-up
-# must answer in seconds, < 30 s on the clinic's CPU programs)
-BUDGET_S = {"lr_range_test": 6.0, "overfit_one_batch": 5.0}
-MIN_STEPS = {"lr_range_test": 40, "overfit_one_batch": 40}
+# compute budgets for the parts that train: the number of steps is cut to fit from the FLOPs of one
+# training step (counted by torch's FlopCounterMode: deterministic, so the verdicts do not depend on
+# the machine's load), within floors that keep each test meaningful. 20 GFLOP is a few seconds on
+# one CPU core; the whole check-up must answer in seconds (< 30 s on the clinic's CPU programs).
+BUDGET_FLOPS = {"lr_range_test": 20e9, "overfit_one_batch": 20e9}
+MIN_STEPS = {"lr_range_test": 40, "overfit_one_batch": 2 * 100}
 SUPERVISED = set(CLASS_LOSSES) | set(PROB_LOSSES) | {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"}
 
 
@@ -79,7 +80,7 @@ class _Checkup:
         self.loss_name: str | None = None
         self.steps = 0
         self.backward = 0
-        self.step_time = 0.0
+        self.step_flops = 0.0
 
     # ------------------------------------------------------------------ orchestration
     def run(self, data, max_batches, do_lr, do_overfit, do_batch, do_watch=True) -> Report:
@@ -103,6 +104,7 @@ class _Checkup:
             if do_batch:
                 self._timed("batch_size", self._batch_size)
         self.out["timings_s"]["total"] = round(time.perf_counter() - t_all, 3)
+        self.out["step_gflops"] = round(self.step_flops / 1e9, 4)
         for f in self.findings:
             f.evidence.setdefault("checkup", f.evidence.pop("_part", "watched steps"))
         return Report(findings=_dedupe(self.findings), steps=self.steps, backward_passes=self.backward,
@@ -209,7 +211,7 @@ class _Checkup:
         except Exception as e:
             exc = e
         if exc is None:
-            self.step_time = self._plain_step_time()
+            self.step_flops = self._step_flops()
         report = doctor.close(exc)
         calls = doctor.store.facts.get("loss_calls", {})
         if calls:
@@ -229,18 +231,20 @@ class _Checkup:
             return False
         return True
 
-    def _plain_step_time(self) -> float:
-        """Median time of 3 plain training steps on a copy (no doctor): the unit of the time budgets."""
-        m, o = self._copy()
-        o = o if o is not None else torch.optim.Adam(m.parameters(), lr=1e-3)
+    def _step_flops(self) -> float:
+        """FLOPs of one forward + backward on a copy: the unit of the compute budgets (0: unknown)."""
+        try:
+            from torch.utils.flop_counter import FlopCounterMode
+        except ImportError:  # pragma: no cover - torch < 2.1
+            return 0.0
+        m, _ = self._copy()
         m.train()
-        times = []
-        for i in range(4):
-            t0 = time.perf_counter()
-            o.zero_grad(set_to_none=True)
-            self._loss(m, self.batches[i % len(self.batches)]).backward()
-            times.append(time.perf_counter() - t0)  # no step: a huge user LR must not blow the copy up here
-        return sorted(times[1:])[1]
+        try:
+            with FlopCounterMode(display=False) as fc:
+                self._loss(m, self.batches[0]).backward()
+            return float(fc.get_total_flops())
+        except Exception:
+            return 0.0
 
     # ------------------------------------------------------------------ 3. LR
     def _lr_test(self) -> None:
@@ -279,9 +283,9 @@ class _Checkup:
 
     # ------------------------------------------------------------------ 4. overfit one batch
     def _budget(self, part: str, steps: int) -> int:
-        if self.step_time <= 0:
+        if self.step_flops <= 0:
             return steps
-        return max(MIN_STEPS[part], min(steps, int(BUDGET_S[part] / self.step_time)))
+        return max(MIN_STEPS[part], min(steps, int(BUDGET_FLOPS[part] / self.step_flops)))
 
     def _overfit(self) -> None:
         if self.loss_name is not None and self.loss_name not in SUPERVISED:
