@@ -229,3 +229,14 @@ def test_copies_do_not_step_the_users_optimizer_through_a_scheduler():
     m2(torch.randn(4, 3)).sum().backward()
     o2.step()
     assert torch.equal(m.weight, w) and not torch.equal(m2.weight, w)
+
+
+def test_adamw_and_a_warmup_scheduler_from_zero_are_handled():
+    X, y = _digits(256)
+    model = _mlp()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / 100))  # lr 0 at step 0
+    r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), opt, overfit=False)
+    assert not r.problems(), [(f.code, f.summary) for f in r.problems()]
+    assert r.internal_errors == []
+    assert r.checkup["lr_range_test"]["user_lr"] == 1e-3 and r.checkup["batch_size"]["max_batch"] >= 64

@@ -211,6 +211,9 @@ def copy_training(model: nn.Module, optimizer: torch.optim.Optimizer | None):
     m2 = copy.deepcopy(model, memo)
     o2 = copy.deepcopy(optimizer, memo) if optimizer is not None else None
     if o2 is not None:
+        for g in o2.param_groups:  # a scheduler's warmup factor (e.g. 0 at step 0) is not replayed:
+            if "initial_lr" in g:   # the copy trains at the base LR the scheduler scales
+                g["lr"] = g["initial_lr"]
         own = {id(p) for p in m2.parameters()}
         if not any(id(p) in own for g in o2.param_groups for p in g["params"]) and any(True for _ in m2.parameters()):
             raise RuntimeError("the copied optimizer does not hold the copied model's parameters")
@@ -245,13 +248,24 @@ def fresh_optimizer(template: torch.optim.Optimizer | None, model: nn.Module, or
         elif lr_scale is not None and glr is not None:
             d["lr"] = glr * lr_scale
         groups.append(d | {"params": ps})
-    defaults = {k: v for k, v in template.defaults.items() if k != "params"}
+    defaults = {k: v for k, v in template.defaults.items() if k != "params" and _accepts(type(template), k)}
     if isinstance(defaults.get("lr"), torch.Tensor):
         defaults["lr"] = float(defaults["lr"])
     for d in groups:
         if isinstance(d.get("lr"), torch.Tensor):
             d["lr"] = float(d["lr"])
     return type(template)(groups, **defaults)
+
+
+def _accepts(cls: type, name: str) -> bool:
+    """Does the optimizer's constructor take ``name``? (AdamW keeps Adam's ``decoupled_weight_decay``
+    in its defaults but does not accept it.)"""
+    import inspect
+    try:
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return True
+    return name in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
 
 def _group_lr(g: dict) -> float | None:
