@@ -345,10 +345,10 @@ class _Checkup:
         self.out["overfit_one_batch"] = d
         if d["passed"] or first is None or (best is not None and best < 0):
             return
-        specific = any(f.severity == "error" for f in self.findings)
+        specific = any(f.severity in ("error", "warning") for f in self.findings)
         severity = "error" if cap and not specific else "info"
         why = ("" if cap else " (the model has fewer parameters than values to memorize, so this may be its "
-               "capacity, not a bug)") + (" -- see the errors above first" if specific else "")
+               "capacity, not a bug)") + (" -- see the findings above first" if specific else "")
         self._add("loss-not-decreasing", severity,
                   f"The model cannot overfit one batch of {b.size} examples: with Adam the loss went from "
                   f"{first:.4g} only to {best:.4g} ({best_ratio:.0%} of its start) in {n_steps} steps at each "
