@@ -80,6 +80,15 @@ def _caller_names(model, optimizer) -> dict[str, str]:
     return out
 
 
+def checkup(model, loader_or_batch, loss_fn, optimizer=None, **kwargs):
+    """Pre-flight check-up on copies of ``model`` and ``optimizer`` (see :mod:`nndoctor.checkup`):
+    data, loss vs task, initialization, gradient flow, one-batch overfit, LR range test and batch-size
+    finder, in seconds. Returns a :class:`Report`; its ``checkup`` dict holds the measurements."""
+    from .preflight import checkup as _checkup
+
+    return _checkup(model, loader_or_batch, loss_fn, optimizer, **kwargs)
+
+
 def explain(code: str, lang: str | None = None) -> str:
     """The registry's documentation of a diagnosis code, as text (``lang``: "en" or "zh")."""
     from .report.terminal import explain_text

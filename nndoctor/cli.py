@@ -1,4 +1,4 @@
-"""Command line: ``nndoctor run | report | compare | explain | list | demo | docs``."""
+"""Command line: ``nndoctor run | checkup | tune | report | compare | explain | list | demo | docs``."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +37,38 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("b")
     c.add_argument("--html", metavar="PATH", help="also write an HTML page with both loss curves")
     _lang_arg(c)
+
+    ck = sub.add_parser("checkup", help="pre-flight check-up: run a script to its first backward pass, then test "
+                                       "data, loss, init, gradient flow, LR and batch size on copies")
+    ck.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    ck.add_argument("--quiet", action="store_true", help="do not print the report")
+    ck.add_argument("--memory-limit", metavar="BYTES", help="memory cap for the batch-size finder (e.g. 2G)")
+    ck.add_argument("--no-lr-test", action="store_true", help="skip the LR range test")
+    ck.add_argument("--no-overfit", action="store_true", help="skip the one-batch overfit")
+    ck.add_argument("--no-batch-size", action="store_true", help="skip the batch-size finder")
+    ck.add_argument("script")
+    ck.add_argument("args", nargs=argparse.REMAINDER)
+
+    t = sub.add_parser("tune", help="search hyperparameters (grid/random/TPE on Optuna), the doctor pruning broken "
+                                    "trials")
+    t.add_argument("--param", action="append", default=[], metavar="NAME=KIND:ARGS",
+                   help="lr=loguniform:1e-5:1e-1 | x=uniform:0:1 | n=int:16:256[:log] | bs=choice:16,32,64")
+    t.add_argument("--sampler", choices=("grid", "random", "tpe"), default="tpe")
+    t.add_argument("--pruner", choices=("doctor", "median", "doctor+median", "none"), default="doctor")
+    t.add_argument("--n-trials", type=int, default=None, help="default: 20 (grid: the whole grid)")
+    t.add_argument("--grid-points", type=int, default=5, help="values per continuous parameter in a grid")
+    t.add_argument("--storage", default="sqlite:///nndoctor-tune.db",
+                   help="Optuna storage URL (default: a local SQLite file; postgresql://... to share a study)")
+    t.add_argument("--study-name", default=None, help="default: the script's name")
+    t.add_argument("--direction", choices=("minimize", "maximize"), default="minimize")
+    t.add_argument("--max-steps", type=int, default=None, metavar="N", help="stop each trial after N optimizer steps")
+    t.add_argument("--report-every", type=int, default=20, metavar="K",
+                   help="steps per intermediate value (the mean training loss of the window)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per trial")
+    t.add_argument("--show-output", action="store_true", help="let the trials print")
+    t.add_argument("script")
+    t.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments; {name} is replaced by the value")
 
     e = sub.add_parser("explain", help="what a diagnosis code means and how to fix it")
     e.add_argument("code")
@@ -78,6 +110,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if a.cmd == "compare":
         return _compare(a.a, a.b, a.html, lang)
+    if a.cmd == "checkup":
+        from .preflight.capture import run_checkup_cli
+
+        return run_checkup_cli(a.script, a.args, json_path=a.json, quiet=a.quiet, memory_limit=a.memory_limit,
+                               lr_test=not a.no_lr_test, overfit=not a.no_overfit, batch_size=not a.no_batch_size)
+    if a.cmd == "tune":
+        from .tuning.study import summary, tune
+
+        try:
+            study = tune(a.script, a.args, a.param, n_trials=a.n_trials, sampler=a.sampler, pruner=a.pruner,
+                         storage=a.storage, study_name=a.study_name, direction=a.direction, seed=a.seed,
+                         max_steps=a.max_steps, report_every=a.report_every, grid_points=a.grid_points,
+                         quiet=not a.show_output, timeout=a.timeout)
+        except (ValueError, FileNotFoundError) as exc:
+            print(f"nndoctor tune: {exc}", file=sys.stderr)
+            return 2
+        print(summary(study))
+        return 0
     if a.cmd == "explain":
         from .api import explain
 

@@ -108,6 +108,7 @@ class Report:
     signals: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     lang: str | None = field(default=None, compare=False, repr=False)  # "en"/"zh"; None: $NNDOCTOR_LANG
+    checkup: dict[str, Any] = field(default_factory=dict)  # a check-up's measurements (LR, batch, ...)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: (f.rank, f.step if f.step is not None else 1 << 62))
@@ -146,6 +147,8 @@ class Report:
             d["notes"] = list(self.notes)
         if self.internal_errors:
             d["internal_errors"] = list(self.internal_errors)
+        if self.checkup:
+            d["checkup"] = _jsonable(self.checkup)
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -162,6 +165,7 @@ class Report:
             backward_passes=d.get("backward_passes", 0),
             notes=list(d.get("notes", [])),
             internal_errors=list(d.get("internal_errors", [])),
+            checkup=dict(d.get("checkup", {})),
         )
 
     def render(self, console=None, verbose: bool = True, lang: str | None = None) -> None:

@@ -16,6 +16,6 @@ fi
 stamp=.venv/.nndoctor-setup
 want=$(sha1sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! python -c "import nndoctor, sklearn" >/dev/null 2>&1; then
-  python -m pip install --quiet -e ".[test,tensorboard]"
+  python -m pip install --quiet -e ".[test,tensorboard,tune]"
   echo "$want" > "$stamp"
 fi

@@ -80,20 +80,70 @@ def render(report: Report, console: Console | None = None, verbose: bool = True,
     if lang == "en":
         status = ("[bold green]healthy[/]: no problem found" if not problems else
                   f"[bold red]{len(problems)} problem{'s' if len(problems) != 1 else ''} found[/]")
-        console.rule(f"nndoctor — {report.steps} steps, {report.backward_passes} backward passes — {status}")
     else:
         status = (f"[bold green]{t('healthy', lang)}[/]" if not problems else
                   f"[bold red]{t('problems', lang, n=len(problems))}[/]")
+    if report.checkup:
+        console.rule(f"nndoctor check-up — {status}")
+    elif lang == "en":
+        console.rule(f"nndoctor — {report.steps} steps, {report.backward_passes} backward passes — {status}")
+    else:
         console.rule(f"nndoctor — {t('steps_line', lang, steps=report.steps, backward=report.backward_passes)}"
                      f" — {status}")
     for f in report.findings:
         console.print(finding_panel(f, verbose=verbose, lang=lang))
+    if report.checkup:
+        console.print(checkup_table(report.checkup))
     for n in report.notes:
         console.print(f"[dim]{t('notes', lang)}:[/] {escape(n)}")
     for e in report.internal_errors[:5]:
         console.print(f"[dim]{t('internal_errors', lang)}:[/] {escape(e)}")
     if report.findings:
         console.print(f"[dim]{escape(t('explain_hint', lang))}[/]")
+
+
+def checkup_table(c: dict) -> Table:
+    """The check-up's measurements: learning rate, batch size, one-batch overfit, time."""
+    table = Table(title="check-up measurements", show_header=False, box=None, title_justify="left", padding=(0, 1))
+    table.add_column(style="bold")
+    table.add_column()
+    lr = c.get("lr_range_test")
+    if lr:
+        parts = [f"suggested [bold]{_fmt(lr.get('suggested_lr'))}[/]"]
+        if lr.get("user_lr") is not None:
+            parts.append(f"yours {_fmt(lr['user_lr'])}")
+        parts.append(f"loss lowest at {_fmt(lr.get('lr_min_loss'))}")
+        if lr.get("lr_diverged"):
+            parts.append(f"diverged at {_fmt(lr['lr_diverged'])}")
+        parts.append(f"({lr.get('optimizer', '')}, {lr.get('steps')} sweep steps)")
+        table.add_row("learning rate", ", ".join(parts))
+    bs = c.get("batch_size")
+    if bs and bs.get("max_batch") is not None:
+        bound = bs.get("limited_by")
+        fits = (f"largest that fits: [bold]{bs['max_batch']}[/] ({int(bs['margin'] * 100)}% of "
+                f"{_bytes(bs.get('capacity_bytes'))} {bs.get('capacity_source', '')})" if bound == "memory" else
+                f"fits up to at least {bs['max_batch']} (the search stopped at the {bound})")
+        useful = f"; useful (gradient noise scale): ~{bs['useful_batch']}" if bs.get("useful_batch") else ""
+        table.add_row("batch size", f"yours {bs.get('user_batch')}; {fits}{useful}")
+    of = c.get("overfit_one_batch")
+    if of:
+        table.add_row("one batch", ("memorized" if of.get("passed") else "NOT memorized") +
+                  f": loss {_fmt(of.get('start_loss'))} -> {_fmt(of.get('best_loss'))} on {of.get('examples')} examples")
+    tm = c.get("timings_s", {})
+    if tm:
+        table.add_row("time", f"{_fmt(tm.get('total'))} s (" + ", ".join(f"{k} {_fmt(v)}" for k, v in tm.items()
+                                                                    if k != "total") + ")")
+    return table
+
+
+def _bytes(n) -> str:
+    if not n:
+        return "?"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.0f} PiB"
 
 
 def render_text(report: Report, width: int = 100, lang: str | None = None) -> str:

@@ -1,0 +1,71 @@
+"""`nndoctor checkup` on the clinic's programs: wall time per program (the whole command: the script up to
+its first backward pass, then the check-up), the codes found, and false alarms (a warning or error on a
+healthy program).
+
+    python benchmarks/checkup/clinic.py [--healthy] [--one-per-code] [--markdown] [PROGRAM ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = ROOT / "benchmarks" / "clinic" / "programs"
+
+
+def run(path: Path) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        js = Path(tmp) / "r.json"
+        t0 = time.perf_counter()
+        p = subprocess.run([sys.executable, "-m", "nndoctor", "checkup", "--quiet", "--json", str(js), str(path)],
+                           capture_output=True, text=True, timeout=600, cwd=path.parent,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+        wall = time.perf_counter() - t0
+        d = json.loads(js.read_text()) if js.exists() else {}
+    fs = d.get("findings", [])
+    return {"program": path.name, "rc": p.returncode, "wall_s": round(wall, 1),
+            "checkup_s": d.get("checkup", {}).get("timings_s", {}).get("total"),
+            "problems": sorted({f["code"] + ":" + f["severity"] for f in fs if f["severity"] in ("error", "warning")}),
+            "internal_errors": d.get("internal_errors", []), "notes": d.get("notes", []),
+            "stderr": p.stderr[-500:] if not d else ""}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--healthy", action="store_true")
+    ap.add_argument("--one-per-code", action="store_true")
+    ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("programs", nargs="*")
+    a = ap.parse_args(argv)
+    paths = [Path(p) for p in a.programs]
+    if a.healthy:
+        paths += sorted(PROGRAMS.glob("healthy_*.py"))
+    if a.one_per_code:
+        seen = set()
+        for p in sorted(PROGRAMS.glob("faulty_*.py")):
+            code = p.name.split("_")[1]
+            if code not in seen:
+                seen.add(code)
+                paths.append(p)
+    rows = []
+    for p in paths:
+        r = run(p)
+        rows.append(r)
+        print(json.dumps(r), flush=True)
+    healthy = [r for r in rows if r["program"].startswith("healthy")]
+    fa = [r for r in healthy if r["problems"]]
+    walls = sorted(r["wall_s"] for r in rows)
+    print(f"programs {len(rows)}; healthy {len(healthy)} with a warning/error: {len(fa)}; "
+          f"wall time median {walls[len(walls) // 2] if walls else 0}s, max {walls[-1] if walls else 0}s; "
+          f"over 30 s: {sum(w > 30 for w in walls)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""LR range test (Smith 2015/2017): train with a learning rate that grows exponentially from tiny to
+huge, record the loss, stop when it diverges, put the model back, and read a learning rate off the
+curve.
+
+The suggestion (``robust``):
+
+1. Smooth the loss *without lag*: the EMA that fastai and torch-lr-finder use (beta 0.98, or 0.95)
+   trails the raw loss by ~1/(1-beta) steps; on a 100-step sweep over 8 decades that is several
+   decades of learning rate, so their minimum sits far right of the real one. We run the EMA
+   forwards and backwards (a zero-phase filter) on log(loss), which cancels the lag.
+2. ``lr_min``: where that curve is lowest before it diverges. Beyond it the LR is past the edge of
+   stability (for a quadratic bowl of curvature L, SGD diverges above 2/L); the loss at ``lr_min``
+   is the best the sweep reached, reached *while* the LR was already at the edge.
+3. Suggest ``lr_min / 10``: Smith's and fastai's classic decade below the minimum, now on a curve
+   whose minimum is where the loss really was lowest. Why a decade: for a quadratic bowl the fastest
+   constant step is 1/L, half the edge of stability 2/L, and the sweep's minimum lies at or past the
+   edge (an instability needs a few steps to grow, and the loss at an LR still reflects the smaller
+   LRs just before it); on real networks the curvature also grows during training (progressive
+   sharpening), so an LR found on the first ~100 steps must leave room. ``rules["lagfree_sqrt10"]``
+   (lr_min / 3.16, the bracket's geometric middle for the quadratic alone) is reported for comparison.
+
+The smoothing is robust as well as lag-free: a running median over 5 steps first (one spiky batch
+cannot make a minimum), then the forward-backward EMA, and the minimum is searched only before the
+curve first rises 4x above its best (so values after divergence cannot pull it).
+
+The other rules are computed on the same curve for comparison: fastai's ``valley`` (the longest
+descending run, two thirds of the way down) and the steepest slope (torch-lr-finder / Lightning).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from .sandbox import Batch, batches_from, call_model, fresh_optimizer, preserved_rng
+
+DIVERGE_FACTOR = 4.0      # stop when the smoothed loss is 4x its best (fastai's rule)
+EMA_BETA = 0.98           # fastai's / Lightning's smoothing of the recorded loss
+SUGGESTION_FACTOR = 10.0  # robust: lr_min / 10 on the lag-free curve (see the module docstring)
+
+
+@dataclass
+class LRRangeResult:
+    lrs: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)      # raw
+    smoothed: list[float] = field(default_factory=list)    # EMA (beta 0.98, debiased), as fastai records it
+    zero_lag: list[float] = field(default_factory=list)    # forward-backward EMA of log loss
+    stopped: str = "end"          # "diverged", "non-finite", "end"
+    suggestion: float | None = None
+    lr_min: float | None = None   # zero-lag minimum
+    lr_diverged: float | None = None
+    rules: dict[str, float | None] = field(default_factory=dict)
+    conclusive: bool = False      # the curve has a minimum: it rose clearly (>= 25%) after it
+
+    def to_dict(self, curve: bool = False) -> dict[str, Any]:
+        d = {"suggested_lr": self.suggestion, "conclusive": self.conclusive, "lr_min_loss": self.lr_min, "lr_diverged": self.lr_diverged,
+             "stopped": self.stopped, "steps": len(self.losses), "rules": dict(self.rules)}
+        if curve:
+            d["curve"] = {"lr": self.lrs, "loss": self.losses}
+        return d
+
+
+def lr_range_test(model: nn.Module, loader_or_batch: Any, loss_fn: Callable, optimizer=None, *,
+                  start_lr: float = 1e-7, end_lr: float = 10.0, num_steps: int = 100,
+                  diverge: float = DIVERGE_FACTOR, restore: bool = True, seed: int | None = 0,
+                  max_batches: int = 16) -> LRRangeResult:
+    """Run the LR range test on ``model`` (its parameters and buffers are restored afterwards when
+    ``restore``; the global RNG states always are). ``optimizer``: its class, param groups and
+    hyperparameters are used (a fresh instance, the lr swept); None: Adam."""
+    batches = loader_or_batch if isinstance(loader_or_batch, list) and loader_or_batch and \
+        isinstance(loader_or_batch[0], Batch) else batches_from(loader_or_batch, max_batches)[0]
+    saved = {k: v.detach().clone() for k, v in model.state_dict(keep_vars=True).items()} if restore else None
+    was_training = model.training
+    try:
+        with preserved_rng(seed):
+            lrs, losses, stopped = _sweep(model, batches, loss_fn, optimizer, start_lr, end_lr, num_steps, diverge)
+    finally:
+        if saved is not None:
+            with torch.no_grad():
+                for k, v in model.state_dict(keep_vars=True).items():
+                    v.copy_(saved[k])
+            for p in model.parameters():
+                p.grad = None
+        model.train(was_training)
+    return analyse(lrs, losses, stopped)
+
+
+def _sweep(model, batches, loss_fn, template, start_lr, end_lr, num_steps, diverge):
+    model.train()
+    opt = fresh_optimizer(template, model, lr=start_lr)
+    base = [g["lr"] for g in opt.param_groups]
+    ratio = (end_lr / start_lr) ** (1.0 / max(num_steps - 1, 1))
+    lrs: list[float] = []
+    losses: list[float] = []
+    avg, best, stopped = 0.0, math.inf, "end"
+    for i in range(num_steps):
+        lr = start_lr * ratio ** i
+        for g, b0 in zip(opt.param_groups, base):
+            g["lr"] = b0 * (lr / start_lr)
+        b = batches[i % len(batches)]
+        opt.zero_grad(set_to_none=True)
+        out = call_model(model, b)
+        loss = loss_fn(out, b.target) if b.target is not None else loss_fn(out)
+        v = float(loss.detach())
+        if not math.isfinite(v):
+            stopped = "non-finite"
+            break
+        lrs.append(lr)
+        losses.append(v)
+        avg = EMA_BETA * avg + (1 - EMA_BETA) * v
+        sm = avg / (1 - EMA_BETA ** (i + 1))
+        if i > 0 and sm > diverge * best and best > 0:
+            stopped = "diverged"
+            break
+        best = min(best, sm)
+        loss.backward()
+        opt.step()
+    opt.zero_grad(set_to_none=True)
+    return lrs, losses, stopped
+
+
+# ----------------------------------------------------------------------------- reading the curve
+def ema(values: np.ndarray, beta: float) -> np.ndarray:
+    out, avg = np.empty(len(values)), 0.0
+    for i, v in enumerate(values):
+        avg = beta * avg + (1 - beta) * v
+        out[i] = avg / (1 - beta ** (i + 1))
+    return out
+
+
+def zero_lag(values: np.ndarray, beta: float = 0.8) -> np.ndarray:
+    """EMA run forwards then backwards (zero phase), each pass debiased at its start."""
+    return ema(ema(values, beta)[::-1], beta)[::-1]
+
+
+def running_median(values: np.ndarray, k: int) -> np.ndarray:
+    h = k // 2
+    return np.array([np.median(values[max(0, i - h): i + h + 1]) for i in range(len(values))])
+
+
+def valley(lrs: np.ndarray, losses: np.ndarray) -> float | None:
+    """fastai's ``valley``: the longest strictly descending subsequence; two thirds of the way down."""
+    n = len(losses)
+    if n < 3:
+        return None
+    lds = [1] * n
+    max_start = max_end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    idx = max_start + int(sections) + int(sections / 2)
+    return float(lrs[min(idx, n - 1)])
+
+
+def steepest(lrs: np.ndarray, losses: np.ndarray) -> float | None:
+    """torch-lr-finder / Lightning: the LR of the most negative slope of the (EMA) loss."""
+    if len(losses) < 3:
+        return None
+    return float(lrs[int(np.gradient(losses).argmin())])
+
+
+def analyse(lrs: list[float], losses: list[float], stopped: str) -> LRRangeResult:
+    r = LRRangeResult(lrs=list(lrs), losses=list(losses), stopped=stopped)
+    n = len(losses)
+    if n < 8:
+        return r
+    L = np.asarray(losses, dtype=float)
+    x = np.asarray(lrs, dtype=float)
+    sm = ema(L, EMA_BETA)
+    r.smoothed = sm.tolist()
+    if stopped != "end":
+        r.lr_diverged = float(x[-1] * (x[1] / x[0]))  # the step that diverged
+    # fastai: skip the first tenth and the last 5 points; Lightning/torch-lr-finder: skip 10 and 1/5
+    a, e = n // 10, max(n - 5, n // 10 + 3)
+    r.rules["fastai_valley"] = valley(x[a:e], sm[a:e])
+    k0, k1 = min(10, n // 4), max(n - 5, min(10, n // 4) + 3)
+    r.rules["steepest"] = steepest(x[k0:k1], sm[k0:k1])
+    r.rules["fastai_min_over_10"] = float(x[int(sm.argmin())] / 10)
+    # the robust rule: minimum of the lag-free, spike-free curve, before divergence
+    pos = bool((L > 0).all())
+    z = zero_lag(running_median(np.log(L) if pos else L, 5), 0.6)
+    r.zero_lag = (np.exp(z) if pos else z).tolist()
+    end = len(z)
+    best = np.inf
+    for i, v in enumerate(z):
+        if pos and v > best + math.log(DIVERGE_FACTOR) or not pos and best < np.inf and v - best > 3 * abs(best):
+            end = i
+            break
+        best = min(best, v)
+    imin = int(z[:end].argmin())
+    r.lr_min = float(x[imin])
+    # divergence, scale-free: past the minimum, the loss climbs back above where the sweep started (all
+    # progress undone: a network killed by a huge step plateaus there rather than blowing up 4x)
+    start = float(np.median(z[:5]))
+    back = [i for i in range(imin + 1, len(z)) if z[i] >= start]
+    if back:
+        r.lr_diverged = float(x[back[0]])
+    rise = (z[imin:].max() - z[imin]) if pos else 0.0
+    r.conclusive = stopped != "end" or r.lr_diverged is not None or (pos and rise >= math.log(1.25))
+    r.suggestion = r.lr_min / SUGGESTION_FACTOR
+    r.rules["robust"] = r.suggestion
+    r.rules["lagfree_sqrt10"] = r.lr_min / 10 ** 0.5
+    return r

@@ -1,0 +1,304 @@
+"""``nndoctor tune``: grid, random or Bayesian (TPE) search on Optuna, with the doctor as a pruner.
+
+Each trial runs the user's script, unmodified except for where it reads its hyperparameters
+(``nndoctor.param("lr", 1e-3)``, or ``{lr}`` templates in its arguments), in a child process (forked
+where the OS can: a crashing or hanging trial cannot take the study down), watched by a doctor:
+
+* the doctor pruner: the first finding of severity ``error`` (a diverging or non-finite loss,
+  exploding gradients, a dead network...) ends the trial, pruned, its reason kept as the trial's
+  user attribute ``pruned_reason``;
+* Optuna's pruners (``median``) get the intermediate values: the mean training loss of each window of
+  ``report_every`` steps, or the values the script reports with ``nndoctor.report_metric``;
+* the trial's value: the last ``nndoctor.report_metric(v)``; else the last validation loss the doctor
+  recognized; else the mean training loss of the last window.
+
+Storage: a local SQLite file by default; any Optuna storage URL (``postgresql://...``) lets several
+machines work on one study (run ``nndoctor tune`` with the same ``--storage`` and ``--study-name``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing as mp
+import os
+import runpy
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .space import Param
+
+PRUNERS = ("doctor", "median", "doctor+median", "none")
+SAMPLERS = ("grid", "random", "tpe")
+
+
+def _optuna():
+    try:
+        import optuna
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise SystemExit("nndoctor tune needs Optuna: pip install 'nndoctor[tune]'  (or: pip install optuna)")
+    return optuna
+
+
+# ----------------------------------------------------------------------------- the trial (child side)
+class _Stop(BaseException):
+    pass
+
+
+def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int | None, report_every: int,
+                doctor_prune: bool, quiet: bool) -> None:
+    """Runs in the child: the script under a doctor; talks to the parent over ``conn``."""
+    from ..doctor import Doctor, _StopTraining
+    from ..probes import tap
+    from . import hparams as P
+
+    if quiet:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        sys.stdout = open(os.devnull, "w")
+    P._current = dict(params)
+    os.environ[P.ENV] = json.dumps(params)
+    state = {"losses": [], "window": [], "metric": None, "metric_steps": 0, "pruned": None, "steps": 0,
+             "reported_by_script": False}
+
+    def ask_prune(value: float, step: int) -> bool:
+        conn.send(("report", value, step))
+        return bool(conn.recv())
+
+    def metric_sink(value: float, step: int | None) -> None:
+        state["metric"] = value
+        state["reported_by_script"] = True
+        state["metric_steps"] += 1
+        if ask_prune(value, step if step is not None else state["metric_steps"]):
+            state["pruned"] = "median"
+            raise _StopTraining()
+
+    P._metric_sink = metric_sink
+
+    class _LossTap:  # plays a doctor for probes.tap: the loss of each backward pass, as a float
+        def _on_backward_start(self, tensors):
+            t = tensors[0] if isinstance(tensors, (list, tuple)) else tensors
+            try:
+                if t.numel() == 1:
+                    state["window"].append(float(t.detach()))
+            except Exception:
+                pass
+
+        def _on_backward_end(self):
+            pass
+
+        def _on_loss(self, *a):
+            pass
+
+        def _on_step_pre(self, opt):
+            pass
+
+        def _on_step_post(self, opt):
+            pass
+
+        def _guarded_suspend(self):
+            pass
+
+        def _guarded_resume(self):
+            pass
+
+    doctor = Doctor(discover_models=True, every=min(20, report_every))
+    errors: list[Any] = []
+    doctor.on_finding = lambda f: errors.append(f) if f.severity == "error" and doctor_prune else None
+
+    def on_step(step: int) -> None:
+        state["steps"] = step
+        if errors and state["pruned"] is None:
+            f = errors[0]
+            state["pruned"] = f"doctor: {f.code}: {f.summary}"
+            raise _StopTraining()
+        if step % report_every == 0 and state["window"]:
+            w = [v for v in state["window"] if math.isfinite(v)]
+            state["losses"].append(sum(w) / len(w) if w else math.inf)
+            state["window"] = []
+            if not state["reported_by_script"] and ask_prune(state["losses"][-1], step):
+                state["pruned"] = "median"
+                raise _StopTraining()
+        if max_steps is not None and step >= max_steps:
+            raise _StopTraining()
+
+    doctor.add_step_callback(on_step)
+    loss_tap = _LossTap()
+    sys.argv = [script] + list(args)
+    sys.path.insert(0, str(Path(script).resolve().parent))
+    exc = None
+    doctor.start()
+    tap.attach(loss_tap)
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except _StopTraining:
+        pass
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            exc = e
+    except BaseException as e:
+        exc = e
+        traceback.print_exc(file=sys.stderr)
+    finally:
+        tap.detach(loss_tap)
+        report = doctor.close(exc if isinstance(exc, Exception) else None)
+    if state["pruned"] is None and errors:
+        state["pruned"] = f"doctor: {errors[0].code}: {errors[0].summary}"
+    value = state["metric"]
+    source = "report_metric" if value is not None else None
+    if value is None:
+        val = sorted(k for k in doctor.store.series if k.startswith("val_loss/") and k in doctor.store)
+        if val:
+            s = doctor.store[val[0]]
+            arr = s.array()
+            if len(arr):
+                value, source = float(arr[-1]), "validation loss"
+    if value is None:
+        w = [v for v in state["window"] if math.isfinite(v)]
+        if w and len(w) >= max(1, report_every // 2):
+            value, source = sum(w) / len(w), "training loss (last window)"
+        elif state["losses"]:
+            value, source = state["losses"][-1], "training loss (last window)"
+    conn.send(("done", {"value": value, "source": source, "steps": max(state["steps"], doctor.step),
+                        "pruned": state["pruned"], "codes": report.codes,
+                        "error": f"{type(exc).__name__}: {exc}" if exc is not None else None}))
+    conn.close()
+
+
+# ----------------------------------------------------------------------------- the study (parent side)
+def _run_trial(trial, script, args, params, *, max_steps, report_every, doctor_prune, quiet, timeout) -> dict:
+    ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+    parent, child = ctx.Pipe()
+    fmt_args = [a.format(**params) if "{" in a else a for a in args]
+    p = ctx.Process(target=_trial_main, args=(child, script, fmt_args, params, max_steps, report_every,
+                                             doctor_prune, quiet), daemon=True)
+    p.start()
+    child.close()
+    result: dict | None = None
+    t0 = time.time()
+    try:
+        while True:
+            if timeout and time.time() - t0 > timeout:
+                result = {"value": None, "pruned": None, "error": f"timed out after {timeout} s", "steps": 0}
+                break
+            if not parent.poll(0.2):
+                if not p.is_alive() and not parent.poll(0):
+                    break
+                continue
+            try:
+                msg = parent.recv()
+            except EOFError:
+                break
+            if msg[0] == "report":
+                _, value, step = msg
+                if math.isfinite(value):
+                    trial.report(value, step)
+                    parent.send(trial.should_prune())
+                else:
+                    parent.send(False)
+            elif msg[0] == "done":
+                result = msg[1]
+                break
+    finally:
+        p.join(timeout=5)
+        if p.is_alive():
+            p.kill()
+            p.join()
+    if result is None:
+        result = {"value": None, "pruned": None, "steps": 0,
+                  "error": f"the trial's process ended with exit code {p.exitcode}"}
+    return result
+
+
+def _sampler(name: str, space: list[Param], seed: int | None, grid_points: int):
+    optuna = _optuna()
+    if name == "grid":
+        return optuna.samplers.GridSampler({p.name: p.grid(grid_points) for p in space}, seed=seed)
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}")
+
+
+def _pruner(name: str, report_every: int):
+    optuna = _optuna()
+    if name in ("median", "doctor+median"):
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=report_every)
+    if name in ("doctor", "none"):
+        return optuna.pruners.NopPruner()
+    raise ValueError(f"pruner must be one of {', '.join(PRUNERS)}")
+
+
+def tune(script: str, args: list[str] | None = None, space: list[Param] | list[str] | None = None, *,
+         n_trials: int | None = None, sampler: str = "tpe", pruner: str = "doctor",
+         storage: str | None = "sqlite:///nndoctor-tune.db", study_name: str | None = None,
+         direction: str = "minimize", seed: int | None = 0, max_steps: int | None = None,
+         report_every: int = 20, grid_points: int = 5, quiet: bool = True, timeout: float | None = None,
+         verbose: bool = False):
+    """Search ``space`` for ``script``; returns the Optuna study. See the module docstring."""
+    from .space import parse_space
+
+    optuna = _optuna()
+    if not Path(script).exists():
+        raise FileNotFoundError(f"nndoctor tune: no such script: {script}")
+    if pruner not in PRUNERS:
+        raise ValueError(f"pruner must be one of {', '.join(PRUNERS)}")
+    space = parse_space(space) if space and isinstance(space[0], str) else list(space or [])
+    if not space:
+        raise ValueError("nndoctor tune: give at least one --param")
+    if sampler == "grid" and n_trials is None:
+        n_trials = math.prod(len(p.grid(grid_points)) for p in space)
+    n_trials = n_trials or 20
+    if not verbose:
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(storage=storage, study_name=study_name or Path(script).stem, direction=direction,
+                                sampler=_sampler(sampler, space, seed, grid_points),
+                                pruner=_pruner(pruner, report_every), load_if_exists=True)
+    def objective(trial):
+        params = {p.name: p.suggest(trial) for p in space}
+        r = _run_trial(trial, str(script), list(args or []), params, max_steps=max_steps, report_every=report_every,
+                       doctor_prune=pruner in ("doctor", "doctor+median"), quiet=quiet, timeout=timeout)
+        trial.set_user_attr("steps", int(r.get("steps") or 0))
+        if r.get("codes"):
+            trial.set_user_attr("codes", r["codes"])
+        if r.get("source"):
+            trial.set_user_attr("value_source", r["source"])
+        if r.get("pruned"):
+            trial.set_user_attr("pruned_reason", r["pruned"][:500])
+            raise optuna.TrialPruned(r["pruned"][:200])
+        if r.get("value") is None or not math.isfinite(r["value"]):
+            msg = (r.get("error") or "no objective value (no loss seen)")[:500]
+            trial.set_user_attr("error", msg)
+            raise _TrialFailed(msg)
+        if r.get("error"):
+            trial.set_user_attr("error", r["error"][:500])
+        return r["value"]
+
+    study.optimize(objective, n_trials=n_trials, catch=(_TrialFailed,))
+    return study
+
+
+class _TrialFailed(Exception):
+    """A trial that gave no usable value (crashed, or no finite objective): recorded as FAIL."""
+
+
+def summary(study) -> str:
+    """A plain-text table of the trials and the best one."""
+    optuna = _optuna()
+    lines = [f"study {study.study_name}: {len(study.trials)} trials"]
+    steps = 0
+    for t in study.trials:
+        s = t.user_attrs.get("steps", 0)
+        steps += s
+        val = f"{t.value:.5g}" if t.value is not None else "-"
+        why = t.user_attrs.get("pruned_reason") or t.user_attrs.get("error") or ""
+        lines.append(f"  #{t.number:<3} {t.state.name:8} value {val:>10}  steps {s:>5}  {t.params}  {why[:90]}")
+    lines.append(f"total trial-steps: {steps}")
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if done:
+        b = study.best_trial
+        lines.append(f"best: #{b.number} value {b.value:.5g} with {b.params}")
+    return "\n".join(lines)

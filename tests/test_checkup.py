@@ -1,0 +1,242 @@
+"""The pre-flight check-up: right codes on faulty set-ups, quiet on healthy ones, the user's objects
+and RNG untouched, the LR range test against a known answer, the batch-size finder under a cap, and
+the CLI on clinic programs."""
+import json
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import nndoctor
+from nndoctor.preflight import find_batch_size, lr_range_test
+from nndoctor.preflight.batchsize import MARGIN
+from nndoctor.preflight.sandbox import Batch
+
+ROOT = Path(__file__).resolve().parents[1]
+PROGRAMS = ROOT / "benchmarks" / "clinic" / "programs"
+
+
+def _digits(n=512):
+    from sklearn.datasets import load_digits
+    X, y = load_digits(return_X_y=True)
+    return torch.tensor(X[:n] / 16.0, dtype=torch.float32), torch.tensor(y[:n])
+
+
+def _loader(X, y, batch=64):
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=batch, shuffle=True)
+
+
+def _mlp(out=10):
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, out))
+
+
+def test_healthy_is_quiet_and_the_users_objects_and_rng_are_untouched():
+    X, y = _digits()
+    model = _mlp()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    # give the optimizer some state, as a user's mid-training optimizer would have
+    nn.CrossEntropyLoss()(model(X[:32]), y[:32]).backward()
+    opt.step()
+    opt.zero_grad()
+    params = {k: v.clone() for k, v in model.state_dict().items()}
+    state = {k: {n: t.clone() if torch.is_tensor(t) else t for n, t in s.items()} for k, s in enumerate(opt.state.values())}
+    torch.manual_seed(123)
+    np.random.seed(5)
+    random.seed(7)
+    rng = (torch.get_rng_state().clone(), np.random.get_state()[1].copy(), random.getstate())
+    report = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), opt)
+    assert not report.problems(), [(f.code, f.summary) for f in report.problems()]
+    assert report.internal_errors == []
+    c = report.checkup
+    assert 1e-4 < c["lr_range_test"]["suggested_lr"] < 1e-1
+    assert c["overfit_one_batch"]["passed"]
+    assert c["batch_size"]["max_batch"] >= 64
+    # bit-identical user objects and RNG
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, params[k]), k
+    for k, s in enumerate(opt.state.values()):
+        for n, t in s.items():
+            assert torch.equal(t, state[k][n]) if torch.is_tensor(t) else t == state[k][n]
+    assert all(p.grad is None or not p.grad.any() for p in model.parameters())
+    assert torch.equal(torch.get_rng_state(), rng[0])
+    assert (np.random.get_state()[1] == rng[1]).all()
+    assert random.getstate() == rng[2]
+    json.loads(report.to_json())
+
+
+def test_softmax_into_cross_entropy_is_a_loss_mismatch():
+    X, y = _digits(256)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10), nn.Softmax(dim=1))
+    r = nndoctor.checkup(model, (X, y), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                         batch_size=False)
+    assert "loss-mismatch" in r.codes
+
+
+def test_one_based_labels_are_out_of_range():
+    X, y = _digits(256)
+    model = _mlp(10)
+    r = nndoctor.checkup(model, (X, y + 1), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                         lr_test=False, batch_size=False)
+    assert any(f.code == "loss-mismatch" and f.severity == "error" and "1-based" in f.summary for f in r.findings)
+
+
+def test_nan_in_inputs_is_non_finite_and_skips_training_tests():
+    X, y = _digits(128)
+    X[3, 5] = float("nan")
+    model = _mlp()
+    r = nndoctor.checkup(model, (X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()))
+    f = r.get("non-finite")
+    assert f is not None and f.severity == "error" and f.where == ["inputs"]
+    assert "lr_range_test" not in r.checkup
+
+
+def test_lr_far_too_high_and_far_too_low():
+    X, y = _digits(256)
+    model = _mlp()
+    hi = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=50.0),
+                          overfit=False, batch_size=False)
+    assert "learning-rate-too-high" in hi.codes
+    lo = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=1e-6),
+                          overfit=False, batch_size=False)
+    assert "learning-rate-too-low" in lo.codes
+
+
+def test_a_model_blind_to_its_input_cannot_overfit_one_batch():
+    class Blind(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = _mlp()
+
+        def forward(self, x):
+            return self.net(torch.ones_like(x))  # a bug: the input is replaced
+
+    X, y = _digits(256)
+    model = Blind()
+    r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                         lr_test=False, batch_size=False)
+    f = r.get("loss-not-decreasing")
+    assert f is not None and f.severity == "error" and f.evidence["checkup"] == "one-batch overfit"
+    assert not r.checkup["overfit_one_batch"]["passed"]
+
+
+def test_detached_features_are_broken_gradient_flow():
+    class Cut(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Linear(64, 32)
+            self.head = nn.Linear(32, 10)
+
+        def forward(self, x):
+            return self.head(torch.relu(self.enc(x)).detach())
+
+    X, y = _digits(256)
+    model = Cut()
+    r = nndoctor.checkup(model, (X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                         lr_test=False, overfit=False, batch_size=False)
+    assert "broken-gradient-flow" in r.codes
+
+
+def test_lr_range_test_on_least_squares_finds_the_stability_edge_and_restores_the_model():
+    # full-batch least squares: SGD is stable for lr < 2 / lambda_max(H), H = 2/n X^T X
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(256, 8, generator=g) * torch.linspace(0.5, 3.0, 8)
+    w_true = torch.randn(8, 1, generator=g)
+    y = X @ w_true + 0.01 * torch.randn(256, 1, generator=g)
+    lam = float(torch.linalg.eigvalsh(2 / 256 * X.T @ X).max())
+    edge = 2 / lam
+    model = nn.Linear(8, 1, bias=False)
+    before = model.weight.detach().clone()
+    r = lr_range_test(model, (X, y), nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.01),
+                      start_lr=1e-5, end_lr=10, num_steps=200)
+    assert torch.equal(model.weight, before)
+    assert r.stopped in ("diverged", "non-finite")
+    assert edge / 3 <= r.lr_min <= 3 * edge, (r.lr_min, edge)
+    assert edge / 30 < r.suggestion < edge  # a stable LR, not a needlessly timid one
+
+
+def test_batch_size_finder_under_a_memory_cap():
+    model = nn.Sequential(nn.Linear(256, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    b = Batch((torch.randn(32, 256),), {}, torch.randint(0, 10, (32,)))
+    cap = 64 << 20
+    r = find_batch_size(model, b, nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                        memory_limit_bytes=cap, max_batch=1 << 16)
+    assert r.limited_by == "memory"
+    expect = (MARGIN * cap - r.static_bytes) / r.bytes_per_example
+    assert 0.9 * expect <= r.max_batch <= expect + 1
+    assert r.bytes_per_example >= 2 * 1024 * 4  # two 1024-wide hidden layers of float32 saved per example
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS")
+def test_batch_size_finder_catches_a_real_cpu_allocation_failure(tmp_path):
+    script = tmp_path / "oom.py"
+    script.write_text(f"""
+import resource, sys, torch
+from torch import nn
+sys.path.insert(0, {str(ROOT)!r})
+from nndoctor.preflight import find_batch_size
+from nndoctor.preflight.sandbox import Batch
+from nndoctor.probes.memory import snapshot
+torch.manual_seed(0)
+model = nn.Sequential(nn.Linear(512, 4096), nn.ReLU(), nn.Linear(4096, 10))
+b = Batch((torch.randn(16, 512),), {{}}, torch.randint(0, 10, (16,)))
+limit = snapshot()["virtual"] + (400 << 20)
+resource.setrlimit(resource.RLIMIT_AS, (limit, resource.RLIM_INFINITY))
+r = find_batch_size(model, b, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                    memory_limit_bytes=1 << 40, max_batch=1 << 20)
+print(r.limited_by, r.max_batch, sum(1 for _, ok in r.tried if not ok))
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    limited, mx, fails = out.stdout.split()
+    assert limited == "memory" and int(fails) >= 1 and 16 <= int(mx) < (1 << 20)
+
+
+def _cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "nndoctor", "checkup", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_cli_checkup_on_clinic_programs(tmp_path):
+    out = tmp_path / "healthy.json"
+    p = _cli("--json", str(out), "--no-batch-size", str(PROGRAMS / "healthy_mlp_adam_digits.py"))
+    assert p.returncode == 0, p.stderr[-3000:]
+    d = json.loads(out.read_text())
+    assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]
+    assert d["checkup"]["captured"]["model"] == "Sequential" and d["checkup"]["captured"]["loss"] == "CrossEntropyLoss"
+    assert d["checkup"]["lr_range_test"]["suggested_lr"] > 0
+    assert d["checkup"]["captured"]["batches"] == 16  # the script ran on to collect them, then stopped
+    assert "epoch 0" not in p.stdout  # stopped at the first backward pass
+    out = tmp_path / "faulty.json"
+    p = _cli("--json", str(out), "--no-batch-size", "--no-lr-test",
+             str(PROGRAMS / "faulty_loss-mismatch_softmax_then_cross_entropy.py"))
+    assert p.returncode == 1
+    assert "loss-mismatch" in [f["code"] for f in json.loads(out.read_text())["findings"]]
+
+
+def test_copies_do_not_step_the_users_optimizer_through_a_scheduler():
+    from nndoctor.preflight.sandbox import copy_training
+    m = nn.Linear(3, 1)
+    o = torch.optim.SGD(m.parameters(), lr=0.1)
+    torch.optim.lr_scheduler.StepLR(o, 5)  # patches o.step with a wrapper bound to o
+    w = m.weight.detach().clone()
+    m2, o2 = copy_training(m, o)
+    m2(torch.randn(4, 3)).sum().backward()
+    o2.step()
+    assert torch.equal(m.weight, w) and not torch.equal(m2.weight, w)
+
+
+def test_adamw_and_a_warmup_scheduler_from_zero_are_handled():
+    X, y = _digits(256)
+    model = _mlp()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, s / 100))  # lr 0 at step 0
+    r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), opt, overfit=False)
+    assert not r.problems(), [(f.code, f.summary) for f in r.problems()]
+    assert r.internal_errors == []
+    assert r.checkup["lr_range_test"]["user_lr"] == 1e-3 and r.checkup["batch_size"]["max_batch"] >= 64
