@@ -31,7 +31,7 @@ from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
 from .probes.loss import broadcasts_in_loss, describe_call
-from .probes.model import ModelTable, discover
+from .probes.model import ModelTable, discover, unwrap_model, unwrap_optimizer
 from .probes.tensors import FlagReader, norms
 from .signals import SignalStore
 
@@ -181,12 +181,19 @@ class Doctor:
         self._pending_noise: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
         self._ok_batches: set[int] = set()       # batch sizes whose backward pass completed
 
+        # AMP: GradScaler calls seen through probes.tap (the scaled loss, skipped steps)
+        self._amp_scaled: tuple[int, torch.Tensor] | None = None   # (id(scaled loss), unscaled loss)
+        self._n_step_pre = 0
+        self._amp_pre: dict[int, int] = {}
+
         models = _as_list(models)
         for i, m in enumerate(models):
+            m = unwrap_model(m)
             if not isinstance(m, nn.Module):
                 raise TypeError(f"nndoctor.watch: expected a torch.nn.Module, got {type(m).__name__}")
             self.table.add_root(m, None if len(models) == 1 else f"{type(m).__name__}{i}")
         for o in _as_list(optimizers):
+            o = unwrap_optimizer(o)
             if not isinstance(o, torch.optim.Optimizer):
                 raise TypeError(f"nndoctor.watch: expected a torch.optim.Optimizer, got {type(o).__name__}")
             self._explicit_opts.append(o)
@@ -569,6 +576,11 @@ class Doctor:
         if pend["stepping"] is not None:
             pend["stepping"].backward_in_step = True
         scalars = [t for t in pend["roots"] if t.numel() == 1]
+        if scalars and self._amp_scaled is not None and len(scalars) == 1 \
+                and id(scalars[0]) == self._amp_scaled[0]:
+            # GradScaler.scale(loss).backward(): the series gets the loss, not loss x scale
+            scalars = [self._amp_scaled[1]]
+        self._amp_scaled = None
         if scalars:  # kept as is on the device; shaped and converted in one batch at the flush
             v = scalars[0].detach() if len(scalars) == 1 else sum(t.detach().reshape(()).float() for t in scalars)
             self._untagged_loss.append(len(self._pending_loss))
@@ -622,6 +634,7 @@ class Doctor:
             self._refresh_params(rec, opt)
             self._open_window()  # parameters added to an optimizer: a new training phase
         rec.n_steps += 1
+        self._n_step_pre += 1
         self.step = max(self.step, rec.n_steps)
         self._steps_since_backward += 1
         self._stepping = rec
@@ -642,6 +655,47 @@ class Doctor:
                 self.store.append(f"lr/{rec.key}", rec.n_steps, max(lrs))
             rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
+
+    # ------------------------------------------------------------------ AMP (GradScaler)
+    @_guard
+    def _on_amp_scale(self, scaler, outputs, result) -> None:
+        if isinstance(outputs, torch.Tensor) and isinstance(result, torch.Tensor):
+            self._amp_scaled = (id(result), outputs.detach())
+
+    @_guard
+    def _on_amp_step_begin(self, scaler, optimizer) -> None:
+        self._amp_pre[id(scaler)] = self._n_step_pre
+
+    @_guard
+    def _on_amp_step_end(self, scaler, optimizer) -> None:
+        """After ``GradScaler.step(optimizer)``: if the optimizer's step hooks did not fire, the
+        scaler found Inf/NaN in the scaled gradients and skipped the step (it lowers the scale next).
+        A few such steps are how dynamic loss scaling finds its scale; the non-finite rule reads
+        the streak and the scale (``facts["amp"]``)."""
+        before = self._amp_pre.pop(id(scaler), None)
+        if before is None:
+            return
+        skipped = self._n_step_pre == before
+        if skipped and self._optimizer_record(optimizer) is None:
+            return  # not an optimizer of the watched model
+        amp = self.store.facts.setdefault("amp", {"steps": 0, "skipped": 0, "streak": 0, "max_streak": 0,
+                                                  "scale_at_skip": None, "first_skip_step": None,
+                                                  "last_skip_backward": None})
+        amp["steps"] += 1
+        if not skipped:
+            amp["streak"] = 0
+            return
+        amp["skipped"] += 1
+        amp["streak"] += 1
+        amp["max_streak"] = max(amp["max_streak"], amp["streak"])
+        amp["last_skip_backward"] = self.n_backward
+        if amp["first_skip_step"] is None:
+            amp["first_skip_step"] = self.step
+        scale = getattr(scaler, "_scale", None)
+        if isinstance(scale, torch.Tensor):
+            # the scale this step overflowed with; the scaler has already synchronised to decide
+            # to skip, so this read costs nothing extra (and happens only on skipped steps)
+            amp["scale_at_skip"] = float(scale.detach().float().reshape(-1)[0])
 
     def _gradient_stats(self, rec: _Opt) -> None:
         """Per-parameter gradient norms (one fused op), and the non-finite flag."""
@@ -1181,3 +1235,4 @@ def _forward_sources(table: ModelTable) -> dict[str, tuple[str, int, list[str]]]
             except (OSError, TypeError):
                 continue
     return out
+

@@ -106,6 +106,35 @@ def _running_median_before(L: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+# GradScaler halves its scale at each skipped step. While the scale is >= 1 an overflow can be the
+# scale's own doing (that is how dynamic loss scaling finds its scale: a few skipped steps, normal);
+# once it has fallen below 1 the scaler is *shrinking* the gradients and they still hold Inf/NaN,
+# so the gradients themselves are non-finite. Three consecutive skips at such a scale make it a
+# pattern, not a single bad batch.
+AMP_MIN_STREAK = 3
+
+
+def _amp_persistent_skips(ctx: Context) -> list[Finding]:
+    amp = ctx.facts.get("amp")
+    if not amp or amp.get("streak", 0) < AMP_MIN_STREAK:
+        return []
+    scale = amp.get("scale_at_skip")
+    if scale is None or not scale < 1.0:
+        return []
+    nf = {"step": amp.get("first_skip_step"), "stage": "backward", "where": [],
+          "amp_skipped_steps": amp["skipped"], "amp_steps": amp["steps"], "amp_skip_streak": amp["streak"],
+          "loss_scale": scale,
+          "detail": f"GradScaler skipped the last {amp['streak']} optimizer steps because the gradients hold "
+                    f"Inf/NaN, and its loss scale has fallen to {scale:.3g} (< 1): the gradients are "
+                    "non-finite even unscaled, this is not loss-scale overflow"}
+    return [NON_FINITE.finding(
+        "error", f"GradScaler skips every step: the gradients are non-finite even with loss scale {scale:.3g} "
+                 f"({amp['skipped']} of {amp['steps']} steps skipped).",
+        step=nf["step"], where=[], evidence={k: v for k, v in nf.items() if k not in ("where", "detail")},
+        remedy_ids=["safe-sqrt", "fp32-loss", "clip-grad-norm", "lower-lr", "detect-anomaly-once"],
+        detail=nf["detail"])]
+
+
 @rule("non-finite")
 def check_non_finite(ctx: Context) -> list[Finding]:
     nf = ctx.facts.get("nonfinite")
@@ -115,7 +144,7 @@ def check_non_finite(ctx: Context) -> list[Finding]:
         vals = loss.array()
         bad = np.where(~np.isfinite(vals))[0] if len(vals) else []
         if len(bad) == 0:
-            return []
+            return _amp_persistent_skips(ctx)
         # the optimizer never saw it: either no optimizer steps at all, or the loop skips bad
         # batches (like GradScaler does). Skipping sporadic ones is a working strategy; a run
         # that stays non-finite is not.

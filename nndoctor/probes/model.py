@@ -168,5 +168,43 @@ def discover(reached: set[int] | None = None) -> tuple[list[nn.Module], list[tor
         for _, sub in unregistered_submodules(m):
             for s in sub.modules():
                 child.add(id(s))
-    roots = [m for m in candidates if id(m) not in child and any(p.requires_grad for p in m.parameters())]
+    roots = []
+    for m in candidates:
+        if id(m) in child or not any(p.requires_grad for p in m.parameters()):
+            continue
+        m = unwrap_model(m)
+        if not any(m is r for r in roots):
+            roots.append(m)
+    # a wrapper (accelerate's AcceleratedOptimizer) forwards to the optimizer it holds, which steps
+    optimizers = [o for o in optimizers if unwrap_optimizer(o) is o]
     return roots, optimizers
+
+
+def unwrap_model(m):
+    """The module that holds the layers: ``DistributedDataParallel``/``DataParallel`` -> ``.module``,
+    ``torch.compile`` -> ``._orig_mod`` (parameter names then read as in the user's model, without
+    a ``module.`` prefix; and nndoctor's replay of a NaN forward never runs DDP's collectives)."""
+    for _ in range(8):
+        inner = None
+        if isinstance(m, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+            inner = m.module
+        elif type(m).__name__ == "OptimizedModule" and isinstance(getattr(m, "_orig_mod", None), nn.Module):
+            inner = m._orig_mod
+        if inner is None:
+            return m
+        m = inner
+    return m
+
+
+def unwrap_optimizer(o):
+    """The optimizer whose ``step()`` updates the parameters: Lightning's ``LightningOptimizer``
+    (``._optimizer``) and accelerate's ``AcceleratedOptimizer`` (``.optimizer``) forward to it,
+    and torch's step hooks fire on it."""
+    for _ in range(8):
+        inner = getattr(o, "_optimizer", None)
+        if not isinstance(inner, torch.optim.Optimizer):
+            inner = getattr(o, "optimizer", None)
+        if not isinstance(inner, torch.optim.Optimizer) or inner is o:
+            return o
+        o = inner
+    return o
