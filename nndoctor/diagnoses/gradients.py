@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+import re
+
 import numpy as np
 
 from ..findings import Finding
@@ -343,6 +345,17 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
     # alone comes from the inputs (tiny or sparse features), not from backpropagation through depth.
     interior = float(profile[-1] - profile[1])
     if interior < 0.5 * decay * (len(profile) - 2) / (len(profile) - 1):
+        return None
+    # ... and across repeated structure: the same layer in successive blocks (names equal up to
+    # their indices: `blocks.0.fc`/`blocks.1.fc`, `net.0`/`net.2`, `fc1`/`fc2`) must lose its fair
+    # share per layer too. A transformer's attention query/key matrices have tiny gradients in every
+    # block at initialization (the softmax over near-uniform scores) and its head a large one, a gap
+    # between kinds of layer that does not compound with depth: it is not a vanishing gradient.
+    groups: dict[str, list[int]] = {}
+    for li, n in enumerate(names):
+        groups.setdefault(re.sub(r"\d+", "#", n), []).append(li)
+    per_layer = [(profile[g[-1]] - profile[g[0]]) / (g[-1] - g[0]) for g in groups.values() if len(g) >= 2]
+    if per_layer and float(np.median(per_layer)) < 0.5 * decay / (len(profile) - 1):
         return None
     severity = "error" if decay >= 5 else "warning"
     weak = [n for n, v in zip(names, profile) if v <= profile[-1] - 2]
