@@ -1,7 +1,8 @@
 """``nndoctor run``: run an unmodified training script as __main__ and watch what it trains.
 
 The script's own stdout, exit code and exceptions are unchanged; nndoctor's report goes to
-stderr (and to --json). Models and optimizers are discovered at the first backward pass (every
+stderr (and to --json). Under ``torchrun`` each rank watches itself and rank 0 shows one report
+for the job (see ``integrations/distributed.py``). Models and optimizers are discovered at the first backward pass (every
 module tree with trainable parameters and every optimizer alive then) and when an optimizer that
 nndoctor has not seen steps.
 """
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from .doctor import Doctor, _StopTraining
 from .findings import Report
+from .integrations import distributed
 
 
 def run_script(script: str, args: list[str], *, json_path: str | None = None, max_steps: int | None = None,
@@ -33,6 +35,9 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
         doctor.add_step_callback(stop)
     code, exc = 0, None
     doctor.start()
+    exchange = None
+    if distributed.rank_world()[1] > 1:  # torchrun: one report for the job, from rank 0
+        exchange = distributed.Exchange.attach(doctor)
     try:
         runpy.run_path(str(path), run_name="__main__")
     except _StopTraining:
@@ -54,6 +59,11 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
         report = doctor.close(exc)
+    if exchange is not None:
+        merged = exchange.merge(report, doctor)
+        if merged is None:  # a rank > 0: its report went to rank 0
+            return code, report
+        report = merged
     if not quiet:
         sys.stdout.flush()
         report.render()

@@ -65,7 +65,7 @@ class Exchange:
     def attach(cls, doctor) -> "Exchange":
         ex = cls()
         ex._capture()
-        if ex.store is None:
+        if ex.store is None and ex.world > 1:
             doctor.add_step_callback(ex._on_step)
         return ex
 
@@ -159,11 +159,33 @@ def merge_reports(payloads: dict[int, dict], world: int, missing: list[int], tim
                 best = f  # the worst severity's evidence and summary
             best.step = min(known) if known else None  # the earliest step on any rank
             merged[key] = (best, ranks)
+    # NaN on one rank reaches every rank through DDP's gradient all-reduce: the others see it first
+    # "in the backward pass". One non-finite finding for the job: the earliest, from the rank where
+    # it did not arrive through the backward pass if there is one.
+    nf = [k for k in merged if k[0] == "non-finite"]
+    if len(nf) > 1:
+        def origin(k):
+            f = merged[k][0]
+            return (f.step if f.step is not None else 1 << 62, f.evidence.get("stage") in ("backward", "unknown"))
+        nf.sort(key=origin)
+        best, ranks = merged[nf[0]]
+        others = {}
+        for k in nf[1:]:
+            f, rs = merged.pop(k)
+            for r in rs:
+                others[str(r)] = f.summary
+            ranks = sorted(set(ranks) | set(rs))
+        best.evidence = {**best.evidence, "origin_ranks": list(merged[nf[0]][1]), "on_other_ranks": others}
+        merged[nf[0]] = (best, ranks)
     findings = []
     reporting = sorted(payloads)
     for f, ranks in merged.values():
         f.evidence = {**f.evidence, "ranks": ranks}
-        if len(ranks) < len(reporting):
+        src = f.evidence.get("origin_ranks")
+        if src is not None and len(src) < len(ranks):
+            f.summary = f"{f.summary} (on rank {', '.join(map(str, src))}; the other ranks received it " \
+                        "through the gradient all-reduce)"
+        elif len(ranks) < len(reporting):
             f.summary = f"{f.summary} (rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks))} only)"
         findings.append(f)
     lines = [f"a job of {world} ranks: the reports of ranks {', '.join(map(str, reporting))} are merged here"]
