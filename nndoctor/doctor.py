@@ -31,7 +31,7 @@ from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
 from .probes.loss import broadcasts_in_loss, describe_call
-from .probes.model import ModelTable, discover, unwrap_model, unwrap_optimizer
+from .probes.model import ModelTable, compiled_wrapper, discover, unwrap_model, unwrap_optimizer
 from .probes.tensors import FlagReader, norms
 from .signals import SignalStore
 
@@ -188,10 +188,9 @@ class Doctor:
 
         models = _as_list(models)
         for i, m in enumerate(models):
-            m = unwrap_model(m)
             if not isinstance(m, nn.Module):
                 raise TypeError(f"nndoctor.watch: expected a torch.nn.Module, got {type(m).__name__}")
-            self.table.add_root(m, None if len(models) == 1 else f"{type(m).__name__}{i}")
+            self._add_root(m, None if len(models) == 1 else f"{type(unwrap_model(m)).__name__}{i}")
         for o in _as_list(optimizers):
             o = unwrap_optimizer(o)
             if not isinstance(o, torch.optim.Optimizer):
@@ -203,6 +202,26 @@ class Doctor:
             self.notes.append("the model has no parameters: there is nothing to train or watch")
         elif self.table.params and not any(p.requires_grad for p in self.table.params):
             self.notes.append("no parameter of the model requires grad (everything is frozen)")
+
+    def _add_root(self, m: nn.Module, name: str | None) -> None:
+        """Watch the module that holds the layers (DDP and torch.compile wrappers looked through)."""
+        wrapper = compiled_wrapper(m)
+        inner = unwrap_model(m)
+        if any(inner is r for r in self.table.roots):
+            return
+        self.table.add_root(inner, name)
+        if wrapper is not None:
+            self.table.compiled[len(self.table.roots) - 1] = wrapper
+            self.notes.append(
+                f"`{self.table.root_names[-1]}` runs under torch.compile: nndoctor does not hook its layers "
+                "(hooks inside a compiled model make dynamo recompile or fall back to eager), so the "
+                "layer-level checks (dead-relu, saturated-activation, poor-initialization, unnormalized-input, "
+                "the per-module detail of broken-gradient-flow) are not available for it; gradients, losses, "
+                "learning rate, optimizer, AMP and NaN checks are (a NaN's origin is found by an eager replay)")
+
+    def _eager_roots(self, first: int = 0) -> list[nn.Module]:
+        """Roots whose layers may be hooked (not compiled)."""
+        return [r for i, r in enumerate(self.table.roots) if i >= first and i not in self.table.compiled]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Doctor":
@@ -310,7 +329,7 @@ class Doctor:
             return
         self._hook_roots(0)
         if self._recorder is not None and self._window_open:
-            self._recorder.install(self.table.roots)
+            self._recorder.install(self._eager_roots())
 
     # ------------------------------------------------------------------ public
     @property
@@ -344,7 +363,7 @@ class Doctor:
         self._graph = _fresh_graph()
         self._window_base = (self.n_backward, self.step, {r.key: r.n_steps for r in self._opts.values()})
         self._recorder = ForwardRecorder(self.table.module_names)
-        self._recorder.install(self.table.roots)
+        self._recorder.install(self._eager_roots())
         self._window_open = True
 
     def _window_should_close(self) -> bool:
@@ -359,8 +378,14 @@ class Doctor:
         """Forward pre-hooks on the roots from index ``first`` on: they keep a reference to the
         latest training batch (used only to replay a forward pass that produced NaN)."""
         for ridx in range(first, len(self.table.roots)):
-            self._hooks.append(self.table.roots[ridx].register_forward_pre_hook(
-                functools.partial(self._on_root_forward, ridx), with_kwargs=True))
+            target, hook = self.table.roots[ridx], functools.partial(self._on_root_forward, ridx)
+            wrapper = self.table.compiled.get(ridx)
+            if wrapper is not None:
+                if wrapper is not target and wrapper._orig_mod is target:
+                    target = wrapper  # torch.compile(model): the wrapper's hooks run outside the compiled code
+                else:  # model.compile(): the module's own hooks are compiled with it: keep dynamo out
+                    hook = _dynamo_disabled(hook)
+            self._hooks.append(target.register_forward_pre_hook(hook, with_kwargs=True))
 
     def _register_optimizer(self, opt) -> _Opt:
         rec = self._opts.get(id(opt))
@@ -410,15 +435,15 @@ class Doctor:
     def _discover(self) -> None:
         """nndoctor run: find the models and optimizers an unmodified script created."""
         roots, opts = discover()
-        new = [r for r in roots if not any(r is w for w in self.table.roots)]
+        new = [r for r in roots if not any(unwrap_model(r) is w for w in self.table.roots)]
         if not new:
             return
         before = len(self.table.roots)
         for r in new:
-            self.table.add_root(r, _variable_name(r) or type(r).__name__ if len(roots) > 1 else None)
+            self._add_root(r, _variable_name(r) or type(unwrap_model(r)).__name__ if len(roots) > 1 else None)
         self._hook_roots(before)
         if self._window_open and self._recorder is not None:
-            self._recorder.install(self.table.roots[before:])
+            self._recorder.install(self._eager_roots(before))
         else:
             self._open_window()
         for o in opts:
@@ -459,7 +484,7 @@ class Doctor:
                 b = int(first.shape[0]) if first is not None and first.ndim else 1
                 self._act_left = min(64, max(3, -(-64 // max(b, 1))))
                 self._act_step = self.step
-                self._act.arm(self.table.roots)
+                self._act.arm(self._eager_roots())
             if self._act.armed:
                 self._act.note_inputs(args, kwargs)
         else:
@@ -1142,6 +1167,13 @@ class Doctor:
                 self._remove_hooks()
             except Exception:
                 pass
+
+
+def _dynamo_disabled(fn):
+    """``fn`` run eagerly when called from code torch.compile traces (a graph break, not a trace of
+    nndoctor's code)."""
+    disable = getattr(getattr(torch, "compiler", None), "disable", None)
+    return disable(fn) if disable is not None else fn
 
 
 def _fresh_graph() -> dict[str, Any]:

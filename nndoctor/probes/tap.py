@@ -144,11 +144,24 @@ def _unwrap_scalers() -> None:
     _scaler_originals.clear()
 
 
+def _is_compiling() -> bool:
+    return False
+
+
+try:
+    from torch.compiler import is_compiling as _is_compiling  # noqa: F811
+except ImportError:  # pragma: no cover - torch < 2.3
+    try:
+        from torch._dynamo import is_compiling as _is_compiling  # noqa: F811
+    except ImportError:
+        pass
+
+
 def _make_loss_wrapper(name: str, original):
     def loss_wrapper(*args, **kwargs):
         doctors = _active
-        if not doctors or getattr(_loss_depth, "n", 0):
-            return original(*args, **kwargs)
+        if not doctors or getattr(_loss_depth, "n", 0) or _is_compiling():
+            return original(*args, **kwargs)  # (inside torch.compile'd code dynamo traces the loss itself)
         _loss_depth.n = 1
         try:
             result = original(*args, **kwargs)
