@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: a virtual environment in .venv with torch (the CPU build where the machine
-# has it on disk), nndoctor in editable mode, and the test/demo extras.
+# has it on disk), nndoctor in editable mode, the test extra and the framework extras
+# (lightning, transformers, accelerate) the integration tests need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -15,7 +16,8 @@ fi
 # (re)install nndoctor and its extras when pyproject.toml changed since the last set-up
 stamp=.venv/.nndoctor-setup
 want=$(sha1sum pyproject.toml | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! python -c "import nndoctor, sklearn" >/dev/null 2>&1; then
-  python -m pip install --quiet -e ".[test]"
+# the framework extras too, so the integration tests (Lightning, transformers, accelerate) run in CI
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! python -c "import nndoctor, sklearn, lightning, transformers, accelerate" >/dev/null 2>&1; then
+  python -m pip install --quiet -e ".[test,lightning,transformers,accelerate]"
   echo "$want" > "$stamp"
 fi

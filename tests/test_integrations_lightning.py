@@ -203,3 +203,44 @@ def test_pytorch_lightning_package_too():
     pl.Trainer(callbacks=[cb], max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                enable_model_summary=False, accelerator="cpu").fit(PNet(), tl)
     assert "loss-mismatch" in cb.report.codes
+
+
+SCRIPT = '''
+import sys, torch
+import lightning as L
+from torch import nn
+soft = len(sys.argv) > 1 and sys.argv[1] == "softmax"
+class Net(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 2))
+    def training_step(self, batch, i):
+        x, y = batch
+        out = self.net(x)
+        return nn.functional.cross_entropy(out.softmax(-1) if soft else out, y)
+    def validation_step(self, batch, i):
+        x, y = batch
+        self.log("val_loss", nn.functional.cross_entropy(self.net(x), y))
+    def configure_optimizers(self):
+        return torch.optim.Adam(self.parameters(), lr=1e-3)
+g = torch.Generator().manual_seed(0)
+X = torch.randn(1024, 20, generator=g); y = (X[:, 0] + X[:, 1] > 0).long()
+tl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=32, shuffle=True, generator=g)
+vl = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X[:256], y[:256]), batch_size=64)
+L.Trainer(max_epochs=4, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+          enable_model_summary=False, accelerator="cpu", precision="bf16-mixed", accumulate_grad_batches=2,
+          gradient_clip_val=1.0).fit(Net(), tl, vl)
+'''
+
+
+@pytest.mark.parametrize("fault", ["healthy", "softmax"])
+def test_nndoctor_run_on_an_unmodified_lightning_script(tmp_path, fault):
+    from nndoctor.runner import run_script
+
+    path = tmp_path / "train_lightning.py"
+    path.write_text(SCRIPT)
+    code, r = run_script(str(path), [fault], quiet=True)
+    assert code == 0
+    assert r.steps == 64 and r.backward_passes == 128   # discovered: the LightningModule and its optimizer
+    alarms = [f.code for f in r.findings if f.severity != "info"]
+    assert alarms == ([] if fault == "healthy" else ["loss-mismatch"]) and r.internal_errors == []

@@ -97,3 +97,27 @@ def test_learning_rate_far_too_high_is_found_and_counted_in_the_logs():
     assert "learning-rate-too-high" in r.codes
     assert r.get("learning-rate-too-high").severity in ("warning", "error")
     assert logs and max(l.get("nndoctor/warnings", 0) + l.get("nndoctor/errors", 0) for l in logs) >= 1
+
+
+def test_nndoctor_run_on_an_unmodified_trainer_script(tmp_path):
+    from nndoctor.runner import run_script
+
+    path = tmp_path / "train_hf.py"
+    path.write_text('''
+import torch, transformers
+torch.manual_seed(0)
+cfg = transformers.BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                              intermediate_size=64, max_position_embeddings=32, num_labels=2)
+model = transformers.BertForSequenceClassification(cfg)
+g = torch.Generator().manual_seed(0)
+ids = torch.randint(1, 100, (384, 16), generator=g)
+data = [{"input_ids": i, "labels": int(i[0] >= 50)} for i in ids]
+args = transformers.TrainingArguments(output_dir="/tmp/nndoctor-hf-run", per_device_train_batch_size=16,
+    learning_rate=1e-3, max_steps=60, warmup_steps=10, save_strategy="no", report_to="none", use_cpu=True,
+    disable_tqdm=True, logging_steps=1000)
+transformers.Trainer(model=model, args=args, train_dataset=data).train()
+''')
+    code, r = run_script(str(path), [], quiet=True)
+    assert code == 0
+    assert r.steps == 60 and r.backward_passes == 60
+    assert [f.code for f in r.findings if f.severity != "info"] == [] and r.internal_errors == []
