@@ -70,7 +70,10 @@ VANISHING = register(Diagnosis(
     remedies=("relu-family", "add-normalization", "residual", "use-lstm-gru", "he-init"),
     traps=("a frozen backbone (requires_grad=False): frozen layers have no gradient and are not compared",
            "embeddings, whose gradients are legitimately sparse: excluded",
-           "a converged model whose every gradient is small: the test is a ratio between layers"),
+           "a converged model whose every gradient is small: the test is a ratio between layers",
+           "a transformer: attention query/key matrices have tiny gradients in every block at "
+           "initialization (softmax over near-uniform scores) and the head a large one; the same "
+           "layer is compared across blocks, where that gap does not compound"),
     thresholds=("decay >= 3 decades between the first and the last layer, with a rank correlation of "
                 "depth and log-gradient >= 0.5 (a steady decay, not one odd layer): under SGD a layer "
                 "whose relative gradient is 1000x smaller moves 1000x slower, i.e. it is frozen for "
@@ -78,6 +81,9 @@ VANISHING = register(Diagnosis(
                 "the decay must compound through depth: the layers after the first carry at least half "
                 "of an even per-layer share of it (a gap at the input layer alone comes from tiny or "
                 "sparse inputs)",
+                "and across repeated structure: layers whose names differ only in their indices "
+                "(blocks.0.fc / blocks.1.fc, net.0 / net.2) lose, per layer between them, at least "
+                "half of that even share (the same 0.5 as above)",
                 "error at >= 5 decades"),
 ))
 
