@@ -701,7 +701,7 @@ class Doctor:
         if before is None:
             return
         skipped = self._n_step_pre == before
-        if skipped and self._optimizer_record(optimizer) is None:
+        if self._optimizer_record(unwrap_optimizer(optimizer)) is None:
             return  # not an optimizer of the watched model
         amp = self.store.facts.setdefault("amp", {"steps": 0, "skipped": 0, "streak": 0, "max_streak": 0,
                                                   "scale_at_skip": None, "first_skip_step": None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any, Callable
+from typing import Callable
 
 from ..doctor import Doctor
 from ..findings import Finding, Report
