@@ -282,6 +282,7 @@ class Doctor:
         self._act.mods = {}
         self._act._input_ptrs = set()
         self._probe = None
+        self._amp_scaled = None
         self._last_inputs.clear()
         self._pending_loss.clear()
         self._pending_grad.clear()
