@@ -470,7 +470,8 @@ class Doctor:
             self._pending_val.extend(self._val_candidates)
             self._val_candidates.clear()
         if torch.is_grad_enabled():
-            self._last_inputs[ridx] = (args, kwargs)
+            if ridx is not None:
+                self._last_inputs[ridx] = (args, kwargs)
             self._forward_since_backward = True
             self._val_ready = False
             self._fwd_eval = not module.training
@@ -492,6 +493,14 @@ class Doctor:
             self._val_ready = True
         if not module.training:
             self._val_ready = self._val_ready or not torch.is_grad_enabled()
+
+    def framework_batch(self, module: nn.Module, batch: Any) -> None:
+        """A framework is about to run a training (grad on) or validation (grad off) step of
+        ``module`` on ``batch``: the same as a forward pass of the watched model, for steps that
+        call its submodules without calling the model itself (Lightning's ``training_step`` often
+        does ``self.encoder(x)``)."""
+        if self._open and not self._closed:
+            self._on_root_forward(None, module, (batch,), {})
 
     @_guard
     def _on_loss(self, name: str, args: tuple, kwargs: dict, result: Any) -> None:

@@ -48,6 +48,15 @@ def make_callback(Callback: type, logger_name: str) -> type:
             opts = list(getattr(trainer, "optimizers", None) or [])
             self._session.start(pl_module, opts)
 
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            # training_step may call submodules only (self.encoder(x)), never pl_module.forward
+            if self._session.doctor is not None:
+                self._session.doctor.framework_batch(pl_module, batch)
+
+        def on_validation_batch_start(self, trainer, pl_module, batch, batch_idx, dataloader_idx=0) -> None:
+            if self._session.doctor is not None:
+                self._session.doctor.framework_batch(pl_module, batch)
+
         def on_fit_end(self, trainer, pl_module) -> None:
             self._finish(trainer, None)
 
