@@ -10,7 +10,7 @@ from nndoctor.probes import tap
 accelerate = pytest.importorskip("accelerate")
 
 
-def _loop(fault="healthy", helper=False, mixed="no"):
+def _loop(fault="healthy", helper=False, mixed="no", epochs=4):
     from accelerate import Accelerator
     from accelerate.state import AcceleratorState, GradientState
 
@@ -32,7 +32,7 @@ def _loop(fault="healthy", helper=False, mixed="no"):
         w = watch(model, opt, verbose=False)
     else:
         w = nndoctor.watch(model, opt)
-    for _ in range(4):
+    for _ in range(epochs):
         for xb, yb in dl:
             with acc.accumulate(model):
                 out = model(xb)
@@ -55,7 +55,7 @@ def test_healthy_accelerate_loop_with_accumulation_is_quiet(helper):
 
 
 def test_bf16_accelerate_loop_is_quiet_and_a_fault_is_found():
-    r = _loop(mixed="bf16")
-    assert [f.code for f in r.findings if f.severity != "info"] == []
-    r = _loop(fault="softmax")
+    r = _loop(mixed="bf16", epochs=2)
+    assert r.steps == 32 and [f.code for f in r.findings if f.severity != "info"] == []
+    r = _loop(fault="softmax", epochs=1)
     assert "loss-mismatch" in r.codes

@@ -54,9 +54,9 @@ def test_persistent_skipping_is_non_finite():
 
 
 def test_bf16_autocast_healthy_quiet_and_faulty_found():
-    r, *_ = _run(torch.bfloat16)
+    r, *_ = _run(torch.bfloat16, steps=60)
     assert [f.code for f in r.findings if f.severity != "info"] == [] and r.internal_errors == []
-    r, *_ = _run(torch.bfloat16, lr=300.0)
+    r, *_ = _run(torch.bfloat16, lr=300.0, steps=60)
     assert {"non-finite", "exploding-gradient", "learning-rate-too-high"} & set(r.codes)
 
 
