@@ -31,7 +31,7 @@ from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
 from .probes.loss import broadcasts_in_loss, describe_call
-from .probes.model import ModelTable, discover
+from .probes.model import ModelTable, compiled_wrapper, discover, unwrap_model, unwrap_optimizer
 from .probes.tensors import FlagReader, norms
 from .signals import SignalStore
 
@@ -186,12 +186,18 @@ class Doctor:
         self._pending_noise: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
         self._ok_batches: set[int] = set()       # batch sizes whose backward pass completed
 
+        # AMP: GradScaler calls seen through probes.tap (the scaled loss, skipped steps)
+        self._amp_scaled: tuple[int, torch.Tensor] | None = None   # (id(scaled loss), unscaled loss)
+        self._n_step_pre = 0
+        self._amp_pre: dict[int, int] = {}
+
         models = _as_list(models)
         for i, m in enumerate(models):
             if not isinstance(m, nn.Module):
                 raise TypeError(f"nndoctor.watch: expected a torch.nn.Module, got {type(m).__name__}")
-            self.table.add_root(m, None if len(models) == 1 else f"{type(m).__name__}{i}")
+            self._add_root(m, None if len(models) == 1 else f"{type(unwrap_model(m)).__name__}{i}")
         for o in _as_list(optimizers):
+            o = unwrap_optimizer(o)
             if not isinstance(o, torch.optim.Optimizer):
                 raise TypeError(f"nndoctor.watch: expected a torch.optim.Optimizer, got {type(o).__name__}")
             self._explicit_opts.append(o)
@@ -201,6 +207,26 @@ class Doctor:
             self.notes.append("the model has no parameters: there is nothing to train or watch")
         elif self.table.params and not any(p.requires_grad for p in self.table.params):
             self.notes.append("no parameter of the model requires grad (everything is frozen)")
+
+    def _add_root(self, m: nn.Module, name: str | None) -> None:
+        """Watch the module that holds the layers (DDP and torch.compile wrappers looked through)."""
+        wrapper = compiled_wrapper(m)
+        inner = unwrap_model(m)
+        if any(inner is r for r in self.table.roots):
+            return
+        self.table.add_root(inner, name)
+        if wrapper is not None:
+            self.table.compiled[len(self.table.roots) - 1] = wrapper
+            self.notes.append(
+                f"`{self.table.root_names[-1]}` runs under torch.compile: nndoctor does not hook its layers "
+                "(hooks inside a compiled model make dynamo recompile or fall back to eager), so the "
+                "layer-level checks (dead-relu, saturated-activation, poor-initialization, unnormalized-input, "
+                "the per-module detail of broken-gradient-flow) are not available for it; gradients, losses, "
+                "learning rate, optimizer, AMP and NaN checks are (a NaN's origin is found by an eager replay)")
+
+    def _eager_roots(self, first: int = 0) -> list[nn.Module]:
+        """Roots whose layers may be hooked (not compiled)."""
+        return [r for i, r in enumerate(self.table.roots) if i >= first and i not in self.table.compiled]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> "Doctor":
@@ -273,6 +299,7 @@ class Doctor:
         self._act.mods = {}
         self._act._input_ptrs = set()
         self._probe = None
+        self._amp_scaled = None
         self._last_inputs.clear()
         self._pending_loss.clear()
         self._pending_grad.clear()
@@ -320,7 +347,7 @@ class Doctor:
             return
         self._hook_roots(0)
         if self._recorder is not None and self._window_open:
-            self._recorder.install(self.table.roots)
+            self._recorder.install(self._eager_roots())
 
     # ------------------------------------------------------------------ public
     @property
@@ -383,7 +410,7 @@ class Doctor:
         self._graph = _fresh_graph()
         self._window_base = (self.n_backward, self.step, {r.key: r.n_steps for r in self._opts.values()})
         self._recorder = ForwardRecorder(self.table.module_names)
-        self._recorder.install(self.table.roots)
+        self._recorder.install(self._eager_roots())
         self._window_open = True
 
     def _window_should_close(self) -> bool:
@@ -398,8 +425,14 @@ class Doctor:
         """Forward pre-hooks on the roots from index ``first`` on: they keep a reference to the
         latest training batch (used only to replay a forward pass that produced NaN)."""
         for ridx in range(first, len(self.table.roots)):
-            self._hooks.append(self.table.roots[ridx].register_forward_pre_hook(
-                functools.partial(self._on_root_forward, ridx), with_kwargs=True))
+            target, hook = self.table.roots[ridx], functools.partial(self._on_root_forward, ridx)
+            wrapper = self.table.compiled.get(ridx)
+            if wrapper is not None:
+                if wrapper is not target and wrapper._orig_mod is target:
+                    target = wrapper  # torch.compile(model): the wrapper's hooks run outside the compiled code
+                else:  # model.compile(): the module's own hooks are compiled with it: keep dynamo out
+                    hook = _dynamo_disabled(hook)
+            self._hooks.append(target.register_forward_pre_hook(hook, with_kwargs=True))
 
     def _register_optimizer(self, opt) -> _Opt:
         rec = self._opts.get(id(opt))
@@ -449,15 +482,15 @@ class Doctor:
     def _discover(self) -> None:
         """nndoctor run: find the models and optimizers an unmodified script created."""
         roots, opts = discover()
-        new = [r for r in roots if not any(r is w for w in self.table.roots)]
+        new = [r for r in roots if not any(unwrap_model(r) is w for w in self.table.roots)]
         if not new:
             return
         before = len(self.table.roots)
         for r in new:
-            self.table.add_root(r, _variable_name(r) or type(r).__name__ if len(roots) > 1 else None)
+            self._add_root(r, _variable_name(r) or type(unwrap_model(r)).__name__ if len(roots) > 1 else None)
         self._hook_roots(before)
         if self._window_open and self._recorder is not None:
-            self._recorder.install(self.table.roots[before:])
+            self._recorder.install(self._eager_roots(before))
         else:
             self._open_window()
         for o in opts:
@@ -483,7 +516,8 @@ class Doctor:
             self._pending_val.extend(self._val_candidates)
             self._val_candidates.clear()
         if torch.is_grad_enabled():
-            self._last_inputs[ridx] = (args, kwargs)
+            if ridx is not None:
+                self._last_inputs[ridx] = (args, kwargs)
             self._forward_since_backward = True
             self._val_ready = False
             self._fwd_eval = not module.training
@@ -498,13 +532,21 @@ class Doctor:
                 b = int(first.shape[0]) if first is not None and first.ndim else 1
                 self._act_left = min(64, max(3, -(-64 // max(b, 1))))
                 self._act_step = self.step
-                self._act.arm(self.table.roots)
+                self._act.arm(self._eager_roots())
             if self._act.armed:
                 self._act.note_inputs(args, kwargs)
         else:
             self._val_ready = True
         if not module.training:
             self._val_ready = self._val_ready or not torch.is_grad_enabled()
+
+    def framework_batch(self, module: nn.Module, batch: Any) -> None:
+        """A framework is about to run a training (grad on) or validation (grad off) step of
+        ``module`` on ``batch``: the same as a forward pass of the watched model, for steps that
+        call its submodules without calling the model itself (Lightning's ``training_step`` often
+        does ``self.encoder(x)``)."""
+        if self._open and not self._closed:
+            self._on_root_forward(None, module, (batch,), {})
 
     @_guard
     def _on_loss(self, name: str, args: tuple, kwargs: dict, result: Any) -> None:
@@ -615,6 +657,11 @@ class Doctor:
         if pend["stepping"] is not None:
             pend["stepping"].backward_in_step = True
         scalars = [t for t in pend["roots"] if t.numel() == 1]
+        if scalars and self._amp_scaled is not None and len(scalars) == 1 \
+                and id(scalars[0]) == self._amp_scaled[0]:
+            # GradScaler.scale(loss).backward(): the series gets the loss, not loss x scale
+            scalars = [self._amp_scaled[1]]
+        self._amp_scaled = None
         if scalars:  # kept as is on the device; shaped and converted in one batch at the flush
             v = scalars[0].detach() if len(scalars) == 1 else sum(t.detach().reshape(()).float() for t in scalars)
             self._untagged_loss.append(len(self._pending_loss))
@@ -668,6 +715,7 @@ class Doctor:
             self._refresh_params(rec, opt)
             self._open_window()  # parameters added to an optimizer: a new training phase
         rec.n_steps += 1
+        self._n_step_pre += 1
         self.step = max(self.step, rec.n_steps)
         self._steps_since_backward += 1
         self._stepping = rec
@@ -690,6 +738,47 @@ class Doctor:
             self.store.append("backward_at_step", rec.n_steps, self.n_backward)
             rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
+
+    # ------------------------------------------------------------------ AMP (GradScaler)
+    @_guard
+    def _on_amp_scale(self, scaler, outputs, result) -> None:
+        if isinstance(outputs, torch.Tensor) and isinstance(result, torch.Tensor):
+            self._amp_scaled = (id(result), outputs.detach())
+
+    @_guard
+    def _on_amp_step_begin(self, scaler, optimizer) -> None:
+        self._amp_pre[id(scaler)] = self._n_step_pre
+
+    @_guard
+    def _on_amp_step_end(self, scaler, optimizer) -> None:
+        """After ``GradScaler.step(optimizer)``: if the optimizer's step hooks did not fire, the
+        scaler found Inf/NaN in the scaled gradients and skipped the step (it lowers the scale next).
+        A few such steps are how dynamic loss scaling finds its scale; the non-finite rule reads
+        the streak and the scale (``facts["amp"]``)."""
+        before = self._amp_pre.pop(id(scaler), None)
+        if before is None:
+            return
+        skipped = self._n_step_pre == before
+        if self._optimizer_record(unwrap_optimizer(optimizer)) is None:
+            return  # not an optimizer of the watched model
+        amp = self.store.facts.setdefault("amp", {"steps": 0, "skipped": 0, "streak": 0, "max_streak": 0,
+                                                  "scale_at_skip": None, "first_skip_step": None,
+                                                  "last_skip_backward": None})
+        amp["steps"] += 1
+        if not skipped:
+            amp["streak"] = 0
+            return
+        amp["skipped"] += 1
+        amp["streak"] += 1
+        amp["max_streak"] = max(amp["max_streak"], amp["streak"])
+        amp["last_skip_backward"] = self.n_backward
+        if amp["first_skip_step"] is None:
+            amp["first_skip_step"] = self.step
+        scale = getattr(scaler, "_scale", None)
+        if isinstance(scale, torch.Tensor):
+            # the scale this step overflowed with; the scaler has already synchronised to decide
+            # to skip, so this read costs nothing extra (and happens only on skipped steps)
+            amp["scale_at_skip"] = float(scale.detach().float().reshape(-1)[0])
 
     def _gradient_stats(self, rec: _Opt) -> None:
         """Per-parameter gradient norms (one fused op), and the non-finite flag."""
@@ -1140,6 +1229,13 @@ class Doctor:
                 pass
 
 
+def _dynamo_disabled(fn):
+    """``fn`` run eagerly when called from code torch.compile traces (a graph break, not a trace of
+    nndoctor's code)."""
+    disable = getattr(getattr(torch, "compiler", None), "disable", None)
+    return disable(fn) if disable is not None else fn
+
+
 def _fresh_graph() -> dict[str, Any]:
     """What one analysis window accumulates from the losses' autograd graphs."""
     return {"walks": 0, "reached": set(), "reached_modules": set(), "plain_leaves": 0, "sites": [],
@@ -1231,3 +1327,4 @@ def _forward_sources(table: ModelTable) -> dict[str, tuple[str, int, list[str]]]
             except (OSError, TypeError):
                 continue
     return out
+

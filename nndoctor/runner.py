@@ -1,7 +1,8 @@
 """``nndoctor run``: run an unmodified training script as __main__ and watch what it trains.
 
 The script's own stdout, exit code and exceptions are unchanged; nndoctor's report goes to
-stderr (and to --json). Models and optimizers are discovered at the first backward pass (every
+stderr (and to --json). Under ``torchrun`` each rank watches itself and rank 0 shows one report
+for the job (see ``integrations/distributed.py``). Models and optimizers are discovered at the first backward pass (every
 module tree with trainable parameters and every optimizer alive then) and when an optimizer that
 nndoctor has not seen steps.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from .doctor import Doctor, _StopTraining
 from .findings import Report
+from .integrations import distributed
 
 
 def run_script(script: str, args: list[str], *, json_path: str | None = None, max_steps: int | None = None,
@@ -43,6 +45,9 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
         doctor.add_step_callback(stop)
     code, exc = 0, None
     doctor.start()
+    exchange = None
+    if distributed.rank_world()[1] > 1:  # torchrun: one report for the job, from rank 0
+        exchange = distributed.Exchange.attach(doctor)
     try:
         runpy.run_path(str(path), run_name="__main__")
     except _StopTraining:
@@ -64,6 +69,13 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
         report = doctor.close(exc)
+    if exchange is not None:
+        merged = exchange.merge(report, doctor)
+        if merged is None:  # a rank > 0: its report went to rank 0
+            return code, report
+        if merged is not report:  # the plots and run facts are rank 0's
+            merged.signals, merged.meta, merged.lang = report.signals, report.meta, report.lang
+        report = merged
     report.meta.update(exit_code=code, wall_s=round(time.time() - report.meta.get("started", time.time()), 3))
     if not quiet:
         sys.stdout.flush()

@@ -100,7 +100,9 @@ NOT_OPTIMIZED = register(Diagnosis(
 @rule("optimizer-step-missing")
 def check_step_missing(ctx: Context) -> list[Finding]:
     out = []
-    if ctx.step == 0 and ctx.n_backward >= 2:
+    amp = ctx.facts.get("amp") or {}
+    if ctx.step == 0 and ctx.n_backward >= 2 and not amp.get("skipped"):
+        # (GradScaler.step() was called and skipped the step for Inf/NaN: non-finite's business)
         f = _no_step_at_all(ctx)
         if f is not None:
             out.append(f)

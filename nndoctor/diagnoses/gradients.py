@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+import re
+
 import numpy as np
 
 from ..findings import Finding
@@ -68,7 +70,10 @@ VANISHING = register(Diagnosis(
     remedies=("relu-family", "add-normalization", "residual", "use-lstm-gru", "he-init"),
     traps=("a frozen backbone (requires_grad=False): frozen layers have no gradient and are not compared",
            "embeddings, whose gradients are legitimately sparse: excluded",
-           "a converged model whose every gradient is small: the test is a ratio between layers"),
+           "a converged model whose every gradient is small: the test is a ratio between layers",
+           "a transformer: attention query/key matrices have tiny gradients in every block at "
+           "initialization (softmax over near-uniform scores) and the head a large one; the same "
+           "layer is compared across blocks, where that gap does not compound"),
     thresholds=("decay >= 3 decades between the first and the last layer, with a rank correlation of "
                 "depth and log-gradient >= 0.5 (a steady decay, not one odd layer): under SGD a layer "
                 "whose relative gradient is 1000x smaller moves 1000x slower, i.e. it is frozen for "
@@ -76,6 +81,9 @@ VANISHING = register(Diagnosis(
                 "the decay must compound through depth: the layers after the first carry at least half "
                 "of an even per-layer share of it (a gap at the input layer alone comes from tiny or "
                 "sparse inputs)",
+                "and across repeated structure: layers whose names differ only in their indices "
+                "(blocks.0.fc / blocks.1.fc, net.0 / net.2) lose, per layer between them, at least "
+                "half of that even share (the same 0.5 as above)",
                 "error at >= 5 decades"),
 ))
 
@@ -106,6 +114,35 @@ def _running_median_before(L: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
+# GradScaler halves its scale at each skipped step. While the scale is >= 1 an overflow can be the
+# scale's own doing (that is how dynamic loss scaling finds its scale: a few skipped steps, normal);
+# once it has fallen below 1 the scaler is *shrinking* the gradients and they still hold Inf/NaN,
+# so the gradients themselves are non-finite. Three consecutive skips at such a scale make it a
+# pattern, not a single bad batch.
+AMP_MIN_STREAK = 3
+
+
+def _amp_persistent_skips(ctx: Context) -> list[Finding]:
+    amp = ctx.facts.get("amp")
+    if not amp or amp.get("streak", 0) < AMP_MIN_STREAK:
+        return []
+    scale = amp.get("scale_at_skip")
+    if scale is None or not scale < 1.0:
+        return []
+    nf = {"step": amp.get("first_skip_step"), "stage": "backward", "where": [],
+          "amp_skipped_steps": amp["skipped"], "amp_steps": amp["steps"], "amp_skip_streak": amp["streak"],
+          "loss_scale": scale,
+          "detail": f"GradScaler skipped the last {amp['streak']} optimizer steps because the gradients hold "
+                    f"Inf/NaN, and its loss scale has fallen to {scale:.3g} (< 1): the gradients are "
+                    "non-finite even unscaled, this is not loss-scale overflow"}
+    return [NON_FINITE.finding(
+        "error", f"GradScaler skips every step: the gradients are non-finite even with loss scale {scale:.3g} "
+                 f"({amp['skipped']} of {amp['steps']} steps skipped).",
+        step=nf["step"], where=[], evidence={k: v for k, v in nf.items() if k not in ("where", "detail")},
+        remedy_ids=["safe-sqrt", "fp32-loss", "clip-grad-norm", "lower-lr", "detect-anomaly-once"],
+        detail=nf["detail"])]
+
+
 @rule("non-finite")
 def check_non_finite(ctx: Context) -> list[Finding]:
     nf = ctx.facts.get("nonfinite")
@@ -115,7 +152,7 @@ def check_non_finite(ctx: Context) -> list[Finding]:
         vals = loss.array()
         bad = np.where(~np.isfinite(vals))[0] if len(vals) else []
         if len(bad) == 0:
-            return []
+            return _amp_persistent_skips(ctx)
         # the optimizer never saw it: either no optimizer steps at all, or the loop skips bad
         # batches (like GradScaler does). Skipping sporadic ones is a working strategy; a run
         # that stays non-finite is not.
@@ -314,6 +351,17 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
     # alone comes from the inputs (tiny or sparse features), not from backpropagation through depth.
     interior = float(profile[-1] - profile[1])
     if interior < 0.5 * decay * (len(profile) - 2) / (len(profile) - 1):
+        return None
+    # ... and across repeated structure: the same layer in successive blocks (names equal up to
+    # their indices: `blocks.0.fc`/`blocks.1.fc`, `net.0`/`net.2`, `fc1`/`fc2`) must lose its fair
+    # share per layer too. A transformer's attention query/key matrices have tiny gradients in every
+    # block at initialization (the softmax over near-uniform scores) and its head a large one, a gap
+    # between kinds of layer that does not compound with depth: it is not a vanishing gradient.
+    groups: dict[str, list[int]] = {}
+    for li, n in enumerate(names):
+        groups.setdefault(re.sub(r"\d+", "#", n), []).append(li)
+    per_layer = [(profile[g[-1]] - profile[g[0]]) / (g[-1] - g[0]) for g in groups.values() if len(g) >= 2]
+    if per_layer and float(np.median(per_layer)) < 0.5 * decay / (len(profile) - 1):
         return None
     severity = "error" if decay >= 5 else "warning"
     weak = [n for n, v in zip(names, profile) if v <= profile[-1] - 2]

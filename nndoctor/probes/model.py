@@ -91,6 +91,7 @@ class ModelTable:
     params: list[torch.Tensor] = field(default_factory=list)
     info: list[ParamInfo] = field(default_factory=list)
     index: dict[int, int] = field(default_factory=dict)    # id(param) -> index
+    compiled: dict[int, nn.Module] = field(default_factory=dict)  # root index -> its torch.compile wrapper
     module_names: dict[int, str] = field(default_factory=dict)  # id(module) -> qualified name
     module_types: dict[str, str] = field(default_factory=dict)  # qualified name -> class name
 
@@ -137,6 +138,7 @@ class ModelTable:
     def clear(self) -> None:
         """Drop every reference to the user's tensors and modules (names stay)."""
         self.roots = []
+        self.compiled = {}
         self.params = []
         self.index = {}
 
@@ -168,5 +170,58 @@ def discover(reached: set[int] | None = None) -> tuple[list[nn.Module], list[tor
         for _, sub in unregistered_submodules(m):
             for s in sub.modules():
                 child.add(id(s))
-    roots = [m for m in candidates if id(m) not in child and any(p.requires_grad for p in m.parameters())]
+    roots, inner = [], set()
+    for m in candidates:  # wrappers (DDP, torch.compile) stay: the doctor looks through them
+        if id(m) in child or not any(p.requires_grad for p in m.parameters()):
+            continue
+        if id(unwrap_model(m)) not in inner:
+            inner.add(id(unwrap_model(m)))
+            roots.append(m)
+    # a wrapper (accelerate's AcceleratedOptimizer) forwards to the optimizer it holds, which steps
+    optimizers = [o for o in optimizers if unwrap_optimizer(o) is o]
     return roots, optimizers
+
+
+def unwrap_model(m):
+    """The module that holds the layers: ``DistributedDataParallel``/``DataParallel`` -> ``.module``,
+    ``torch.compile`` -> ``._orig_mod`` (parameter names then read as in the user's model, without
+    a ``module.`` prefix; and nndoctor's replay of a NaN forward never runs DDP's collectives)."""
+    for _ in range(8):
+        inner = None
+        if isinstance(m, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+            inner = m.module
+        elif type(m).__name__ == "OptimizedModule" and isinstance(getattr(m, "_orig_mod", None), nn.Module):
+            inner = m._orig_mod
+        if inner is None:
+            return m
+        m = inner
+    return m
+
+
+def unwrap_optimizer(o):
+    """The optimizer whose ``step()`` updates the parameters: Lightning's ``LightningOptimizer``
+    (``._optimizer``) and accelerate's ``AcceleratedOptimizer`` (``.optimizer``) forward to it,
+    and torch's step hooks fire on it."""
+    for _ in range(8):
+        inner = getattr(o, "_optimizer", None)
+        if not isinstance(inner, torch.optim.Optimizer):
+            inner = getattr(o, "optimizer", None)
+        if not isinstance(inner, torch.optim.Optimizer) or inner is o:
+            return o
+        o = inner
+    return o
+
+
+def compiled_wrapper(m) -> nn.Module | None:
+    """The module whose call runs compiled code: a ``torch.compile(model)`` wrapper (possibly inside
+    DDP), or the model itself after ``model.compile()``; None for an eager model."""
+    for _ in range(8):
+        if type(m).__name__ == "OptimizedModule" and isinstance(getattr(m, "_orig_mod", None), nn.Module):
+            return m
+        if getattr(m, "_compiled_call_impl", None) is not None:
+            return m
+        if isinstance(m, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+            m = m.module
+            continue
+        return None
+    return None

@@ -80,11 +80,88 @@ _patched_jit_script.__wrapped_by_nndoctor__ = True  # type: ignore[attr-defined]
 _original_jit_script = None
 
 
+# ---------------------------------------------------------------- AMP: torch.amp.GradScaler
+# ``scaler.scale(loss).backward()`` hands autograd loss x scale, and ``scaler.step(opt)`` skips
+# ``opt.step()`` when the scaled gradients hold Inf/NaN (then lowers the scale). The doctors are
+# told which tensor is a scaled loss (so the loss series stays unscaled) and which steps the scaler
+# skipped (normal while it finds its scale; persistent skipping is a real non-finite problem).
+_scaler_originals: list[tuple[type, str, Any]] = []
+
+
+def _scaler_classes() -> list[type]:
+    out = []
+    for path in ("torch.amp.grad_scaler", "torch.cuda.amp.grad_scaler", "torch.cpu.amp.grad_scaler"):
+        try:
+            mod = __import__(path, fromlist=["GradScaler"])
+        except Exception:
+            continue
+        cls = getattr(mod, "GradScaler", None)
+        if isinstance(cls, type) and cls not in out:
+            out.append(cls)
+    return out
+
+
+def _make_scale(original):
+    def scale(self, outputs, *args, **kwargs):
+        result = original(self, outputs, *args, **kwargs)
+        for d in tuple(_active):
+            d._on_amp_scale(self, outputs, result)
+        return result
+    scale.__wrapped__ = original  # type: ignore[attr-defined]
+    scale.__wrapped_by_nndoctor__ = True  # type: ignore[attr-defined]
+    return scale
+
+
+def _make_scaler_step(original):
+    def step(self, optimizer, *args, **kwargs):
+        doctors = tuple(_active)
+        for d in doctors:
+            d._on_amp_step_begin(self, optimizer)
+        result = original(self, optimizer, *args, **kwargs)
+        for d in doctors:
+            d._on_amp_step_end(self, optimizer)
+        return result
+    step.__wrapped__ = original  # type: ignore[attr-defined]
+    step.__wrapped_by_nndoctor__ = True  # type: ignore[attr-defined]
+    return step
+
+
+def _wrap_scalers() -> None:
+    for cls in _scaler_classes():
+        for name, make in (("scale", _make_scale), ("step", _make_scaler_step)):
+            fn = cls.__dict__.get(name)
+            if fn is None or getattr(fn, "__wrapped_by_nndoctor__", False):
+                continue
+            _scaler_originals.append((cls, name, fn))
+            setattr(cls, name, make(fn))
+
+
+def _unwrap_scalers() -> None:
+    for cls, name, fn in _scaler_originals:
+        cur = cls.__dict__.get(name)
+        if getattr(cur, "__wrapped__", None) is fn:
+            setattr(cls, name, fn)
+    _scaler_originals.clear()
+
+
+def _is_compiling() -> bool:
+    return False
+
+
+try:
+    from torch.compiler import is_compiling as _is_compiling  # noqa: F811
+except ImportError:  # pragma: no cover - torch < 2.3
+    try:
+        from torch._dynamo import is_compiling as _is_compiling  # noqa: F811
+    except ImportError:
+        pass
+
+
 def _make_loss_wrapper(name: str, original):
     def loss_wrapper(*args, **kwargs):
         doctors = _active
-        if not doctors or getattr(_loss_depth, "n", 0):
-            return original(*args, **kwargs)
+        if not doctors or getattr(_loss_depth, "n", 0) or _is_compiling():
+            return original(*args, **kwargs)  # (inside torch.compile'd code dynamo traces the loss itself)
         _loss_depth.n = 1
         try:
             result = original(*args, **kwargs)
@@ -134,6 +211,7 @@ def attach(doctor) -> None:
             _handles.append(register_optimizer_step_pre_hook(_step_pre))
             _handles.append(register_optimizer_step_post_hook(_step_post))
             _wrap_losses()
+            _wrap_scalers()
             global _original_jit_script
             if not getattr(torch.jit.script, "__wrapped_by_nndoctor__", False):
                 _original_jit_script = torch.jit.script
@@ -150,6 +228,7 @@ def detach(doctor) -> None:
                 h.remove()
             _handles.clear()
             _unwrap_losses()
+            _unwrap_scalers()
             if torch.jit.script is _patched_jit_script and _original_jit_script is not None:
                 torch.jit.script = _original_jit_script
             # only restore if nobody wrapped torch.autograd.backward after us
