@@ -8,7 +8,7 @@ from .findings import Finding
 
 
 def watch(model=None, optimizer=None, *, every: int = 20,
-          on_finding: Callable[[Finding], None] | None = None) -> Doctor:
+          on_finding: Callable[[Finding], None] | None = None, repair: bool = False) -> Doctor:
     """Watch the training of ``model`` (a module or a list of modules) by ``optimizer`` (one, a list,
     or None to discover the optimizers that step the model's parameters).
 
@@ -18,8 +18,11 @@ def watch(model=None, optimizer=None, *, every: int = 20,
 
     ``every``: the cadence (in optimizer steps) at which statistics are moved from the device to the
     host and judged. ``on_finding``: called once per new finding, as soon as it is established.
+    ``repair``: apply the remedies that have a live form to the model and optimizer as findings
+    appear, keep what helps, roll back what hurts (see ``report().repairs``); a healthy run is
+    unchanged.
     """
-    doctor = Doctor(model, optimizer, every=every, on_finding=on_finding)
+    doctor = Doctor(model, optimizer, every=every, on_finding=on_finding, repair=repair)
     doctor.var_names = _caller_names(model, optimizer)
     return doctor.start()
 

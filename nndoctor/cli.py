@@ -15,6 +15,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--every", type=int, default=20, metavar="K",
                    help="move statistics to the host every K steps (default 20)")
     r.add_argument("--quiet", action="store_true", help="do not print the report")
+    r.add_argument("--fix", action="store_true",
+                   help="repair mode: apply live remedies as findings appear, roll back what hurts")
     r.add_argument("script")
     r.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -34,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         from .runner import run_script
 
         code, _ = run_script(a.script, a.args, json_path=a.json, max_steps=a.max_steps, every=a.every,
-                             quiet=a.quiet)
+                             quiet=a.quiet, fix=a.fix)
         return code
     if a.cmd == "explain":
         from .api import explain

@@ -103,6 +103,7 @@ class Report:
     backward_passes: int = 0
     notes: list[str] = field(default_factory=list)  # messages about the watch itself
     internal_errors: list[str] = field(default_factory=list)
+    repairs: list[dict[str, Any]] | None = None   # repair mode: what was tried (None: mode off)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: (f.rank, f.step if f.step is not None else 1 << 62))
@@ -141,6 +142,8 @@ class Report:
             d["notes"] = list(self.notes)
         if self.internal_errors:
             d["internal_errors"] = list(self.internal_errors)
+        if self.repairs is not None:
+            d["repairs"] = _jsonable(self.repairs)
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -157,6 +160,7 @@ class Report:
             backward_passes=d.get("backward_passes", 0),
             notes=list(d.get("notes", [])),
             internal_errors=list(d.get("internal_errors", [])),
+            repairs=d.get("repairs"),
         )
 
     def render(self, console=None, verbose: bool = True) -> None:

@@ -17,7 +17,7 @@ from .findings import Report
 
 
 def run_script(script: str, args: list[str], *, json_path: str | None = None, max_steps: int | None = None,
-               every: int = 20, quiet: bool = False) -> tuple[int, Report]:
+               every: int = 20, quiet: bool = False, fix: bool = False) -> tuple[int, Report]:
     path = Path(script)
     if not path.exists():
         print(f"nndoctor run: no such script: {script}", file=sys.stderr)
@@ -25,7 +25,7 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = [str(path)] + list(args)
     sys.path.insert(0, str(path.resolve().parent))
-    doctor = Doctor(discover_models=True, every=every)
+    doctor = Doctor(discover_models=True, every=every, repair=fix)
     if max_steps is not None:
         def stop(step: int) -> None:
             if step >= max_steps:

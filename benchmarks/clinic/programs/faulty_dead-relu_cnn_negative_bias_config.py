@@ -72,3 +72,4 @@ def main(cfg):
 
 if __name__ == "__main__":
     print(f"final test accuracy: {main(CFG):.3f}")
+    print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")
