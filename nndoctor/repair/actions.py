@@ -19,7 +19,8 @@ objects it holds, so a repair never replaces them: it mutates them or hooks into
 * input standardization: a forward pre-hook on the first layer subtracts the per-feature mean and
   divides by the per-feature std measured by the activation probe on the training batches.
 * non-finite inputs: a forward pre-hook on the model replaces NaN/Inf in floating inputs by 0.
-* train mode: a forward pre-hook puts the model back in ``train()`` when it runs with gradients on.
+* train mode: a forward pre-hook runs a pass with gradients on in ``train()`` mode, a forward hook
+  gives the model back its own mode after the pass.
 
 Every hook a repair installs is removed when the doctor closes; every hook body is guarded so an
 error in it is recorded in the doctor's ``internal_errors`` and never raised into training.
@@ -59,6 +60,7 @@ class Action:
     remedy = ""
     restarts = False   # the change resets part of what was learned: judged against the run's start
     loss_may_rise = False  # a correct fix may raise the training loss (dropout back on): the rule decides
+    tolerates_nonfinite_loss = False  # NaN losses are expected while it works (skipped steps)
 
     def __init__(self, ctl, finding) -> None:
         self.ctl = ctl
@@ -187,6 +189,7 @@ class ClipGrad(Action):
     """Clip the gradient norm before each step at a measured level; skip non-finite steps."""
 
     remedy = "clip-grad-norm"
+    tolerates_nonfinite_loss = True
 
     def apply(self) -> dict[str, Any]:
         opts = self.ctl.target_optimizers(self.finding)
@@ -421,23 +424,38 @@ class FiniteInputs(Action):
 
 
 class TrainMode(Action):
-    """Put the model back in train() for every forward pass that runs with gradients on."""
+    """Run every forward pass that has gradients on in train() mode, and give the model back its
+    mode after the pass: the training passes use dropout and batch statistics, while the user's own
+    eval() (for validation under no_grad) keeps working as written."""
 
     remedy = "model-train"
-    loss_may_rise = True
+    loss_may_rise = True   # dropout back on raises the training loss; the rule decides
 
     def apply(self) -> dict[str, Any]:
         self.switched = 0
+        self._flipped: list[nn.Module] = []
         for root in self.ctl.doctor.table.roots:
             self.handles.append(root.register_forward_pre_hook(_guarded(self.ctl, "train mode", self._pre),
                                                                prepend=True))
-        return {"how": "model.train() before each forward pass with gradients enabled"}
+            self.handles.append(root.register_forward_hook(_guarded(self.ctl, "train mode", self._post),
+                                                           always_call=True))
+        return {"how": "model.train() for each forward pass with gradients enabled; the model's own mode "
+                       "is restored after the pass"}
 
     def _pre(self, module, args):
         if torch.is_grad_enabled() and not module.training:
+            # the modules that were in eval mode, to restore exactly (a frozen-BN submodule stays eval)
+            self._flipped = [m for m in module.modules() if not m.training]
             module.train()
             self.switched += 1
         return None
 
+    def _post(self, module, args, output):
+        if self._flipped:
+            for m in self._flipped:
+                m.training = False
+            self._flipped = []
+        return None
+
     def note(self) -> str:
-        return f"switched back to train mode {self.switched} times" if getattr(self, "switched", 0) else ""
+        return f"{self.switched} training passes run in train mode" if getattr(self, "switched", 0) else ""

@@ -11,13 +11,15 @@ healthy run with repair mode on trains exactly as without it (snapshots only cop
   loss level, the median loss since the previous snapshot) and the one taken just before the
   attempt in progress. Rollback copies into the same tensors (``copy_``/``load_state_dict``), so the
   user's references stay valid.
-* **Attempts.** For an active error/warning finding whose code has a live plan (``PLANS``), the
-  next untried remedy is applied between two steps. Codes whose damage is in the weights
-  (divergence, NaN, accumulated gradients) first roll back to the best snapshot.
+* **Attempts.** For an active error/warning finding whose code has a live plan (``plan``), the
+  next untried remedy is applied between two steps (causes before symptoms: ``PRIORITY``). When
+  the run is worse than its best snapshot (diverged, NaN, blown-up weights) the first remedy starts
+  from the best state, rolled back to.
 * **Verdicts.** After ``window`` steps the rules are run and the losses since the attempt are
   compared with a reference window (the losses before the attempt; the snapshot's when rolled
   back; the run's first losses when the remedy restarts part of the model). Non-finite loss, or a
-  median above the reference window's 90th percentile (outside its usual fluctuation), is *worse*:
+  median of the window's second half above the reference window's 90th percentile plus the loss
+  noise (its robust spread; the first ten losses' for a one-loss reference), is *worse*:
   the state is rolled back, the remedy taken back, the next one tried. A finding the rule no longer
   reports is *cleared*; a median below the reference median is *improved*; both keep the remedy.
   Otherwise *no effect*: the remedy is taken back and the next tried. At most
@@ -45,8 +47,6 @@ MAX_ATTEMPTS = 8
 DISK_THRESHOLD = 1 << 30     # snapshots larger than this (bytes) go to a temporary file
 WORSE_QUANTILE = 0.9
 
-# codes whose damage is in the weights: roll back to the best state before the first remedy
-ROLLBACK_FIRST = {"learning-rate-too-high", "non-finite", "gradient-not-zeroed"}
 
 # why a code has no live repair (the report says so instead of faking one)
 REPORT_ONLY = {
@@ -226,6 +226,7 @@ class RepairController:
         self._snap_bw = 0
         self._watch_bw = 0
         self._closed = False
+        self._last_bw = -1
 
     # -- doctor wiring ------------------------------------------------------------------------
     def after_evaluate(self) -> None:
@@ -238,11 +239,13 @@ class RepairController:
 
     def on_step_post(self, rec) -> None:
         d = self.doctor
-        if self._closed or rec.n_steps != d.step:
-            return
+        if self._closed or d.n_backward == self._last_bw:
+            return  # one training iteration counts once (several optimizers may step in it)
+        self._last_bw = d.n_backward
         if self.current is not None:
             self.current["steps"] += 1
-            if self.current["steps"] >= self.window or self._loss_nonfinite_now():
+            if self.current["steps"] >= self.window or (not self.current["_action"].tolerates_nonfinite_loss
+                                                         and self._loss_nonfinite_now()):
                 self._verdict()
             return
         if self._dirty:
@@ -324,13 +327,14 @@ class RepairController:
                                "remedy": remedy, "step": d.step, "attempt": len(tried), "steps": 0}
         before_bw = d.n_backward
         rolled = None
-        if f.code in ROLLBACK_FIRST or (f.code == "exploding-gradient" and f.evidence.get("followed_by_nonfinite")):
-            if self.best is not None and len(tried) == 1:
-                notes = self.best.restore(self)
-                rolled = self.best
-                rec["rolled_back_to_step"] = self.best.step
-                if notes:
-                    rec["rollback_notes"] = notes
+        if len(tried) == 1 and self.best is not None and self._degraded():
+            # the run is worse than its best state (diverged, NaN, blown-up weights): a remedy applied to
+            # the damaged weights would be judged on the damage, so it starts from the best state
+            notes = self.best.restore(self)
+            rolled = self.best
+            rec["rolled_back_to_step"] = self.best.step
+            if notes:
+                rec["rollback_notes"] = notes
         action = make_action(self, f, remedy)
         if rolled is not None:
             ref = rolled.ref
@@ -390,18 +394,26 @@ class RepairController:
         rec.pop("_grad_before", None)
         ev["finding_active_after"] = not cleared
         rec["evidence"] = ev
-        worse = nonfinite or (len(fin) > 0 and len(ref) > 0 and
-                              float(np.median(fin)) > float(np.quantile(ref, WORSE_QUANTILE)))
-        improved = len(fin) > 0 and len(ref) > 0 and float(np.median(fin)) < float(np.median(ref))
+        # judged on the second half of the window (where the remedy has taken effect), against the
+        # reference window's usual fluctuation: its 90th percentile plus the loss noise
+        tail = fin[len(fin) // 2:] if len(fin) >= 4 else fin
+        if action.tolerates_nonfinite_loss and len(after):
+            # steps with a non-finite gradient are skipped: a NaN loss is not damage unless it is the rule
+            nonfinite = len(fin) < len(after) / 2 or not self._params_finite()
+        noise = self._noise(ref)
+        worse = nonfinite or (len(tail) > 0 and len(ref) > 0 and
+                              float(np.median(tail)) > float(np.quantile(ref, WORSE_QUANTILE)) + noise)
+        improved = len(tail) > 0 and len(ref) > 0 and float(np.median(tail)) < float(np.median(ref))
         if nonfinite or (worse and not (cleared and action.loss_may_rise)):
             outcome = "rolled back"
             rec["why"] = ("the loss became non-finite" if nonfinite else
-                          f"the loss got worse: median {np.median(fin):.4g} above the reference window's "
-                          f"{int(WORSE_QUANTILE * 100)}th percentile {np.quantile(ref, WORSE_QUANTILE):.4g}")
+                          f"the loss got worse: median {np.median(tail):.4g} over the window's second half, above "
+                          f"the reference window's {int(WORSE_QUANTILE * 100)}th percentile "
+                          f"{np.quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
             action.undo()
             if self.pre is not None and not final:
-                rec["rollback_notes"] = self.pre.restore(self) or None
-                rec["rolled_back_to_step"] = self.pre.step
+                rec["restore_notes"] = self.pre.restore(self) or None
+                rec["restored_state_of_step"] = self.pre.step
         elif cleared:
             outcome = "cleared"
         elif improved:
@@ -451,6 +463,39 @@ class RepairController:
         if first is not None:
             return vals[:first].astype(float)
         return vals[steps > after_bw].astype(float)
+
+    def _degraded(self) -> bool:
+        """Is the run now worse than its best snapshot (by the same test a verdict uses)?"""
+        recent = self._losses(after_bw=max(0, self.doctor.n_backward - 10))
+        if not len(recent):
+            return False
+        fin = recent[np.isfinite(recent)]
+        if len(fin) < len(recent) or not self._params_finite():
+            return True
+        ref = self.best.ref
+        if not len(ref):
+            return False
+        now, top = float(np.median(fin)), float(np.quantile(ref, WORSE_QUANTILE))
+        if len(ref) >= 5 and now > top + _mad(ref):
+            return True
+        # a reference too short to have a spread (the state before the first step): diverged, i.e. a
+        # decade or more above it (the divergence test of learning-rate-too-high)
+        return now > 0 and top > 0 and math.log10(now / top) >= 1.0
+
+    def _noise(self, ref: np.ndarray) -> float:
+        """The loss's batch-to-batch noise: the robust spread of the reference window, or, when it is too
+        short to have one (a snapshot before the first step), of the run's first ten losses."""
+        if len(ref) >= 5:
+            return _mad(ref)
+        first = self._losses(first=10)
+        first = first[np.isfinite(first)]
+        return _mad(first)
+
+    def _params_finite(self) -> bool:
+        ps = [p.detach() for p in self.doctor.table.params]
+        if not ps:
+            return True
+        return bool(torch.isfinite(torch.stack(torch._foreach_norm(ps))).all())
 
     def _loss_nonfinite_now(self) -> bool:
         pend = self.doctor._pending_loss
@@ -690,6 +735,16 @@ class RepairController:
             if r.get("outcome") is None:
                 r["outcome"] = "under test"
             out.append(r)
+        for key in self.done:
+            if key in self.kept:
+                continue
+            f = self.doctor._findings.get(key)
+            tried = self.tried.get(key, [])
+            if f is None or not tried or f.evidence.get("resolved"):
+                continue
+            out.append({"code": f.code, "finding_key": list(map(str, key)), "outcome": "gave up",
+                        "why": f"tried {', '.join(tried)}: none cleared it or improved the loss (see the attempts "
+                               f"above); the code change below is the fix to make", "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
         attempted = {tuple(a["finding_key"]) for a in self.attempts}
         for key, f in self.doctor._findings.items():
             if f.severity not in ("error", "warning") or f.evidence.get("resolved"):
@@ -746,6 +801,11 @@ def _remove_hooks_only(action: A.Action) -> None:
     for h in action.handles:
         h.remove()
     action.handles.clear()
+
+
+def _mad(x: np.ndarray) -> float:
+    """Robust spread (median absolute deviation scaled to a normal's std)."""
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else 0.0
 
 
 def _stats(x: np.ndarray) -> dict[str, Any]:

@@ -85,7 +85,7 @@ def render(report: Report, console: Console | None = None, verbose: bool = True)
 
 _OUTCOME_STYLE = {"cleared": "bold green", "improved": "green", "rolled back": "bold red", "no effect": "yellow",
                   "report only": "cyan", "not applicable": "dim", "failed": "red", "not attempted": "dim",
-                  "undecided": "yellow", "under test": "yellow"}
+                  "undecided": "yellow", "under test": "yellow", "gave up": "red"}
 
 
 def render_repairs(report: Report, console: Console, verbose: bool = True) -> None:
@@ -110,7 +110,8 @@ def render_repairs(report: Report, console: Console, verbose: bool = True) -> No
             t = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
             t.add_column(style="dim")
             t.add_column()
-            for k in ("rolled_back_to_step", "action", "evidence", "note", "rollback_notes"):
+            for k in ("rolled_back_to_step", "action", "evidence", "note", "rollback_notes",
+                      "restored_state_of_step", "restore_notes"):
                 if r.get(k):
                     v = r[k]
                     if isinstance(v, dict):
@@ -120,8 +121,9 @@ def render_repairs(report: Report, console: Console, verbose: bool = True) -> No
                         t.add_row(escape(k), escape(_fmt(v)))
             if t.row_count:
                 parts.append(t)
-        if r.get("permanent_fix") and out in ("cleared", "improved", "undecided", "report only", "not attempted"):
-            parts.append(Text("the code change that makes it permanent" if out not in ("report only", "not attempted")
+        if r.get("permanent_fix") and out in ("cleared", "improved", "undecided", "report only", "not attempted",
+                                              "gave up"):
+            parts.append(Text("the code change that makes it permanent" if out in ("cleared", "improved", "undecided")
                               else "the code change to make", style="bold"))
             parts.append(Syntax(r["permanent_fix"], "python", theme="ansi_dark", background_color="default",
                                 padding=(0, 2)))
