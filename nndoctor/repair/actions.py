@@ -197,7 +197,7 @@ class ClipGrad(Action):
             raise CannotApply("no optimizer to change")
         max_norm, how = self.ctl.healthy_grad_norm(self.finding, opts[0])
         self.max_norm = max_norm
-        self.skipped = 0
+        self.skipped = self.clipped = self.steps = 0
         for o in opts:
             self.handles.append(o.register_step_pre_hook(_guarded(self.ctl, "clip", self._pre)))
         self.context = {"max_norm": _sig(max_norm)}
@@ -208,17 +208,24 @@ class ClipGrad(Action):
         if not grads:
             return
         total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
-        if not bool(torch.isfinite(total)):  # one host read per step, in repair mode only
+        t = float(total)   # one host read per step, in repair mode only
+        self.steps += 1
+        if not math.isfinite(t):
             for g in opt.param_groups:
                 for p in g["params"]:
                     p.grad = None          # the step leaves these parameters (and their state) alone
             self.skipped += 1
             return
-        coef = (self.max_norm / (total + 1e-6)).clamp(max=1.0)
-        torch._foreach_mul_(grads, coef.to(grads[0].device))
+        if t > self.max_norm:
+            self.clipped += 1
+            torch._foreach_mul_(grads, self.max_norm / (t + 1e-6))
 
     def note(self) -> str:
-        return f"{self.skipped} steps with non-finite gradients skipped" if getattr(self, "skipped", 0) else ""
+        n = getattr(self, "steps", 0)
+        if not n:
+            return ""
+        return f"{self.clipped} of {n} steps clipped" + (f", {self.skipped} with non-finite gradients skipped"
+                                                          if self.skipped else "")
 
 
 class ZeroGradAfterStep(Action):

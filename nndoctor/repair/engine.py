@@ -227,6 +227,7 @@ class RepairController:
         self._watch_bw = 0
         self._closed = False
         self._last_bw = -1
+        self._restored: tuple[np.ndarray, int] | None = None   # (reference, backward index) of the last rollback
 
     # -- doctor wiring ------------------------------------------------------------------------
     def after_evaluate(self) -> None:
@@ -332,6 +333,7 @@ class RepairController:
             # the damaged weights would be judged on the damage, so it starts from the best state
             notes = self.best.restore(self)
             rolled = self.best
+            self._restored = (self.best.ref, d.n_backward)
             rec["rolled_back_to_step"] = self.best.step
             if notes:
                 rec["rollback_notes"] = notes
@@ -340,6 +342,11 @@ class RepairController:
             ref = rolled.ref
         elif action.restarts:
             ref = self._losses(first=5)
+        elif self._restored is not None:
+            # a rollback since: the losses of the undone attempt are not the reference; the restored
+            # state's own reference window, then what came after the restore, are
+            snap_ref, bw = self._restored
+            ref = np.concatenate([snap_ref, self._losses(after_bw=bw)])[-self.window:]
         else:
             ref = self._losses(after_bw=max(0, before_bw - self.window))
         if self.pre is not None and self.pre is not self.best:
@@ -414,6 +421,7 @@ class RepairController:
             if self.pre is not None and not final:
                 rec["restore_notes"] = self.pre.restore(self) or None
                 rec["restored_state_of_step"] = self.pre.step
+                self._restored = (self.pre.ref, d.n_backward)
         elif cleared:
             outcome = "cleared"
         elif improved:
@@ -442,6 +450,7 @@ class RepairController:
         if not final:
             self._dirty = True   # the next remedy, or the next finding, at the next step
             if outcome in ("cleared", "improved"):
+                self._restored = None
                 self._maybe_snapshot(force=True)
 
     def _permanent_fix(self, f: Finding, action: A.Action) -> str:

@@ -46,7 +46,7 @@ class WaveNet1D(nn.Module):
         for m in self.modules():
             if isinstance(m, (nn.Conv1d, nn.Linear)):
                 fan_in = m.weight[0].numel()
-                std = (2.0 / fan_in) ** 0.5
+                std = math.sqrt(2.0 / fan_in)
                 nn.init.normal_(m.weight, 0.0, std)
                 nn.init.zeros_(m.bias)
 
