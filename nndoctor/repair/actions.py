@@ -141,7 +141,7 @@ class ScaleLr(Action):
         for o in opts:
             self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
         self.opts = opts
-        new = [_sig(_first_lr(o) * f) for o in opts]
+        new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]   # with earlier factors
         self.context = {"suggested_lr": new[0]}
         return {"lr_before": [_first_lr(o) for o in opts], "lr_after": new, "factor": _sig(f),
                 "from": "the rule's suggested LR (measured update/weight ratio)" if measured else

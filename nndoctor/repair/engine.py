@@ -48,6 +48,10 @@ DISK_THRESHOLD = 1 << 30     # snapshots larger than this (bytes) go to a tempor
 WORSE_QUANTILE = 0.9
 
 
+# a measured LR change that helped while the finding stayed may be applied again, measured anew (the
+# rule's suggestion is relative to the LR in effect, so the factors stack correctly)
+REPEATABLE = {"lower-lr", "raise-lr"}
+
 # why a code has no live repair (the report says so instead of faking one)
 REPORT_ONLY = {
     "optimizer-step-missing": "the script must call optimizer.step() (or update in place, or set a non-zero "
@@ -157,6 +161,8 @@ class Snapshot:
         else:
             self.state = state
         self.opt_refs = {id(o): o for o, _ in opts}
+        self.opt_keys = {r.key for _, r in opts}    # the training phase it belongs to
+        self.n_params = len(params)
 
     def restore(self, ctl: "RepairController") -> list[str]:
         state = self.state if self.state is not None else torch.load(self.path, weights_only=False)
@@ -319,7 +325,11 @@ class RepairController:
         d = self.doctor
         key = self._key(f)
         tried = self.tried.setdefault(key, [])
-        remedy = next((r for r in plan(f) if r not in tried), None)
+        prev = self.kept.get(key)
+        if prev is not None and prev["remedy"] in REPEATABLE:
+            remedy = prev["remedy"]   # it helped and the finding is still there: once more, from the new evidence
+        else:
+            remedy = next((r for r in plan(f) if r not in tried), None)
         if remedy is None or len(tried) >= self.max_per_finding:
             self.done.add(key)
             return
@@ -438,7 +448,8 @@ class RepairController:
             rec["permanent_fix"] = self._permanent_fix(f, action)
             if outcome != "undecided":
                 self.kept[key] = rec
-                self.done.add(key)
+                if not (outcome == "improved" and action.remedy in REPEATABLE):
+                    self.done.add(key)
         else:
             rec["_action"] = None
             if len(self.tried.get(key, [])) >= self.max_per_finding or \
@@ -462,6 +473,9 @@ class RepairController:
 
     # -- measurements ---------------------------------------------------------------------------
     def _losses(self, after_bw: int | None = None, first: int | None = None) -> np.ndarray:
+        """Losses of the current training phase (since the doctor's latest analysis window opened: a
+        teacher's losses are no reference for its student) after backward pass ``after_bw``, or the
+        phase's ``first`` losses."""
         d = self.doctor
         if d._pending_loss:
             d._flush()
@@ -469,12 +483,22 @@ class RepairController:
         if not len(s):
             return np.zeros(0)
         steps, vals = s.steps, s.array()
+        phase = d._window_base[0]
         if first is not None:
-            return vals[:first].astype(float)
-        return vals[steps > after_bw].astype(float)
+            return vals[steps > phase][:first].astype(float)
+        return vals[steps > max(after_bw or 0, phase)].astype(float)
+
+    def _stale(self, snap: Snapshot | None) -> bool:
+        """A snapshot of an earlier training phase (a new optimizer has stepped since, or new models or
+        parameters appeared, e.g. a student after its teacher) is no reference for this one."""
+        d = self.doctor
+        return snap is None or len(d.table.params) != snap.n_params or \
+            any(r.key not in snap.opt_keys and r.n_steps > 0 for r in d._opts.values())
 
     def _degraded(self) -> bool:
         """Is the run now worse than its best snapshot (by the same test a verdict uses)?"""
+        if self._stale(self.best):
+            return False
         recent = self._losses(after_bw=max(0, self.doctor.n_backward - 10))
         if not len(recent):
             return False
@@ -722,7 +746,7 @@ class RepairController:
         if not len(ref) or not np.isfinite(ref).all():
             return
         level = float(np.median(ref))
-        if self.best is not None and level >= self.best.level and not force:
+        if self.best is not None and level >= self.best.level and not force and not self._stale(self.best):
             self._snap_bw = d.n_backward
             self._snap_time = now
             return
