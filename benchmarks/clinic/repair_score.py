@@ -25,7 +25,7 @@ have no twin yet (none is left out silently).
 Usage::
 
     python benchmarks/clinic/repair_score.py [-k SUBSTR] [--reps N] [--json OUT] [--markdown]
-                                             [--check-report-only]
+                                             [--check-report-only] [--results JSON]
 """
 from __future__ import annotations
 
@@ -285,10 +285,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--json")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--results", metavar="JSON", help="re-print the results saved by an earlier --json run")
     ap.add_argument("--check-report-only", action="store_true",
                     help="also run the report-only programs with --fix and check nothing is faked")
     a = ap.parse_args(argv)
-    res = score(a.pattern, a.reps, a.check_report_only)
+    res = json.loads(Path(a.results).read_text()) if a.results else score(a.pattern, a.reps, a.check_report_only)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
     if a.markdown:

@@ -1,4 +1,4 @@
-"""Healthy twin of faulty_vanishing-gradient_deep_sigmoid_digits.py: ReLU activations.
+"""Healthy twin of faulty_vanishing-gradient_deep_sigmoid_digits.py: ReLU activations with He (kaiming_normal_) init.
 """
 import torch
 import torch.nn as nn
@@ -16,6 +16,10 @@ for _ in range(10):
     layers += [nn.Linear(64, 64), nn.ReLU()]
 layers.append(nn.Linear(64, 10))
 model = nn.Sequential(*layers)
+for m in model:
+    if isinstance(m, nn.Linear):
+        nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+        nn.init.zeros_(m.bias)
 
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 criterion = nn.CrossEntropyLoss()
