@@ -9,7 +9,7 @@ from .findings import Finding
 
 def watch(model=None, optimizer=None, *, every: int = 20,
           on_finding: Callable[[Finding], None] | None = None, run_dir=None, live: bool = False,
-          lang: str | None = None) -> Doctor:
+          lang: str | None = None, repair: bool = False) -> Doctor:
     """Watch the training of ``model`` (a module or a list of modules) by ``optimizer`` (one, a list,
     or None to discover the optimizers that step the model's parameters).
 
@@ -24,13 +24,17 @@ def watch(model=None, optimizer=None, *, every: int = 20,
     view (step, loss, lr, findings so far; rich in a terminal, an updating display in Jupyter),
     refreshed at the flush cadence. ``lang``: ``"en"`` or ``"zh"`` for the report and the live view
     (default: ``NNDOCTOR_LANG``).
+    ``repair``: apply the remedies that have a live form to the model and optimizer as findings
+    appear, keep what helps, roll back what hurts (see ``report().repairs``); a healthy run is
+    unchanged.
     """
     import sys
 
     from .i18n import get_lang
 
     lang = get_lang(lang) if lang else None  # a bad value fails here, before training starts
-    doctor = Doctor(model, optimizer, every=every, on_finding=on_finding, run_dir=run_dir)
+    doctor = Doctor(model, optimizer, every=every, on_finding=on_finding, run_dir=run_dir,
+                    repair=repair)
     doctor.var_names = _caller_names(model, optimizer)
     doctor.lang = lang
     from .report.rundir import versions

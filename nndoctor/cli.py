@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--tensorboard", metavar="LOGDIR", help="write the signals and findings as TensorBoard events")
     r.add_argument("--live", action="store_true", help="show a live view (step, loss, lr, findings) on stderr")
     _lang_arg(r)
+    r.add_argument("--fix", action="store_true",
+                   help="repair mode: apply live remedies as findings appear, roll back what hurts")
     r.add_argument("script")
     r.add_argument("args", nargs=argparse.REMAINDER)
 
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
         code, _ = run_script(a.script, a.args, json_path=a.json, max_steps=a.max_steps, every=a.every,
                              quiet=a.quiet, html_path=a.html, run_dir=a.run_dir, live=a.live, lang=lang,
-                             tensorboard=a.tensorboard)
+                             tensorboard=a.tensorboard, fix=a.fix)
         return code
     if a.cmd == "report":
         from .report.rundir import load_run

@@ -12,6 +12,7 @@ recorded in the report and never raised into training.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import time
@@ -110,7 +111,8 @@ class Doctor:
 
     def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 20,
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
-                 on_finding: Callable[[Finding], None] | None = None, run_dir=None) -> None:
+                 on_finding: Callable[[Finding], None] | None = None, run_dir=None,
+                 repair: bool = False) -> None:
         if every < 1:
             raise ValueError("every must be >= 1")
         self.every = every
@@ -185,6 +187,10 @@ class Doctor:
         self._last_batch: int | None = None
         self._pending_noise: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
         self._ok_batches: set[int] = set()       # batch sizes whose backward pass completed
+        self.repair = None                        # repair mode's controller (nndoctor.repair)
+        if repair:
+            from .repair import RepairController
+            self.repair = RepairController(self)
 
         # AMP: GradScaler calls seen through probes.tap (the scaled loss, skipped steps)
         self._amp_scaled: tuple[int, torch.Tensor] | None = None   # (id(scaled loss), unscaled loss)
@@ -271,6 +277,11 @@ class Doctor:
         except Exception as e:  # pragma: no cover - defensive
             self._internal_error("close", e)
         finally:
+            if self.repair is not None:  # its hooks come off even if the doctor was disabled
+                try:
+                    self.repair.close()
+                except Exception as e:  # pragma: no cover - defensive
+                    self._internal_error("repair close", e)
             self._remove_hooks()
             self._release()
         self.run_meta["ended"] = time.time()
@@ -361,9 +372,15 @@ class Doctor:
                 self._evaluate(closing=False, force=True)
             except Exception as e:  # pragma: no cover
                 self._internal_error("report", e)
-        return Report(findings=list(self._findings.values()), steps=self.step,
+        findings = list(self._findings.values())
+        repairs = None
+        if self.repair is not None:
+            findings = [copy.copy(f) for f in findings]
+            self._repair_call("annotate", findings)
+            repairs = self._repair_call("records") or []
+        return Report(findings=findings, steps=self.step,
                       backward_passes=self.n_backward, notes=list(self.notes),
-                      internal_errors=list(self.internal_errors),
+                      internal_errors=list(self.internal_errors), repairs=repairs,
                       signals=self._signals if self._closed else self._guarded_export(),
                       meta=dict(self.run_meta), lang=self.lang)
 
@@ -393,6 +410,12 @@ class Doctor:
                 cb(self)
             except Exception as e:
                 self._internal_error("flush callback", e)
+
+
+    @_guard
+    def _repair_call(self, name: str, *args):
+        """Repair mode (``watch(..., repair=True)``): the controller's entry points, each guarded."""
+        return getattr(self.repair, name)(*args)
 
     def add_step_callback(self, fn: Callable[[int], None]) -> None:
         self._step_callbacks.append(fn)
@@ -738,6 +761,8 @@ class Doctor:
             self.store.append("backward_at_step", rec.n_steps, self.n_backward)
             rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
+        if self.repair is not None:
+            self._repair_call("on_step_pre", rec)
 
     # ------------------------------------------------------------------ AMP (GradScaler)
     @_guard
@@ -891,6 +916,8 @@ class Doctor:
             k = self.step // self.every
             if time.perf_counter() - self._act_last_time >= 100 * self._act_cost or k & (k - 1) == 0:
                 self._act_due = True
+        if self.repair is not None:
+            self._repair_call("on_step_post", rec)
         for cb in self._step_callbacks:
             cb(self.step)
 
@@ -1205,6 +1232,8 @@ class Doctor:
                     f.summary = f"(resolved by step {self.step}) {f.summary}"
         if not (closing or force):
             self._last_eval_cost = time.perf_counter() - t0
+        if self.repair is not None:
+            self.repair.after_evaluate()
 
     def _snippet_names(self) -> dict[str, str]:
         names = {}

@@ -109,6 +109,7 @@ class Report:
     meta: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     lang: str | None = field(default=None, compare=False, repr=False)  # "en"/"zh"; None: $NNDOCTOR_LANG
     checkup: dict[str, Any] = field(default_factory=dict)  # a check-up's measurements (LR, batch, ...)
+    repairs: list[dict[str, Any]] | None = None   # repair mode: what was tried (None: mode off)
 
     def __post_init__(self) -> None:
         self.findings = sorted(self.findings, key=lambda f: (f.rank, f.step if f.step is not None else 1 << 62))
@@ -149,6 +150,8 @@ class Report:
             d["internal_errors"] = list(self.internal_errors)
         if self.checkup:
             d["checkup"] = _jsonable(self.checkup)
+        if self.repairs is not None:
+            d["repairs"] = _jsonable(self.repairs)
         return d
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -166,6 +169,7 @@ class Report:
             notes=list(d.get("notes", [])),
             internal_errors=list(d.get("internal_errors", [])),
             checkup=dict(d.get("checkup", {})),
+            repairs=d.get("repairs"),
         )
 
     def render(self, console=None, verbose: bool = True, lang: str | None = None) -> None:

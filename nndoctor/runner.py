@@ -21,7 +21,8 @@ from .integrations import distributed
 
 def run_script(script: str, args: list[str], *, json_path: str | None = None, max_steps: int | None = None,
                every: int = 20, quiet: bool = False, html_path: str | None = None, run_dir: str | None = None,
-               live: bool = False, lang: str | None = None, tensorboard: str | None = None) -> tuple[int, Report]:
+               live: bool = False, lang: str | None = None, tensorboard: str | None = None,
+               fix: bool = False) -> tuple[int, Report]:
     path = Path(script)
     if not path.exists():
         print(f"nndoctor run: no such script: {script}", file=sys.stderr)
@@ -29,7 +30,7 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     saved_argv, saved_path = sys.argv[:], sys.path[:]
     sys.argv = [str(path)] + list(args)
     sys.path.insert(0, str(path.resolve().parent))
-    doctor = Doctor(discover_models=True, every=every)
+    doctor = Doctor(discover_models=True, every=every, repair=fix)
     doctor.lang = lang
     from .report.rundir import versions
 

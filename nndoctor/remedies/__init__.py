@@ -47,6 +47,36 @@ def render(ids: list[str], **context: Any) -> list[Remedy]:
     return [CATALOGUE[i].render(**context) for i in ids]
 
 
+# The remedies repair mode (``watch(..., repair=True)``, ``nndoctor run --fix``) can apply to the
+# live training objects, and how; every other remedy needs a code change and is only reported.
+LIVE: dict[str, str] = {
+    "lower-lr": "each group's lr times the measured factor (suggested LR / LR) during step()",
+    "raise-lr": "each group's lr times the measured factor (suggested LR / LR) during step()",
+    "warmup-scheduler": "a linear warmup of the lr from 1% over max(20, 5*every) steps",
+    "clip-grad-norm": "gradients clipped before step() at 2x their early norm; non-finite steps skipped",
+    "zero-grad": "optimizer.zero_grad() after every optimizer.step()",
+    "optimizer-all-params": "optimizer.add_param_group() with the missing parameters",
+    "init-for-activation": "the layers re-initialized with the init matched to their activation",
+    "leaky-relu": "nn.ReLU modules replaced by nn.LeakyReLU(0.01) in their parent module",
+    "relu-family": "hidden nn.Sigmoid/nn.Tanh modules replaced by nn.ReLU, the layers feeding them He-initialized",
+    "standardize-inputs": "the first layer's input standardized with the measured per-feature mean/std",
+    "check-data-finite": "NaN/Inf in the model's floating inputs replaced by 0",
+    "model-train": "model.train() before each forward pass with gradients enabled",
+}
+
+
+def apply(remedy_id: str, controller: Any, finding: Any) -> Any:
+    """Build and apply the live form of a remedy (repair mode); returns the applied action, whose
+    ``undo()`` takes it back. Raises KeyError for a remedy with no live form."""
+    if remedy_id not in LIVE:
+        raise KeyError(f"remedy {remedy_id!r} has no live form (it needs a code change)")
+    from ..repair.engine import make_action
+
+    action = make_action(controller, finding, remedy_id)
+    action.details = action.apply()
+    return action
+
+
 # --- gradients ---------------------------------------------------------------------------------
 remedy("clip-grad-norm", "Clip the gradient norm (max_norm={max_norm})", """
 loss.backward()

@@ -94,12 +94,64 @@ def render(report: Report, console: Console | None = None, verbose: bool = True,
         console.print(finding_panel(f, verbose=verbose, lang=lang))
     if report.checkup:
         console.print(checkup_table(report.checkup))
+    if report.repairs is not None:
+        render_repairs(report, console, verbose=verbose)
     for n in report.notes:
         console.print(f"[dim]{t('notes', lang)}:[/] {escape(n)}")
     for e in report.internal_errors[:5]:
         console.print(f"[dim]{t('internal_errors', lang)}:[/] {escape(e)}")
     if report.findings:
         console.print(f"[dim]{escape(t('explain_hint', lang))}[/]")
+
+
+_OUTCOME_STYLE = {"cleared": "bold green", "improved": "green", "rolled back": "bold red", "no effect": "yellow",
+                  "report only": "cyan", "not applicable": "dim", "failed": "red", "not attempted": "dim",
+                  "undecided": "yellow", "under test": "yellow", "gave up": "red"}
+
+
+def render_repairs(report: Report, console: Console, verbose: bool = True) -> None:
+    """Repair mode: each attempt with its evidence before/after and the code change to make."""
+    reps = report.repairs or []
+    console.rule(f"repair mode — {sum(1 for r in reps if r.get('remedy'))} remed"
+                 f"{'y' if sum(1 for r in reps if r.get('remedy')) == 1 else 'ies'} tried")
+    if not reps:
+        console.print("[dim]nothing to repair: no finding had a live remedy.[/]")
+    for r in reps:
+        head = Text()
+        out = r.get("outcome", "?")
+        head.append(f"{out.upper()} ", style=_OUTCOME_STYLE.get(out, "bold"))
+        head.append(r.get("code", ""), style="bold")
+        if r.get("remedy"):
+            head.append(f"  {r['remedy']}" + (f" at step {r['step']}" if r.get("step") is not None else ""),
+                        style="dim")
+        parts: list[Any] = []
+        if r.get("why"):
+            parts.append(Text(r["why"]))
+        if verbose:
+            t = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
+            t.add_column(style="dim")
+            t.add_column()
+            for k in ("rolled_back_to_step", "action", "evidence", "note", "rollback_notes",
+                      "restored_state_of_step", "restore_notes"):
+                if r.get(k):
+                    v = r[k]
+                    if isinstance(v, dict):
+                        for kk, vv in v.items():
+                            t.add_row(escape(f"{k}.{kk}"), escape(_fmt(vv)))
+                    else:
+                        t.add_row(escape(k), escape(_fmt(v)))
+            if t.row_count:
+                parts.append(t)
+        if r.get("permanent_fix") and out in ("cleared", "improved", "undecided", "report only", "not attempted",
+                                              "gave up"):
+            parts.append(Text("the code change that makes it permanent" if out in ("cleared", "improved", "undecided")
+                              else "the code change to make", style="bold"))
+            parts.append(Syntax(r["permanent_fix"], "python", theme="ansi_dark", background_color="default",
+                                padding=(0, 2)))
+        console.print(Panel(Group(*parts) if parts else Text(""), title=head, title_align="left",
+                            border_style=_OUTCOME_STYLE.get(out, "white").replace("bold ", "")))
+
+
 
 
 def checkup_table(c: dict) -> Table:

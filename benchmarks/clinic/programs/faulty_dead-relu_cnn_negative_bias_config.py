@@ -71,4 +71,6 @@ def main(cfg):
 
 
 if __name__ == "__main__":
-    print(f"final test accuracy: {main(CFG):.3f}")
+    acc = main(CFG)
+    print(f"final test accuracy: {acc:.3f}")
+    print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")

@@ -60,3 +60,4 @@ for epoch in range(10):
 with torch.no_grad():
     acc = (model(X_test).argmax(1) == y_test).float().mean().item()
 print(f"final test accuracy: {acc:.3f}")
+print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")

@@ -39,3 +39,4 @@ for epoch in range(25):
             test_loss = criterion(model(X_test), y_test).item()
             acc = ((model(X_test) > 0).float() == y_test).float().mean().item()
         print(f"epoch {epoch + 1}: train loss {loss.item():.4f}  test loss {test_loss:.4f}  test acc {acc:.3f}")
+        print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")

@@ -53,3 +53,4 @@ for step in range(250):
         with torch.no_grad():
             full = F.mse_loss(head(encoder(X)), y).item()
         print(f"step {step:3d}  batch mse {loss.item():.3f}  train mse {full:.3f}")
+        print(f"NNDOCTOR_METRIC train_mse={full:.4f} lower")

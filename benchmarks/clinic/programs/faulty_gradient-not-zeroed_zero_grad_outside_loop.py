@@ -50,3 +50,4 @@ for epoch in range(20):
         epoch_loss += loss.item() * len(idx)
     if epoch % 4 == 3:
         print(f"epoch {epoch + 1}: mse {epoch_loss / len(x):.4f}")
+        print(f"NNDOCTOR_METRIC epoch_mse={epoch_loss / len(x):.4f} lower")

@@ -54,3 +54,4 @@ for epoch in range(10):
     val_loss, val_acc = evaluate(model, X_va, y_va)
     print(f"epoch {epoch}  train loss {train_loss:.4f}  val loss {val_loss:.4f}  val acc {val_acc:.3f}  "
           f"mean batch loss {sum(batch_losses) / len(batch_losses):.4f}")
+    print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")

@@ -82,6 +82,7 @@ def main():
     trainer = Trainer(model, CONFIG)
     trainer.fit(X_train, y_train, X_val, y_val)
     print(f"final val accuracy: {trainer.evaluate(X_val, y_val):.3f}")
+    print(f"NNDOCTOR_METRIC val_acc={trainer.evaluate(X_val, y_val):.4f} higher")
 
 
 if __name__ == "__main__":

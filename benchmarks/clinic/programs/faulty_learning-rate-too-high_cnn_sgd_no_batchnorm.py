@@ -64,3 +64,4 @@ for epoch in range(7):
     print(f"epoch {epoch + 1}  step {step}  train loss {running / n:.3f}  val acc {val_acc:.3f}")
 
 print(f"final val accuracy {val_acc:.3f}")
+print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")

@@ -55,3 +55,4 @@ for epoch in range(25):
 with torch.no_grad():
     full_loss = nn.functional.binary_cross_entropy_with_logits(model(X).squeeze(-1), y).item()
 print(f"final full-data loss {full_loss:.4f}  |w| = {model.weight.norm().item():.1f}")
+print(f"NNDOCTOR_METRIC accuracy={((model(X).squeeze(-1) > 0).float() == y).float().mean().item():.4f} higher")

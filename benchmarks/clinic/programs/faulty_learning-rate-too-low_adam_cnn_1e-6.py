@@ -66,6 +66,7 @@ def main():
                 val_loss = criterion(out, y_val).item()
                 val_acc = (out.argmax(1) == y_val).float().mean().item()
             print(f"step {step}: train loss {loss.item():.4f}  val loss {val_loss:.4f}  val acc {val_acc:.3f}")
+            print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")
 
 
 if __name__ == "__main__":

@@ -62,3 +62,4 @@ for epoch in range(6):
             print(f"epoch {epoch}  step {step}  train {loss.item():.4f}  val {val_loss:.4f}")
 
 print(f"final val MSE {val_loss:.4f} (target variance {val_set.y.var().item():.3f})")
+print(f"NNDOCTOR_METRIC val_mse={val_loss:.4f} lower")

@@ -59,3 +59,4 @@ if __name__ == "__main__":
     model = make_model(X.shape[1])
     final_loss, final_acc = train(model, X, y)
     print(f"done: loss {final_loss:.4f}  accuracy {final_acc:.3f}")
+    print(f"NNDOCTOR_METRIC accuracy={final_acc:.4f} higher")

@@ -48,3 +48,4 @@ for epoch in range(10):
 with torch.no_grad():
     acc = ((model(X) > 0).float() == y).float().mean().item()
 print(f"train accuracy {acc:.3f}")
+print(f"NNDOCTOR_METRIC train_acc={acc:.4f} higher")

@@ -69,3 +69,4 @@ for step in range(300):
         with torch.no_grad():
             acc = (student(X_te)[0].argmax(1) == y_te).float().mean().item()
         print(f"step {step:3d}  ce {ce.item():.4f}  hint {hint.item():.4f}  student test acc {acc:.3f}")
+        print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")

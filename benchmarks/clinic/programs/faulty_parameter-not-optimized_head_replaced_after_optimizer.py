@@ -52,3 +52,4 @@ for epoch in range(5):
     with torch.no_grad():
         acc = (model(X).argmax(1) == y).float().mean().item()
     print(f"epoch {epoch + 1}: loss {loss.item():.3f}  acc {acc:.3f}")
+    print(f"NNDOCTOR_METRIC acc={acc:.4f} higher")

@@ -94,3 +94,4 @@ for epoch in range(20):
             acc = (out["diagnosis"].argmax(1) == diag[va]).float().mean().item()
         print(f"epoch {epoch:2d}  loss {loss.item():.4f}  val ce {vparts['diagnosis'].item():.4f}  "
               f"val acc {acc:.3f}  val area mse {vparts['area'].item():.4f}")
+        print(f"NNDOCTOR_METRIC val_acc={acc:.4f} higher")

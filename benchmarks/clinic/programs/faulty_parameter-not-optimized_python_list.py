@@ -50,3 +50,4 @@ for epoch in range(6):
     with torch.no_grad():
         acc = (model(X).argmax(1) == y).float().mean().item()
     print(f"epoch {epoch}: loss {loss.item():.3f}  acc {acc:.3f}")
+    print(f"NNDOCTOR_METRIC acc={acc:.4f} higher")

@@ -90,3 +90,4 @@ for epoch in range(6):
         val_loss = F.cross_entropy(model(X_val), y_val).item()
         val_acc = (model(X_val).argmax(1) == y_val).float().mean().item()
     print(f"epoch {epoch + 1}: train loss {loss.item():.4f}  val loss {val_loss:.4f}  val acc {val_acc:.3f}")
+    print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")

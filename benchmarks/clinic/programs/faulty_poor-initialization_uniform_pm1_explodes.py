@@ -73,6 +73,7 @@ def run(cfg):
         val_loss = criterion(model(X_val), y_val).item()
         val_acc = (model(X_val).argmax(1) == y_val).float().mean().item()
     print(f"val loss {val_loss:.4f}  val acc {val_acc:.3f}")
+    print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")
 
 
 if __name__ == "__main__":

@@ -76,3 +76,4 @@ for epoch in range(8):
     with torch.no_grad():
         val_acc = (model(X_val).argmax(1) == y_val).float().mean().item()
     print(f"epoch {epoch + 1} step {step}: train loss {loss.item():.4f}  val acc {val_acc:.3f}")
+    print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")

@@ -55,3 +55,4 @@ for epoch in range(12):
         running += loss.item() * len(idx)
     val_loss, val_acc = evaluate()
     print(f"epoch {epoch:2d}  train loss {running / len(X_train):.4f}  val loss {val_loss:.4f}  val acc {val_acc:.3f}")
+    print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")

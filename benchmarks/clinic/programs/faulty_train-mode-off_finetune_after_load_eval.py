@@ -82,3 +82,4 @@ for epoch in range(6):
     with torch.no_grad():
         acc = (model(test_x).argmax(1) == test_y).float().mean().item()
     print(f"fine-tune epoch {epoch}  loss {loss.item():.4f}  test acc {acc:.3f}")
+    print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")

@@ -53,3 +53,4 @@ for epoch in range(20):
 with torch.no_grad():
     test_acc = ((model(X_test) > 0).float() == y_test).float().mean().item()
 print(f"final test accuracy: {test_acc:.3f}")
+print(f"NNDOCTOR_METRIC test_acc={test_acc:.4f} higher")

@@ -55,6 +55,7 @@ def main(cfg):
             print(f"epoch {epoch + 1:2d}  loss {total / len(X_tr):.4f}  "
                   f"train acc {accuracy(model, X_tr, y_tr):.3f}  val acc {accuracy(model, X_val, y_val):.3f}")
     print(f"final val accuracy: {accuracy(model, X_val, y_val):.3f}")
+    print(f"NNDOCTOR_METRIC val_acc={accuracy(model, X_val, y_val):.4f} higher")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ class Trainer:
             if epoch % 3 == 0 or epoch == self.cfg["epochs"] - 1:
                 val_loss, val_acc = self.evaluate(X_val, y_val)
                 print(f"epoch {epoch:2d}  train {train_loss:.4f}  val {val_loss:.4f}  acc {val_acc:.3f}")
+                print(f"NNDOCTOR_METRIC val_acc={val_acc:.4f} higher")
 
 
 wine = load_wine()

@@ -38,3 +38,4 @@ for epoch in range(8):
         optimizer.step()
         correct += (out.argmax(1) == yb).sum().item()
     print(f"epoch {epoch}  loss {loss.item():.3f}  acc {correct / len(X):.3f}")
+    print(f"NNDOCTOR_METRIC train_acc={correct / len(X):.4f} higher")

@@ -54,3 +54,4 @@ for epoch in range(40):
         with torch.no_grad():
             full = nn.functional.mse_loss(model(features), target).item()
         print(f"epoch {epoch + 1}: train mse {full:.3f} (variance of target: 1.0)")
+        print(f"NNDOCTOR_METRIC train_mse={full:.4f} lower")

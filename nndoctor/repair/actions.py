@@ -1,0 +1,468 @@
+"""The live operations of repair mode: each one changes the user's own objects in place.
+
+The user's loop keeps calling ``optimizer.step()``, ``loss.backward()`` and ``zero_grad()`` on the
+objects it holds, so a repair never replaces them: it mutates them or hooks into them.
+
+* learning rate (lower, raise, warm up): one per-optimizer step pre-hook sets each group's ``lr`` to
+  ``lr * factor`` for the duration of ``step()`` and a post-hook puts the group's value back. A
+  scheduler the script drives keeps working (it reads and writes the unscaled value), whatever kind
+  it is, and undoing is removing the hooks. The permanent fix names the value to write in the code.
+* gradient clipping: a per-optimizer step pre-hook clips the norm of that optimizer's gradients
+  before the update; with ``skip_nonfinite`` a step whose gradient holds NaN/Inf is skipped
+  (gradients set to None, as AMP's GradScaler does), at the price of one host read per step.
+* zero gradients the script forgot: a step post-hook calls ``optimizer.zero_grad()``.
+* missing parameters: ``optimizer.add_param_group`` with the first group's hyper-parameters.
+* re-initialization: the init matched to the activation that follows, in place on the same
+  tensors (the optimizer state of those parameters is dropped: it described the old weights).
+* activation swap: the activation module is replaced in its parent module (``nn.ReLU`` ->
+  ``nn.LeakyReLU``); a functional ``F.relu`` in ``forward()`` cannot be swapped (report only).
+* input standardization: a forward pre-hook on the first layer subtracts the per-feature mean and
+  divides by the per-feature std measured by the activation probe on the training batches.
+* non-finite inputs: a forward pre-hook on the model replaces NaN/Inf in floating inputs by 0.
+* train mode: a forward pre-hook runs a pass with gradients on in ``train()`` mode, a forward hook
+  gives the model back its own mode after the pass.
+
+Every hook a repair installs is removed when the doctor closes; every hook body is guarded so an
+error in it is recorded in the doctor's ``internal_errors`` and never raised into training.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+
+class CannotApply(Exception):
+    """The remedy has no live form for this finding (e.g. a functional activation)."""
+
+
+def _guarded(ctl, where: str, fn: Callable) -> Callable:
+    def hook(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # never raise into the user's loop
+            ctl.doctor._internal_error(f"repair {where}", exc)
+            return None
+    return hook
+
+
+def _sig(x: float) -> float:
+    return float(f"{x:.2g}") if x and math.isfinite(x) else x
+
+
+class Action:
+    """One applied remedy. ``apply`` changes the live objects and returns what it did (details for
+    the report); ``undo`` takes the change back (hooks removed, modules put back); state changes to
+    tensors are taken back by the controller's rollback."""
+
+    remedy = ""
+    restarts = False   # the change resets part of what was learned: judged against the run's start
+    loss_may_rise = False  # a correct fix may raise the training loss (dropout back on): the rule decides
+    tolerates_nonfinite_loss = False  # NaN losses are expected while it works (skipped steps)
+
+    def __init__(self, ctl, finding) -> None:
+        self.ctl = ctl
+        self.finding = finding
+        self.handles: list[Any] = []
+        self.context: dict[str, Any] = {}   # values for the permanent fix's snippet
+
+    def apply(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def undo(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles.clear()
+
+    def note(self) -> str:
+        return ""
+
+
+# ----------------------------------------------------------------------------- learning rate
+class LrControl:
+    """One per optimizer: the product of the factors of every LR action applied to it, set for the
+    duration of ``step()`` only (so several actions stack and each can be taken back alone)."""
+
+    def __init__(self, ctl, opt) -> None:
+        self.ctl = ctl
+        self.factors: dict[int, Callable[[int], float]] = {}
+        self.saved: list[float] | None = None
+        self.n = 0
+        self.handles = [opt.register_step_pre_hook(_guarded(ctl, "lr", self._pre)),
+                        opt.register_step_post_hook(_guarded(ctl, "lr", self._post))]
+
+    def factor(self) -> float:
+        f = 1.0
+        for fn in self.factors.values():
+            f *= fn(self.n)
+        return f
+
+    def _pre(self, opt, args, kwargs) -> None:
+        self.n += 1
+        f = self.factor()
+        if f == 1.0:
+            return
+        self.saved = [g["lr"] for g in opt.param_groups]
+        for g in opt.param_groups:
+            lr = g["lr"]
+            g["lr"] = lr * f if not isinstance(lr, torch.Tensor) else lr.mul(f)
+
+    def _post(self, opt, args, kwargs) -> None:
+        if self.saved is not None:
+            for g, lr in zip(opt.param_groups, self.saved):
+                g["lr"] = lr
+            self.saved = None
+
+    def remove(self) -> None:
+        for h in self.handles:
+            h.remove()
+        self.handles.clear()
+
+
+class ScaleLr(Action):
+    """Lower or raise the learning rate by a measured factor (the rule's suggested LR / the LR)."""
+
+    def __init__(self, ctl, finding, remedy: str, lo: float, hi: float, default: float) -> None:
+        super().__init__(ctl, finding)
+        self.remedy = remedy
+        self.lo, self.hi, self.default = lo, hi, default
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(self.finding)
+        if not opts:
+            raise CannotApply("no optimizer to change")
+        ev = self.finding.evidence
+        lr = _first_lr(opts[0])
+        sugg = ev.get("suggested_lr")
+        measured = isinstance(sugg, (int, float)) and lr and lr > 0 and sugg > 0
+        f = min(max(sugg / lr, self.lo), self.hi) if measured else self.default
+        for o in opts:
+            self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
+        self.opts = opts
+        new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]   # with earlier factors
+        self.context = {"suggested_lr": new[0]}
+        return {"lr_before": [_first_lr(o) for o in opts], "lr_after": new, "factor": _sig(f),
+                "from": "the rule's suggested LR (measured update/weight ratio)" if measured else
+                        f"a default factor of {self.default:g} (no measured suggestion)"}
+
+    def undo(self) -> None:
+        for o in getattr(self, "opts", []):
+            self.ctl.lr_control(o).factors.pop(id(self), None)
+        super().undo()
+
+
+class Warmup(Action):
+    """Warm the LR up linearly over ``steps`` steps from lr/100 (a warmup the script lacks)."""
+
+    remedy = "warmup-scheduler"
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(self.finding)
+        if not opts:
+            raise CannotApply("no optimizer to change")
+        steps = max(20, 5 * self.ctl.doctor.every)
+        for o in opts:
+            ctl = self.ctl.lr_control(o)
+            start = ctl.n
+            ctl.factors[id(self)] = lambda n, s=start: min(1.0, 0.01 + 0.99 * (n - s) / steps)
+        self.opts = opts
+        self.context = {"max_lr": _sig(_first_lr(opts[0]))}
+        return {"warmup_steps": steps, "from_factor": 0.01}
+
+    def undo(self) -> None:
+        for o in getattr(self, "opts", []):
+            self.ctl.lr_control(o).factors.pop(id(self), None)
+        super().undo()
+
+
+def _first_lr(opt) -> float:
+    try:
+        return float(opt.param_groups[0]["lr"])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return float("nan")
+
+
+# ----------------------------------------------------------------------------- gradients
+class ClipGrad(Action):
+    """Clip the gradient norm before each step at a measured level; skip non-finite steps."""
+
+    remedy = "clip-grad-norm"
+    tolerates_nonfinite_loss = True
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(self.finding)
+        if not opts:
+            raise CannotApply("no optimizer to change")
+        max_norm, how = self.ctl.healthy_grad_norm(self.finding, opts[0])
+        self.max_norm = max_norm
+        self.skipped = self.clipped = self.steps = 0
+        for o in opts:
+            self.handles.append(o.register_step_pre_hook(_guarded(self.ctl, "clip", self._pre)))
+        self.context = {"max_norm": _sig(max_norm)}
+        return {"max_norm": _sig(max_norm), "max_norm_from": how, "skips_nonfinite_steps": True}
+
+    def _pre(self, opt, args, kwargs) -> None:
+        grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]
+        if not grads:
+            return
+        total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)).float())
+        t = float(total)   # one host read per step, in repair mode only
+        self.steps += 1
+        if not math.isfinite(t):
+            for g in opt.param_groups:
+                for p in g["params"]:
+                    p.grad = None          # the step leaves these parameters (and their state) alone
+            self.skipped += 1
+            return
+        if t > self.max_norm:
+            self.clipped += 1
+            torch._foreach_mul_(grads, self.max_norm / (t + 1e-6))
+
+    def note(self) -> str:
+        n = getattr(self, "steps", 0)
+        if not n:
+            return ""
+        return f"{self.clipped} of {n} steps clipped" + (f", {self.skipped} with non-finite gradients skipped"
+                                                          if self.skipped else "")
+
+
+class ZeroGradAfterStep(Action):
+    """The script never resets gradients: reset them after every step."""
+
+    remedy = "zero-grad"
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(self.finding)
+        if not opts:
+            raise CannotApply("no optimizer to change")
+        for o in opts:
+            o.zero_grad(set_to_none=True)   # the sum accumulated so far is not a gradient
+            self.handles.append(o.register_step_post_hook(
+                _guarded(self.ctl, "zero_grad", lambda opt, a, k: opt.zero_grad(set_to_none=True))))
+        return {"optimizers": [self.ctl.opt_name(o) for o in opts],
+                "how": "optimizer.zero_grad() after every optimizer.step()"}
+
+
+class AddParams(Action):
+    """Put the parameters that get gradients but are in no optimizer into the optimizer."""
+
+    remedy = "optimizer-all-params"
+
+    def apply(self) -> dict[str, Any]:
+        d = self.ctl.doctor
+        where = set(self.finding.where)
+        names = set(self.finding.evidence.get("parameters", []))
+        in_opt = {id(p) for r in d._opts.values() if r.ref() is not None
+                  for g in r.ref().param_groups for p in g["params"]}
+        params, pnames = [], []
+        for p, info in zip(d.table.params, d.table.info):
+            if (info.module in where or info.name in names) and p.requires_grad and id(p) not in in_opt \
+                    and p.is_leaf:
+                params.append(p)
+                pnames.append(info.name)
+        if not params:
+            raise CannotApply("the parameters are no longer reachable")
+        opts = self.ctl.target_optimizers(None)
+        if not opts:
+            raise CannotApply("no optimizer to add them to")
+        opt = opts[0]
+        hyper = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
+        opt.add_param_group({**hyper, "params": params})
+        self.opt, self.group = opt, opt.param_groups[-1]
+        return {"optimizer": self.ctl.opt_name(opt), "parameters": pnames[:20], "numel": sum(p.numel() for p in params),
+                "lr": hyper.get("lr")}
+
+    def undo(self) -> None:
+        opt = getattr(self, "opt", None)
+        if opt is not None and self.group in opt.param_groups:
+            opt.param_groups.remove(self.group)
+            for p in self.group["params"]:
+                opt.state.pop(p, None)
+        super().undo()
+
+
+# ----------------------------------------------------------------------------- model structure
+_INIT = {"relu": ("kaiming_normal_", 'torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")'),
+         "tanh": ("xavier_tanh", 'torch.nn.init.xavier_uniform_(m.weight, gain=torch.nn.init.calculate_gain("tanh"))'),
+         "sigmoid": ("xavier", "torch.nn.init.xavier_uniform_(m.weight)"),
+         "linear": ("xavier", "torch.nn.init.xavier_uniform_(m.weight)")}
+
+
+def init_layer(m: nn.Module, act: str) -> None:
+    w = getattr(m, "weight", None)
+    with torch.no_grad():
+        if isinstance(w, torch.Tensor) and w.ndim >= 2:
+            if act == "relu":
+                nn.init.kaiming_normal_(w, nonlinearity="relu")
+            elif act == "tanh":
+                nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain("tanh"))
+            else:
+                nn.init.xavier_uniform_(w)
+        elif hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+        b = getattr(m, "bias", None)
+        if isinstance(b, torch.Tensor):
+            b.zero_()
+
+
+class Reinit(Action):
+    """Re-initialize layers with the init matched to the activation that follows them."""
+
+    remedy = "init-for-activation"
+    restarts = True
+
+    def __init__(self, ctl, finding, scope: str) -> None:
+        super().__init__(ctl, finding)
+        self.scope = scope   # "feeding": the layers feeding the finding's activations; "all": every layer
+
+    def apply(self) -> dict[str, Any]:
+        layers = self.ctl.layers_for(self.finding, self.scope)
+        if not layers:
+            raise CannotApply("no Linear/Conv layer to re-initialize")
+        done = []
+        for name, m, act in layers:
+            init_layer(m, act)
+            self.ctl.drop_optimizer_state(m.parameters())
+            done.append(f"{name} ({_INIT.get(act, _INIT['linear'])[0]}, bias 0)")
+        act = layers[0][2]
+        call = _INIT.get(act, _INIT["linear"])[1]
+        self.context = {"init_call": call, "init_title": f"Initialize weights for the activation: {call.split('(')[0]}"}
+        return {"layers": done[:20]}
+
+
+class SwapActivation(Action):
+    """Replace activation modules in their parent: ReLU -> LeakyReLU(0.01) (dead units), or a
+    saturating Sigmoid/Tanh in a hidden layer -> ReLU with He-initialized layers (vanishing)."""
+
+    restarts = True
+
+    def __init__(self, ctl, finding, remedy: str) -> None:
+        super().__init__(ctl, finding)
+        self.remedy = remedy
+        self.swapped: list[tuple[nn.Module, str, nn.Module]] = []
+
+    def apply(self) -> dict[str, Any]:
+        targets = self.ctl.activations_for(self.finding, self.remedy)
+        if not targets:
+            raise CannotApply("the activation is applied functionally in forward() (F.relu, torch.sigmoid), "
+                              "which cannot be swapped from outside: change the code")
+        d = self.ctl.doctor
+        if d._act.armed:  # the activation sample in progress would hold hooks on the old modules
+            d._collect_activations()
+            d._act_left = 0
+        done = []
+        for name, parent, child, old in targets:
+            new = nn.LeakyReLU(0.01) if self.remedy == "leaky-relu" else nn.ReLU()
+            setattr(parent, child, new)
+            self.swapped.append((parent, child, old))
+            d.table.module_names[id(new)] = name
+            d.table.module_types[name] = type(new).__name__
+            done.append(f"{name}: {type(old).__name__} -> {type(new).__name__}")
+        reinit = []
+        if self.remedy == "relu-family":  # layers that fed the old activation now feed a ReLU
+            for lname, m, _ in self.ctl.layers_before([t[0] for t in targets]):
+                init_layer(m, "relu")
+                self.ctl.drop_optimizer_state(m.parameters())
+                reinit.append(lname)
+        self.context = {"activation": type(targets[0][3]).__name__, "where": ", ".join(t[0] for t in targets[:3])}
+        return {"swapped": done[:20], **({"reinitialized_he": reinit[:20]} if reinit else {})}
+
+    def undo(self) -> None:
+        for parent, child, old in reversed(self.swapped):
+            setattr(parent, child, old)
+        self.swapped.clear()
+        super().undo()
+
+
+class StandardizeInput(Action):
+    """Standardize what the first layer is fed with the per-feature mean/std measured on training
+    batches (a forward pre-hook on that layer)."""
+
+    remedy = "standardize-inputs"
+
+    def apply(self) -> dict[str, Any]:
+        name, layer, mean, std, dim = self.ctl.input_stats(self.finding)
+        self.mean, self.std, self.dim = mean, std, dim
+        self.handles.append(layer.register_forward_pre_hook(_guarded(self.ctl, "standardize", self._pre),
+                                                            prepend=True))
+        return {"layer": name, "features": int(mean.numel()), "unit_dim": dim,
+                "mean_range": [_sig(float(mean.min())), _sig(float(mean.max()))],
+                "std_range": [_sig(float(std.min())), _sig(float(std.max()))]}
+
+    def _pre(self, module, args):
+        if not args or not isinstance(args[0], torch.Tensor):
+            return None
+        x = args[0]
+        dim = self.dim if self.dim >= 0 else x.ndim + self.dim
+        if x.ndim <= dim or x.shape[dim] != self.mean.numel():
+            return None
+        shape = [1] * x.ndim
+        shape[dim] = -1
+        dt = x.dtype if x.is_floating_point() else torch.float32
+        m = self.mean.to(x.device, dt).view(shape)
+        s = self.std.to(x.device, dt).view(shape)
+        return ((x.to(dt) - m) / s,) + tuple(args[1:])
+
+
+class FiniteInputs(Action):
+    """Replace NaN/Inf in the model's floating inputs by 0 (a forward pre-hook on the model)."""
+
+    remedy = "check-data-finite"
+
+    def apply(self) -> dict[str, Any]:
+        self.replaced = 0
+        for root in self.ctl.doctor.table.roots:
+            self.handles.append(root.register_forward_pre_hook(_guarded(self.ctl, "finite inputs", self._pre),
+                                                               prepend=True))
+        return {"how": "torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on the model's floating inputs"}
+
+    def _pre(self, module, args):
+        out, changed = [], False
+        for a in args:
+            if isinstance(a, torch.Tensor) and a.is_floating_point():
+                b = torch.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+                out.append(b)
+                changed = True
+            else:
+                out.append(a)
+        return tuple(out) if changed else None
+
+
+class TrainMode(Action):
+    """Run every forward pass that has gradients on in train() mode, and give the model back its
+    mode after the pass: the training passes use dropout and batch statistics, while the user's own
+    eval() (for validation under no_grad) keeps working as written."""
+
+    remedy = "model-train"
+    loss_may_rise = True   # dropout back on raises the training loss; the rule decides
+
+    def apply(self) -> dict[str, Any]:
+        self.switched = 0
+        self._flipped: list[nn.Module] = []
+        for root in self.ctl.doctor.table.roots:
+            self.handles.append(root.register_forward_pre_hook(_guarded(self.ctl, "train mode", self._pre),
+                                                               prepend=True))
+            self.handles.append(root.register_forward_hook(_guarded(self.ctl, "train mode", self._post),
+                                                           always_call=True))
+        return {"how": "model.train() for each forward pass with gradients enabled; the model's own mode "
+                       "is restored after the pass"}
+
+    def _pre(self, module, args):
+        if torch.is_grad_enabled() and not module.training:
+            # the modules that were in eval mode, to restore exactly (a frozen-BN submodule stays eval)
+            self._flipped = [m for m in module.modules() if not m.training]
+            module.train()
+            self.switched += 1
+        return None
+
+    def _post(self, module, args, output):
+        if self._flipped:
+            for m in self._flipped:
+                m.training = False
+            self._flipped = []
+        return None
+
+    def note(self) -> str:
+        return f"{self.switched} training passes run in train mode" if getattr(self, "switched", 0) else ""

@@ -1,0 +1,853 @@
+"""The repair controller: snapshots, attempts, verdicts.
+
+Hooked into the doctor's optimizer step hooks (``on_step_pre``/``on_step_post``) and told after
+every evaluation of the rules (``after_evaluate``). Nothing happens while no finding is active: a
+healthy run with repair mode on trains exactly as without it (snapshots only copy tensors).
+
+* **Snapshots.** The state before the first step, then every ``every`` steps at most (held to ~2%
+  of the wall time) while no repair is under test and the loss is finite: the parameters of the
+  watched models (registered or not), their buffers and every optimizer's state, copied to CPU
+  memory (to a temporary file above ``DISK_THRESHOLD`` bytes). Two are kept: the *best* (the lowest
+  loss level, the median loss since the previous snapshot) and the one taken just before the
+  attempt in progress. Rollback copies into the same tensors (``copy_``/``load_state_dict``), so the
+  user's references stay valid.
+* **Attempts.** For an active error/warning finding whose code has a live plan (``plan``), the
+  next untried remedy is applied between two steps (causes before symptoms: ``PRIORITY``). When
+  the run is worse than its best snapshot (diverged, NaN, blown-up weights) the first remedy starts
+  from the best state, rolled back to.
+* **Verdicts.** After ``window`` steps the rules are run and the losses since the attempt are
+  compared with a reference window (the losses before the attempt; the snapshot's when rolled
+  back; the run's first losses when the remedy restarts part of the model). Non-finite loss, or a
+  median of the window's second half above the reference window's 90th percentile plus the loss
+  noise (its robust spread; the first ten losses' for a one-loss reference), is *worse*:
+  the state is rolled back, the remedy taken back, the next one tried. A finding the rule no longer
+  reports is *cleared*; a median below the reference median is *improved*; both keep the remedy.
+  Otherwise *no effect*: the remedy is taken back and the next tried. At most
+  ``MAX_PER_FINDING`` attempts per finding and ``MAX_ATTEMPTS`` per run.
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import remedies as _remedies
+from ..findings import Finding
+from . import actions as A
+
+MAX_PER_FINDING = 3
+MAX_ATTEMPTS = 8
+DISK_THRESHOLD = 1 << 30     # snapshots larger than this (bytes) go to a temporary file
+WORSE_QUANTILE = 0.9
+
+
+# a measured LR change that helped while the finding stayed may be applied again, measured anew (the
+# rule's suggestion is relative to the LR in effect, so the factors stack correctly)
+REPEATABLE = {"lower-lr", "raise-lr"}
+
+# why a code has no live repair (the report says so instead of faking one)
+REPORT_ONLY = {
+    "optimizer-step-missing": "the script must call optimizer.step() (or update in place, or set a non-zero "
+                              "lr it alone knows): a code change",
+    "broken-gradient-flow": "the graph is cut inside forward() (detach/numpy/no_grad): only the code can keep "
+                            "it connected",
+    "loss-mismatch": "the fix is in the loss call or the model's output layer: a code change",
+    "target-shape-mismatch": "the fix is a reshape at the loss call: a code change",
+    "out-of-memory": "the batch size is the data loader's: a code change (the run has already failed)",
+    "batch-size-too-small": "the batch size is the data loader's: a code change",
+    "overfitting": "needs more data, regularization or early stopping in the script: a code change",
+    "loss-not-decreasing": "a generic symptom with no single cause to fix live: check data and labels",
+}
+
+
+# causes before symptoms: a too-high LR kills ReLUs and explodes gradients, raw inputs saturate
+# activations; when several findings are active the cause is repaired first
+PRIORITY = ("non-finite", "learning-rate-too-high", "gradient-not-zeroed", "unnormalized-input",
+            "poor-initialization", "parameter-not-optimized", "train-mode-off", "exploding-gradient",
+            "learning-rate-too-low", "vanishing-gradient", "saturated-activation", "dead-relu")
+
+
+def plan(f: Finding) -> list[str]:
+    """The remedies, in order, that repair mode may apply live for this finding ([] if none)."""
+    code, ev = f.code, f.evidence
+    if code == "learning-rate-too-high":
+        return ["lower-lr", "warmup-scheduler", "clip-grad-norm"]
+    if code == "learning-rate-too-low":
+        return ["raise-lr"]
+    if code == "exploding-gradient":
+        return ["clip-grad-norm", "lower-lr"]
+    if code == "non-finite":
+        if ev.get("stage") == "input":
+            return ["check-data-finite", "clip-grad-norm"]
+        return ["lower-lr", "clip-grad-norm"]
+    if code == "gradient-not-zeroed":
+        return ["zero-grad"]
+    if code == "parameter-not-optimized":
+        return ["optimizer-all-params"]
+    if code == "dead-relu":
+        return ["init-for-activation", "leaky-relu", "lower-lr"]
+    if code == "saturated-activation":
+        return ["init-for-activation"]
+    if code == "poor-initialization":
+        return ["init-for-activation"]
+    if code == "vanishing-gradient":
+        return ["relu-family"]
+    if code == "unnormalized-input":
+        return ["standardize-inputs"]
+    if code == "train-mode-off":
+        return ["model-train"]
+    return []
+
+
+def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
+    if remedy == "lower-lr":
+        return A.ScaleLr(ctl, f, remedy, 1 / 100, 1 / 2, 1 / 10)
+    if remedy == "raise-lr":
+        return A.ScaleLr(ctl, f, remedy, 2, 100, 10)
+    if remedy == "warmup-scheduler":
+        return A.Warmup(ctl, f)
+    if remedy == "clip-grad-norm":
+        return A.ClipGrad(ctl, f)
+    if remedy == "zero-grad":
+        return A.ZeroGradAfterStep(ctl, f)
+    if remedy == "optimizer-all-params":
+        return A.AddParams(ctl, f)
+    if remedy == "init-for-activation":
+        return A.Reinit(ctl, f, "all" if f.code == "poor-initialization" else "feeding")
+    if remedy in ("leaky-relu", "relu-family"):
+        return A.SwapActivation(ctl, f, remedy)
+    if remedy == "standardize-inputs":
+        return A.StandardizeInput(ctl, f)
+    if remedy == "check-data-finite":
+        return A.FiniteInputs(ctl, f)
+    if remedy == "model-train":
+        return A.TrainMode(ctl, f)
+    raise KeyError(remedy)
+
+
+# ----------------------------------------------------------------------------- snapshots
+class Snapshot:
+    def __init__(self, ctl: "RepairController", step: int, ref: np.ndarray) -> None:
+        d = ctl.doctor
+        self.step = step
+        self.ref = ref
+        self.level = float(np.median(ref)) if len(ref) else float("inf")
+        self.path: str | None = None
+        params = [p for p in d.table.params]
+        buffers = [b for r in d.table.roots for b in r.buffers()]
+        opts = [(r.ref(), r) for r in d._opts.values() if r.ref() is not None]
+        nbytes = sum(t.numel() * t.element_size() for t in params + buffers)
+        nbytes += sum(t.numel() * t.element_size() for o, _ in opts for s in o.state.values()
+                      for t in s.values() if isinstance(t, torch.Tensor))
+        self.nbytes = nbytes
+        self.params = params
+        self.buffers = buffers
+        with torch.no_grad():
+            state = {"params": [p.detach().to("cpu", copy=True) for p in params],
+                     "buffers": [b.detach().to("cpu", copy=True) for b in buffers],
+                     "opts": [(id(o), _sig(o), _cpu(o.state_dict())) for o, _ in opts]}
+        if nbytes > ctl.disk_threshold:
+            fd, self.path = tempfile.mkstemp(prefix="nndoctor-snapshot-", suffix=".pt")
+            os.close(fd)
+            torch.save(state, self.path)
+            self.state = None
+        else:
+            self.state = state
+        self.opt_refs = {id(o): o for o, _ in opts}
+        self.opt_keys = {r.key for _, r in opts}    # the training phase it belongs to
+        self.n_params = len(params)
+
+    def restore(self, ctl: "RepairController") -> list[str]:
+        state = self.state if self.state is not None else torch.load(self.path, weights_only=False)
+        notes = []
+        with torch.no_grad():
+            for p, v in zip(self.params, state["params"]):
+                if p.shape == v.shape:
+                    p.copy_(v)
+                p.grad = None
+            for b, v in zip(self.buffers, state["buffers"]):
+                if b.shape == v.shape:
+                    b.copy_(v)
+        for key, sig, sd in state["opts"]:
+            o = self.opt_refs.get(key)
+            if o is None:
+                continue
+            if _sig(o) == sig:
+                o.load_state_dict(copy.deepcopy(sd))
+            else:  # its param groups changed since (a repair added one): drop the state rather than mix
+                o.state.clear()
+                notes.append(f"{ctl.opt_name(o)}: state reset (its param groups changed since the snapshot)")
+        return notes
+
+    def discard(self) -> None:
+        if self.path:
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+            self.path = None
+        self.state = None
+
+
+def _sig(o) -> tuple:
+    return tuple(len(g["params"]) for g in o.param_groups)
+
+
+def _cpu(sd: dict) -> dict:
+    out = copy.deepcopy(sd)
+    for s in out.get("state", {}).values():
+        for k, v in list(s.items()):
+            if isinstance(v, torch.Tensor):
+                s[k] = v.detach().to("cpu", copy=True)
+    return out
+
+
+# ----------------------------------------------------------------------------- the controller
+class RepairController:
+    def __init__(self, doctor, *, window: int | None = None, max_attempts: int = MAX_ATTEMPTS,
+                 max_per_finding: int = MAX_PER_FINDING, disk_threshold: int = DISK_THRESHOLD) -> None:
+        self.doctor = doctor
+        self.window = window if window is not None else min(60, max(10, 2 * doctor.every))
+        self.max_attempts = max_attempts
+        self.max_per_finding = max_per_finding
+        self.disk_threshold = disk_threshold
+        self.attempts: list[dict[str, Any]] = []
+        self.current: dict[str, Any] | None = None
+        self.kept: dict[tuple, dict[str, Any]] = {}       # finding key -> the attempt that repaired it
+        self.tried: dict[tuple, list[str]] = {}          # finding key -> remedies tried
+        self.done: set[tuple] = set()                    # finding keys settled (repaired or gave up)
+        self.best: Snapshot | None = None
+        self.pre: Snapshot | None = None
+        self._lr: dict[int, A.LrControl] = {}
+        self._dirty = False
+        self._snap_time = 0.0
+        self._snap_cost = 0.0
+        self._snap_bw = 0
+        self._watch_bw = 0
+        self._closed = False
+        self._last_bw = -1
+        self._restored: tuple[np.ndarray, int] | None = None   # (reference, backward index) of the last rollback
+
+    # -- doctor wiring ------------------------------------------------------------------------
+    def after_evaluate(self) -> None:
+        self._dirty = True
+
+    def on_step_pre(self, rec) -> None:
+        if self.best is None and rec.n_steps == 1 and not self._closed:
+            # the state before the first update (the reference for remedies that restart learning)
+            self.best = self._snapshot()
+
+    def on_step_post(self, rec) -> None:
+        d = self.doctor
+        if self._closed or d.n_backward == self._last_bw:
+            return  # one training iteration counts once (several optimizers may step in it)
+        self._last_bw = d.n_backward
+        if self.current is not None:
+            self.current["steps"] += 1
+            if self.current["steps"] >= self.window or (not self.current["_action"].tolerates_nonfinite_loss
+                                                         and self._loss_nonfinite_now()):
+                self._verdict()
+            return
+        if self._dirty:
+            self._dirty = False
+            f = self._next_finding()
+            if f is not None:
+                self._attempt(f)
+                return
+        if d.step % d.every == 0:
+            self._maybe_snapshot()
+
+    def close(self) -> None:
+        if self.current is not None:  # the run ended during a verdict window: judge what there is
+            try:
+                self._verdict(final=True)
+            except Exception as e:  # pragma: no cover - defensive
+                self.doctor._internal_error("repair verdict at close", e)
+        self._closed = True
+        for a in self.attempts:
+            act = a.pop("_action", None)
+            if act is not None:  # a kept remedy: its hooks go, what it changed in the model stays
+                if act.note():
+                    a["note"] = act.note()
+                _remove_hooks_only(act)
+        for c in self._lr.values():
+            c.remove()
+        self._lr.clear()
+        for s in (self.best, self.pre):
+            if s is not None:
+                s.discard()
+        self.best = self.pre = None
+
+    # -- choosing -------------------------------------------------------------------------------
+    def _key(self, f: Finding) -> tuple:
+        return (f.code, f.key if f.key is not None else tuple(f.where))
+
+    def _next_finding(self) -> Finding | None:
+        if len(self.attempts) >= self.max_attempts:
+            return None
+        cands = []
+        for key, f in self.doctor._findings.items():
+            if f.severity not in ("error", "warning") or f.evidence.get("resolved") or key in self.done:
+                continue
+            if not plan(f):
+                continue
+            prio = PRIORITY.index(f.code) if f.code in PRIORITY else len(PRIORITY)
+            cands.append((prio, f.rank, f.step if f.step is not None else 1 << 30, key, f))
+        if not cands:
+            return self._watchdog()
+        cands.sort(key=lambda c: c[:3])
+        return cands[0][4]
+
+    def _watchdog(self) -> Finding | None:
+        """After a repair was kept, a loss that turns non-finite again starts a new attempt (the doctor
+        reports the first NaN of a run only)."""
+        if not self.kept:
+            return None
+        s = self._losses(after_bw=self._watch_bw)
+        self._watch_bw = self.doctor.n_backward
+        if len(s) and not np.isfinite(s).all():
+            f = Finding(code="non-finite", severity="error", step=self.doctor.step, where=[],
+                        summary="The loss became non-finite again after a repair.",
+                        evidence={"stage": "update"}, key=f"repair-watchdog-{self.doctor.step}")
+            self.doctor._findings[(f.code, f.key)] = f
+            return f
+        return None
+
+    # -- attempts -------------------------------------------------------------------------------
+    def _attempt(self, f: Finding) -> None:
+        d = self.doctor
+        key = self._key(f)
+        tried = self.tried.setdefault(key, [])
+        prev = self.kept.get(key)
+        if prev is not None and prev["remedy"] in REPEATABLE:
+            remedy = prev["remedy"]   # it helped and the finding is still there: once more, from the new evidence
+        else:
+            remedy = next((r for r in plan(f) if r not in tried), None)
+        if remedy is None or len(tried) >= self.max_per_finding:
+            self.done.add(key)
+            return
+        tried.append(remedy)
+        rec: dict[str, Any] = {"code": f.code, "finding": f.summary[:200], "finding_key": list(map(str, key)),
+                               "remedy": remedy, "step": d.step, "attempt": len(tried), "steps": 0}
+        before_bw = d.n_backward
+        rolled = None
+        if len(tried) == 1 and self.best is not None and self._degraded():
+            # the run is worse than its best state (diverged, NaN, blown-up weights): a remedy applied to
+            # the damaged weights would be judged on the damage, so it starts from the best state
+            notes = self.best.restore(self)
+            rolled = self.best
+            self._restored = (self.best.ref, d.n_backward)
+            rec["rolled_back_to_step"] = self.best.step
+            if notes:
+                rec["rollback_notes"] = notes
+        action = make_action(self, f, remedy)
+        if rolled is not None:
+            ref = rolled.ref
+        elif action.restarts:
+            ref = self._losses(first=5)
+        elif self._restored is not None:
+            # a rollback since: the losses of the undone attempt are not the reference; the restored
+            # state's own reference window, then what came after the restore, are
+            snap_ref, bw = self._restored
+            ref = np.concatenate([snap_ref, self._losses(after_bw=bw)])[-self.window:]
+        else:
+            ref = self._losses(after_bw=max(0, before_bw - self.window))
+        if self.pre is not None and self.pre is not self.best:
+            self.pre.discard()
+        self.pre = self._snapshot(ref=ref)
+        try:
+            details = action.apply()
+        except A.CannotApply as e:
+            action.undo()
+            rec.update(outcome="not applicable", why=str(e))
+            self.attempts.append(rec)
+            self._dirty = True  # try the next remedy at the next step
+            return
+        except Exception as e:
+            action.undo()
+            d._internal_error(f"repair {remedy}", e)
+            rec.update(outcome="failed", why=f"{type(e).__name__}: {e}"[:200])
+            self.attempts.append(rec)
+            self._dirty = True
+            return
+        rec["action"] = details
+        rec["_action"] = action
+        rec["_ref"] = ref
+        rec["_bw"] = d.n_backward
+        rec["_finding"] = f
+        rec["_grad_before"] = self._grad_level(f, before=True)
+        self.current = rec
+        self.attempts.append(rec)
+
+    def _verdict(self, final: bool = False) -> None:
+        d = self.doctor
+        rec, self.current = self.current, None
+        if rec is None:
+            return
+        action: A.Action = rec["_action"]
+        f: Finding = rec.pop("_finding")
+        key = self._key(f)
+        d._flush()
+        if not final:
+            d._evaluate(force=True)
+        after = self._losses(after_bw=rec.pop("_bw"))
+        ref = rec.pop("_ref")
+        fin = after[np.isfinite(after)] if len(after) else after
+        now = d._findings.get(key)
+        cleared = now is None or now.severity == "info" or bool(now.evidence.get("resolved"))
+        nonfinite = len(after) > 0 and len(fin) < len(after)
+        ev: dict[str, Any] = {"window_steps": rec["steps"],
+                              "loss_before": _stats(ref), "loss_after": _stats(after)}
+        g_after = self._grad_level(f, before=False, last=rec["steps"])
+        if rec.get("_grad_before") is not None or g_after is not None:
+            ev["grad_norm_before"], ev["grad_norm_after"] = rec.pop("_grad_before", None), g_after
+        rec.pop("_grad_before", None)
+        ev["finding_active_after"] = not cleared
+        rec["evidence"] = ev
+        # judged on the second half of the window (where the remedy has taken effect), against the
+        # reference window's usual fluctuation: its 90th percentile plus the loss noise
+        tail = fin[len(fin) // 2:] if len(fin) >= 4 else fin
+        if action.tolerates_nonfinite_loss and len(after):
+            # steps with a non-finite gradient are skipped: a NaN loss is not damage unless it is the rule
+            nonfinite = len(fin) < len(after) / 2 or not self._params_finite()
+        noise = self._noise(ref)
+        worse = nonfinite or (len(tail) > 0 and len(ref) > 0 and
+                              float(np.median(tail)) > float(np.quantile(ref, WORSE_QUANTILE)) + noise)
+        improved = len(tail) > 0 and len(ref) > 0 and float(np.median(tail)) < float(np.median(ref))
+        if nonfinite or (worse and not (cleared and action.loss_may_rise)):
+            outcome = "rolled back"
+            rec["why"] = ("the loss became non-finite" if nonfinite else
+                          f"the loss got worse: median {np.median(tail):.4g} over the window's second half, above "
+                          f"the reference window's {int(WORSE_QUANTILE * 100)}th percentile "
+                          f"{np.quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
+            action.undo()
+            if self.pre is not None and not final:
+                rec["restore_notes"] = self.pre.restore(self) or None
+                rec["restored_state_of_step"] = self.pre.step
+                self._restored = (self.pre.ref, d.n_backward)
+        elif cleared:
+            outcome = "cleared"
+        elif improved:
+            outcome = "improved"
+        elif final:
+            outcome = "undecided"
+            rec["why"] = "the run ended before the verification window did"
+        else:
+            outcome = "no effect"
+            rec["why"] = "the finding stayed and the loss did not improve; the remedy was taken back"
+            action.undo()
+        rec["outcome"] = outcome
+        if outcome in ("cleared", "improved", "undecided"):
+            rec["permanent_fix"] = self._permanent_fix(f, action)
+            if outcome != "undecided":
+                self.kept[key] = rec
+                if not (outcome == "improved" and action.remedy in REPEATABLE):
+                    self.done.add(key)
+        else:
+            rec["_action"] = None
+            if len(self.tried.get(key, [])) >= self.max_per_finding or \
+                    not any(r not in self.tried.get(key, []) for r in plan(f)):
+                self.done.add(key)
+        note = action.note()
+        if note:
+            rec["note"] = note
+        if not final:
+            self._dirty = True   # the next remedy, or the next finding, at the next step
+            if outcome in ("cleared", "improved"):
+                self._restored = None
+                self._maybe_snapshot(force=True)
+
+    def _permanent_fix(self, f: Finding, action: A.Action) -> str:
+        doc = _remedies.CATALOGUE.get(action.remedy)
+        if doc is None:
+            return ""
+        names = self.doctor._snippet_names()
+        return doc.render(**{**names, **action.context}).snippet
+
+    # -- measurements ---------------------------------------------------------------------------
+    def _losses(self, after_bw: int | None = None, first: int | None = None) -> np.ndarray:
+        """Losses of the current training phase (since the doctor's latest analysis window opened: a
+        teacher's losses are no reference for its student) after backward pass ``after_bw``, or the
+        phase's ``first`` losses."""
+        d = self.doctor
+        if d._pending_loss:
+            d._flush()
+        s = d.store["loss"]
+        if not len(s):
+            return np.zeros(0)
+        steps, vals = s.steps, s.array()
+        phase = d._window_base[0]
+        if first is not None:
+            return vals[steps > phase][:first].astype(float)
+        return vals[steps > max(after_bw or 0, phase)].astype(float)
+
+    def _stale(self, snap: Snapshot | None) -> bool:
+        """A snapshot of an earlier training phase (a new optimizer has stepped since, or new models or
+        parameters appeared, e.g. a student after its teacher) is no reference for this one."""
+        d = self.doctor
+        return snap is None or len(d.table.params) != snap.n_params or \
+            any(r.key not in snap.opt_keys and r.n_steps > 0 for r in d._opts.values())
+
+    def _degraded(self) -> bool:
+        """Is the run now worse than its best snapshot (by the same test a verdict uses)?"""
+        if self._stale(self.best):
+            return False
+        recent = self._losses(after_bw=max(0, self.doctor.n_backward - 10))
+        if not len(recent):
+            return False
+        fin = recent[np.isfinite(recent)]
+        if len(fin) < len(recent) or not self._params_finite():
+            return True
+        ref = self.best.ref
+        if not len(ref):
+            return False
+        now, top = float(np.median(fin)), float(np.quantile(ref, WORSE_QUANTILE))
+        if len(ref) >= 5 and now > top + _mad(ref):
+            return True
+        # a reference too short to have a spread (the state before the first step): diverged, i.e. a
+        # decade or more above it (the divergence test of learning-rate-too-high)
+        return now > 0 and top > 0 and math.log10(now / top) >= 1.0
+
+    def _noise(self, ref: np.ndarray) -> float:
+        """The loss's batch-to-batch noise: the robust spread of the reference window, or, when it is too
+        short to have one (a snapshot before the first step), of the run's first ten losses."""
+        if len(ref) >= 5:
+            return _mad(ref)
+        first = self._losses(first=10)
+        first = first[np.isfinite(first)]
+        return _mad(first)
+
+    def _params_finite(self) -> bool:
+        ps = [p.detach() for p in self.doctor.table.params]
+        if not ps:
+            return True
+        return bool(torch.isfinite(torch.stack(torch._foreach_norm(ps))).all())
+
+    def _loss_nonfinite_now(self) -> bool:
+        pend = self.doctor._pending_loss
+        if not pend:
+            return False
+        return not math.isfinite(float(pend[-1][1].detach().float().sum()))
+
+    def _grad_level(self, f: Finding, before: bool, last: int = 0) -> float | None:
+        opts = self.target_optimizers(f)
+        if not opts:
+            return None
+        rec = self._rec(opts[0])
+        s = self.doctor.store[f"grad_norm/{rec.key}"]
+        if not len(s):
+            return None
+        G = s.array(-1.0)
+        if G.ndim == 1:
+            G = G.reshape(-1, 1)
+        tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
+        tot = tot[-self.window:] if before else tot[-max(1, last):]
+        tot = tot[np.isfinite(tot)]
+        return float(f"{np.median(tot):.4g}") if len(tot) else None
+
+    def healthy_grad_norm(self, f: Finding, opt) -> tuple[float, str]:
+        base = f.evidence.get("baseline_grad_norm")
+        if isinstance(base, (int, float)) and base > 0 and math.isfinite(base):
+            return 2.0 * float(base), "2x the gradient norm's early level (the rule's baseline)"
+        rec = self._rec(opt)
+        s = self.doctor.store[f"grad_norm/{rec.key}"] if rec is not None else None
+        if s is not None and len(s):
+            G = s.array(-1.0)
+            if G.ndim == 1:
+                G = G.reshape(-1, 1)
+            tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
+            tot = tot[np.isfinite(tot) & (tot > 0)]
+            if len(tot):
+                early = tot[: max(3, len(tot) // 3)]
+                return 2.0 * float(np.median(early)), "2x the median gradient norm of the first third of the run"
+        return 1.0, "the conventional max_norm=1.0 (no gradient norms measured)"
+
+    # -- what the actions need from the doctor ----------------------------------------------------
+    def _rec(self, opt):
+        r = self.doctor._opts.get(id(opt))
+        return r if r is not None and r.ref() is opt else None
+
+    def opt_name(self, opt) -> str:
+        r = self._rec(opt)
+        return r.name if r is not None else type(opt).__name__
+
+    def target_optimizers(self, f: Finding | None) -> list:
+        d = self.doctor
+        live = [(r, r.ref()) for r in d._opts.values() if r.ref() is not None]
+        if f is not None:
+            named = {f.evidence.get("optimizer")} | set(f.where)
+            hit = [o for r, o in live if r.name in named]
+            if hit:
+                return hit
+        stepped = [o for r, o in live if r.n_steps > 0]
+        return stepped or [o for _, o in live]
+
+    def lr_control(self, opt) -> A.LrControl:
+        c = self._lr.get(id(opt))
+        if c is None:
+            c = self._lr[id(opt)] = A.LrControl(self, opt)
+        return c
+
+    def drop_optimizer_state(self, params) -> None:
+        for r in self.doctor._opts.values():
+            o = r.ref()
+            if o is not None:
+                for p in params:
+                    o.state.pop(p, None)
+
+    def _modules(self) -> dict[str, nn.Module]:
+        names = self.doctor.table.module_names
+        out = {}
+        for root in self.doctor.table.roots:
+            for m in root.modules():
+                n = names.get(id(m))
+                if n is not None:
+                    out.setdefault(n, m)
+        return out
+
+    def _parents(self) -> dict[int, tuple[nn.Module, str]]:
+        out = {}
+        for root in self.doctor.table.roots:
+            for m in root.modules():
+                for attr, child in m._modules.items():
+                    if child is not None:
+                        out[id(child)] = (m, attr)
+        return out
+
+    def _ordered(self) -> list[tuple[str, nn.Module]]:
+        mods = self._modules()
+        order = self.doctor.store.facts.get("module_order") or {}
+        known = [n for n in sorted(order, key=order.get) if n in mods]
+        rest = [n for n in mods if n not in order]
+        return [(n, mods[n]) for n in known + rest]
+
+    def _act_after(self, ordered, i: int, default: str) -> str:
+        for _, m in ordered[i + 1:]:
+            if isinstance(m, _LAYERS):
+                break
+            if isinstance(m, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)):
+                return "relu"
+            if isinstance(m, (nn.Tanh, nn.Hardtanh, nn.Softsign)):
+                return "tanh"
+            if isinstance(m, (nn.Sigmoid, nn.Hardsigmoid)):
+                return "sigmoid"
+        return default
+
+    def layers_for(self, f: Finding, scope: str) -> list[tuple[str, nn.Module, str]]:
+        ordered = self._ordered()
+        default = _main_act(f)
+        if scope == "all":
+            return [(n, m, self._act_after(ordered, i, default)) for i, (n, m) in enumerate(ordered)
+                    if isinstance(m, _LAYERS)]
+        out = []
+        names = [n for n, _ in ordered]
+        for w in f.where:
+            if w not in names:
+                continue
+            i = names.index(w)
+            m = ordered[i][1]
+            # the activation module itself, or the layer whose *input* carries a functional activation:
+            # either way the layer that feeds it is the last layer before it in forward order
+            prev = [(n, pm) for n, pm in ordered[:i] if isinstance(pm, _LAYERS)]
+            if not prev:
+                continue
+            n, pm = prev[-1]
+            act = default if not isinstance(m, _ACTS) else self._act_after(ordered, names.index(n), default)
+            if all(n != o[0] for o in out):
+                out.append((n, pm, act))
+        return out
+
+    def layers_before(self, act_names: list[str]) -> list[tuple[str, nn.Module, str]]:
+        ordered = self._ordered()
+        names = [n for n, _ in ordered]
+        out = []
+        for a in act_names:
+            if a not in names:
+                continue
+            prev = [(n, pm) for n, pm in ordered[: names.index(a)] if isinstance(pm, _LAYERS)]
+            if prev and all(prev[-1][0] != o[0] for o in out):
+                out.append((prev[-1][0], prev[-1][1], "relu"))
+        return out
+
+    def activations_for(self, f: Finding, remedy: str) -> list[tuple[str, nn.Module, str, nn.Module]]:
+        parents = self._parents()
+        ordered = self._ordered()
+        out = []
+        if remedy == "leaky-relu":
+            for n, m in ordered:
+                if n in f.where and isinstance(m, (nn.ReLU, nn.ReLU6)) and id(m) in parents:
+                    out.append((n, *parents[id(m)], m))
+            return out
+        # relu-family: every hidden Sigmoid/Tanh module (not the model's output activation)
+        outputs = self._output_modules()
+        for n, m in ordered:
+            if isinstance(m, (nn.Sigmoid, nn.Tanh)) and n not in outputs and id(m) in parents:
+                out.append((n, *parents[id(m)], m))
+        return out
+
+    def _output_modules(self) -> set[str]:
+        samples = self.doctor.store.facts.get("act_samples") or []
+        outs = set()
+        for s in samples[-1:]:
+            for n, m in s.get("modules", {}).items():
+                if m.get("is_output"):
+                    outs.add(n)
+        if not samples:  # the last module in forward order of each root
+            ordered = self._ordered()
+            if ordered:
+                outs.add(ordered[-1][0])
+        return outs
+
+    def input_stats(self, f: Finding):
+        samples = [s for s in self.doctor.store.facts.get("act_samples", []) if s.get("first_layer")]
+        fl = next((s["first_layer"] for s in samples if "feature_mean" in s["first_layer"]), None)
+        if fl is None:
+            raise A.CannotApply("no per-feature statistics of the input were measured")
+        layer = self._modules().get(fl["name"])
+        if layer is None:
+            raise A.CannotApply(f"the first layer {fl['name']} is no longer in the model")
+        mean = torch.tensor(fl["feature_mean"], dtype=torch.float32)
+        std = torch.tensor(fl["feature_std"], dtype=torch.float32)
+        fin = std[torch.isfinite(std)]
+        floor = 1e-8 * float(fin.max()) if fin.numel() else 0.0
+        ok = torch.isfinite(mean) & torch.isfinite(std) & (std > floor)   # constant features: leave their scale
+        mean = torch.where(ok, mean, torch.zeros_like(mean))
+        std = torch.where(ok, std, torch.ones_like(std))
+        dim = 1 if str(fl.get("type", "")).startswith("Conv") else -1
+        return fl["name"], layer, mean, std, dim
+
+    # -- snapshots ------------------------------------------------------------------------------
+    def _snapshot(self, ref: np.ndarray | None = None) -> Snapshot:
+        d = self.doctor
+        if ref is None:
+            ref = self._losses(after_bw=self._snap_bw)
+            if not len(ref) and d._pending_loss:
+                ref = np.array([float(d._pending_loss[-1][1].detach().float().sum())])
+        self._snap_bw = d.n_backward
+        return Snapshot(self, d.step, ref[np.isfinite(ref)] if len(ref) else ref)
+
+    def _maybe_snapshot(self, force: bool = False) -> None:
+        """Keep the best state seen: a snapshot at a healthy point whose loss level is the lowest."""
+        now = time.perf_counter()
+        if not force and now - self._snap_time < 50 * self._snap_cost:   # held to ~2% of the wall time
+            return
+        d = self.doctor
+        if any(f.severity == "error" and not f.evidence.get("resolved") and self._key(f) not in self.kept
+               for f in d._findings.values()):
+            return
+        ref = self._losses(after_bw=self._snap_bw)
+        if not len(ref) or not np.isfinite(ref).all():
+            return
+        level = float(np.median(ref))
+        if self.best is not None and level >= self.best.level and not force and not self._stale(self.best):
+            self._snap_bw = d.n_backward
+            self._snap_time = now
+            return
+        snap = self._snapshot(ref=ref)
+        if force and self.best is not None and level >= self.best.level:
+            # after a kept repair the earlier best belongs to the unrepaired run: start over from here
+            pass
+        if self.best is not None and self.best is not self.pre:
+            self.best.discard()
+        self.best = snap
+        self._snap_cost = time.perf_counter() - now
+        self._snap_time = time.perf_counter()
+
+    # -- report ---------------------------------------------------------------------------------
+    def records(self) -> list[dict[str, Any]]:
+        out = []
+        for a in self.attempts:
+            r = {k: v for k, v in a.items() if not k.startswith("_")}
+            if r.get("outcome") is None:
+                r["outcome"] = "under test"
+            out.append(r)
+        for key in self.done:
+            if key in self.kept:
+                continue
+            f = self.doctor._findings.get(key)
+            tried = self.tried.get(key, [])
+            if f is None or not tried or f.evidence.get("resolved"):
+                continue
+            out.append({"code": f.code, "finding_key": list(map(str, key)), "outcome": "gave up",
+                        "why": f"tried {', '.join(tried)}: none cleared it or improved the loss (see the attempts "
+                               f"above); the code change below is the fix to make", "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
+        attempted = {tuple(a["finding_key"]) for a in self.attempts}
+        for key, f in self.doctor._findings.items():
+            if f.severity not in ("error", "warning") or f.evidence.get("resolved"):
+                continue
+            k = tuple(map(str, key))
+            if k in attempted:
+                continue
+            if f.code in REPORT_ONLY:
+                out.append({"code": f.code, "finding_key": list(k), "outcome": "report only",
+                            "why": REPORT_ONLY[f.code],
+                            "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
+            elif plan(f):
+                why = ("the attempt budget was spent" if len(self.attempts) >= self.max_attempts else
+                       "found when no training step was left to repair" if self._closed or self.doctor._closed
+                       else "waiting for the current attempt")
+                out.append({"code": f.code, "finding_key": list(k), "outcome": "not attempted", "why": why,
+                            "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
+        return out
+
+    def annotate(self, findings: list[Finding]) -> None:
+        """Mark findings a kept repair applies to (their evidence is rebuilt at each evaluation)."""
+        for f in findings:
+            rec = self.kept.get(self._key(f))
+            if rec is not None:
+                f.evidence = {**f.evidence, "repaired": True, "repair": {"remedy": rec["remedy"],
+                                                                         "step": rec["step"],
+                                                                         "outcome": rec["outcome"]}}
+
+
+_LAYERS = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
+_ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
+
+
+def _main_act(f: Finding) -> str:
+    acts = f.evidence.get("activation")
+    if isinstance(acts, dict) and acts:
+        a = str(next(iter(acts.values()))).lower()
+        return "tanh" if "tanh" in a else "sigmoid" if "sigmoid" in a else "relu"
+    if f.code == "dead-relu":
+        return "relu"
+    text = " ".join(r.snippet for r in f.remedies if r.id == "init-for-activation")
+    if "kaiming" in text:
+        return "relu"
+    if "tanh" in text:
+        return "tanh"
+    if "xavier" in text:
+        return "sigmoid"
+    return "relu"
+
+
+def _remove_hooks_only(action: A.Action) -> None:
+    """At close: a kept remedy's hooks go (nothing of nndoctor stays on the user's objects), but
+    modules it swapped stay swapped and values it changed stay changed (the repaired model)."""
+    for h in action.handles:
+        h.remove()
+    action.handles.clear()
+
+
+def _mad(x: np.ndarray) -> float:
+    """Robust spread (median absolute deviation scaled to a normal's std)."""
+    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else 0.0
+
+
+def _stats(x: np.ndarray) -> dict[str, Any]:
+    if not len(x):
+        return {"n": 0}
+    fin = x[np.isfinite(x)]
+    out: dict[str, Any] = {"n": int(len(x))}
+    if len(fin):
+        out.update(median=float(f"{np.median(fin):.4g}"), first=float(f"{fin[0]:.4g}"), last=float(f"{fin[-1]:.4g}"))
+    if len(fin) < len(x):
+        out["non_finite"] = int(len(x) - len(fin))
+    return out
