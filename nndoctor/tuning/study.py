@@ -273,7 +273,7 @@ def tune(script: str, args: list[str] | None = None, space: list[Param] | list[s
         n_trials = math.prod(len(p.grid(grid_points)) for p in space)
     n_trials = n_trials or 20
     if not verbose:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are in the summary
     study = optuna.create_study(storage=storage, study_name=study_name or Path(script).stem, direction=direction,
                                 sampler=_sampler(sampler, space, seed, grid_points),
                                 pruner=_pruner(pruner, report_every), load_if_exists=True)
