@@ -215,8 +215,10 @@ def test_cli_checkup_on_clinic_programs(tmp_path):
     out = tmp_path / "faulty.json"
     p = _cli("--json", str(out), "--no-batch-size", "--no-lr-test",
              str(PROGRAMS / "faulty_loss-mismatch_softmax_then_cross_entropy.py"))
-    assert p.returncode == 1
-    assert "loss-mismatch" in [f["code"] for f in json.loads(out.read_text())["findings"]]
+    fs = {f["code"]: f["severity"] for f in json.loads(out.read_text())["findings"]}
+    assert fs.get("loss-mismatch") == "warning"
+    assert fs.get("loss-not-decreasing", "info") == "info"  # the batch not memorized: explained by the mismatch
+    assert p.returncode == 0  # exit 1 only for an error
 
 
 def test_copies_do_not_step_the_users_optimizer_through_a_scheduler():

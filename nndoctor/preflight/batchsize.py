@@ -26,7 +26,6 @@ lower bound for later in training.
 from __future__ import annotations
 
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -254,7 +253,3 @@ def noise_scale(model: nn.Module, batches: list[Batch], loss_fn, small: int | No
     if G2 <= 0:
         return math.inf
     return max(tr / G2, 0.0)
-
-
-def _cpu_count() -> int:  # pragma: no cover
-    return os.cpu_count() or 1

@@ -1,8 +1,8 @@
 """``nndoctor tune``: grid, random or Bayesian (TPE) search on Optuna, with the doctor as a pruner.
 
 Each trial runs the user's script, unmodified except for where it reads its hyperparameters
-(``nndoctor.param("lr", 1e-3)``, or ``{lr}`` templates in its arguments), in a child process (forked
-where the OS can: a crashing or hanging trial cannot take the study down), watched by a doctor:
+(``nndoctor.param("lr", 1e-3)``, or ``{lr}`` templates in its arguments), in a child process (from a
+fork server where the OS has one: a crashing trial cannot take the study down), watched by a doctor:
 
 * the doctor pruner: the first finding of severity ``error`` (a diverging or non-finite loss,
   exploding gradients, a dead network...) ends the trial, pruned, its reason kept as the trial's
@@ -48,8 +48,10 @@ class _Stop(BaseException):
 
 
 def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int | None, report_every: int,
-                doctor_prune: bool, quiet: bool) -> None:
+                doctor_prune: bool, quiet: bool, cwd: str | None = None) -> None:
     """Runs in the child: the script under a doctor; talks to the parent over ``conn``."""
+    if cwd:
+        os.chdir(cwd)
     from ..doctor import Doctor, _StopTraining
     from ..probes import tap
     from . import hparams as P
@@ -168,12 +170,30 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
 
 
 # ----------------------------------------------------------------------------- the study (parent side)
+def _context():
+    """Trials start from a fork server: a clean process that imported torch and nndoctor once and has
+    run no torch op (forking a process whose OpenMP thread pool is running can deadlock the child),
+    so each trial starts in milliseconds without inheriting the study's state. Spawn where there is
+    no fork."""
+    global _CTX
+    if _CTX is None:
+        if "forkserver" in mp.get_all_start_methods():
+            _CTX = mp.get_context("forkserver")
+            _CTX.set_forkserver_preload(["torch", "nndoctor", "nndoctor.tuning.study"])
+        else:  # pragma: no cover - Windows
+            _CTX = mp.get_context("spawn")
+    return _CTX
+
+
+_CTX = None
+
+
 def _run_trial(trial, script, args, params, *, max_steps, report_every, doctor_prune, quiet, timeout) -> dict:
-    ctx = mp.get_context("fork" if hasattr(os, "fork") else "spawn")
+    ctx = _context()
     parent, child = ctx.Pipe()
     fmt_args = [a.format(**params) if "{" in a else a for a in args]
-    p = ctx.Process(target=_trial_main, args=(child, script, fmt_args, params, max_steps, report_every,
-                                             doctor_prune, quiet), daemon=True)
+    p = ctx.Process(target=_trial_main, args=(child, str(Path(script).resolve()), fmt_args, params, max_steps,
+                                             report_every, doctor_prune, quiet, os.getcwd()), daemon=True)
     p.start()
     child.close()
     result: dict | None = None
@@ -253,7 +273,7 @@ def tune(script: str, args: list[str] | None = None, space: list[Param] | list[s
         n_trials = math.prod(len(p.grid(grid_points)) for p in space)
     n_trials = n_trials or 20
     if not verbose:
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are in the summary
     study = optuna.create_study(storage=storage, study_name=study_name or Path(script).stem, direction=direction,
                                 sampler=_sampler(sampler, space, seed, grid_points),
                                 pruner=_pruner(pruner, report_every), load_if_exists=True)
