@@ -1230,6 +1230,9 @@ class Doctor:
                                   "severity_while_active": f.severity}
                     f.severity = "info"
                     f.summary = f"(resolved by step {self.step}) {f.summary}"
+                    if f.message:  # the same words as a message, so the report translates them
+                        f.message, f.params = "resolved", {"step": self.step,
+                                                           "summary": {"message": f.message, "params": f.params}}
         if not (closing or force):
             self._last_eval_cost = time.perf_counter() - t0
         if self.repair is not None:

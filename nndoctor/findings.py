@@ -44,10 +44,21 @@ class Finding:
     remedies: list[Remedy] = field(default_factory=list)
     detail: str = ""  # a longer explanation, optional
     key: str | None = field(default=None, compare=False, repr=False)  # identity across re-evaluations
+    # the summary as a message (nndoctor.messages): an id and plain parameters, so a report shows it in
+    # the user's language; ``summary`` is the English rendering and stays the contract
+    message: str | None = field(default=None, compare=False, repr=False)
+    params: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.severity not in _SEVERITY_RANK:
             raise ValueError(f"severity must be one of {SEVERITIES}, got {self.severity!r}")
+
+    def summary_in(self, lang: str | None = None) -> str:
+        """The summary in ``lang`` (``en``/``zh``; None: $NNDOCTOR_LANG); English where no translation fits."""
+        from .i18n import get_lang
+        from .messages import summary_in
+
+        return summary_in(self, get_lang(lang))
 
     @property
     def rank(self) -> int:
@@ -63,6 +74,7 @@ class Finding:
             "evidence": _jsonable(self.evidence),
             "remedies": [r.to_dict() for r in self.remedies],
             **({"detail": self.detail} if self.detail else {}),
+            **({"message": self.message, "params": _jsonable(self.params)} if self.message else {}),
         }
 
     @classmethod
@@ -76,6 +88,8 @@ class Finding:
             evidence=dict(d.get("evidence", {})),
             remedies=[Remedy(**r) for r in d.get("remedies", [])],
             detail=d.get("detail", ""),
+            message=d.get("message"),
+            params=dict(d.get("params") or {}),
         )
 
 

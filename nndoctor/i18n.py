@@ -1,11 +1,13 @@
 """Messages in English and Chinese (the guide nndoctor implements is Chinese). Codes never change.
 
 What is translated: the report's headings and labels, every code's title and explanation
-(``what``), and every remedy's title. A remedy title is a template with fields
+(``what``), every remedy's title, every finding's summary (nndoctor.messages: the rule's sentence
+with this run's numbers, kept as a message id and parameters beside the English text) and the
+notes about the watch. A remedy title is a template with fields
 (``Lower the learning rate (to {suggested_lr})``); the rendered English title is matched against
 its template to recover the fields, which then fill the Chinese template, so a report loaded
-from JSON translates too. A finding's summary (the numbers of this run, written by the rule) stays
-in English under the translated title and explanation; the JSON report is always English.
+from JSON translates too. The JSON report's text is always English (its ``message``/``params``
+fields let a reader translate it).
 
 The language: ``lang`` where a function takes it, else the ``NNDOCTOR_LANG`` environment variable
 (``zh``, ``zh_CN.UTF-8``... all mean Chinese), else English.
@@ -48,7 +50,7 @@ UI: dict[str, dict[str, str]] = {
     "remedies": {"en": "remedies (best first)", "zh": "解决方法（按推荐顺序）"},
     "copy": {"en": "copy", "zh": "复制"},
     "copied": {"en": "copied", "zh": "已复制"},
-    "summary": {"en": "what this run showed", "zh": "本次运行的具体情况（英文原文）"},
+    "summary": {"en": "what this run showed", "zh": "本次运行的具体情况"},
     "explanation": {"en": "what it means", "zh": "含义"},
     "notes": {"en": "Notes", "zh": "备注"},
     "internal_errors": {"en": "nndoctor internal errors (training was not affected)",
@@ -308,3 +310,24 @@ def remedy_title(remedy_id: str, title: str, lang: str | None = None) -> str:
         return REMEDY_ZH[remedy_id].format(**values)
     except (KeyError, IndexError):
         return title
+
+
+# --- notes about the watch itself (plain English strings in the report; matched back like remedy titles)
+NOTES_ZH: dict[str, str] = {
+    "the model has no parameters: there is nothing to train or watch": "模型没有参数：没有可训练或可监测的内容",
+    "no parameter of the model requires grad (everything is frozen)": "模型的参数都不需要梯度（全部被冻结）",
+    "{optimizer} holds none of the watched model's parameters": "{optimizer} 不持有被监测模型的任何参数",
+    "nndoctor stopped watching after {n} internal errors": "nndoctor 在出现 {n} 个内部错误后停止了监测",
+    "stopped the script after {n} optimizer steps (--max-steps)": "在 {n} 次优化器更新后停止了脚本（--max-steps）",
+}
+
+
+def note(text: str, lang: str | None = None) -> str:
+    """A note of the report in ``lang``; the English text where no translation fits."""
+    if get_lang(lang) != "zh":
+        return text
+    for template, zh in NOTES_ZH.items():
+        m = _template_regex(template).match(text)
+        if m is not None:
+            return zh.format(**m.groupdict())
+    return text

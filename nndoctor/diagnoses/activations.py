@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..findings import Finding
+from ..messages import join, msg
 from . import Context
 from .registry import Diagnosis, register, rule
 from .stats import decades, spearman
@@ -156,12 +157,11 @@ def check_dead_relu(ctx: Context) -> list[Finding]:
             break
     names = sorted(bad, key=lambda k: -bad[k][0])
     at_init = {k: round(first[k][0], 3) for k in names if k in first} if samples[0]["step"] == 0 else {}
-    how = ("already at initialization" if at_init and all(at_init.get(k, 0) >= DEAD_WARN for k in names)
-           else f"since step {since}" if since is not None else "")
-    desc = ", ".join(f"{_label(ctx, k)} {bad[k][0]:.0%} of {bad[k][1]}" for k in names[:4])
+    how = (msg("dead-relu.at-init") if at_init and all(at_init.get(k, 0) >= DEAD_WARN for k in names)
+           else msg("dead-relu.since", step=since) if since is not None else "")
+    desc = join(msg("dead-relu.layer", layer=_label(ctx, k), share=bad[k][0], units=bad[k][1]) for k in names[:4])
     return [DEAD_RELU.finding(
-        severity, f"Dead ReLU units ({how}): {desc} never fire on the "
-                  f"{samples[-1].get('forwards', 0) * max(batch, 1)} examples observed, so they get no gradient.",
+        severity, msg("dead-relu", how=how, desc=desc, examples=samples[-1].get('forwards', 0) * max(batch, 1)),
         step=since, where=[k.replace("input of ", "") for k in names],
         evidence={"dead_fraction": {k: round(bad[k][0], 3) for k in names}, "growth_since_first_sample": round(grew, 3),
                   "units": {k: bad[k][1] for k in names},
@@ -170,9 +170,9 @@ def check_dead_relu(ctx: Context) -> list[Finding]:
         context={"where": ", ".join(f"`{k}`" for k in names[:3])})]
 
 
-def _label(ctx: Context, key: str) -> str:
+def _label(ctx: Context, key: str):
     if key.startswith("input of "):
-        return f"the activation before {ctx.label(key[9:])}"
+        return msg("activation-before", layer=ctx.label(key[9:]))
     return ctx.label(key)
 
 
@@ -209,11 +209,10 @@ def check_saturated(ctx: Context) -> list[Finding]:
     worst = bad[names[0]][0]
     types = sorted({bad[k][1] for k in names})
     severity = "error" if worst >= SAT_ERROR else "warning"
-    desc = ", ".join(f"{_label(ctx, k)} {bad[k][0]:.0%}" for k in names[:4])
+    desc = join(msg("saturated-activation.layer", layer=_label(ctx, k), share=bad[k][0]) for k in names[:4])
     act = "Tanh" if "Tanh" in types or "tanh" in types else "Sigmoid"
     return [SATURATED.finding(
-        severity, f"Saturated activations: {desc} of outputs sit in the flat tails, where the derivative is "
-                  f"~0, so little gradient flows back through them.",
+        severity, msg("saturated-activation", desc=desc),
         step=samples[-1]["step"], where=[k.replace("input of ", "") for k in names],
         evidence={"saturated_fraction": {k: round(bad[k][0], 3) for k in names},
                   "activation": {k: bad[k][1] for k in names},
@@ -281,10 +280,9 @@ def check_poor_init(ctx: Context) -> list[Finding]:
         dec = decades(rms[0], rms[-1]) if rms[0] > 0 else 0.0
         rho = spearman(np.arange(len(rms)), np.log10(rms))
         if abs(dec) >= DEPTH_DECADES and abs(rho) >= 0.8 and np.sign(rho) == np.sign(dec):
-            way = "collapses" if dec < 0 else "blows up"
-            summary = (f"At initialization the forward signal {way} through depth: the RMS entering "
-                       f"{ctx.label(hidden[0])} is {rms[0]:.3g} and entering {ctx.label(hidden[-1])} "
-                       f"{rms[-1]:.3g} ({abs(dec):.1f} decades over {len(hidden)} layers).")
+            way = msg("poor-initialization.collapses" if dec < 0 else "poor-initialization.blows-up")
+            summary = msg("poor-initialization.depth", way=way, first=ctx.label(hidden[0]), rms_first=rms[0],
+                          last=ctx.label(hidden[-1]), rms_last=rms[-1], decades=abs(dec), n=len(hidden))
             severity = "error" if abs(dec) >= DEPTH_DECADES_ERROR else "warning"
             findings_ev.update(input_rms={n: float(f"{mods[n]['rms_in_first']:.3g}") for n in hidden},
                                decades=round(dec, 2), rank_correlation=round(rho, 2))
@@ -310,9 +308,8 @@ def check_poor_init(ctx: Context) -> list[Finding]:
             oversized.append((n, std, rec, sat))
     if oversized and summary is None:
         n, std, rec, sat = oversized[0]
-        summary = (f"At initialization the weights of {ctx.label(n)} have std {std:.3g}, {std / rec:.1f}x the "
-                   f"{_init_name(acts[n])} std {rec:.3g} for the {acts[n]} that follows, which starts "
-                   f"{sat:.0%} saturated.")
+        summary = msg("poor-initialization.weights", layer=ctx.label(n), std=std, factor=std / rec,
+                      init=_init_name(acts[n]), rec=rec, act=acts[n], sat=sat)
     if summary is None:
         return []
     act_counts: dict[str, int] = {}

@@ -8,6 +8,7 @@ import re
 import numpy as np
 
 from ..findings import Finding
+from ..messages import join, msg
 from . import Context
 from .registry import Diagnosis, register, rule
 
@@ -128,8 +129,8 @@ def check_step_missing(ctx: Context) -> list[Finding]:
         if all(zero):
             lrs = ov.lrs
             all_zero_lr = bool(lrs) and all(lr == 0 for lr in lrs)
-            summary = (f"{ov.name}.step() is called but no parameter changes"
-                       + (" (learning rate is 0)" if all_zero_lr else "") + ".")
+            summary = msg("optimizer-step-missing.no-change-lr0" if all_zero_lr else
+                          "optimizer-step-missing.no-change", optimizer=ov.name)
             ids = ["nonzero-lr", "call-step"] if all_zero_lr else ["nonzero-lr", "call-step", "use-optimizer"]
             out.append(STEP_MISSING.finding(
                 "error", summary, step=int(ov.upd_steps[-1]), where=[ov.name],
@@ -149,8 +150,7 @@ def _gradients_gone_at_step(ctx: Context, ov, reached: set[int]) -> Finding | No
     if (last > 0).any() or not np.isfinite(last).all():
         return None
     return STEP_MISSING.finding(
-        "error", f"{ov.name}.step() finds no gradient although backward() reaches its parameters: the "
-                 f"gradients are reset between backward() and step() (zero_grad() in the wrong place?).",
+        "error", msg("optimizer-step-missing.gradients-gone", optimizer=ov.name),
         step=int(ov.grad_steps[-1]), where=[ov.name],
         evidence={"optimizer": ov.name, "optimizer_steps": ov.steps, "steps_without_gradient": 3,
                   "parameters_reached_by_loss": len(cols)},
@@ -168,9 +168,8 @@ def _no_step_at_all(ctx: Context) -> Finding | None:
     if not ((n_resets >= 2 and ctx.n_backward >= 3) or ctx.n_backward >= 64 or (ctx.closing and ctx.n_backward >= 4)):
         return None
     known = ctx.facts.get("optimizers", [])
-    summary = (f"{ctx.n_backward} backward passes and not one optimizer step: the parameters never changed"
-               + (f" although gradients were reset {n_resets} times (zero_grad() is called, step() is not)"
-                  if n_resets else "") + ".")
+    summary = (msg("optimizer-step-missing.never-reset", backward=ctx.n_backward, resets=n_resets) if n_resets
+               else msg("optimizer-step-missing.never", backward=ctx.n_backward))
     ids = ["call-step", "use-optimizer"] if known else ["use-optimizer", "call-step"]
     return STEP_MISSING.finding(
         "error", summary, step=ctx.n_backward, where=[],
@@ -199,10 +198,8 @@ def check_not_zeroed(ctx: Context) -> list[Finding]:
         tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1)) if len(G) else np.zeros(0)
         tot = tot[np.isfinite(tot)]
         never = not any(iv)
-        summary = (f"Gradients of {ov.name} are never reset between optimizer steps (zero_grad() is "
-                   f"missing or called on another object): each step applies the sum of all past gradients."
-                   if never else
-                   f"Gradients of {ov.name} were not reset in {len(iv) - sum(iv)} of {len(iv)} step intervals.")
+        summary = (msg("gradient-not-zeroed.never", optimizer=ov.name) if never else
+                   msg("gradient-not-zeroed.some", optimizer=ov.name, missed=len(iv) - sum(iv), intervals=len(iv)))
         out.append(NOT_ZEROED.finding(
             "error", summary, step=at + 2, where=[ov.name],
             evidence={"optimizer": ov.name, "intervals_checked": len(iv), "intervals_with_reset": int(sum(iv)),
@@ -259,8 +256,7 @@ def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
     out: list[Finding] = []
     if g.get("no_history"):
         out.append(BROKEN_FLOW.finding(
-            "error", "The loss has no autograd history (it does not require grad): it was computed from "
-                     "values taken out of the graph (.item(), .numpy(), .detach(), torch.tensor(...)).",
+            "error", msg("broken-gradient-flow.no-history"),
             step=ctx.step, where=[], evidence={"losses_without_history": g["no_history"],
                                                "backward_call": _site(g)},
             remedy_ids=["remove-detach", "remove-no-grad"]))
@@ -307,8 +303,8 @@ def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
     if nograd:
         out.append(BROKEN_FLOW.finding(
             "info" if later else "error",
-            f"{_list(nograd)} ran under torch.no_grad() although the optimizer trains "
-                     f"{'it' if len(nograd) == 1 else 'them'}: no gradient reaches {'its' if len(nograd) == 1 else 'their'} parameters.",
+            msg("broken-gradient-flow.no-grad-one" if len(nograd) == 1 else "broken-gradient-flow.no-grad-many",
+                modules=_list(nograd)),
             step=ctx.step, where=nograd, evidence={**base_ev, "suspect_lines": _suspect_lines(g, nograd)},
             remedy_ids=["remove-no-grad", "freeze-explicitly"], context={"cut_after": nograd[0].rsplit(".", 1)[-1],
                                                                          "module": nograd[0]}))
@@ -322,15 +318,14 @@ def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
         # (an auxiliary head switched on later) is a design choice: info, like an unused branch.
         cut_evidence = bool(downstream or all_cut or g.get("plain_leaves"))
         severity = "error" if cut_evidence and not later else "info"
-        how = (f"; `{downstream[0]}` receives an input with no autograd history" if downstream else "")
+        how = [msg("broken-gradient-flow.downstream", module=downstream[0])] if downstream else []
         if all_cut and g.get("plain_leaves"):
-            how += "; the loss was built from a new leaf tensor (torch.tensor(..., requires_grad=True)?)"
+            how.append(msg("broken-gradient-flow.new-leaf"))
         out.append(BROKEN_FLOW.finding(
-            severity, (f"The output of {_list(detached)} never reaches the loss: the graph is cut after "
-                       f"{'it' if len(detached) == 1 else 'them'}{how}." if cut_evidence else
-                       f"The output of {_list(detached)} is computed but reaches none of the {g['walks']} losses "
-                       f"analysed, so {'its' if len(detached) == 1 else 'their'} parameters get no gradient "
-                       f"(fine if that part of the loss is switched on later)."),
+            severity, (msg("broken-gradient-flow.cut-one" if len(detached) == 1 else "broken-gradient-flow.cut-many",
+                           modules=_list(detached), how=join(how, "")) if cut_evidence else
+                       msg("broken-gradient-flow.unused-output-one" if len(detached) == 1
+                           else "broken-gradient-flow.unused-output-many", modules=_list(detached), walks=g['walks'])),
             step=ctx.step, where=detached,
             evidence={**base_ev, "downstream_modules_with_detached_input": downstream[:5],
                       "plain_leaf_tensors_in_loss_graph": g.get("plain_leaves", 0),
@@ -339,14 +334,13 @@ def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
             context={"cut_after": detached[-1].rsplit(".", 1)[-1], "module": detached[0]}))
     if odd:
         out.append(BROKEN_FLOW.finding(
-            "warning", f"Parameters of {_list(odd)} get no gradient although the module's output reaches "
-                       f"the loss (are they used in forward()?).",
+            "warning", msg("broken-gradient-flow.unused-parameters", modules=_list(odd)),
             step=ctx.step, where=odd, evidence={**base_ev, "suspect_lines": _suspect_lines(g, odd)},
             remedy_ids=["freeze-explicitly", "remove-detach"], context={"module": odd[0]}))
     if unused:
         out.append(BROKEN_FLOW.finding(
-            "info", f"{_list(unused)} did not run in the {g['walks']} backward passes analysed, so "
-                    f"{'it' if len(unused) == 1 else 'they'} got no gradient (fine for a conditional branch).",
+            "info", msg("broken-gradient-flow.did-not-run-one" if len(unused) == 1
+                        else "broken-gradient-flow.did-not-run-many", modules=_list(unused), walks=g['walks']),
             step=ctx.step, where=unused, evidence={"unused_numel": sum(ctx.params[i].numel for m in unused
                                                                        for i in by_module[m])},
             remedy_ids=["freeze-explicitly"], context={"module": unused[0]}))
@@ -395,9 +389,9 @@ def _site(g: dict) -> str | None:
     return f"{os.path.basename(path)}:{line}: {src}"
 
 
-def _list(names: list[str], n: int = 3) -> str:
+def _list(names: list[str], n: int = 3):
     shown = ", ".join(f"`{x}`" for x in names[:n])
-    return shown + (f" and {len(names) - n} more" if len(names) > n else "")
+    return msg("list-and-more", shown=shown, more=len(names) - n) if len(names) > n else shown
 
 
 # ---------------------------------------------------------------------------- not optimized
@@ -454,16 +448,14 @@ def _not_optimized_in(ctx: Context, g: dict) -> list[Finding]:
     if joined_later:
         ms = modules(joined_later)
         out.append(NOT_OPTIMIZED.finding(
-            "info", f"{_list(ms)} received gradients but were in no optimizer until a later training phase "
-                    f"(after step {g.get('end_step')}); freezing them explicitly until then saves compute.",
+            "info", msg("parameter-not-optimized.joined-later", modules=_list(ms), step=g.get('end_step')),
             step=ctx.step, where=ms, evidence=ev(joined_later), remedy_ids=["freeze-explicitly"],
             context={"module": ms[0]}))
     if unreg:
         ms = modules(unreg)
         out.append(NOT_OPTIMIZED.finding(
-            "error", f"{_list(ms)} {'is' if len(ms) == 1 else 'are'} not registered in the model (kept in a "
-                     f"plain Python list/dict or as a plain tensor attribute), so model.parameters() and the "
-                     f"optimizer miss {'it' if len(ms) == 1 else 'them'}: they get gradients but never learn.",
+            "error", msg("parameter-not-optimized.unregistered-one" if len(ms) == 1
+                         else "parameter-not-optimized.unregistered-many", modules=_list(ms)),
             step=ctx.step, where=ms, evidence={**ev(unreg), "registered": False},
             remedy_ids=["module-list", "optimizer-all-params"]))
     if reg:
@@ -472,10 +464,8 @@ def _not_optimized_in(ctx: Context, g: dict) -> list[Finding]:
         none_optimized = not any(ctx.params[i].root == ctx.params[reg[0]].root for i in optimized
                                  if i < len(ctx.params))
         severity = "error" if none_optimized or e["share_of_model"] > 0.5 else "warning"
-        summary = ("No optimizer holds any parameter of the model, yet they receive gradients."
-                   if none_optimized else
-                   f"{_list(ms)} ({e['share_of_model']:.0%} of the model's trainable parameters) receive "
-                   f"gradients but are in no optimizer, so they never learn.")
+        summary = (msg("parameter-not-optimized.none") if none_optimized else
+                   msg("parameter-not-optimized.some", modules=_list(ms), share=e['share_of_model']))
         out.append(NOT_OPTIMIZED.finding(
             severity, summary, step=ctx.step, where=ms, evidence=e,
             remedy_ids=["optimizer-all-params", "create-optimizer-after-model", "freeze-explicitly"],
@@ -493,10 +483,8 @@ def _not_optimized_in(ctx: Context, g: dict) -> list[Finding]:
             if not group:
                 continue
             ms = modules(group)
-            summary = (f"{_list(ms)} (a module no optimizer holds, in train mode) receive gradients every step "
-                       f"but never learn." if severity == "warning" else
-                       f"{_list(ms)} (a model no optimizer trains, in eval mode) receive gradients that are never "
-                       f"used: requires_grad_(False) would save compute.")
+            summary = (msg("parameter-not-optimized.aux-train", modules=_list(ms)) if severity == "warning" else
+                       msg("parameter-not-optimized.aux-eval", modules=_list(ms)))
             out.append(NOT_OPTIMIZED.finding(
                 severity, summary, step=ctx.step, where=ms[:5], evidence=ev(group),
                 remedy_ids=["optimizer-all-params", "freeze-explicitly"] if severity == "warning"

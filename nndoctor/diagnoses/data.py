@@ -6,6 +6,7 @@ import math
 import numpy as np
 
 from ..findings import Finding
+from ..messages import join, msg
 from . import Context
 from .registry import Diagnosis, register, rule
 from .stats import decades
@@ -69,10 +70,9 @@ def check_unnormalized(ctx: Context) -> list[Finding]:
     spread = decades(float(std[dense].min()), float(std[dense].max())) if dense.sum() >= 2 else 0.0
     reasons = []
     if scale_dec >= SCALE_DECADES:
-        reasons.append(f"typical feature magnitude {typical:.3g} (unit scale is ~1)")
+        reasons.append(msg("unnormalized-input.scale", typical=typical))
     if spread >= SPREAD_DECADES:
-        reasons.append(f"feature standard deviations span {spread:.1f} decades ({std[dense].min():.3g} to "
-                       f"{std[dense].max():.3g})")
+        reasons.append(msg("unnormalized-input.spread", spread=spread, low=std[dense].min(), high=std[dense].max()))
     if not reasons:
         return []
     idx = np.where(keep)[0]
@@ -83,7 +83,7 @@ def check_unnormalized(ctx: Context) -> list[Finding]:
     is_image = conv and float(np.nanmax(p99)) > 20
     remedies = ["scale-images", "standardize-inputs", "input-batchnorm"] if is_image else None
     return [UNNORMALIZED.finding(
-        "warning", f"Unnormalized input to {ctx.label(fl['name'])}: " + "; ".join(reasons) + ".",
+        "warning", msg("unnormalized-input", layer=ctx.label(fl['name']), reasons=join(reasons, "; ")),
         step=samples[0]["step"], where=[fl["name"]],
         evidence={"typical_magnitude": float(f"{typical:.4g}"), "spread_decades": round(spread, 2),
                   f"largest_{unit}s": {str(i): {"p99_abs": float(f"{p99[i]:.4g}"), "mean": float(f"{mean[i]:.4g}"),

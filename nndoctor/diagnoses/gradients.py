@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from ..findings import Finding
+from ..messages import msg
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
 from .stats import spearman
@@ -173,15 +174,16 @@ def check_non_finite(ctx: Context) -> list[Finding]:
         "update": ["lower-lr", "clip-grad-norm", "detect-anomaly-once"],
     }.get(stage, list(NON_FINITE.remedies))
     place = {
-        "input": "in the input batch",
-        "forward": f"in the forward pass of `{where[0]}` ({nf.get('module_type')})" if where else "in the forward pass",
-        "parameter": f"in the parameters of `{where[0]}`" if where else "in a parameter",
-        "loss": "in the loss computed from finite model outputs",
-        "backward": f"in the backward pass, first at `{where[0]}`" if where else "in the backward pass",
-        "update": f"in the optimizer update of `{where[0]}`" if where else "in the optimizer update",
-    }.get(stage, "")
+        "input": msg("non-finite.in-input"),
+        "forward": msg("non-finite.in-forward-of", module=where[0], type=nf.get('module_type')) if where
+        else msg("non-finite.in-forward"),
+        "parameter": msg("non-finite.in-parameters-of", module=where[0]) if where else msg("non-finite.in-parameter"),
+        "loss": msg("non-finite.in-loss"),
+        "backward": msg("non-finite.in-backward-at", module=where[0]) if where else msg("non-finite.in-backward"),
+        "update": msg("non-finite.in-update-of", module=where[0]) if where else msg("non-finite.in-update"),
+    }.get(stage, msg("non-finite.in-unknown"))
     evidence = {k: v for k, v in nf.items() if k not in ("where", "detail")}
-    summary = f"NaN/Inf first appeared at step {nf.get('step')} {place}.".replace("  ", " ")
+    summary = msg("non-finite", step=nf.get('step'), place=place)
     return [NON_FINITE.finding("error", summary, step=nf.get("step"), where=where, evidence=evidence,
                                remedy_ids=ids, detail=nf.get("detail", ""))]
 
@@ -281,14 +283,16 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
         "steps_observed": n,
     }
     if growth >= 2:
-        summary = (f"Gradient norm grew {10 ** growth:.3g}x (from {10 ** base:.3g} to {10 ** float(roll[peak_i]):.3g})"
-                   + (" and then became non-finite" if followed_by_nonfinite else " while the loss did not improve"))
+        summary = msg("exploding-gradient.grew", growth=10 ** growth, base=10 ** base, peak=10 ** float(roll[peak_i]),
+                      then=msg("exploding-gradient.then-non-finite") if followed_by_nonfinite
+                      else msg("exploding-gradient.while-loss-flat"))
     else:
-        summary = (f"Gradient norm exploded {len(bursts)} time{'s' if len(bursts) > 1 else ''} to over 100x its "
-                   f"running level (peak {peak_norm:.3g}, first at step {first})"
-                   + (" and then became non-finite" if followed_by_nonfinite else " and the loss did not improve"))
+        summary = msg("exploding-gradient.bursts" if len(bursts) > 1 else "exploding-gradient.burst",
+                      n=len(bursts), peak=peak_norm, first=first,
+                      then=msg("exploding-gradient.then-non-finite") if followed_by_nonfinite
+                      else msg("exploding-gradient.and-loss-flat"))
     lr = ov.lrs[0] if ov.lrs else None
-    return EXPLODING.finding(severity, summary + ".", step=first, where=top, evidence=evidence, key=ov.name,
+    return EXPLODING.finding(severity, summary, step=first, where=top, evidence=evidence, key=ov.name,
                              context={"suggested_lr": f"{lr / 10:.3g}" if lr else None})
 
 
@@ -377,9 +381,9 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
         "activations": acts,
         "steps": [used_steps[0], used_steps[-1]],
     }
-    summary = (f"The relative gradient of {ctx.label(names[0])} is {10 ** -decay:.2g}x that of {ctx.label(names[-1])}: "
-               f"it shrinks {decay:.1f} orders of magnitude over {len(names)} layers toward the input"
-               + (f" (activations: {', '.join(saturating)})" if saturating else "") + ".")
+    summary = msg("vanishing-gradient", first=ctx.label(names[0]), ratio=10 ** -decay, last=ctx.label(names[-1]),
+                  decay=decay, n=len(names),
+                  acts=msg("vanishing-gradient.activations", acts=', '.join(saturating)) if saturating else "")
     ids = list(VANISHING.remedies)
     if not saturating:
         ids.remove("relu-family")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..findings import Finding
+from ..messages import Msg
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
 from .stats import decades, mann_kendall_z, robust_noise, segment_medians, sig4, thin
@@ -198,16 +199,14 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         sugg = _suggest(lr, ratio, 1 / 100, 1 / 3) if ratio == ratio else None
         if sugg is None and lr > 0:
             sugg = float(f"{lr / 10:.1g}")
-        what = (f"the loss diverges: its smoothed value fell to {best:.4g} and is now {end:.4g}" if diverged else
-                f"the loss oscillates without progress (median {start:.4g} at the start, {end:.4g} now, "
-                f"step-to-step noise {noise:.3g})" if oscillating else
-                f"the first updates moved the weights by {first_ratio:.2g} of their norm and the loss jumped from "
-                f"{float(L[0]):.4g} to {float(np.max(L[1:6])):.4g}")
+        what = (Msg("learning-rate-too-high.diverges", best=best, end=end) if diverged else
+                Msg("learning-rate-too-high.oscillates", start=start, end=end, noise=noise) if oscillating else
+                Msg("learning-rate-too-high.jump", ratio=first_ratio, loss0=float(L[0]), peak=float(np.max(L[1:6]))))
         out.append(LR_HIGH.finding(
             "error" if diverged else "warning",
-            f"Learning rate too high for {ov.name} (lr={lr:g}): {what}"
-            + (f"; each update moves the weights by {ratio:.2g} of their norm (healthy ~{HEALTHY_RATIO:g})"
-               if ratio == ratio else "") + ".",
+            Msg("learning-rate-too-high", optimizer=ov.name, lr=lr, what=what,
+                ratio=Msg("learning-rate-too-high.update-ratio", ratio=ratio, healthy=HEALTHY_RATIO)
+                if ratio == ratio else ""),
             step=ov.steps, where=[ov.name],
             evidence={"lr": lr, "max_lr_seen": lr_max, "loss_at_init": sig4(float(L[0])),
                       "first_updates_weight_ratio": sig4(first_ratio), "early_loss_max": sig4(float(np.max(L[1:6]))),
@@ -251,13 +250,11 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         if not (tiny or linear):
             continue
         sugg = _suggest(lr, ratio, 3, 100)
-        why = (f"each update moves the weights by {ratio:.2g} of their norm (healthy ~{HEALTHY_RATIO:g})" if tiny else
-               f"the loss falls as fast in the second half of the run as in the first ({drop_last:.3g} vs "
-               f"{drop_first:.3g}): it is descending in a straight line and has not begun to level off")
+        why = (Msg("learning-rate-too-low.tiny-updates", ratio=ratio, healthy=HEALTHY_RATIO) if tiny else
+               Msg("learning-rate-too-low.linear", last=drop_last, first=drop_first))
         out.append(LR_LOW.finding(
             "warning",
-            f"Learning rate too low for {ov.name} (lr={lr:g}): {why}, and the loss went only from {start:.4g} to "
-            f"{end:.4g} in {ov.steps} steps.",
+            Msg("learning-rate-too-low", optimizer=ov.name, lr=lr, why=why, start=start, end=end, steps=ov.steps),
             step=ov.steps, where=[ov.name],
             evidence={"lr": lr, "max_lr_seen": lr_max, "update_weight_ratio": sig4(ratio), "loss_start": sig4(start),
                       "loss_end": sig4(end), "drop_first_half": sig4(drop_first), "drop_second_half": sig4(drop_last),
@@ -285,9 +282,8 @@ def check_batch_small(ctx: Context) -> list[Finding]:
     if small_bn:
         names = sorted(small_bn)
         out.append(BATCH_SMALL.finding(
-            "warning", f"BatchNorm over too few values: {', '.join(ctx.label(n) for n in names[:3])} normalize each "
-                       f"channel over {min(small_bn.values())} value(s) per batch, so the batch statistics are mostly "
-                       f"noise (relative error of the variance > 50%).",
+            "warning", Msg("batch-size-too-small.batchnorm", layers=', '.join(ctx.label(n) for n in names[:3]),
+                           values=min(small_bn.values())),
             step=samples[-1]["step"], where=names,
             evidence={"values_per_channel": small_bn, "batch_size": batch_in_use(ctx)},
             remedy_ids=["larger-batch", "groupnorm-small-batch", "batch-ramp"],
@@ -321,9 +317,8 @@ def check_batch_small(ctx: Context) -> list[Finding]:
     sugg = int(2 ** round(math.log2(min(b_noise, 64 * B)))) if math.isfinite(b_noise) else 8 * B
     k = max(2, sugg // max(B, 1))
     out.append(BATCH_SMALL.finding(
-        "warning", f"Batch too small: the gradient noise scale is ~{_fmt(b_noise)} examples against a batch of {B}, "
-                   f"so each step's gradient is mostly noise, and the loss has stopped improving at {q[-1]:.4g} "
-                   f"(step-to-step noise {noise:.3g}, start {start:.4g}).",
+        "warning", Msg("batch-size-too-small.noise", noise_scale=_fmt(b_noise), batch=B, loss=q[-1], noise=noise,
+                       start=start),
         step=ctx.step, where=[ov.name],
         evidence={"noise_scale": _fmt(b_noise), "batch_size": B, "ratio": _fmt(b_noise / B),
                   "loss_noise": sig4(noise), "loss_progress_last_half": sig4(progress), "estimates": len(g2s)},
@@ -362,22 +357,22 @@ def check_oom(ctx: Context) -> list[Finding]:
     elif mem.get("address_limit") and mem.get("virtual"):
         free = mem["address_limit"] - mem["virtual"]
     if done:
-        sugg, how = max(done), "the largest batch that completed in this run"
+        sugg, how = max(done), Msg("out-of-memory.basis-completed")
     elif per_example and free and free > 0 and b_fail:
         # the failed batch's activations did not fit in what was free plus what it already held
         sugg = max(1, int(0.8 * (free + per_example * b_fail * 0.5) // per_example))
         sugg = min(sugg, max(1, b_fail // 2))
-        how = "measured: activations per example vs the memory free"
+        how = Msg("out-of-memory.basis-measured")
     elif b_fail:
-        sugg, how = max(1, b_fail // 2), "estimated: half the failing batch (no batch completed to measure)"
+        sugg, how = max(1, b_fail // 2), Msg("out-of-memory.basis-estimated")
     return [OOM.finding(
-        "error", f"Out of memory at step {exc.get('step')} with a batch of {b_fail}"
-                 + (f" (a {requested / 2 ** 20:.0f} MiB allocation failed)" if requested else "")
-                 + (f"; a batch of {sugg} should fit ({how})." if sugg else "."),
+        "error", Msg("out-of-memory", step=exc.get('step'), batch=b_fail,
+                     allocation=Msg("out-of-memory.allocation", mib=requested / 2 ** 20) if requested else "",
+                     fit=Msg("out-of-memory.fits", batch=sugg, how=how) if sugg else Msg("out-of-memory.end")),
         step=exc.get("step"), where=[],
         evidence={"exception": f"{exc['type']}: {msg[:240]}", "batch_at_failure": b_fail,
                   "batches_completed": exc.get("completed_batches", [])[-8:], "requested_bytes": requested,
                   "activation_bytes_per_example": int(per_example) if per_example else None,
                   "memory": {k: v for k, v in mem.items() if v is not None}, "suggested_batch": sugg,
-                  "suggestion_basis": how},
+                  "suggestion_basis": str(how)},
         context={"suggested_batch": sugg or "batch_size // 2", "k": max(2, (b_fail or 2) // max(sugg or 1, 1))})]

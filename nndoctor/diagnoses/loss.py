@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from ..findings import Finding
+from ..messages import Msg
 from . import Context
 from .registry import Diagnosis, register, rule
 from .stats import sig4
@@ -96,68 +97,53 @@ def _mismatch(d: dict) -> tuple[str, str, list[str]] | None:
     ps, ts = d["pred_shape"], d["target_shape"]
     if fam == "class":
         if len(ps) >= 2 and ps[1] == 1:
-            return ("error", "cross-entropy over a single output unit: softmax over one class is always 1, so "
-                             "the loss is always 0 and nothing is learned", ["two-logits-or-bce"])
+            return ("error", Msg("loss-mismatch.ce-one-unit"), ["two-logits-or-bce"])
         if ts == ps and d["target_dtype"].startswith("float"):
             if d["target_binary"] and _gt(d["target_rowsum_max"], 1.0 + 1e-3):
-                return ("error", "cross-entropy with multi-hot targets (several labels per example): softmax makes "
-                                 "the labels compete; multi-label needs one sigmoid per label", ["multilabel-bce"])
+                return ("error", Msg("loss-mismatch.ce-multi-hot"), ["multilabel-bce"])
             if d["target_min"] < 0 or not (_near(d["target_rowsum_min"], 1, 1e-2) and _near(d["target_rowsum_max"], 1, 1e-2)):
-                return ("error", "cross-entropy with float targets that are not class probabilities (rows do not "
-                                 "sum to 1): regression targets need a regression loss", ["regression-loss", "cross-entropy"])
+                return ("error", Msg("loss-mismatch.ce-float-targets"), ["regression-loss", "cross-entropy"])
         if _is_probability(d):
-            how = f"the output of a {prod.lower()}" if prod in ("Softmax", "Sigmoid") else "probabilities (rows sum to 1)"
-            return ("warning", f"CrossEntropyLoss is given {how}, but it applies log_softmax itself: the softmax "
-                               "is applied twice, which squashes the logits and the gradients", ["ce-on-logits"])
+            how = (Msg("loss-mismatch.output-of", fn=prod.lower()) if prod in ("Softmax", "Sigmoid")
+                   else Msg("loss-mismatch.probabilities"))
+            return ("warning", Msg("loss-mismatch.ce-on-probabilities", how=how), ["ce-on-logits"])
     if fam == "nll":
         if len(ps) >= 2 and ps[1] == 1:
-            return ("error", "NLL over a single output unit: the loss cannot teach anything", ["two-logits-or-bce"])
+            return ("error", Msg("loss-mismatch.nll-one-unit"), ["two-logits-or-bce"])
         if prod in ("Softmax", "Sigmoid") or _is_probability(d):
-            return ("error", "NLLLoss is given probabilities, not log-probabilities: it then minimizes -p (bounded, "
-                             "with tiny gradients)", ["nll-after-log-softmax"])
+            return ("error", Msg("loss-mismatch.nll-on-probabilities"), ["nll-after-log-softmax"])
         if prod not in ("LogSoftmax", "Log", "LogSigmoid") and _gt(d["pred_max"], 1e-6):
-            return ("error", f"NLLLoss is given raw scores (produced by {prod or 'a leaf'}, max {d['pred_max']:.3g} > 0): "
-                             "NLL expects log-probabilities, so the loss is unbounded below and the scores grow "
-                             "without limit", ["nll-after-log-softmax", "cross-entropy"])
+            return ("error", Msg("loss-mismatch.nll-on-scores", producer=prod or Msg("loss-mismatch.a-leaf"),
+                                 max=d['pred_max']), ["nll-after-log-softmax", "cross-entropy"])
     if prod in ("Softmax", "LogSoftmax") and (d.get("softmax_size") == 1 or
                                                 (fam in ("bce", "bce_logits", "regression") and ps and ps[-1] == 1)):
-        return ("error", "a softmax over a single output unit is always 1 (its log always 0): the prediction is "
-                         "constant and its gradient is zero", ["two-logits-or-bce"])
+        return ("error", Msg("loss-mismatch.softmax-one-unit"), ["two-logits-or-bce"])
     if fam == "bce":
         if _gt(d["target_max"], 1.0) or d["target_min"] < 0:
-            return ("error", f"binary cross-entropy with targets outside [0, 1] ({d['target_min']:.3g} to "
-                             f"{d['target_max']:.3g}): class indices need CrossEntropyLoss", ["cross-entropy"])
+            return ("error", Msg("loss-mismatch.bce-targets", low=d['target_min'], high=d['target_max']),
+                    ["cross-entropy"])
         if prod in ("Clamp", "Clip", "ClampMin", "ClampMax", "Hardtanh", "Hardsigmoid", "Addmm", "Mm", "Linear",
                     "Add", "Convolution", "Squeeze"):
-            return ("warning", f"BCELoss is given values produced by {prod}, not by a sigmoid: use "
-                               "BCEWithLogitsLoss on the raw outputs (clamping kills the gradient outside [0, 1])",
-                    ["bce-with-logits"])
+            return ("warning", Msg("loss-mismatch.bce-not-sigmoid", producer=prod), ["bce-with-logits"])
     if fam == "bce_logits":
         if prod in ("Sigmoid", "Softmax"):
-            return ("error", f"BCEWithLogitsLoss is given the output of a {prod.lower()}: it applies a sigmoid itself, "
-                             "so the sigmoid is applied twice and predictions are confined to [0.5, 0.73]",
-                    ["bce-with-logits"])
+            return ("error", Msg("loss-mismatch.bce-logits-on-probabilities", fn=prod.lower()), ["bce-with-logits"])
         if _gt(d["target_max"], 1.0) or d["target_min"] < 0:
-            return ("error", f"BCEWithLogitsLoss with targets outside [0, 1] ({d['target_min']:.3g} to "
-                             f"{d['target_max']:.3g}): class indices need CrossEntropyLoss", ["cross-entropy"])
+            return ("error", Msg("loss-mismatch.bce-logits-targets", low=d['target_min'], high=d['target_max']),
+                    ["cross-entropy"])
     if fam == "kl":
         if prod in ("Softmax", "Sigmoid") or _gt(d["pred_max"], 1e-6):
-            return ("error", "kl_div's input must be log-probabilities (log_softmax), not probabilities or raw "
-                             "scores", ["nll-after-log-softmax"])
+            return ("error", Msg("loss-mismatch.kl-input"), ["nll-after-log-softmax"])
     if fam == "regression" and d["target_integral"]:
         one_col = len(ps) <= 1 or (len(ps) >= 2 and ps[-1] == 1)
         if d["target_binary"] and not one_col and ts == ps and _near(d["target_rowsum_min"], 1) \
                 and _near(d["target_rowsum_max"], 1):
-            return ("warning", f"a regression loss ({d['fn']}) on one-hot class targets: single-label "
-                               "classification calls for CrossEntropyLoss on logits", ["cross-entropy"])
+            return ("warning", Msg("loss-mismatch.regression-one-hot", fn=d['fn']), ["cross-entropy"])
         if d["target_binary"] and one_col and d["target_unique"] == 2:
-            return ("warning", f"a regression loss ({d['fn']}) on binary 0/1 labels: binary classification calls "
-                               "for BCEWithLogitsLoss on a logit", ["bce-with-logits"])
+            return ("warning", Msg("loss-mismatch.regression-binary", fn=d['fn']), ["bce-with-logits"])
         k = d["target_unique"]
         if one_col and 3 <= k <= 20 and d["target_min"] == 0 and d["target_max"] == k - 1:
-            return ("warning", f"a regression loss ({d['fn']}) on what look like class indices 0..{k - 1}: "
-                               "predicting a class as a number imposes an order and distances between "
-                               "classes; use CrossEntropyLoss with one logit per class", ["cross-entropy"])
+            return ("warning", Msg("loss-mismatch.regression-indices", fn=d['fn'], last=k - 1), ["cross-entropy"])
     return None
 
 
@@ -172,7 +158,7 @@ def check_loss_mismatch(ctx: Context) -> list[Finding]:
             continue
         severity, what, remedies = m
         out.append(LOSS_MISMATCH.finding(
-            severity, f"Loss mismatch at `{d['site']}`: {what}.", step=d.get("step"), where=[d["site"]],
+            severity, Msg("loss-mismatch", site=d['site'], what=what), step=d.get("step"), where=[d["site"]],
             evidence={"loss": d["fn"], "call_site": d["site"], "inferred_task": _task(d),
                       "prediction_shape": d["pred_shape"], "prediction_from": d["producer"] or "(leaf)",
                       "prediction_range": [sig4(d["pred_min"]), sig4(d["pred_max"])],
@@ -185,13 +171,12 @@ def check_loss_mismatch(ctx: Context) -> list[Finding]:
         msg = exc.get("message", "")
         hit = None
         if re.search(r"Target -?\d+ is out of bounds", msg):
-            hit = "a class index in the targets is >= the number of output units (or negative): labels and " \
-                  "the output layer disagree on the number of classes"
+            hit = Msg("loss-mismatch.index-out-of-bounds")
         elif "should be between 0 and 1" in msg:
-            hit = "binary_cross_entropy was given values outside [0, 1] (raw scores): use BCEWithLogitsLoss"
+            hit = Msg("loss-mismatch.bce-out-of-range")
         if hit:
             out.append(LOSS_MISMATCH.finding(
-                "error", f"The run died in the loss: {hit}.", step=exc.get("step"), where=[],
+                "error", Msg("loss-mismatch.died", what=hit), step=exc.get("step"), where=[],
                 evidence={"exception": f"{exc['type']}: {msg[:300]}"},
                 remedy_ids=["bce-with-logits" if "between 0 and 1" in msg else "cross-entropy"], key="exception"))
     return out
@@ -208,23 +193,20 @@ def check_shape_mismatch(ctx: Context) -> list[Finding]:
             continue
         n_p, n_t, n_b = math.prod(ps), math.prod(ts), math.prod(bs)
         if n_b > n_p and n_b > n_t:
-            severity, what = "error", (f"prediction {ps} and target {ts} broadcast to {bs}: every prediction is "
-                                       f"compared with every target")
+            severity, what = "error", Msg("target-shape-mismatch.broadcast", pred=ps, target=ts, shape=bs)
         elif n_b == n_p and n_t < n_p:
-            severity, what = "warning", (f"target {ts} is broadcast over the prediction {ps}: one target value is "
-                                         f"repeated over several outputs")
+            severity, what = "warning", Msg("target-shape-mismatch.target-repeated", pred=ps, target=ts)
         else:
             continue
         out.append(SHAPE_MISMATCH.finding(
-            severity, f"Shape mismatch in {d['fn']} at `{d['site']}`: {what}.", step=d.get("step"), where=[d["site"]],
+            severity, Msg("target-shape-mismatch", fn=d['fn'], site=d['site'], what=what), step=d.get("step"), where=[d["site"]],
             evidence={"loss": d["fn"], "prediction_shape": ps, "target_shape": ts, "broadcast_shape": bs,
                       "call_site": d["site"]},
             context={"fix_line": _fix_line(ps, ts)}, key=key))
     for b in ctx.facts.get("loss_broadcasts", [])[:1]:
         out.append(SHAPE_MISMATCH.finding(
-            "error", f"Shape mismatch in the loss at `{b['site']}`: the prediction {b['pred_shape']} is combined "
-                     f"({b['op']}) with a target of another shape into {b['result_shape']}, so every prediction is "
-                     f"compared with every target.", step=None, where=[b["site"]],
+            "error", Msg("target-shape-mismatch.graph", site=b['site'], pred=b['pred_shape'], op=b['op'],
+                         shape=b['result_shape']), step=None, where=[b["site"]],
             evidence={"operation": b["op"], "prediction_shape": b["pred_shape"], "result_shape": b["result_shape"],
                       "call_site": b["site"]},
             context={"fix_line": _fix_line(b["pred_shape"], b["pred_shape"][:1])}, key=f"graph@{b['site']}"))
@@ -232,7 +214,7 @@ def check_shape_mismatch(ctx: Context) -> list[Finding]:
     if exc and ("different to the input size" in exc.get("message", "")
                 or "multi-target not supported" in exc.get("message", "")):
         out.append(SHAPE_MISMATCH.finding(
-            "error", "The run died in the loss: prediction and target shapes differ.", step=exc.get("step"),
+            "error", Msg("target-shape-mismatch.died"), step=exc.get("step"),
             where=[], evidence={"exception": f"{exc['type']}: {exc['message'][:300]}"}, key="exception"))
     return out
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..findings import Finding
+from ..messages import Msg
 from .. import remedies as _remedies
 
 
@@ -32,15 +33,18 @@ class Diagnosis:
     thresholds: tuple[str, ...] = ()  # each threshold and why it is what it is
     rule: Callable[..., list[Finding]] | None = field(default=None, repr=False)
 
-    def finding(self, severity: str, summary: str, *, step: int | None, where: list[str],
+    def finding(self, severity: str, summary: str | Msg, *, step: int | None, where: list[str],
                 evidence: dict[str, Any], remedy_ids: list[str] | None = None,
                 context: dict[str, Any] | None = None, detail: str = "", key: str | None = None) -> Finding:
-        """Build a Finding for this code with its remedies rendered for the context."""
+        """Build a Finding for this code with its remedies rendered for the context. ``summary`` is
+        a message (nndoctor.messages.msg), or plain English text that no report translates."""
         ids = list(remedy_ids) if remedy_ids is not None else list(self.remedies)
-        return Finding(code=self.code, severity=severity, summary=summary, step=step,
+        message = summary if isinstance(summary, Msg) else None
+        return Finding(code=self.code, severity=severity, summary=str(summary), step=step,
                        where=list(where), evidence=evidence,
                        remedies=_remedies.render(ids, **{**SNIPPET_NAMES.get(), **(context or {})}),
-                       detail=detail, key=key)
+                       detail=detail, key=key, message=message.id if message else None,
+                       params=message.to_dict()["params"] if message else {})
 
 
 REGISTRY: dict[str, Diagnosis] = {}

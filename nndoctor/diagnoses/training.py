@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..findings import Finding
+from ..messages import msg
 from . import Context
 from .registry import Diagnosis, register, rule
 from .stats import mann_kendall_z, sig4, spearman, thin
@@ -129,9 +130,8 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         if not t_end < t_at:
             continue
         out.append(OVERFITTING.finding(
-            "warning", f"Overfitting: the validation loss ({label}) was lowest at step {int(steps[i])} "
-                       f"({v[i]:.4g}) and is now {v[-1]:.4g} (+{gl[-1]:.0%}), while the training loss fell from "
-                       f"{t_at:.4g} to {t_end:.4g}.",
+            "warning", msg("overfitting", label=label, step=int(steps[i]), best=v[i], now=v[-1], rise=gl[-1],
+                           train_then=t_at, train_now=t_end),
             step=int(steps[i]), where=[label],
             evidence={"val_loss_min": sig4(v[i]), "val_min_step": int(steps[i]), "val_loss_now": sig4(v[-1]),
                       "generalization_loss": round(float(gl[-1]), 3), "train_loss_at_val_min": sig4(t_at),
@@ -165,10 +165,8 @@ def check_train_mode(ctx: Context) -> list[Finding]:
     bn = [n for n in sensitive if "Norm" in ctx.module_types.get(n, "")]
     return [TRAIN_MODE_OFF.finding(
         "error" if bn else "warning",
-        ("The model has been in eval mode for the whole run" if whole else
-         f"The model trains in eval mode since about step {since} (model.eval() without model.train() after it)")
-        + f": {', '.join(ctx.label(n) for n in sensitive[:3])} behave as at inference (dropout off, BatchNorm on "
-          f"running statistics).",
+        msg("train-mode-off.whole-run" if whole else "train-mode-off.since", step=since,
+            modules=', '.join(ctx.label(n) for n in sensitive[:3])),
         step=since, where=sensitive[:8],
         evidence={"training_passes_in_eval_mode": int(len(E) - run_start), "training_passes": int(len(E)),
                   "since_backward_pass": since_bw, "mode_sensitive_modules": sensitive[:8]})]
@@ -192,8 +190,7 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
         return []
     z = mann_kendall_z(thin(L[n // 2:], 300))
     return [LOSS_FLAT.finding(
-        "warning", f"The loss is not decreasing: {start:.4g} at the start, {end:.4g} after {ov.steps} steps "
-                   f"({(start - end) / start:+.1%}), with no specific cause found.",
+        "warning", msg("loss-not-decreasing", start=start, end=end, steps=ov.steps, change=(start - end) / start),
         step=ov.steps, where=[ov.name],
         evidence={"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
                   "trend_z_last_half": round(z, 2), "steps": ov.steps})]

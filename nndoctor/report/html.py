@@ -19,7 +19,8 @@ from html import escape
 from typing import Any
 
 from ..findings import Finding, Report
-from ..i18n import code_title, code_what, get_lang, remedy_title, t
+from ..i18n import code_title, code_what, get_lang, note, remedy_title, t
+from ..messages import summary_in
 from . import svg
 
 _COLOR = {"error": "#c0392b", "warning": "#b7791f", "info": "#2b6cb0"}
@@ -100,7 +101,7 @@ def finding_html(f: Finding, lang: str, x_label: str, anchor: str = "") -> str:
         f"<span class='code'>{_e(f.code)}</span><span class='title'>{_e(code_title(f.code, lang))}</span>"
         f"<span class='when'>{_e(when)}</span></div>"
         + (f"<div class='what'>{_e(code_what(f.code, lang))}</div>" if lang != "en" else "")
-        + f"<div class='summary'>{summary_label}{_e(f.summary)}</div>"
+        + f"<div class='summary'>{summary_label}{_e(summary_in(f, lang))}</div>"
         + (f"<div class='detail what'>{_e(f.detail)}</div>" if f.detail else "")
         + (f"<div class='where'><b>{_e(t('where', lang))}:</b> {_e(', '.join(f.where[:16]))}"
            + (f" … (+{len(f.where) - 16})" if len(f.where) > 16 else "") + "</div>" if f.where else "")
@@ -208,7 +209,7 @@ def body_html(report: Report, lang: str, title: str | None = None, heading: str 
     else:
         out.append(f"<p>{_e(t('no_findings', lang))}</p>")
     if report.notes:
-        out.append(f"<h2>{_e(t('notes', lang))}</h2><ul>" + "".join(f"<li>{_e(n)}</li>" for n in report.notes) + "</ul>")
+        out.append(f"<h2>{_e(t('notes', lang))}</h2><ul>" + "".join(f"<li>{_e(note(n, lang))}</li>" for n in report.notes) + "</ul>")
     if report.internal_errors:
         out.append(f"<h2>{_e(t('internal_errors', lang))}</h2><ul>"
                    + "".join(f"<li><code>{_e(n)}</code></li>" for n in report.internal_errors[:20]) + "</ul>")

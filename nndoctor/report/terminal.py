@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..findings import Finding, Report
-from ..i18n import code_title, code_what, get_lang, remedy_title, t
+from ..i18n import code_title, code_what, get_lang, note, remedy_title, t
+from ..messages import summary_in
 
 _STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
 
@@ -47,7 +48,7 @@ def finding_panel(f: Finding, verbose: bool = True, lang: str = "en") -> Panel:
     if lang != "en":
         parts.append(Text(code_title(f.code, lang), style="bold"))
         parts.append(Text(code_what(f.code, lang)))
-        parts.append(Text.assemble((t("summary", lang) + ": ", "dim"), f.summary))
+        parts.append(Text.assemble((t("summary", lang) + ": ", "dim"), summary_in(f, lang)))
     else:
         parts.append(Text(f.summary))
     if f.where:
@@ -97,7 +98,7 @@ def render(report: Report, console: Console | None = None, verbose: bool = True,
     if report.repairs is not None:
         render_repairs(report, console, verbose=verbose)
     for n in report.notes:
-        console.print(f"[dim]{t('notes', lang)}:[/] {escape(n)}")
+        console.print(f"[dim]{t('notes', lang)}:[/] {escape(note(n, lang))}")
     for e in report.internal_errors[:5]:
         console.print(f"[dim]{t('internal_errors', lang)}:[/] {escape(e)}")
     if report.findings:
