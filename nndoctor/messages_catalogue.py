@@ -25,6 +25,10 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
     "non-finite.in-update-of": ("in the optimizer update of `{module}`", "位于 `{module}` 的优化器更新中"),
     "non-finite.in-update": ("in the optimizer update", "位于优化器更新中"),
     "non-finite.in-unknown": ("", "位置未知"),
+    "non-finite.amp-skips": ("GradScaler skips every step: the gradients are non-finite even with loss scale "
+                            "{scale:.3g} ({skipped} of {steps} steps skipped).",
+                            "GradScaler 跳过了每一步：即使损失缩放系数降到 {scale:.3g}，梯度仍为 NaN/Inf"
+                            "（{steps} 步中跳过了 {skipped} 步）。"),
 
     # -- exploding-gradient --------------------------------------------------------------------
     "exploding-gradient.grew": ("Gradient norm grew {growth:.3g}x (from {base:.3g} to {peak:.3g}){then}.",

@@ -137,8 +137,7 @@ def _amp_persistent_skips(ctx: Context) -> list[Finding]:
                     f"Inf/NaN, and its loss scale has fallen to {scale:.3g} (< 1): the gradients are "
                     "non-finite even unscaled, this is not loss-scale overflow"}
     return [NON_FINITE.finding(
-        "error", f"GradScaler skips every step: the gradients are non-finite even with loss scale {scale:.3g} "
-                 f"({amp['skipped']} of {amp['steps']} steps skipped).",
+        "error", msg("non-finite.amp-skips", scale=scale, skipped=amp["skipped"], steps=amp["steps"]),
         step=nf["step"], where=[], evidence={k: v for k, v in nf.items() if k not in ("where", "detail")},
         remedy_ids=["safe-sqrt", "fp32-loss", "clip-grad-norm", "lower-lr", "detect-anomaly-once"],
         detail=nf["detail"])]
