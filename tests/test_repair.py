@@ -154,6 +154,71 @@ def test_functional_relu_cannot_be_swapped_and_says_so():
             action.apply()
 
 
+# --------------------------------------------------------------------------- optimizer swap
+def test_sgd_is_swapped_for_adam_in_place_and_undone():
+    import copy as _copy
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1000, gamma=0.5)
+    user_calls = []
+    opt.register_step_post_hook(lambda o, a, k: user_calls.append(1))   # the user's own hook
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=5)
+        groups, group0 = opt.param_groups, opt.param_groups[0]
+        sgd_buf = {p: opt.state[p]["momentum_buffer"].clone() for p in m.parameters()}
+        f = Finding(code="learning-rate-too-low", severity="warning", summary="", where=[], evidence={})
+        action = E.make_action(doctor.repair, f, "adaptive-optimizer")
+        details = action.apply()
+        assert details["to"] == "Adam" and details["lr_after"] == A.ADAM_LR
+        # the same object, the same group dicts, Adam's keys, SGD's weight decay and the scheduler's keys
+        assert isinstance(opt, torch.optim.Adam) and opt.param_groups is groups and opt.param_groups[0] is group0
+        assert group0["weight_decay"] == 1e-4 and "betas" in group0 and "momentum" not in group0
+        assert "initial_lr" in group0 and group0["lr"] == 1e-4 and not opt.state
+        # one step equals a fresh Adam(lr=1e-3, weight_decay=1e-4) from the same weights on the same batch
+        ref = _copy.deepcopy(m)
+        ref_opt = torch.optim.Adam(ref.parameters(), lr=1e-3, weight_decay=1e-4)
+        for model, o in ((m, opt), (ref, ref_opt)):
+            o.zero_grad()
+            nn.functional.cross_entropy(model(X[:32]), y[:32]).backward()
+            o.step()
+        assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(m.parameters(), ref.parameters()))
+        assert all("exp_avg_sq" in opt.state[p] for p in m.parameters())
+        assert group0["lr"] == 1e-4, "the script's (scheduler's) lr value stays as it wrote it"
+        n = len(user_calls)
+        sched.step()
+        train(m, opt, X, y, steps=3)
+        assert len(user_calls) == n + 3, "hooks registered on the optimizer keep firing after the swap"
+        action.undo()
+        assert type(opt) is torch.optim.SGD and group0["momentum"] == 0.9 and "betas" not in group0
+        assert all(torch.equal(opt.state[p]["momentum_buffer"], sgd_buf[p]) for p in m.parameters())
+        losses = train(m, opt, X, y, steps=3)
+        assert torch.isfinite(losses).all() and not doctor.report().internal_errors
+    assert not opt._optimizer_step_pre_hooks and len(opt._optimizer_step_post_hooks) == 1
+
+
+def test_adam_is_not_swapped_and_a_snapshot_of_the_sgd_state_restores_safely():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        f = Finding(code="learning-rate-too-low", severity="warning", summary="", where=[], evidence={})
+        with pytest.raises(A.CannotApply, match="already adaptive"):
+            E.make_action(doctor.repair, f, "adaptive-optimizer").apply()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=5)
+        snap = doctor.repair._snapshot()
+        E.make_action(doctor.repair, f, "adaptive-optimizer").apply()
+        train(m, opt, X, y, steps=3)
+        notes = snap.restore(doctor.repair)      # SGD state is not loaded into the Adam it became
+        assert notes and "state reset" in notes[0] and isinstance(opt, torch.optim.Adam)
+        assert not opt.state and "betas" in opt.param_groups[0]
+        losses = train(m, opt, X, y, steps=3)
+    assert torch.isfinite(losses).all() and not doctor.report().internal_errors
+
+
 # --------------------------------------------------------------------------- healthy runs are untouched
 def _healthy(repair: bool):
     X, y = blobs()

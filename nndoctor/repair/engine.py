@@ -80,7 +80,7 @@ def plan(f: Finding) -> list[str]:
     if code == "learning-rate-too-high":
         return ["lower-lr", "warmup-scheduler", "clip-grad-norm"]
     if code == "learning-rate-too-low":
-        return ["raise-lr"]
+        return ["raise-lr", "adaptive-optimizer"]
     if code == "exploding-gradient":
         return ["clip-grad-norm", "lower-lr"]
     if code == "non-finite":
@@ -111,6 +111,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.ScaleLr(ctl, f, remedy, 1 / 100, 1 / 2, 1 / 10)
     if remedy == "raise-lr":
         return A.ScaleLr(ctl, f, remedy, 2, 100, 10)
+    if remedy == "adaptive-optimizer":
+        return A.SwapOptimizer(ctl, f)
     if remedy == "warmup-scheduler":
         return A.Warmup(ctl, f)
     if remedy == "clip-grad-norm":
@@ -181,7 +183,7 @@ class Snapshot:
                 continue
             if _sig(o) == sig:
                 o.load_state_dict(copy.deepcopy(sd))
-            else:  # its param groups changed since (a repair added one): drop the state rather than mix
+            else:  # its param groups or class changed since (a repair added a group, swapped it): drop the state rather than mix
                 o.state.clear()
                 notes.append(f"{ctl.opt_name(o)}: state reset (its param groups changed since the snapshot)")
         return notes
@@ -197,7 +199,8 @@ class Snapshot:
 
 
 def _sig(o) -> tuple:
-    return tuple(len(g["params"]) for g in o.param_groups)
+    # the class too: an optimizer swapped in place (SGD -> Adam) cannot take the other's state
+    return (type(o).__name__,) + tuple(len(g["params"]) for g in o.param_groups)
 
 
 def _cpu(sd: dict) -> dict:
