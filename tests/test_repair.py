@@ -154,6 +154,56 @@ def test_functional_relu_cannot_be_swapped_and_says_so():
             action.apply()
 
 
+class _Gated(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.inp = nn.Linear(20, 32)
+        self.gate = nn.Linear(32, 32)
+        nn.init.constant_(self.gate.bias, -6.0)    # the gate's bias saturates it
+        self.out = nn.Linear(32, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.inp(x))
+        return self.out(h * torch.sigmoid(self.gate(h)))   # a functional sigmoid: no module to swap
+
+
+def test_a_functional_sigmoid_is_repaired_through_the_layer_it_is_applied_to():
+    X, y = blobs()
+    m = _Gated()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=120)
+    report = doctor.report()
+    f = next(f for f in report.findings if f.code == "saturated-activation")
+    assert list(f.evidence["fed_by"].values()) == [["gate"]], "the probe names the layer the sigmoid was applied to"
+    rec = attempts(report, "saturated-activation")[0]
+    assert rec["remedy"] == "init-for-activation" and rec["outcome"] in ("cleared", "improved")
+    assert float(m.gate.bias.detach().abs().max()) < 1.0, "the gate's saturating bias was re-initialized"
+
+
+def test_a_finding_judged_on_steps_before_a_kept_repair_is_not_acted_on():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=10)
+        ctl = doctor.repair
+        ctl.kept[("gradient-not-zeroed", "optimizer0")] = {"remedy": "zero-grad", "step": 5}
+        rec = next(iter(doctor._opts.values()))
+        old = Finding(code="learning-rate-too-high", severity="warning", summary="first updates blew up",
+                      where=[rec.name], evidence={"evidence_last_step": 5, "suggested_lr": 0.01}, key=rec.name)
+        doctor._findings[(old.code, rec.name)] = old
+        assert ctl._next_finding() is None, "evidence from the steps before the zero-grad repair is outdated"
+        why = next(r for r in ctl.records() if r["code"] == "learning-rate-too-high")
+        assert why["outcome"] == "not attempted" and "predates the zero-grad repair at step 5" in why["why"]
+        now = Finding(code="learning-rate-too-high", severity="warning", summary="diverging now",
+                      where=[rec.name], evidence={"suggested_lr": 0.01}, key=rec.name)
+        doctor._findings[(now.code, rec.name)] = now
+        assert ctl._next_finding() is now, "a finding on the current window is acted on"
+        del ctl.kept[("gradient-not-zeroed", "optimizer0")]
+
+
 # --------------------------------------------------------------------------- optimizer swap
 def test_sgd_is_swapped_for_adam_in_place_and_undone():
     import copy as _copy

@@ -299,7 +299,7 @@ class RepairController:
         for key, f in self.doctor._findings.items():
             if f.severity not in ("error", "warning") or f.evidence.get("resolved") or key in self.done:
                 continue
-            if not plan(f):
+            if not plan(f) or self._outdated_by(f) is not None:
                 continue
             prio = PRIORITY.index(f.code) if f.code in PRIORITY else len(PRIORITY)
             cands.append((prio, f.rank, f.step if f.step is not None else 1 << 30, key, f))
@@ -307,6 +307,17 @@ class RepairController:
             return self._watchdog()
         cands.sort(key=lambda c: c[:3])
         return cands[0][4]
+
+    def _outdated_by(self, f: Finding) -> dict[str, Any] | None:
+        """The kept repair that postdates a finding's evidence, for a finding judged on a past window
+        (``evidence_last_step``, e.g. an LR blow-up seen in the first updates): what that window saw was
+        made under conditions a repair has changed since (a forgotten zero_grad fixed, the LR already
+        lowered), and the rule cannot see it clear. Acting on it again would stack changes blindly; it
+        is left to the rules to find the problem anew on the steps that follow."""
+        last = f.evidence.get("evidence_last_step")
+        if not isinstance(last, (int, float)):
+            return None
+        return next((a for a in self.kept.values() if a.get("step", -1) >= last), None)
 
     def _watchdog(self) -> Finding | None:
         """After a repair was kept, a loss that turns non-finite again starts a new attempt (the doctor
@@ -651,8 +662,17 @@ class RepairController:
                     if isinstance(m, _LAYERS)]
         out = []
         names = [n for n, _ in ordered]
+        fed = f.evidence.get("fed_by")
+        fed = fed if isinstance(fed, dict) else {}
         for w in f.where:
             if w not in names:
+                # a functional activation (torch.sigmoid(self.gate(x))): the probe saw which layer's output
+                # it was applied to
+                srcs = fed.get(w)
+                for src in srcs if isinstance(srcs, list) else []:
+                    if src in names and isinstance(ordered[names.index(src)][1], _LAYERS) \
+                            and all(src != o[0] for o in out):
+                        out.append((src, ordered[names.index(src)][1], default))
                 continue
             i = names.index(w)
             m = ordered[i][1]
@@ -791,6 +811,12 @@ class RepairController:
             if f.code in REPORT_ONLY:
                 out.append({"code": f.code, "finding_key": list(k), "outcome": "report only",
                             "why": REPORT_ONLY[f.code],
+                            "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
+            elif plan(f) and self._outdated_by(f) is not None:
+                a = self._outdated_by(f)
+                out.append({"code": f.code, "finding_key": list(k), "outcome": "not attempted",
+                            "why": f"its evidence (steps up to {f.evidence['evidence_last_step']}) predates the "
+                                   f"{a['remedy']} repair at step {a['step']}; nothing after it showed the problem",
                             "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
             elif plan(f):
                 why = ("the attempt budget was spent" if len(self.attempts) >= self.max_attempts else
