@@ -462,6 +462,10 @@ class RepairController:
             rec["permanent_fix"] = self._permanent_fix(f, action)
             if outcome != "undecided":
                 self.kept[key] = rec
+                # the watchdog looks for NaN *after* this repair: the window just judged was finite (or the
+                # remedy would have been rolled back), and what came before it (the NaN that started it
+                # all, before a rollback) is no news
+                self._watch_bw = max(self._watch_bw, d.n_backward)
                 if not (outcome == "improved" and action.remedy in REPEATABLE):
                     self.done.add(key)
         else:
