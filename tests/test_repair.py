@@ -154,6 +154,121 @@ def test_functional_relu_cannot_be_swapped_and_says_so():
             action.apply()
 
 
+class _Gated(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.inp = nn.Linear(20, 32)
+        self.gate = nn.Linear(32, 32)
+        nn.init.constant_(self.gate.bias, -6.0)    # the gate's bias saturates it
+        self.out = nn.Linear(32, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.inp(x))
+        return self.out(h * torch.sigmoid(self.gate(h)))   # a functional sigmoid: no module to swap
+
+
+def test_a_functional_sigmoid_is_repaired_through_the_layer_it_is_applied_to():
+    X, y = blobs()
+    m = _Gated()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=120)
+    report = doctor.report()
+    f = next(f for f in report.findings if f.code == "saturated-activation")
+    assert list(f.evidence["fed_by"].values()) == [["gate"]], "the probe names the layer the sigmoid was applied to"
+    rec = attempts(report, "saturated-activation")[0]
+    assert rec["remedy"] == "init-for-activation" and rec["outcome"] in ("cleared", "improved")
+    assert float(m.gate.bias.detach().abs().max()) < 1.0, "the gate's saturating bias was re-initialized"
+
+
+def test_a_finding_judged_on_steps_before_a_kept_repair_is_not_acted_on():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=10)
+        ctl = doctor.repair
+        ctl.kept[("gradient-not-zeroed", "optimizer0")] = {"remedy": "zero-grad", "step": 5}
+        rec = next(iter(doctor._opts.values()))
+        old = Finding(code="learning-rate-too-high", severity="warning", summary="first updates blew up",
+                      where=[rec.name], evidence={"evidence_last_step": 5, "suggested_lr": 0.01}, key=rec.name)
+        doctor._findings[(old.code, rec.name)] = old
+        assert ctl._next_finding() is None, "evidence from the steps before the zero-grad repair is outdated"
+        why = next(r for r in ctl.records() if r["code"] == "learning-rate-too-high")
+        assert why["outcome"] == "not attempted" and "predates the zero-grad repair at step 5" in why["why"]
+        now = Finding(code="learning-rate-too-high", severity="warning", summary="diverging now",
+                      where=[rec.name], evidence={"suggested_lr": 0.01}, key=rec.name)
+        doctor._findings[(now.code, rec.name)] = now
+        assert ctl._next_finding() is now, "a finding on the current window is acted on"
+        del ctl.kept[("gradient-not-zeroed", "optimizer0")]
+
+
+# --------------------------------------------------------------------------- optimizer swap
+def test_sgd_is_swapped_for_adam_in_place_and_undone():
+    import copy as _copy
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=1e-4, momentum=0.9, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1000, gamma=0.5)
+    user_calls = []
+    opt.register_step_post_hook(lambda o, a, k: user_calls.append(1))   # the user's own hook
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=5)
+        groups, group0 = opt.param_groups, opt.param_groups[0]
+        sgd_buf = {p: opt.state[p]["momentum_buffer"].clone() for p in m.parameters()}
+        f = Finding(code="learning-rate-too-low", severity="warning", summary="", where=[], evidence={})
+        action = E.make_action(doctor.repair, f, "adaptive-optimizer")
+        details = action.apply()
+        assert details["to"] == "Adam" and details["lr_after"] == A.ADAM_LR
+        # the same object, the same group dicts, Adam's keys, SGD's weight decay and the scheduler's keys
+        assert isinstance(opt, torch.optim.Adam) and opt.param_groups is groups and opt.param_groups[0] is group0
+        assert group0["weight_decay"] == 1e-4 and "betas" in group0 and "momentum" not in group0
+        assert "initial_lr" in group0 and group0["lr"] == 1e-4 and not opt.state
+        # one step equals a fresh Adam(lr=1e-3, weight_decay=1e-4) from the same weights on the same batch
+        ref = _copy.deepcopy(m)
+        ref_opt = torch.optim.Adam(ref.parameters(), lr=1e-3, weight_decay=1e-4)
+        for model, o in ((m, opt), (ref, ref_opt)):
+            o.zero_grad()
+            nn.functional.cross_entropy(model(X[:32]), y[:32]).backward()
+            o.step()
+        assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(m.parameters(), ref.parameters()))
+        assert all("exp_avg_sq" in opt.state[p] for p in m.parameters())
+        assert group0["lr"] == 1e-4, "the script's (scheduler's) lr value stays as it wrote it"
+        n = len(user_calls)
+        sched.step()
+        train(m, opt, X, y, steps=3)
+        assert len(user_calls) == n + 3, "hooks registered on the optimizer keep firing after the swap"
+        action.undo()
+        assert type(opt) is torch.optim.SGD and group0["momentum"] == 0.9 and "betas" not in group0
+        assert all(torch.equal(opt.state[p]["momentum_buffer"], sgd_buf[p]) for p in m.parameters())
+        losses = train(m, opt, X, y, steps=3)
+        assert torch.isfinite(losses).all() and not doctor.report().internal_errors
+    assert not opt._optimizer_step_pre_hooks and len(opt._optimizer_step_post_hooks) == 1
+
+
+def test_adam_is_not_swapped_and_a_snapshot_of_the_sgd_state_restores_safely():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        f = Finding(code="learning-rate-too-low", severity="warning", summary="", where=[], evidence={})
+        with pytest.raises(A.CannotApply, match="already adaptive"):
+            E.make_action(doctor.repair, f, "adaptive-optimizer").apply()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=5)
+        snap = doctor.repair._snapshot()
+        E.make_action(doctor.repair, f, "adaptive-optimizer").apply()
+        train(m, opt, X, y, steps=3)
+        notes = snap.restore(doctor.repair)      # SGD state is not loaded into the Adam it became
+        assert notes and "state reset" in notes[0] and isinstance(opt, torch.optim.Adam)
+        assert not opt.state and "betas" in opt.param_groups[0]
+        losses = train(m, opt, X, y, steps=3)
+    assert torch.isfinite(losses).all() and not doctor.report().internal_errors
+
+
 # --------------------------------------------------------------------------- healthy runs are untouched
 def _healthy(repair: bool):
     X, y = blobs()

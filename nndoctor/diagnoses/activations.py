@@ -216,7 +216,11 @@ def check_saturated(ctx: Context) -> list[Finding]:
         step=samples[-1]["step"], where=[k.replace("input of ", "") for k in names],
         evidence={"saturated_fraction": {k: round(bad[k][0], 3) for k in names},
                   "activation": {k: bad[k][1] for k in names},
-                  "sample_steps": [s["step"] for s in samples[-2:]]},
+                  "sample_steps": [s["step"] for s in samples[-2:]],
+                  # a functional sigmoid/tanh applied straight to a layer's output: that layer (repair
+                  # re-initializes it)
+                  **({"fed_by": fed} if (fed := {k: samples[-1]["modules"][k]["fed_by"] for k in names
+                                                 if samples[-1]["modules"].get(k, {}).get("fed_by")}) else {})},
         context={"activation": act, **_init_context(act.lower())})]
 
 

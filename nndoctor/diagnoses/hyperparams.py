@@ -212,7 +212,10 @@ def check_lr_high(ctx: Context) -> list[Finding]:
                       "first_updates_weight_ratio": sig4(first_ratio), "early_loss_max": sig4(float(np.max(L[1:6]))),
                       "late_share_above_init": round(above_init, 3), "loss_start": sig4(start), "loss_best_smoothed": sig4(best),
                       "loss_end": sig4(end), "loss_noise": sig4(noise), "update_weight_ratio": sig4(ratio),
-                      "suggested_lr": sugg},
+                      "suggested_lr": sugg,
+                      # judged on the first updates only: a record of the past that later steps cannot clear
+                      # (repair mode does not act on it after a repair made at or after that step)
+                      **({"evidence_last_step": 5} if not (diverged or oscillating) else {})},
             context={"suggested_lr": sugg, "max_lr": sugg}, key=ov.name))
     return out
 

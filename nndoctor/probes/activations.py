@@ -78,6 +78,8 @@ class _ModState:
     weight_std: float | None = None
     fan_in: int | None = None
     fan_out: int | None = None
+    fed_by: dict[str, None] = field(default_factory=dict)   # a functional activation: the layers whose
+    # outputs it was applied to (one call site in a block's forward serves every block), in order
 
 
 class ActivationProbe:
@@ -89,6 +91,7 @@ class ActivationProbe:
         self._first_layer: str | None = None
         self._input_ptrs: set[int] = set()
         self._root_out_ptrs: set[int] = set()
+        self._layer_out: dict[int, str] = {}    # this forward's layer outputs (data_ptr -> layer name)
         self._prev_conv = False
         self.forwards = 0
         self.samples = 0
@@ -140,7 +143,7 @@ class ActivationProbe:
             out = orig(*args, **kwargs)
             try:
                 if torch.is_grad_enabled() and isinstance(out, torch.Tensor) and out.is_floating_point():
-                    probe._functional(kind, out)
+                    probe._functional(kind, out, args[0] if args and isinstance(args[0], torch.Tensor) else None)
             except Exception:  # a probe must never break the forward pass
                 pass
             return out
@@ -148,7 +151,7 @@ class ActivationProbe:
         wrapper.__nndoctor_probe__ = True  # type: ignore[attr-defined]
         return wrapper
 
-    def _functional(self, kind: str, out: torch.Tensor) -> None:
+    def _functional(self, kind: str, out: torch.Tensor, inp: torch.Tensor | None = None) -> None:
         import sys
 
         f = sys._getframe(2)
@@ -171,12 +174,17 @@ class ActivationProbe:
             sat = ((o < SIGMOID_SAT) | (o > 1 - SIGMOID_SAT)).float().mean()
         st.stats.append({"sat": sat})
         st.out_ptrs.add(o.data_ptr())
+        if inp is not None:   # applied straight to a layer's output (torch.sigmoid(self.gate(x))): which one
+            src = self._layer_out.get(inp.data_ptr())
+            if src is not None:
+                st.fed_by[src] = None
         self._cost += time.perf_counter() - t0
 
     def note_inputs(self, args: Any, kwargs: Any) -> None:
         """The root's inputs of the forward pass about to run (to recognise the raw data)."""
         self.forwards += 1
         self._prev_conv = False
+        self._layer_out.clear()
         self._input_ptrs = {t.data_ptr() for t in iter_tensors((args, kwargs)) if t.numel()}
 
     def _root_post(self, module, inputs, output) -> None:
@@ -214,6 +222,8 @@ class ActivationProbe:
                 return
             vals: dict[str, Any] = {}   # 0-d tensors (kept on the device) or plain floats
             o = out.detach()
+            if st.kind == "layer":
+                self._layer_out[o.data_ptr()] = name
             if st.kind == "relu":
                 dim = _unit_dim(o, self._prev_conv)
                 a = _alive(o, dim)
@@ -301,6 +311,8 @@ class ActivationProbe:
             d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs))
             d.update(kind=st.kind, type=st.module_type, order=st.order, weight_std=st.weight_std,
                      fan_in=st.fan_in, fan_out=st.fan_out)
+            if st.fed_by:
+                d["fed_by"] = list(st.fed_by)
             out["modules"][st.name] = d
         first = self.mods.get(self._first_layer) if self._first_layer else None
         if first is not None and first.features:

@@ -62,6 +62,8 @@ LIVE: dict[str, str] = {
     "standardize-inputs": "the first layer's input standardized with the measured per-feature mean/std",
     "check-data-finite": "NaN/Inf in the model's floating inputs replaced by 0",
     "model-train": "model.train() before each forward pass with gradients enabled",
+    "adaptive-optimizer": "a plain SGD optimizer turned into Adam in place (same object, groups and hooks; "
+                          "lr 1e-3, fresh moments)",
 }
 
 

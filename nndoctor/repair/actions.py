@@ -11,6 +11,8 @@ objects it holds, so a repair never replaces them: it mutates them or hooks into
   before the update; with ``skip_nonfinite`` a step whose gradient holds NaN/Inf is skipped
   (gradients set to None, as AMP's GradScaler does), at the price of one host read per step.
 * zero gradients the script forgot: a step post-hook calls ``optimizer.zero_grad()``.
+* optimizer swap (SGD -> Adam): the optimizer object's ``__class__`` becomes ``Adam`` and its param
+  groups get Adam's hyper-parameters in place (see ``SwapOptimizer`` for what is kept).
 * missing parameters: ``optimizer.add_param_group`` with the first group's hyper-parameters.
 * re-initialization: the init matched to the activation that follows, in place on the same
   tensors (the optimizer state of those parameters is dropped: it described the old weights).
@@ -28,6 +30,7 @@ error in it is recorded in the doctor's ``internal_errors`` and never raised int
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from typing import Any, Callable
 
 import torch
@@ -182,6 +185,110 @@ def _first_lr(opt) -> float:
         return float(opt.param_groups[0]["lr"])
     except (TypeError, ValueError, IndexError, KeyError):
         return float("nan")
+
+
+# ----------------------------------------------------------------------------- optimizer swap
+# optimizers that already scale each parameter's step by its gradient history: swapping to Adam
+# would change nothing the remedy is about
+_ADAPTIVE = tuple(getattr(torch.optim, n) for n in ("Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad",
+                                                    "Adadelta", "RMSprop", "SparseAdam", "Adafactor")
+                  if hasattr(torch.optim, n))
+ADAM_LR = 1e-3   # torch's and the remedy snippet's default: Adam's step per element is ~lr, whatever the
+# gradient's scale, so the LR that suited SGD says nothing about the one that suits Adam
+
+
+class SwapOptimizer(Action):
+    """Turn the user's plain SGD optimizer into Adam *in place* (remedy ``adaptive-optimizer``).
+
+    The script holds a reference to its optimizer and keeps calling ``step()`` on it, so the object
+    must stay the same: its ``__class__`` becomes ``torch.optim.Adam`` and each param group gets
+    Adam's hyper-parameters (read from a throw-away ``Adam`` of this torch version, so every key
+    ``Adam.step`` reads is there). Kept: the object and its hooks (nndoctor's and the user's), the
+    param groups (same dicts, same order, so a scheduler's and the script's group indices stay
+    valid), their parameters, ``weight_decay`` (coupled L2 in both), ``maximize``, any extra keys
+    (``initial_lr`` of a scheduler, a user's ``name``) and the group's ``lr`` value as the script or
+    its scheduler writes it. An LR scheduler's wrapper of ``step`` on the object (it holds the bound
+    ``SGD.step``) is replaced by one that dispatches to the object's class; any other replacement of
+    ``step`` on the object is not bypassed: the swap is then not applied. Not kept: SGD's momentum buffers. Adam's first moment with its bias
+    correction assumes it starts at zero, and there is no second moment to pair with it, so Adam
+    starts with empty state (as ``Adam(model.parameters())`` would). The LR Adam steps with is
+    ``ADAM_LR`` times the script's LR schedule shape: it is set through the same per-step LR control
+    as the other LR repairs (factor ``ADAM_LR / lr``), so a scheduler the script drives keeps
+    shaping it. Undo puts the class, hyper-parameters and SGD state back."""
+
+    remedy = "adaptive-optimizer"
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(self.finding)
+        if not opts:
+            raise CannotApply("no optimizer to change")
+        opt = opts[0]
+        if isinstance(opt, _ADAPTIVE):
+            raise CannotApply(f"{type(opt).__name__} is already adaptive")
+        if type(opt) is not torch.optim.SGD:
+            raise CannotApply(f"only a plain torch.optim.SGD is swapped in place ({type(opt).__name__} may "
+                              f"have its own logic)")
+        lr = _first_lr(opt)
+        if not (lr > 0):
+            raise CannotApply("the optimizer's LR is not a positive number")
+        inst_step = opt.__dict__.get("step")
+        if inst_step is not None and not getattr(inst_step, "_wrapped_by_lr_sched", False):
+            raise CannotApply("the optimizer's step() is replaced on the object by something else; a new "
+                              "class would bypass it")
+        probe = torch.optim.Adam([torch.zeros(1, requires_grad=True)], lr=ADAM_LR)
+        adam_defaults = {k: v for k, v in probe.defaults.items()}
+        sgd_keys = set(opt.defaults)
+        self.saved = (opt.__class__, dict(opt.defaults), [dict(g) for g in opt.param_groups], opt.state)
+        self.opt = opt
+        momentum = opt.param_groups[0].get("momentum", 0)
+        for g in opt.param_groups:
+            keep = {k: v for k, v in g.items() if k not in sgd_keys or k in ("params", "lr", "weight_decay",
+                                                                              "maximize", "foreach")}
+            g.clear()
+            g.update({**adam_defaults, **keep})
+        opt.defaults = {**adam_defaults, "lr": opt.defaults.get("lr", lr),
+                        "weight_decay": opt.defaults.get("weight_decay", 0)}
+        opt.state = defaultdict(dict)   # as Optimizer.__init__ makes it
+        opt.__class__ = torch.optim.Adam
+        opt._patch_step_function()   # Adam.step gets torch's hook wrapper if no Adam was built before
+        self.inst_step = inst_step
+        if inst_step is not None:
+            # an LR scheduler wraps the *bound* SGD.step on the object (to notice that step() was
+            # called): the same wrapper, dispatching to the object's class at each call
+            import weakref
+            ref = weakref.ref(opt)
+
+            def step(*args, **kwargs):
+                o = ref()
+                o._opt_called = True
+                return type(o).step(o, *args, **kwargs)
+            step._wrapped_by_lr_sched = True
+            opt.step = step
+        f = ADAM_LR / lr
+        self.ctl.lr_control(opt).factors[id(self)] = lambda n, f=f: f
+        self.context = {"suggested_lr": ADAM_LR}
+        return {"optimizer": self.ctl.opt_name(opt), "from": "SGD" + (f" (momentum {momentum:g})" if momentum else ""),
+                "to": "Adam", "lr_after": ADAM_LR, "lr_factor": _sig(f),
+                "kept": "the object, its hooks, param groups (params, weight_decay, maximize, extra keys)",
+                "not_kept": "SGD momentum buffers (Adam starts with empty moments)"}
+
+    def undo(self) -> None:
+        opt = getattr(self, "opt", None)
+        if opt is not None:
+            cls, defaults, groups, state = self.saved
+            opt.__class__ = cls
+            opt.defaults = defaults
+            for g, old in zip(opt.param_groups, groups):
+                lr = g.get("lr", old.get("lr"))   # a scheduler may have moved it meanwhile
+                g.clear()
+                g.update(old)
+                g["lr"] = lr
+            opt.state = state
+            if self.inst_step is not None:
+                opt.step = self.inst_step
+            self.ctl.lr_control(opt).factors.pop(id(self), None)
+            self.opt = None
+        super().undo()
 
 
 # ----------------------------------------------------------------------------- gradients

@@ -80,7 +80,7 @@ def plan(f: Finding) -> list[str]:
     if code == "learning-rate-too-high":
         return ["lower-lr", "warmup-scheduler", "clip-grad-norm"]
     if code == "learning-rate-too-low":
-        return ["raise-lr"]
+        return ["raise-lr", "adaptive-optimizer"]
     if code == "exploding-gradient":
         return ["clip-grad-norm", "lower-lr"]
     if code == "non-finite":
@@ -111,6 +111,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.ScaleLr(ctl, f, remedy, 1 / 100, 1 / 2, 1 / 10)
     if remedy == "raise-lr":
         return A.ScaleLr(ctl, f, remedy, 2, 100, 10)
+    if remedy == "adaptive-optimizer":
+        return A.SwapOptimizer(ctl, f)
     if remedy == "warmup-scheduler":
         return A.Warmup(ctl, f)
     if remedy == "clip-grad-norm":
@@ -181,7 +183,7 @@ class Snapshot:
                 continue
             if _sig(o) == sig:
                 o.load_state_dict(copy.deepcopy(sd))
-            else:  # its param groups changed since (a repair added one): drop the state rather than mix
+            else:  # its param groups or class changed since (a repair added a group, swapped it): drop the state rather than mix
                 o.state.clear()
                 notes.append(f"{ctl.opt_name(o)}: state reset (its param groups changed since the snapshot)")
         return notes
@@ -197,7 +199,8 @@ class Snapshot:
 
 
 def _sig(o) -> tuple:
-    return tuple(len(g["params"]) for g in o.param_groups)
+    # the class too: an optimizer swapped in place (SGD -> Adam) cannot take the other's state
+    return (type(o).__name__,) + tuple(len(g["params"]) for g in o.param_groups)
 
 
 def _cpu(sd: dict) -> dict:
@@ -296,7 +299,7 @@ class RepairController:
         for key, f in self.doctor._findings.items():
             if f.severity not in ("error", "warning") or f.evidence.get("resolved") or key in self.done:
                 continue
-            if not plan(f):
+            if not plan(f) or self._outdated_by(f) is not None:
                 continue
             prio = PRIORITY.index(f.code) if f.code in PRIORITY else len(PRIORITY)
             cands.append((prio, f.rank, f.step if f.step is not None else 1 << 30, key, f))
@@ -304,6 +307,17 @@ class RepairController:
             return self._watchdog()
         cands.sort(key=lambda c: c[:3])
         return cands[0][4]
+
+    def _outdated_by(self, f: Finding) -> dict[str, Any] | None:
+        """The kept repair that postdates a finding's evidence, for a finding judged on a past window
+        (``evidence_last_step``, e.g. an LR blow-up seen in the first updates): what that window saw was
+        made under conditions a repair has changed since (a forgotten zero_grad fixed, the LR already
+        lowered), and the rule cannot see it clear. Acting on it again would stack changes blindly; it
+        is left to the rules to find the problem anew on the steps that follow."""
+        last = f.evidence.get("evidence_last_step")
+        if not isinstance(last, (int, float)):
+            return None
+        return next((a for a in self.kept.values() if a.get("step", -1) >= last), None)
 
     def _watchdog(self) -> Finding | None:
         """After a repair was kept, a loss that turns non-finite again starts a new attempt (the doctor
@@ -448,6 +462,10 @@ class RepairController:
             rec["permanent_fix"] = self._permanent_fix(f, action)
             if outcome != "undecided":
                 self.kept[key] = rec
+                # the watchdog looks for NaN *after* this repair: the window just judged was finite (or the
+                # remedy would have been rolled back), and what came before it (the NaN that started it
+                # all, before a rollback) is no news
+                self._watch_bw = max(self._watch_bw, d.n_backward)
                 if not (outcome == "improved" and action.remedy in REPEATABLE):
                     self.done.add(key)
         else:
@@ -648,8 +666,17 @@ class RepairController:
                     if isinstance(m, _LAYERS)]
         out = []
         names = [n for n, _ in ordered]
+        fed = f.evidence.get("fed_by")
+        fed = fed if isinstance(fed, dict) else {}
         for w in f.where:
             if w not in names:
+                # a functional activation (torch.sigmoid(self.gate(x))): the probe saw which layer's output
+                # it was applied to
+                srcs = fed.get(w)
+                for src in srcs if isinstance(srcs, list) else []:
+                    if src in names and isinstance(ordered[names.index(src)][1], _LAYERS) \
+                            and all(src != o[0] for o in out):
+                        out.append((src, ordered[names.index(src)][1], default))
                 continue
             i = names.index(w)
             m = ordered[i][1]
@@ -788,6 +815,12 @@ class RepairController:
             if f.code in REPORT_ONLY:
                 out.append({"code": f.code, "finding_key": list(k), "outcome": "report only",
                             "why": REPORT_ONLY[f.code],
+                            "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
+            elif plan(f) and self._outdated_by(f) is not None:
+                a = self._outdated_by(f)
+                out.append({"code": f.code, "finding_key": list(k), "outcome": "not attempted",
+                            "why": f"its evidence (steps up to {f.evidence['evidence_last_step']}) predates the "
+                                   f"{a['remedy']} repair at step {a['step']}; nothing after it showed the problem",
                             "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
             elif plan(f):
                 why = ("the attempt budget was spent" if len(self.attempts) >= self.max_attempts else
