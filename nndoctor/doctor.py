@@ -411,7 +411,6 @@ class Doctor:
             except Exception as e:
                 self._internal_error("flush callback", e)
 
-
     @_guard
     def _repair_call(self, name: str, *args):
         """Repair mode (``watch(..., repair=True)``): the controller's entry points, each guarded."""
