@@ -106,7 +106,7 @@ class _Opt:
     noise_last: float = 0.0
 
 
-class Doctor:
+class Doctor(tap.Listener):
     """Watches training. Create it with :func:`nndoctor.watch`."""
 
     def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 20,

@@ -242,3 +242,31 @@ def test_adamw_and_a_warmup_scheduler_from_zero_are_handled():
     assert not r.problems(), [(f.code, f.summary) for f in r.problems()]
     assert r.internal_errors == []
     assert r.checkup["lr_range_test"]["user_lr"] == 1e-3 and r.checkup["batch_size"]["max_batch"] >= 64
+
+
+def test_cli_checkup_captures_a_script_that_uses_gradscaler(tmp_path):
+    # the capture listens to every tap event, the GradScaler ones included (it once lacked them,
+    # and the AMP tap's call raised into the script)
+    script = tmp_path / "amp_train.py"
+    script.write_text("""
+import torch
+from torch import nn
+torch.manual_seed(0)
+X, y = torch.randn(256, 8), torch.randint(0, 3, (256,))
+model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+scaler = torch.amp.GradScaler("cpu")
+for epoch in range(3):
+    for i in range(0, 256, 32):
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(model(X[i:i + 32]), y[i:i + 32])
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+""")
+    out = tmp_path / "amp.json"
+    p = _cli("--json", str(out), "--no-batch-size", "--no-lr-test", str(script))
+    assert p.returncode == 0, p.stderr[-3000:]
+    d = json.loads(out.read_text())
+    assert d["checkup"]["captured"]["model"] == "Sequential"
+    assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]

@@ -101,7 +101,7 @@ def _get(x, path):
 CAPTURE_BATCHES = 16   # batches collected (the first backward's model is the one checked up)
 
 
-class _Capturer:
+class _Capturer(tap.Listener):
     """Plays a doctor for ``probes.tap`` (its loss wrappers and backward tap call us).
 
     At the first backward pass the model, optimizer and loss are captured (the model and optimizer
@@ -176,21 +176,6 @@ class _Capturer:
         self.calls = []
         if len(self.batches) >= self.n_batches:
             raise _Captured()
-
-    def _on_backward_end(self):
-        pass
-
-    def _on_step_pre(self, opt):
-        pass
-
-    def _on_step_post(self, opt):
-        pass
-
-    def _guarded_suspend(self):
-        pass
-
-    def _guarded_resume(self):
-        pass
 
     def _build(self) -> Capture:
         import copy

@@ -79,7 +79,7 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
 
     P._metric_sink = metric_sink
 
-    class _LossTap:  # plays a doctor for probes.tap: the loss of each backward pass, as a float
+    class _LossTap(tap.Listener):  # a listener of probes.tap: the loss of each backward pass, as a float
         def _on_backward_start(self, tensors):
             t = tensors[0] if isinstance(tensors, (list, tuple)) else tensors
             try:
@@ -87,24 +87,6 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
                     state["window"].append(float(t.detach()))
             except Exception:
                 pass
-
-        def _on_backward_end(self):
-            pass
-
-        def _on_loss(self, *a):
-            pass
-
-        def _on_step_pre(self, opt):
-            pass
-
-        def _on_step_post(self, opt):
-            pass
-
-        def _guarded_suspend(self):
-            pass
-
-        def _guarded_resume(self):
-            pass
 
     doctor = Doctor(discover_models=True, every=min(20, report_every))
     errors: list[Any] = []
