@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from ..findings import Finding, Report
-from ._session import Session, markdown
+from ..findings import Finding
+from ._session import Session, SessionHandle, markdown
 
 
 def make_callback(Callback: type, logger_name: str) -> type:
-    class DoctorCallback(Callback):
+    class DoctorCallback(SessionHandle, Callback):
         """Watch a Lightning ``Trainer.fit`` with nndoctor::
 
             trainer = Trainer(callbacks=[DoctorCallback()])
@@ -30,18 +30,6 @@ def make_callback(Callback: type, logger_name: str) -> type:
             self._session = Session(every=every, verbose=verbose, json_path=json_path, on_finding=on_finding,
                                     logger=logging.getLogger(logger_name))
             self._trainer_ref: Any = None
-
-        @property
-        def doctor(self):
-            """The running :class:`nndoctor.doctor.Doctor` (None outside ``fit``)."""
-            return self._session.doctor
-
-        @property
-        def report(self) -> Report | None:
-            """The report of the last fit (rank 0's merged report in a multi-process job)."""
-            if self._session.doctor is not None:
-                return self._session.doctor.report()
-            return self._session.report
 
         # -- lifecycle -------------------------------------------------------------------
         def on_fit_start(self, trainer, pl_module) -> None:

@@ -101,3 +101,33 @@ def markdown(report: Report) -> str:
     return "\n".join(lines)
 
 
+
+
+class SessionHandle:
+    """What a framework callback shows the user: the running doctor, the report, ``close()`` and
+    ``with`` (close after a run that raised where the framework has no hook for it)."""
+
+    _session: Session
+
+    @property
+    def doctor(self) -> Doctor | None:
+        """The running :class:`nndoctor.doctor.Doctor` (None outside training)."""
+        return self._session.doctor
+
+    @property
+    def report(self) -> Report | None:
+        """The report so far, or of the last run (rank 0's merged report in a multi-process job)."""
+        if self._session.doctor is not None:
+            return self._session.doctor.report()
+        return self._session.report
+
+    def close(self, exc: BaseException | None = None) -> Report | None:
+        """Close the doctor (the callbacks do it when training ends)."""
+        return self._session.close(exc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.close(exc if isinstance(exc, BaseException) else None)
+        return False

@@ -18,38 +18,18 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from ..findings import Finding, Report
-from ._session import Session
+from ..findings import Finding
+from ._session import Session, SessionHandle
 
 __all__ = ["watch", "AcceleratorWatch"]
 
 
-class AcceleratorWatch:
+class AcceleratorWatch(SessionHandle):
     def __init__(self, model, optimizer=None, *, every: int = 20, verbose: bool = True,
                  json_path: str | None = None, on_finding: Callable[[Finding], None] | None = None) -> None:
         self._session = Session(every=every, verbose=verbose, json_path=json_path, on_finding=on_finding,
                                 logger=logging.getLogger("accelerate.nndoctor"))
         self._session.start(model, optimizer)
-
-    @property
-    def doctor(self):
-        return self._session.doctor
-
-    @property
-    def report(self) -> Report | None:
-        if self._session.doctor is not None:
-            return self._session.doctor.report()
-        return self._session.report
-
-    def close(self, exc: BaseException | None = None) -> Report | None:
-        return self._session.close(exc)
-
-    def __enter__(self) -> "AcceleratorWatch":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.close(exc if isinstance(exc, BaseException) else None)
-        return False
 
 
 def watch(model, optimizer=None, **kwargs) -> AcceleratorWatch:

@@ -26,41 +26,19 @@ except ImportError as exc:  # pragma: no cover
     raise ImportError("nndoctor.integrations.transformers needs transformers: "
                       "pip install 'nndoctor[transformers]'") from exc
 
-from ..findings import Finding, Report
-from ._session import Session
+from ..findings import Finding
+from ._session import Session, SessionHandle
 
 __all__ = ["DoctorCallback"]
 
 
-class DoctorCallback(TrainerCallback):
+class DoctorCallback(SessionHandle, TrainerCallback):
     """Watch a ``transformers.Trainer`` run with nndoctor (see the module docstring)."""
 
     def __init__(self, every: int = 20, verbose: bool = True, json_path: str | None = None,
                  on_finding: Callable[[Finding], None] | None = None) -> None:
         self._session = Session(every=every, verbose=verbose, json_path=json_path, on_finding=on_finding,
                                 logger=hf_logging.get_logger("transformers.nndoctor"))
-
-    @property
-    def doctor(self):
-        return self._session.doctor
-
-    @property
-    def report(self) -> Report | None:
-        if self._session.doctor is not None:
-            return self._session.doctor.report()
-        return self._session.report
-
-    def close(self, exc: BaseException | None = None) -> Report | None:
-        """Close the doctor (done by ``on_train_end``; needed only after a ``train()`` that raised)."""
-        return self._session.close(exc)
-
-    def __enter__(self) -> "DoctorCallback":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        if self._session.active:
-            self.close(exc if isinstance(exc, BaseException) else None)
-        return False
 
     # -- TrainerCallback ---------------------------------------------------------------------
     def on_train_begin(self, args, state, control, model=None, optimizer=None, **kwargs):
