@@ -22,6 +22,7 @@ from ..findings import Finding, Report
 from ..i18n import code_title, code_what, get_lang, note, remedy_title, t
 from ..messages import summary_in
 from . import svg
+from .terminal import format_value
 
 _COLOR = {"error": "#c0392b", "warning": "#b7791f", "info": "#2b6cb0"}
 
@@ -71,16 +72,7 @@ def _e(s: Any) -> str:
 
 
 def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return svg.fmt(v)
-    if isinstance(v, dict):
-        items = list(v.items())
-        s = ", ".join(f"{k}: {_fmt(x)}" for k, x in items[:12])
-        return s + (f", … ({len(items) - 12} more)" if len(items) > 12 else "")
-    if isinstance(v, (list, tuple)):
-        s = ", ".join(_fmt(x) for x in list(v)[:12])
-        return "[" + s + (f", … ({len(v) - 12} more)" if len(v) > 12 else "") + "]"
-    return str(v)
+    return format_value(v, limit=12, number=svg.fmt)
 
 
 def finding_html(f: Finding, lang: str, x_label: str, anchor: str = "") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from typing import Any, Callable
 
 from rich.console import Console, Group
 from rich.markup import escape
@@ -20,21 +20,30 @@ from ..messages import summary_in
 _STYLE = {"error": "bold red", "warning": "bold yellow", "info": "cyan"}
 
 
-def _fmt(v: Any) -> str:
+def _number(v: float) -> str:
+    if not math.isfinite(v):
+        return str(v)
+    if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
+        return f"{v:.3e}"
+    return f"{v:.4g}"
+
+
+def format_value(v: Any, limit: int = 8, number: Callable[[float], str] = _number) -> str:
+    """An evidence value as short text: floats through ``number``, at most ``limit`` items of a
+    dict or list (the terminal and the HTML page differ only in those two)."""
     if isinstance(v, float):
-        if not math.isfinite(v):
-            return str(v)
-        if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e5):
-            return f"{v:.3e}"
-        return f"{v:.4g}"
+        return number(v)
     if isinstance(v, dict):
         items = list(v.items())
-        s = ", ".join(f"{k}: {_fmt(x)}" for k, x in items[:8])
-        return s + (f", … ({len(items) - 8} more)" if len(items) > 8 else "")
+        s = ", ".join(f"{k}: {format_value(x, limit, number)}" for k, x in items[:limit])
+        return s + (f", … ({len(items) - limit} more)" if len(items) > limit else "")
     if isinstance(v, (list, tuple)):
-        s = ", ".join(_fmt(x) for x in list(v)[:8])
-        return "[" + s + (f", … ({len(v) - 8} more)" if len(v) > 8 else "") + "]"
+        s = ", ".join(format_value(x, limit, number) for x in list(v)[:limit])
+        return "[" + s + (f", … ({len(v) - limit} more)" if len(v) > limit else "") + "]"
     return str(v)
+
+
+_fmt = format_value
 
 
 def finding_panel(f: Finding, verbose: bool = True, lang: str = "en") -> Panel:
