@@ -12,6 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="run an unmodified training script and diagnose it")
     r.add_argument("--json", metavar="PATH", help="write the JSON report here")
     r.add_argument("--max-steps", type=int, metavar="N", help="stop the script after N optimizer steps")
+    r.add_argument("--stop-on", metavar="WHAT",
+                   help="stop the script as soon as a finding is established: 'error', 'warning' (or worse), "
+                        "or comma-separated codes; exit code 3")
     r.add_argument("--every", type=int, default=20, metavar="K",
                    help="move statistics to the host every K steps (default 20)")
     r.add_argument("--quiet", action="store_true", help="do not print the report")
@@ -87,11 +90,17 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     lang = getattr(a, "lang", None)
     if a.cmd == "run":
-        from .runner import run_script
+        from .runner import parse_stop_on, run_script
+
+        try:
+            parse_stop_on(a.stop_on)
+        except ValueError as e:
+            print(f"nndoctor run: {e}", file=sys.stderr)
+            return 2
 
         code, _ = run_script(a.script, a.args, json_path=a.json, max_steps=a.max_steps, every=a.every,
                              quiet=a.quiet, html_path=a.html, run_dir=a.run_dir, live=a.live, lang=lang,
-                             tensorboard=a.tensorboard, fix=a.fix)
+                             tensorboard=a.tensorboard, fix=a.fix, stop_on=a.stop_on)
         return code
     if a.cmd == "report":
         from .report.rundir import load_run

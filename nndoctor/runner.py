@@ -19,10 +19,40 @@ from .findings import Report
 from .integrations import distributed
 
 
+STOPPED_ON_FINDING = 3
+_LEVEL = {"info": 0, "warning": 1, "error": 2}
+
+
+def parse_stop_on(spec: str | list[str] | None) -> tuple[set[str], int | None]:
+    """``"error"`` / ``"warning"`` / ``"code1,code2"`` (or a list) -> (codes, lowest severity level)."""
+    from .diagnoses import REGISTRY
+
+    if not spec:
+        return set(), None
+    names = [n.strip() for n in (spec.split(",") if isinstance(spec, str) else spec) if n.strip()]
+    codes, level = set(), None
+    for n in names:
+        if n in ("error", "warning"):
+            level = _LEVEL[n] if level is None else min(level, _LEVEL[n])
+        elif n in REGISTRY:
+            codes.add(n)
+        else:
+            raise ValueError(f"--stop-on: {n!r} is neither a severity (error, warning) nor a diagnosis code "
+                             f"(`nndoctor list`)")
+    return codes, level
+
+
 def run_script(script: str, args: list[str], *, json_path: str | None = None, max_steps: int | None = None,
                every: int = 20, quiet: bool = False, html_path: str | None = None, run_dir: str | None = None,
                live: bool = False, lang: str | None = None, tensorboard: str | None = None,
-               fix: bool = False) -> tuple[int, Report]:
+               fix: bool = False, stop_on: str | list[str] | None = None) -> tuple[int, Report]:
+    """Run ``script`` as ``__main__`` under a Doctor; return (exit code, report).
+
+    ``stop_on`` (``--stop-on``): end the script as soon as a finding is established whose code is
+    listed, or whose severity is at least a listed severity (``error``, ``warning``) — a doomed run
+    stops early and the exit code is :data:`STOPPED_ON_FINDING`. Unknown names raise ValueError.
+    """
+    stop_codes, stop_level = parse_stop_on(stop_on)
     path = Path(script)
     if not path.exists():
         print(f"nndoctor run: no such script: {script}", file=sys.stderr)
@@ -44,6 +74,15 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
             if step >= max_steps:
                 raise _StopTraining()
         doctor.add_step_callback(stop)
+    stopped_on: list = []
+    if stop_codes or stop_level is not None:
+        def stop_on_finding(step: int) -> None:  # established findings only: no extra evaluation
+            hit = [f for f in list(doctor._findings.values()) if f.severity != "info" and (
+                f.code in stop_codes or (stop_level is not None and _LEVEL[f.severity] >= stop_level))]
+            if hit:
+                stopped_on.extend(hit)
+                raise _StopTraining()
+        doctor.add_step_callback(stop_on_finding)
     code, exc = 0, None
     doctor.start()
     exchange = None
@@ -52,7 +91,12 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
     try:
         runpy.run_path(str(path), run_name="__main__")
     except _StopTraining:
-        doctor.notes.append(f"stopped the script after {max_steps} optimizer steps (--max-steps)")
+        if stopped_on:
+            f = stopped_on[0]
+            doctor.notes.append(f"stopped the script at step {doctor.step} on `{f.code}` ({f.severity}) (--stop-on)")
+            code = STOPPED_ON_FINDING
+        else:
+            doctor.notes.append(f"stopped the script after {max_steps} optimizer steps (--max-steps)")
     except SystemExit as e:
         if e.code is None:
             code = 0

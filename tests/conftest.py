@@ -1,6 +1,15 @@
+import os
+
 import pytest
 import torch
 from torch import nn
+
+# The tests train tiny models: one intra-op thread is as fast as two, and far faster when the cores are
+# shared (OpenMP threads spin-wait; a 64-wide BatchNorm step took 80 ms with 2 threads on a loaded
+# 2-core machine against 3 ms with 1). Subprocesses the tests start (`nndoctor run ...`) inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+torch.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

@@ -83,6 +83,20 @@ def test_max_steps_stops_the_script(tmp_path):
     assert any("--max-steps" in n for n in report.get("notes", []))
 
 
+def test_stop_on_ends_a_diagnosed_run_early_and_leaves_a_healthy_one_alone(tmp_path):
+    p, report = run(tmp_path, "--stop-on", "gradient-not-zeroed", "nozero")
+    assert p.returncode == 3, p.stderr[-2000:]
+    assert "final loss" not in p.stdout  # the script did not run to its end
+    assert report["steps"] < 40
+    assert any(f["code"] == "gradient-not-zeroed" for f in report["findings"])
+    assert any("--stop-on" in n and "gradient-not-zeroed" in n for n in report.get("notes", []))
+    p, report = run(tmp_path, "--stop-on", "error,warning", "ok")
+    assert p.returncode == 0 and "final loss" in p.stdout and report["steps"] == 40
+    p = subprocess.run([sys.executable, "-m", "nndoctor", "run", "--stop-on", "nan-loss", str(tmp_path / "train.py")],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "neither a severity" in p.stderr
+
+
 def test_missing_script(tmp_path):
     p = subprocess.run([sys.executable, "-m", "nndoctor", "run", str(tmp_path / "nope.py")],
                        capture_output=True, text=True, timeout=60)
