@@ -249,8 +249,10 @@ def _zygote_main(list_file: str, out_file: str, jobs: int, timeout: float, stop_
 
     sys.path.insert(0, str(REPO_ROOT))
     import torch  # noqa: F401  (imported once here; no op runs before the fork)
+    import torch._dynamo  # noqa: F401  (torch.optim's first optimizer imports it: ~1-5 s per program otherwise)
     import sklearn.datasets  # noqa: F401
     import nndoctor.runner  # noqa: F401
+    import nndoctor.diagnoses  # noqa: F401
 
     with open(list_file, encoding="utf-8") as fh:
         paths = [Path(line.strip()) for line in fh if line.strip()]
