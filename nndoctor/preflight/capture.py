@@ -240,7 +240,7 @@ def iterating_dataset_size(batch_size: int) -> int | None:
     sizes = set()
     for o in gc.get_objects():
         try:
-            if isinstance(o, _BaseDataLoaderIter) and getattr(o, "_num_yielded", 0) > 0 and \
+            if issubclass(type(o), _BaseDataLoaderIter) and getattr(o, "_num_yielded", 0) > 0 and \
                     getattr(o, "_dataset_kind", None) == 0 and (getattr(o, "_index_sampler", None) is None
                                                                 or getattr(o._index_sampler, "batch_size", None)
                                                                 in (batch_size, None)):
