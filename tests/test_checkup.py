@@ -426,3 +426,20 @@ for epoch in range(5):
     assert d["captured"]["dataset_size"] == 300
     assert d["batch_size"]["max_batch"] == 300 and d["batch_size"]["limited_by"] == "dataset"
     assert d["batch_size"]["tried"] == [[300, True]]
+
+
+def test_the_checkup_picks_its_thread_count_by_measurement_and_restores_the_users():
+    X, y = _digits(256)
+    model = _mlp()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                             overfit=False, batch_size=False)
+        assert torch.get_num_threads() == 2
+        t = r.checkup["threads"]
+        assert t["user"] == 2 and set(t["step_ms"]) == {1, 2}
+        faster = min(t["step_ms"], key=t["step_ms"].get)
+        assert t["used"] == (1 if t["step_ms"][1] < t["step_ms"][2] else 2) and t["step_ms"][faster] > 0
+    finally:
+        torch.set_num_threads(before)
