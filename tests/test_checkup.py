@@ -443,3 +443,49 @@ def test_the_checkup_picks_its_thread_count_by_measurement_and_restores_the_user
         assert t["used"] == (1 if t["step_ms"][1] < t["step_ms"][2] else 2) and t["step_ms"][faster] > 0
     finally:
         torch.set_num_threads(before)
+
+
+def test_one_batch_overfit_retries_with_the_users_optimizer_at_the_suggested_lr():
+    # a healthy regression whose inputs are tiny (std 0.05) and whose output is mapped to the target's
+    # scale by fixed buffers: 150 Adam steps at 1e-2 do not memorize a batch, the suggested LR does
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1))
+            self.register_buffer("mu", torch.tensor(150.0))
+            self.register_buffer("sd", torch.tensor(77.0))
+
+        def forward(self, x):
+            return self.net(x) * self.sd + self.mu
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(400, 10, generator=g) * 0.05
+    y = 150 + 77 * torch.tanh(X @ torch.randn(10, 1, generator=g) * 20) + 10 * torch.randn(400, 1, generator=g)
+    torch.manual_seed(0)
+    model = Scaled()
+    r = nndoctor.checkup(model, _loader(X, y, 25), nn.MSELoss(), torch.optim.Adam(model.parameters(), lr=1e-2),
+                         batch_size=False)
+    of = r.checkup["overfit_one_batch"]
+    assert [t["optimizer"] for t in of["tries"]][:2] == ["Adam", "Adam"]
+    assert of["passed"] and of["tries"][-1]["optimizer"] == "yours"
+    assert of["tries"][-1]["lr"] == r.checkup["lr_range_test"]["suggested_lr"]
+    assert "loss-not-decreasing" not in r.codes
+
+
+def test_a_blind_model_fails_the_overfit_at_the_suggested_lr_too():
+    class Blind(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = _mlp()
+
+        def forward(self, x):
+            return self.net(torch.ones_like(x))
+
+    X, y = _digits(256)
+    model = Blind()
+    r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                         batch_size=False)
+    f = r.get("loss-not-decreasing")
+    assert f is not None and f.severity == "error"
+    assert [t["optimizer"] for t in r.checkup["overfit_one_batch"]["tries"]] == ["Adam", "Adam", "yours"]
+    assert "yours lr" in f.summary

@@ -388,14 +388,25 @@ class _Checkup:
         n_targets = sum(t.numel() for t in _tensors(b.target))
         n_out = None
         best_ratio, first, best, tries = math.inf, None, None, []
+        # tries: Adam at 1e-3 and 1e-2, then (when those fail and the LR test ran) the user's own optimizer
+        # at the check-up's suggested LR: a model whose inputs or outputs are scaled far from 1 may need
+        # more than 150 Adam steps at 1e-2 to memorize, but it does at the LR measured for it
+        tries_plan: list[tuple[str, float]] = [("Adam", 1e-3), ("Adam", 1e-2)]
+        sugg = (self.out.get("lr_range_test") or {}).get("suggested_lr")
+        if sugg and math.isfinite(sugg) and sugg > 0:
+            tries_plan.append(("yours", float(sugg)))
         n_steps = self._budget("overfit_one_batch", 2 * OVERFIT_STEPS) // 2
-        for lr in (1e-3, 1e-2):
-            m, _ = self._copy()
+        for kind, lr in tries_plan:
+            m, o_user = self._copy()
             m.train()
             for mod in m.modules():  # dropout would forbid memorizing; BatchNorm stays in train mode
                 if isinstance(mod, nn.modules.dropout._DropoutNd):
                     mod.eval()
-            opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lr)
+            if kind == "Adam":
+                opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lr)
+            else:
+                from .sandbox import fresh_optimizer
+                opt = fresh_optimizer(o_user, m, lr=lr)
             start = last = None
             for i in range(n_steps):
                 opt.zero_grad(set_to_none=True)
@@ -417,7 +428,7 @@ class _Checkup:
             if start is None or last is None:
                 continue
             ratio = last / start if start > 0 else math.inf
-            tries.append({"lr": lr, "start": round(start, 6), "end": round(last, 6), "steps": i + 1})
+            tries.append({"optimizer": kind, "lr": lr, "start": round(start, 6), "end": round(last, 6), "steps": i + 1})
             first = start if first is None else first
             if ratio < best_ratio:
                 best_ratio, best = ratio, last
@@ -435,9 +446,10 @@ class _Checkup:
         why = ("" if cap else " (the model has fewer parameters than values to memorize, so this may be its "
                "capacity, not a bug)") + (" -- see the findings above first" if specific else "")
         self._add("loss-not-decreasing", severity,
-                  f"The model cannot overfit one batch of {b.size} examples: with Adam the loss went from "
+                  f"The model cannot overfit one batch of {b.size} examples: the loss went from "
                   f"{first:.4g} only to {best:.4g} ({best_ratio:.0%} of its start) in {n_steps} steps at each "
-                  f"of lr 1e-3 and 1e-2; a correct model memorizes a batch{why}.", "one-batch overfit",
+                  f"of " + ", ".join(f"{t['optimizer']} lr {t['lr']:.3g}" for t in tries)
+                  + f"; a correct model memorizes a batch{why}.", "one-batch overfit",
                   evidence={"examples": b.size, "start_loss": _r(first), "best_loss": _r(best),
                             "ratio": _r(best_ratio), "trainable_params": n_params},
                   remedy_ids=["overfit-one-batch", "check-labels"])
