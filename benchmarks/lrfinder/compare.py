@@ -13,7 +13,8 @@ optimizer and a shuffled loader of the training set (the first 16 batches, as ``
 captures), no overfit or batch-size parts. Its suggestion (``race``) is the winner of the confirmation
 race around the range test's curve rule (``robust``); fastai's valley, fastai's min/10, the
 steepest slope (torch-lr-finder / Lightning) and the lag-free min/sqrt(10) are read off the same curve.
-The table gives each suggestion and its factor from the grid-best LR (>1: above).
+The table gives each suggestion, its factor from the grid-best LR (>1: above) and its regret: the
+grid's mean held-out loss at the grid LR nearest the suggestion, relative to the best's.
 
     python benchmarks/lrfinder/compare.py [--markdown] [--only NAME]
 """
@@ -82,6 +83,10 @@ def band(losses: np.ndarray, ib: int) -> np.ndarray:
     return GRID[ok]
 
 
+def _pct(v: float) -> str:
+    return "diverged" if not math.isfinite(v) else f"+{v:.0%}" if v >= 0.005 else "+0%"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--markdown", action="store_true")
@@ -106,6 +111,9 @@ def main(argv=None) -> int:
             v = rules.get(k)
             row[k] = v
             row[k + "_x"] = (v / best) if v else math.nan
+            # regret: the grid's mean held-out loss at the grid LR nearest the suggestion, over the best
+            row[k + "_regret"] = (float(losses[int(np.abs(np.log(GRID) - math.log(v)).argmin())] / losses[ib] - 1)
+                                  if v else math.nan)
         rows.append(row)
         print(f"{p.name}: grid-best {best:.3g} (loss {losses[ib]:.4g}; indistinguishable: {near.min():.3g}..{near.max():.3g})"
               + "".join(f"  {k} {row[k]:.3g} ({row[k + '_x']:.2f}x)" if row[k] else f"  {k} -" for k in RULES)
@@ -124,9 +132,11 @@ def main(argv=None) -> int:
               "fastai valley | fastai min/10 | steepest |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
         for r in rows:
-            cells = [f"{r[k]:.2g} ({r[k + '_x']:.2f}x)" if r[k] else "–" for k in RULES]
+            cells = [f"{r[k]:.2g} ({r[k + '_x']:.2f}x, {_pct(r[k + '_regret'])})" if r[k] else "–" for k in RULES]
             print(f"| {r['problem']} | {r['grid_best']:.2g} ({r['near'][0]:.2g}–{r['near'][1]:.2g}) | " + " | ".join(cells) + " |")
         print("| **within 3x of grid-best** | | " + " | ".join(f"{ok[k]}/{len(rows)}" for k in RULES) + " |")
+        print("| **median regret** | | " + " | ".join(
+            _pct(float(np.median([r[k + "_regret"] for r in rows if r[k]]))) for k in RULES) + " |")
         print("| **inside the indistinguishable band** | | " + " | ".join(f"{inband[k]}/{len(rows)}" for k in RULES) + " |")
     return 0
 
