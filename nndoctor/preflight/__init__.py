@@ -270,30 +270,35 @@ class _Checkup:
     def _pick_threads(self) -> None:
         """CPU: run the training parts with one intra-op thread when that is faster here and now (small
         models: the threads' synchronisation costs more than it saves, and on a busy machine OpenMP's
-        waiting threads can make a step 10x slower). Measured, not guessed: the median of 3 steps of a
-        copy at each setting after a warm-up. Only the speed changes (the budgets fix the step counts);
+        waiting threads can make a step 10x slower). Measured, not guessed: the median of up to 5
+        interleaved steps of a copy at each setting after a warm-up. Only the speed changes (the budgets fix the step counts);
         the user's setting is restored afterwards."""
         m, o = self._copy()
         m.train()
         opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
         b = self.batches[0]
 
-        def median_step() -> float:
-            ts = []
-            for _ in range(4):
-                t0 = time.perf_counter()
-                opt.zero_grad(set_to_none=True)
-                self._loss(m, b).backward()
-                opt.step()
-                ts.append(time.perf_counter() - t0)
-            return sorted(ts[1:])[1]
+        def step() -> float:
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            self._loss(m, b).backward()
+            opt.step()
+            return time.perf_counter() - t0
 
+        # interleaved (a load that changes meanwhile hits both settings alike), a warm-up each, then
+        # up to 5 steps each, fewer when a step is slow (<= ~1 s in all)
         n = torch.get_num_threads()
-        t_n = median_step()
-        torch.set_num_threads(1)
-        t_1 = median_step()
-        if t_1 > t_n:
-            torch.set_num_threads(n)
+        ts: dict[int, list[float]] = {n: [], 1: []}
+        for k in (n, 1):
+            torch.set_num_threads(k)
+            step()
+        t_start = time.perf_counter()
+        while len(ts[1]) < 5 and (len(ts[1]) < 2 or time.perf_counter() - t_start < 1.0):
+            for k in (n, 1):
+                torch.set_num_threads(k)
+                ts[k].append(step())
+        t_n, t_1 = (sorted(v)[len(v) // 2] for v in (ts[n], ts[1]))
+        torch.set_num_threads(1 if t_1 < t_n else n)
         self.out["threads"] = {"user": n, "used": torch.get_num_threads(), "step_ms": {n: round(t_n * 1e3, 2),
                                                                                        1: round(t_1 * 1e3, 2)}}
 
