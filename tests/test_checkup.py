@@ -489,3 +489,31 @@ def test_a_blind_model_fails_the_overfit_at_the_suggested_lr_too():
     assert f is not None and f.severity == "error"
     assert [t["optimizer"] for t in r.checkup["overfit_one_batch"]["tries"]] == ["Adam", "Adam", "yours"]
     assert "yours lr" in f.summary
+
+
+def test_labels_are_checked_against_the_class_dimension_the_loss_sees():
+    # a language model: output (B, T, V), the loss reads logits.reshape(-1, V); dimension 1 of the
+    # model's output is time (24), not the classes (60) -- once a false loss-mismatch error
+    V, T = 60, 24
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(V, 32)
+            self.out = nn.Linear(32, V)
+
+        def forward(self, x):
+            return self.out(self.emb(x))
+
+    g = torch.Generator().manual_seed(0)
+    seq = torch.randint(0, V, (256, T + 1), generator=g)
+    loss = lambda o, y: nn.functional.cross_entropy(o.reshape(-1, V), y.reshape(-1))  # noqa: E731
+    torch.manual_seed(0)
+    m = LM()
+    r = nndoctor.checkup(m, (seq[:, :-1], seq[:, 1:]), loss, torch.optim.Adam(m.parameters()),
+                         lr_test=False, overfit=False, batch_size=False)
+    assert r.checkup["data"]["labels"]["outputs"] == V
+    assert "loss-mismatch" not in r.codes
+    bad = nndoctor.checkup(m, (seq[:, :-1], seq[:, 1:] + 1), loss, torch.optim.Adam(m.parameters()),
+                           lr_test=False, overfit=False, batch_size=False)  # 1-based: V is out of range
+    assert bad.get("loss-mismatch") is not None and bad.get("loss-mismatch").severity == "error"

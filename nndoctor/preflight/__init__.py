@@ -167,6 +167,9 @@ class _Checkup:
             m = self._copy()[0]
             m.eval()
             n_out = output_size(call_model(m, self.batches[0]))
+        shape = getattr(self, "loss_pred_shape", None)
+        if shape:  # classes: dimension 1 of the loss's own input, e.g. logits.reshape(-1, vocab) of (B, T, vocab)
+            n_out = int(shape[1]) if len(shape) >= 2 else 1
         d = label_stats(self.batches, self.loss_name, n_out)
         if d is None:
             return
@@ -231,6 +234,8 @@ class _Checkup:
         calls = doctor.store.facts.get("loss_calls", {})
         if calls:
             self.loss_name = next(iter(calls.values())).get("fn")
+            if len(calls) == 1:  # the shape the loss saw (the script may reshape the model's output first)
+                self.loss_pred_shape = next(iter(calls.values())).get("pred_shape")
         else:  # the loss raised before the doctor saw it (or is hand-written): the loss module's function
             self.loss_name = _LOSS_MODULES.get(type(self.loss_fn).__name__)
         self.steps, self.backward = report.steps, report.backward_passes
