@@ -517,3 +517,17 @@ def test_labels_are_checked_against_the_class_dimension_the_loss_sees():
     bad = nndoctor.checkup(m, (seq[:, :-1], seq[:, 1:] + 1), loss, torch.optim.Adam(m.parameters()),
                            lr_test=False, overfit=False, batch_size=False)  # 1-based: V is out of range
     assert bad.get("loss-mismatch") is not None and bad.get("loss-mismatch").severity == "error"
+
+
+def test_one_batch_overfit_is_skipped_for_soft_targets_and_runs_for_hard_ones():
+    X, _ = _digits(256)   # grey pixels in [0, 1]: an autoencoder's BCE floor is their entropy, not 0
+    torch.manual_seed(0)
+    ae = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 64))
+    r = nndoctor.checkup(ae, _loader(X, X), nn.BCEWithLogitsLoss(), torch.optim.Adam(ae.parameters()),
+                         lr_test=False, batch_size=False)
+    assert "overfit_one_batch" not in r.checkup and "loss-not-decreasing" not in r.codes
+    assert any("soft targets" in n for n in r.notes)
+    hard = (X > 0.5).float()
+    r = nndoctor.checkup(ae, _loader(X, hard), nn.BCEWithLogitsLoss(), torch.optim.Adam(ae.parameters()),
+                         lr_test=False, batch_size=False)
+    assert r.checkup["overfit_one_batch"]["passed"]

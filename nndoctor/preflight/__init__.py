@@ -394,6 +394,16 @@ class _Checkup:
             return
         if b.size > 64 and b.splittable():
             b = b.take(torch.arange(64))
+        if self.loss_name in PROB_LOSSES or self.loss_name in CLASS_LOSSES:
+            # soft targets (a VAE's grey pixels under BCE, label distributions under cross-entropy): the
+            # loss's floor is the targets' entropy, not 0, so "a tenth of the start" may be unreachable
+            # (under 1% of soft values the floor is < 1% of ln 2 per value: far below that criterion)
+            soft = [t for t in _tensors(b.target) if t.is_floating_point()
+                    and bool(((t > 0) & (t < 1)).float().mean() > 0.01)]
+            if soft:
+                self.notes.append("one-batch overfit skipped: soft targets (values strictly between 0 and 1): "
+                                  f"the {self.loss_name} floor is their entropy, not 0")
+                return
         n_params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         n_targets = sum(t.numel() for t in _tensors(b.target))
         n_out = None
