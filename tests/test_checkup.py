@@ -270,3 +270,264 @@ for epoch in range(3):
     d = json.loads(out.read_text())
     assert d["checkup"]["captured"]["model"] == "Sequential"
     assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]
+
+
+# ----------------------------------------------------------------------------- the confirmation race
+def _least_squares(n=256):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, 8, generator=g) * torch.linspace(0.5, 3.0, 8)
+    y = X @ torch.randn(8, 1, generator=g) + 0.01 * torch.randn(n, 1, generator=g)
+    edge = 2 / float(torch.linalg.eigvalsh(2 / n * X.T @ X).max())  # SGD diverges above it
+    return X, y, edge
+
+
+def test_lr_race_keeps_the_lr_that_does_best_on_held_out_batches_and_leaves_the_model_alone():
+    from nndoctor.preflight import lr_race
+    X, y, edge = _least_squares()
+    batches = [Batch((X[i:i + 32],), {}, y[i:i + 32]) for i in range(0, 256, 32)]
+    model = nn.Linear(8, 1, bias=False)
+    before = model.weight.detach().clone()
+    cands = [edge / 300, edge / 3, edge * 1.5]   # crawls, converges, diverges
+    r = lr_race(model, batches, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.01), cands,
+                first_rung_steps=20)
+    assert torch.equal(model.weight, before) and model.weight.grad is None
+    assert r.winner == cands[1]
+    assert (r.train_batches, r.heldout_batches, r.heldout_examples) == (6, 2, 64)
+    # successive halving: all three judged after 20 steps, the better one goes on to 60
+    assert r.rungs[0]["steps"] == 20 and set(r.rungs[0]["heldout"]) == set(cands)
+    assert r.rungs[0]["heldout"][cands[2]] > r.heldout_start  # the diverging LR made it worse (or inf)
+    assert r.rungs[0]["heldout"][cands[1]] < r.rungs[0]["heldout"][cands[0]] < r.heldout_start
+    assert len(r.rungs) == 1 or list(r.rungs[1]["heldout"]) == [cands[1]]
+    json.dumps(r.to_dict())
+
+
+def test_race_candidates_and_the_held_out_split():
+    from nndoctor.preflight.lrfinder import LRRangeResult, race_candidates, race_cost, split_heldout
+    r = LRRangeResult(suggestion=0.01, lr_diverged=0.05)
+    assert race_candidates(r) == pytest.approx([0.001, 0.01 / 3, 0.01, 0.03])  # x10 = 0.1 is past divergence
+    assert race_candidates(LRRangeResult(suggestion=0.01)) == pytest.approx([0.001, 0.01 / 3, 0.01, 0.03, 0.1])
+    assert race_candidates(LRRangeResult()) == []
+    assert race_cost(5) == 5 + 2 * 2 and race_cost(4) == 4 + 2 * 2 and race_cost(1) == 0
+    b = Batch((torch.randn(32, 3),), {}, torch.randn(32, 1))
+    tr, ho = split_heldout([b] * 16)
+    assert (len(tr), len(ho)) == (12, 4)
+    tr, ho = split_heldout([b])  # one batch: split by example, 3:1
+    assert (tr[0].size, ho[0].size) == (24, 8)
+    assert not set(tr[0].args[0][:, 0].tolist()) & set(ho[0].args[0][:, 0].tolist())
+    assert split_heldout([b.take(torch.arange(8))]) is None  # too little to hold anything out
+
+
+def test_checkup_suggestion_is_the_race_winner_around_the_curve_rule():
+    X, y = _digits()
+    model = _mlp()
+    r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=1e-3),
+                         overfit=False, batch_size=False)
+    lr, race = r.checkup["lr_range_test"], r.checkup["lr_race"]
+    curve = lr["suggested_lr_curve"]
+    assert lr["suggested_lr"] == race["winner"] == lr["rules"]["race"]
+    assert curve / 10 * 0.999 <= race["winner"] <= curve * 10 * 1.001
+    assert len(race["candidates"]) >= 2 and race["heldout_batches"] == 2 and race["train_batches"] == 6
+    last = race["rungs"][-1]["heldout"]
+    assert last[f"{race['winner']:.4g}"] == min(last.values())  # the best held-out loss of the last rung
+    assert 2e-3 <= race["winner"] <= 0.1  # Adam on digits: the grid's best is ~0.01-0.02 (benchmarks/lrfinder)
+    assert not r.problems()
+
+
+# ----------------------------------------------------------------------------- budgets
+def test_batch_size_finder_on_cpu_runs_one_pass_at_the_predicted_batch_within_a_flop_budget():
+    model = nn.Sequential(nn.Linear(256, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    b = Batch((torch.randn(32, 256),), {}, torch.randint(0, 10, (32,)))
+    cap = 64 << 20
+    fpe = 3 * 2 * (256 * 1024 + 1024 * 10)
+    r = find_batch_size(model, b, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                        memory_limit_bytes=cap, max_batch=1 << 16, flop_budget=1e12, step_flops_per_example=fpe)
+    expect = int((MARGIN * cap - r.static_bytes) // r.bytes_per_example)
+    assert r.limited_by == "memory" and r.max_batch == expect and r.verified
+    assert r.tried == [(expect, True)]   # no doubling passes: one real pass confirms the prediction
+    assert r.flops_spent == pytest.approx((16 + 32 + expect) * fpe)
+    small = find_batch_size(model, b, nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=0.1),
+                            memory_limit_bytes=cap, max_batch=1 << 16, flop_budget=100 * fpe,
+                            step_flops_per_example=fpe)
+    assert small.max_batch == expect and not small.verified and small.tried == []
+    assert small.flops_spent <= 100 * fpe and any("compute budget" in n for n in small.notes)
+
+
+def test_doubling_search_stops_at_the_budget_or_bisects_a_failure():
+    from nndoctor.preflight.batchsize import BatchSizeResult, _doubling_search
+    spent = []
+
+    def run(b):
+        spent.append(b)
+        return b <= 300
+
+    res = BatchSizeResult()
+    _doubling_search(res, run, lambda b: sum(spent) + b <= 200, 4096, 32)
+    assert res.limited_by == "budget" and res.max_batch == 64 and sum(spent) <= 200  # 2+4+..+64 = 126; 128 too much
+    spent.clear()
+    res = BatchSizeResult()
+    _doubling_search(res, run, lambda b: True, 4096, 32)
+    assert res.limited_by == "memory" and 300 - 300 // 16 <= res.max_batch <= 300
+
+
+def test_rnn_flops_are_counted_for_the_budget():
+    from nndoctor.preflight import rnn_flops
+    lstm = nn.LSTM(3, 16, num_layers=2, batch_first=True, bidirectional=True)
+    x = torch.randn(4, 10, 3)
+    tokens = 40
+    expect = 2 * (2 * 4 * 16 * (3 + 16) * tokens) + 2 * (2 * 4 * 16 * (32 + 16) * tokens)
+    assert rnn_flops(lstm, (x,)) == expect
+    assert rnn_flops(nn.GRU(3, 8), (torch.randn(10, 4, 3),)) == 2 * 3 * 8 * (3 + 8) * 40
+
+    class Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.LSTM(3, 32, batch_first=True)
+            self.head = nn.Linear(32, 2)
+
+        def forward(self, x):
+            return self.head(self.rnn(x)[0][:, -1])
+
+    torch.manual_seed(0)
+    X, y = torch.randn(128, 10, 3), torch.randint(0, 2, (128,))
+    m = Seq()
+    r = nndoctor.checkup(m, _loader(X, y, 32), nn.CrossEntropyLoss(), torch.optim.Adam(m.parameters()),
+                         overfit=False, batch_size=False)
+    # the step's FLOPs include the LSTM's (FlopCounterMode alone sees only the head: ~0.0004 GFLOP)
+    assert r.checkup["step_gflops"] >= 3 * 2 * 4 * 32 * (3 + 32) * 320 / 1e9 * 0.99
+
+
+def test_cli_bounds_the_batch_search_by_the_iterating_loaders_dataset(tmp_path):
+    from nndoctor.preflight.capture import iterating_dataset_size
+    loader = _loader(torch.randn(200, 4), torch.randint(0, 2, (200,)), 16)
+    it = iter(loader)
+    next(it)
+    assert iterating_dataset_size(16) == 200 and iterating_dataset_size(7) is None
+    del it
+    script = tmp_path / "loader_train.py"
+    script.write_text("""
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+torch.manual_seed(0)
+ds = TensorDataset(torch.randn(300, 8), torch.randint(0, 3, (300,)))
+val = DataLoader(TensorDataset(torch.randn(50, 8), torch.randint(0, 3, (50,))), batch_size=50)
+model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 3))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in range(5):
+    for xb, yb in DataLoader(ds, batch_size=16, shuffle=True):
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(xb), yb).backward()
+        opt.step()
+""")
+    out = tmp_path / "r.json"
+    p = _cli("--json", str(out), "--no-lr-test", "--no-overfit", str(script))
+    assert p.returncode == 0, p.stderr[-3000:]
+    d = json.loads(out.read_text())["checkup"]
+    assert d["captured"]["dataset_size"] == 300
+    assert d["batch_size"]["max_batch"] == 300 and d["batch_size"]["limited_by"] == "dataset"
+    assert d["batch_size"]["tried"] == [[300, True]]
+
+
+def test_the_checkup_picks_its_thread_count_by_measurement_and_restores_the_users():
+    X, y = _digits(256)
+    model = _mlp()
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                             overfit=False, batch_size=False)
+        assert torch.get_num_threads() == 2
+        t = r.checkup["threads"]
+        assert t["user"] == 2 and set(t["step_ms"]) == {1, 2}
+        faster = min(t["step_ms"], key=t["step_ms"].get)
+        assert t["used"] == (1 if t["step_ms"][1] < t["step_ms"][2] else 2) and t["step_ms"][faster] > 0
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_one_batch_overfit_retries_with_the_users_optimizer_at_the_suggested_lr():
+    # a healthy regression whose inputs are tiny (std 0.05) and whose output is mapped to the target's
+    # scale by fixed buffers: 150 Adam steps at 1e-2 do not memorize a batch, the suggested LR does
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(nn.Linear(10, 32), nn.ReLU(), nn.Linear(32, 1))
+            self.register_buffer("mu", torch.tensor(150.0))
+            self.register_buffer("sd", torch.tensor(77.0))
+
+        def forward(self, x):
+            return self.net(x) * self.sd + self.mu
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(400, 10, generator=g) * 0.05
+    y = 150 + 77 * torch.tanh(X @ torch.randn(10, 1, generator=g) * 20) + 10 * torch.randn(400, 1, generator=g)
+    torch.manual_seed(0)
+    model = Scaled()
+    r = nndoctor.checkup(model, _loader(X, y, 25), nn.MSELoss(), torch.optim.Adam(model.parameters(), lr=1e-2),
+                         batch_size=False)
+    of = r.checkup["overfit_one_batch"]
+    assert [t["optimizer"] for t in of["tries"]][:2] == ["Adam", "Adam"]
+    assert of["passed"] and of["tries"][-1]["optimizer"] == "yours"
+    assert of["tries"][-1]["lr"] == r.checkup["lr_range_test"]["suggested_lr"]
+    assert "loss-not-decreasing" not in r.codes
+
+
+def test_a_blind_model_fails_the_overfit_at_the_suggested_lr_too():
+    class Blind(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = _mlp()
+
+        def forward(self, x):
+            return self.net(torch.ones_like(x))
+
+    X, y = _digits(256)
+    model = Blind()
+    r = nndoctor.checkup(model, _loader(X, y), nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters()),
+                         batch_size=False)
+    f = r.get("loss-not-decreasing")
+    assert f is not None and f.severity == "error"
+    assert [t["optimizer"] for t in r.checkup["overfit_one_batch"]["tries"]] == ["Adam", "Adam", "yours"]
+    assert "yours lr" in f.summary
+
+
+def test_labels_are_checked_against_the_class_dimension_the_loss_sees():
+    # a language model: output (B, T, V), the loss reads logits.reshape(-1, V); dimension 1 of the
+    # model's output is time (24), not the classes (60) -- once a false loss-mismatch error
+    V, T = 60, 24
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(V, 32)
+            self.out = nn.Linear(32, V)
+
+        def forward(self, x):
+            return self.out(self.emb(x))
+
+    g = torch.Generator().manual_seed(0)
+    seq = torch.randint(0, V, (256, T + 1), generator=g)
+    loss = lambda o, y: nn.functional.cross_entropy(o.reshape(-1, V), y.reshape(-1))  # noqa: E731
+    torch.manual_seed(0)
+    m = LM()
+    r = nndoctor.checkup(m, (seq[:, :-1], seq[:, 1:]), loss, torch.optim.Adam(m.parameters()),
+                         lr_test=False, overfit=False, batch_size=False)
+    assert r.checkup["data"]["labels"]["outputs"] == V
+    assert "loss-mismatch" not in r.codes
+    bad = nndoctor.checkup(m, (seq[:, :-1], seq[:, 1:] + 1), loss, torch.optim.Adam(m.parameters()),
+                           lr_test=False, overfit=False, batch_size=False)  # 1-based: V is out of range
+    assert bad.get("loss-mismatch") is not None and bad.get("loss-mismatch").severity == "error"
+
+
+def test_one_batch_overfit_is_skipped_for_soft_targets_and_runs_for_hard_ones():
+    X, _ = _digits(256)   # grey pixels in [0, 1]: an autoencoder's BCE floor is their entropy, not 0
+    torch.manual_seed(0)
+    ae = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 64))
+    r = nndoctor.checkup(ae, _loader(X, X), nn.BCEWithLogitsLoss(), torch.optim.Adam(ae.parameters()),
+                         lr_test=False, batch_size=False)
+    assert "overfit_one_batch" not in r.checkup and "loss-not-decreasing" not in r.codes
+    assert any("soft targets" in n for n in r.notes)
+    hard = (X > 0.5).float()
+    r = nndoctor.checkup(ae, _loader(X, hard), nn.BCEWithLogitsLoss(), torch.optim.Adam(ae.parameters()),
+                         lr_test=False, batch_size=False)
+    assert r.checkup["overfit_one_batch"]["passed"]

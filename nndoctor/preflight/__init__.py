@@ -29,10 +29,11 @@ from ..diagnoses import get as get_diagnosis
 from ..findings import Finding, Report
 from .batchsize import BatchSizeResult, find_batch_size
 from .data import CLASS_LOSSES, PROB_LOSSES, imbalance, label_stats, nonfinite, output_size
-from .lrfinder import LRRangeResult, lr_range_test
+from .lrfinder import LRRangeResult, RaceResult, lr_race, lr_range_test, race_candidates, race_cost
 from .sandbox import Batch, batches_from, call_model, copy_training, has_scheduler, preserved_rng, user_lr
 
-__all__ = ["checkup", "lr_range_test", "find_batch_size", "LRRangeResult", "BatchSizeResult", "Batch"]
+__all__ = ["checkup", "lr_range_test", "lr_race", "find_batch_size", "LRRangeResult", "RaceResult", "BatchSizeResult",
+           "Batch"]
 
 LR_FAR = 100.0          # the user's LR two decades below the suggestion: "too low"
 OVERFIT_RATIO = 0.1     # one batch: the loss must fall to a tenth of its start
@@ -41,15 +42,20 @@ OVERFIT_STEPS = 150     # per try (Adam at 1e-3, then 1e-2), fewer when a step i
 # training step (counted by torch's FlopCounterMode: deterministic, so the verdicts do not depend on
 # the machine's load), within floors that keep each test meaningful. 20 GFLOP is a few seconds on
 # one CPU core; the whole check-up must answer in seconds (< 30 s on the clinic's CPU programs).
-BUDGET_FLOPS = {"lr_range_test": 20e9, "overfit_one_batch": 20e9}
-MIN_STEPS = {"lr_range_test": 40, "overfit_one_batch": 2 * 100}
+BUDGET_FLOPS = {"lr_range_test": 20e9, "overfit_one_batch": 20e9, "lr_race": 20e9, "batch_size": 20e9}
+MIN_STEPS = {"lr_range_test": 40, "overfit_one_batch": 2 * 100, "lr_race": 0}
+# the confirmation race: first-rung steps (the finalists train 3x as long). 50 makes the last rung
+# 150 steps, the horizon of the benchmark's grid search; fewer when the FLOP budget says so, never
+# under 10 (below that the held-out loss mostly measures the first steps' noise)
+RACE_RUNG_STEPS, RACE_MIN_RUNG = 50, 10
 SUPERVISED = set(CLASS_LOSSES) | set(PROB_LOSSES) | {"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"}
 
 
 def checkup(model: nn.Module, loader_or_batch: Any, loss_fn: Callable, optimizer: torch.optim.Optimizer | None = None,
             *, lr_test: bool = True, overfit: bool = True, batch_size: bool = True,
             memory_limit_bytes: int | None = None, max_batch: int = 4096, seed: int | None = 0,
-            max_batches: int = 16, lr_steps: int = 100, watched_steps: bool = True) -> Report:
+            max_batches: int = 16, lr_steps: int = 100, watched_steps: bool = True,
+            dataset_size: int | None = None) -> Report:
     """Run the check-up; returns a :class:`nndoctor.Report` (findings most severe first) whose
     ``checkup`` dict holds the measurements (LR range test, batch sizes, overfit, data, timings).
 
@@ -57,6 +63,8 @@ def checkup(model: nn.Module, loader_or_batch: Any, loss_fn: Callable, optimizer
     used) or one batch ``(inputs, targets)``; inputs may be a tensor, a tuple (positional inputs) or
     a dict (keyword inputs). ``loss_fn(model(inputs), targets)`` must give the training loss.
     ``optimizer``: its class, param groups and hyperparameters are used on copies (None: Adam).
+    ``dataset_size``: bounds the batch-size search when the loader's dataset length is not known
+    (``len(loader.dataset)`` is used when there is one).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"nndoctor.checkup: expected a torch.nn.Module, got {type(model).__name__}")
@@ -66,7 +74,7 @@ def checkup(model: nn.Module, loader_or_batch: Any, loss_fn: Callable, optimizer
         raise TypeError("nndoctor.checkup: loss_fn must be callable as loss_fn(model(inputs), targets)")
     with preserved_rng(seed):
         return _Checkup(model, optimizer, loss_fn, memory_limit_bytes, max_batch, lr_steps).run(
-            loader_or_batch, max_batches, lr_test, overfit, batch_size, watched_steps)
+            loader_or_batch, max_batches, lr_test, overfit, batch_size, watched_steps, dataset_size)
 
 
 class _Checkup:
@@ -83,26 +91,33 @@ class _Checkup:
         self.step_flops = 0.0
 
     # ------------------------------------------------------------------ orchestration
-    def run(self, data, max_batches, do_lr, do_overfit, do_batch, do_watch=True) -> Report:
+    def run(self, data, max_batches, do_lr, do_overfit, do_batch, do_watch=True, dataset_size=None) -> Report:
         t_all = time.perf_counter()
         dev = next((p.device for p in self.model.parameters()), torch.device("cpu"))
         batches, n_data = batches_from(data, max_batches)
+        n_data = n_data if n_data is not None else dataset_size
         self.batches = [b.to(dev) for b in batches]
         self.n_data = n_data
         self.out["data"] = {"batches": len(self.batches), "batch_size": self.batches[0].size, "dataset_size": n_data}
         finite = self._timed("data", self._data_finite)
-        trained = self._timed("watched_steps", self._watched_steps) if do_watch else False
-        self._timed("labels", self._labels)
-        if not finite:
-            self.notes.append("the data holds NaN/Inf: the LR range test, the one-batch overfit and the "
-                              "batch-size finder were skipped")
-        elif trained:
-            if do_lr:
-                self._timed("lr_range_test", self._lr_test)
-            if do_overfit:
-                self._timed("overfit_one_batch", self._overfit)
-            if do_batch:
-                self._timed("batch_size", self._batch_size)
+        threads = torch.get_num_threads()
+        try:
+            if finite and dev.type == "cpu" and threads > 1 and (do_watch or do_lr or do_overfit or do_batch):
+                self._timed("threads", self._pick_threads)
+            trained = self._timed("watched_steps", self._watched_steps) if do_watch else False
+            self._timed("labels", self._labels)
+            if not finite:
+                self.notes.append("the data holds NaN/Inf: the LR range test, the one-batch overfit and the "
+                                  "batch-size finder were skipped")
+            elif trained:
+                if do_lr:
+                    self._timed("lr_range_test", self._lr_test)
+                if do_overfit:
+                    self._timed("overfit_one_batch", self._overfit)
+                if do_batch:
+                    self._timed("batch_size", self._batch_size)
+        finally:
+            torch.set_num_threads(threads)
         self.out["timings_s"]["total"] = round(time.perf_counter() - t_all, 3)
         self.out["step_gflops"] = round(self.step_flops / 1e9, 4)
         for f in self.findings:
@@ -152,6 +167,9 @@ class _Checkup:
             m = self._copy()[0]
             m.eval()
             n_out = output_size(call_model(m, self.batches[0]))
+        shape = getattr(self, "loss_pred_shape", None)
+        if shape:  # classes: dimension 1 of the loss's own input, e.g. logits.reshape(-1, vocab) of (B, T, vocab)
+            n_out = int(shape[1]) if len(shape) >= 2 else 1
         d = label_stats(self.batches, self.loss_name, n_out)
         if d is None:
             return
@@ -216,6 +234,8 @@ class _Checkup:
         calls = doctor.store.facts.get("loss_calls", {})
         if calls:
             self.loss_name = next(iter(calls.values())).get("fn")
+            if len(calls) == 1:  # the shape the loss saw (the script may reshape the model's output first)
+                self.loss_pred_shape = next(iter(calls.values())).get("pred_shape")
         else:  # the loss raised before the doctor saw it (or is hand-written): the loss module's function
             self.loss_name = _LOSS_MODULES.get(type(self.loss_fn).__name__)
         self.steps, self.backward = report.steps, report.backward_passes
@@ -239,12 +259,53 @@ class _Checkup:
             return 0.0
         m, _ = self._copy()
         m.train()
+        rnn: list[float] = []
+        hooks = [mod.register_forward_hook(lambda mod, inp, out: rnn.append(rnn_flops(mod, inp)))
+                 for mod in m.modules() if isinstance(mod, nn.RNNBase)]
         try:
             with FlopCounterMode(display=False) as fc:
                 self._loss(m, self.batches[0]).backward()
-            return float(fc.get_total_flops())
+            return float(fc.get_total_flops()) + 3 * sum(rnn)
         except Exception:
             return 0.0
+        finally:
+            for h in hooks:
+                h.remove()
+
+    def _pick_threads(self) -> None:
+        """CPU: run the training parts with one intra-op thread when that is faster here and now (small
+        models: the threads' synchronisation costs more than it saves, and on a busy machine OpenMP's
+        waiting threads can make a step 10x slower). Measured, not guessed: the median of up to 5
+        interleaved steps of a copy at each setting after a warm-up. Only the speed changes (the budgets fix the step counts);
+        the user's setting is restored afterwards."""
+        m, o = self._copy()
+        m.train()
+        opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.0)
+        b = self.batches[0]
+
+        def step() -> float:
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            self._loss(m, b).backward()
+            opt.step()
+            return time.perf_counter() - t0
+
+        # interleaved (a load that changes meanwhile hits both settings alike), a warm-up each, then
+        # up to 5 steps each, fewer when a step is slow (<= ~1 s in all)
+        n = torch.get_num_threads()
+        ts: dict[int, list[float]] = {n: [], 1: []}
+        for k in (n, 1):
+            torch.set_num_threads(k)
+            step()
+        t_start = time.perf_counter()
+        while len(ts[1]) < 5 and (len(ts[1]) < 2 or time.perf_counter() - t_start < 1.0):
+            for k in (n, 1):
+                torch.set_num_threads(k)
+                ts[k].append(step())
+        t_n, t_1 = (sorted(v)[len(v) // 2] for v in (ts[n], ts[1]))
+        torch.set_num_threads(1 if t_1 < t_n else n)
+        self.out["threads"] = {"user": n, "used": torch.get_num_threads(), "step_ms": {n: round(t_n * 1e3, 2),
+                                                                                       1: round(t_1 * 1e3, 2)}}
 
     # ------------------------------------------------------------------ 3. LR
     def _lr_test(self) -> None:
@@ -262,24 +323,58 @@ class _Checkup:
         d["optimizer"] = type(self.optimizer).__name__ if self.optimizer is not None else "Adam (default)"
         self.out["lr_range_test"] = d
         self.lr_result = r
+        race = self._timed("lr_race", lambda: self._race(r, lr0))  # (its time is inside lr_range_test's too)
+        if race is not None and race.winner is not None:
+            d["suggested_lr_curve"] = r.suggestion
+            d["suggested_lr"] = race.winner
+            d["rules"]["race"] = race.winner
         if lr0 is None or r.suggestion is None or self.optimizer is None or lr0 <= 0:
             return
         if not r.conclusive:
             self.notes.append(f"LR range test: the loss was still falling at the end of the sweep ({r.lrs[-1]:.3g}): "
                               "no minimum, so the suggestion is a lower bound and your LR is not judged")
-        sugg = _round_lr(r.suggestion)
-        ev = {"user_lr": lr0, "suggested_lr": sugg, "lr_min_loss": _round_lr(r.lr_min),
+        # the verdicts below read the range test's curve (the race only refines the suggestion; the rules'
+        # thresholds were set and checked on the curve), the value shown is the final suggestion
+        final = race.winner if race is not None and race.winner is not None else r.suggestion
+        sugg = _round_lr(final)
+        ev = {"user_lr": lr0, "suggested_lr": sugg, "suggested_lr_curve": _round_lr(r.suggestion),
+              "lr_min_loss": _round_lr(r.lr_min),
               "lr_diverged": _round_lr(r.lr_diverged) if r.lr_diverged else None, "sweep_steps": len(r.losses)}
+        if race is not None and race.winner is not None:
+            ev["race_winner"] = sugg
+        how = "the range test and a short race on held-out batches suggest" if "race_winner" in ev else "the test suggests"
         if r.lr_diverged is not None and lr0 >= r.lr_diverged:
             self._add("learning-rate-too-high", "warning",
                       f"The learning rate {lr0:g} is at or above the LR at which the range test's loss blew up "
-                      f"({r.lr_diverged:.3g}); the test suggests ~{sugg:g}.", "lr range test",
+                      f"({r.lr_diverged:.3g}); {how} ~{sugg:g}.", "lr range test",
                       evidence=ev, context={"suggested_lr": sugg})
         elif lr0 * LR_FAR <= r.suggestion and r.conclusive and not has_scheduler(self.optimizer):
             self._add("learning-rate-too-low", "warning",
                       f"The learning rate {lr0:g} is {r.suggestion / lr0:.0f}x below the range test's suggestion "
-                      f"(~{sugg:g}): training will crawl.", "lr range test",
+                      f"(~{_round_lr(r.suggestion):g}; {how} ~{sugg:g}): training will crawl.", "lr range test",
                       evidence=ev, context={"suggested_lr": sugg})
+
+    def _race(self, r: LRRangeResult, lr0: float | None) -> RaceResult | None:
+        """The confirmation race around the range test's suggestion (lrfinder.lr_race), from the
+        initial weights, judged on held-out batches of the user's own data; and the user's own LR run
+        as long as the finalists, to compare with them."""
+        cands = race_candidates(r)
+        if len(cands) < 2:
+            return None
+        rung = RACE_RUNG_STEPS
+        if self.step_flops > 0:
+            # training steps plus the held-out evaluations (a forward: ~1/3 of a step, per rung)
+            rung = min(rung, int(BUDGET_FLOPS["lr_race"] / self.step_flops / (race_cost(len(cands)) + 3)))
+        if rung < RACE_MIN_RUNG:
+            self.notes.append(f"LR race skipped: a training step costs {self.step_flops / 1e9:.2g} GFLOP, over the "
+                              f"budget for {RACE_MIN_RUNG}-step rungs")
+            return None
+        m, o = self._copy()
+        race = lr_race(m, self.batches, self.loss_fn, o, cands, first_rung_steps=rung, seed=None)
+        self.out["lr_race"] = race.to_dict()
+        if race.skipped:
+            self.notes.append(f"LR race skipped: {race.skipped}")
+        return race
 
     # ------------------------------------------------------------------ 4. overfit one batch
     def _budget(self, part: str, steps: int) -> int:
@@ -299,18 +394,39 @@ class _Checkup:
             return
         if b.size > 64 and b.splittable():
             b = b.take(torch.arange(64))
+        if self.loss_name in PROB_LOSSES or self.loss_name in CLASS_LOSSES:
+            # soft targets (a VAE's grey pixels under BCE, label distributions under cross-entropy): the
+            # loss's floor is the targets' entropy, not 0, so "a tenth of the start" may be unreachable
+            # (under 1% of soft values the floor is < 1% of ln 2 per value: far below that criterion)
+            soft = [t for t in _tensors(b.target) if t.is_floating_point()
+                    and bool(((t > 0) & (t < 1)).float().mean() > 0.01)]
+            if soft:
+                self.notes.append("one-batch overfit skipped: soft targets (values strictly between 0 and 1): "
+                                  f"the {self.loss_name} floor is their entropy, not 0")
+                return
         n_params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         n_targets = sum(t.numel() for t in _tensors(b.target))
         n_out = None
         best_ratio, first, best, tries = math.inf, None, None, []
+        # tries: Adam at 1e-3 and 1e-2, then (when those fail and the LR test ran) the user's own optimizer
+        # at the check-up's suggested LR: a model whose inputs or outputs are scaled far from 1 may need
+        # more than 150 Adam steps at 1e-2 to memorize, but it does at the LR measured for it
+        tries_plan: list[tuple[str, float]] = [("Adam", 1e-3), ("Adam", 1e-2)]
+        sugg = (self.out.get("lr_range_test") or {}).get("suggested_lr")
+        if sugg and math.isfinite(sugg) and sugg > 0:
+            tries_plan.append(("yours", float(sugg)))
         n_steps = self._budget("overfit_one_batch", 2 * OVERFIT_STEPS) // 2
-        for lr in (1e-3, 1e-2):
-            m, _ = self._copy()
+        for kind, lr in tries_plan:
+            m, o_user = self._copy()
             m.train()
             for mod in m.modules():  # dropout would forbid memorizing; BatchNorm stays in train mode
                 if isinstance(mod, nn.modules.dropout._DropoutNd):
                     mod.eval()
-            opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lr)
+            if kind == "Adam":
+                opt = torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=lr)
+            else:
+                from .sandbox import fresh_optimizer
+                opt = fresh_optimizer(o_user, m, lr=lr)
             start = last = None
             for i in range(n_steps):
                 opt.zero_grad(set_to_none=True)
@@ -332,7 +448,7 @@ class _Checkup:
             if start is None or last is None:
                 continue
             ratio = last / start if start > 0 else math.inf
-            tries.append({"lr": lr, "start": round(start, 6), "end": round(last, 6), "steps": i + 1})
+            tries.append({"optimizer": kind, "lr": lr, "start": round(start, 6), "end": round(last, 6), "steps": i + 1})
             first = start if first is None else first
             if ratio < best_ratio:
                 best_ratio, best = ratio, last
@@ -350,9 +466,10 @@ class _Checkup:
         why = ("" if cap else " (the model has fewer parameters than values to memorize, so this may be its "
                "capacity, not a bug)") + (" -- see the findings above first" if specific else "")
         self._add("loss-not-decreasing", severity,
-                  f"The model cannot overfit one batch of {b.size} examples: with Adam the loss went from "
+                  f"The model cannot overfit one batch of {b.size} examples: the loss went from "
                   f"{first:.4g} only to {best:.4g} ({best_ratio:.0%} of its start) in {n_steps} steps at each "
-                  f"of lr 1e-3 and 1e-2; a correct model memorizes a batch{why}.", "one-batch overfit",
+                  f"of " + ", ".join(f"{t['optimizer']} lr {t['lr']:.3g}" for t in tries)
+                  + f"; a correct model memorizes a batch{why}.", "one-batch overfit",
                   evidence={"examples": b.size, "start_loss": _r(first), "best_loss": _r(best),
                             "ratio": _r(best_ratio), "trainable_params": n_params},
                   remedy_ids=["overfit-one-batch", "check-labels"])
@@ -361,12 +478,35 @@ class _Checkup:
     def _batch_size(self) -> None:
         m, o = self._copy()
         ceiling = self.max_batch if self.n_data is None else max(1, min(self.max_batch, self.n_data))
+        fpe = self.step_flops / max(self.batches[0].size, 1) if self.step_flops > 0 else None
         r = find_batch_size(m, self.batches[0], self.loss_fn, o, memory_limit_bytes=self.memory_limit_bytes,
-                            max_batch=ceiling, noise_batches=self.batches)
+                            max_batch=ceiling, noise_batches=self.batches,
+                            flop_budget=BUDGET_FLOPS["batch_size"] if fpe else None, step_flops_per_example=fpe)
         if self.n_data is not None and r.limited_by == "search-bound" and ceiling == self.n_data:
             r.limited_by = "dataset"
         self.out["batch_size"] = r.to_dict() | {"user_batch": self.batches[0].size}
         self.notes += [f"batch-size finder: {n}" for n in r.notes]
+
+
+def rnn_flops(mod: nn.RNNBase, inp: tuple) -> float:
+    """Forward FLOPs of a torch RNN/LSTM/GRU call, which FlopCounterMode does not count (its fused
+    kernels have no formula): per token, layer and direction, the gate matmuls 2 * gates * H * (I + H).
+    Backward is counted as twice the forward by the caller (the usual 1:2 ratio)."""
+    x = inp[0] if inp else None
+    if isinstance(x, nn.utils.rnn.PackedSequence):
+        tokens = x.data.shape[0]
+    elif isinstance(x, torch.Tensor):
+        tokens = x.shape[0] * x.shape[1] if x.ndim == 3 else x.shape[0]
+    else:
+        return 0.0
+    gates = {"LSTM": 4, "GRU": 3}.get(mod.mode, 1)
+    dirs = 2 if mod.bidirectional else 1
+    h = mod.hidden_size
+    total = 0.0
+    for layer in range(mod.num_layers):
+        i = mod.input_size if layer == 0 else (mod.proj_size or h) * dirs
+        total += dirs * 2 * gates * h * (i + (mod.proj_size or h)) * tokens
+    return float(total)
 
 
 _LOSS_MODULES = {"CrossEntropyLoss": "cross_entropy", "NLLLoss": "nll_loss", "BCELoss": "binary_cross_entropy",

@@ -53,6 +53,9 @@ class BatchSizeResult:
     noise_scale: float | None = None      # B_simple
     noise_batch: int | None = None        # a power of two near B_simple
     last_pass_s: float = 0.0
+    verified: bool = True                 # the answer was run for real (False: predicted only, see notes)
+    flop_budget: float | None = None
+    flops_spent: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,7 +64,8 @@ class BatchSizeResult:
                 "bytes_per_example": None if self.bytes_per_example is None else round(self.bytes_per_example),
                 "static_bytes": self.static_bytes, "tried": [list(t) for t in self.tried],
                 "noise_scale": None if self.noise_scale is None else round(self.noise_scale, 1),
-                "useful_batch": self.noise_batch, "notes": list(self.notes)}
+                "useful_batch": self.noise_batch, "verified": self.verified,
+                "pass_gflops": round(self.flops_spent / 1e9, 3), "notes": list(self.notes)}
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -132,8 +136,14 @@ def _pass(model, opt, b: Batch, loss_fn, measure: bool) -> int:
 
 def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer=None, *,
                     memory_limit_bytes: int | None = None, max_batch: int = 4096,
-                    noise_batches: list[Batch] | None = None) -> BatchSizeResult:
-    """Run on a copy of ``model`` (the caller's check-up passes one); ``batch``: examples to repeat."""
+                    noise_batches: list[Batch] | None = None, flop_budget: float | None = None,
+                    step_flops_per_example: float | None = None) -> BatchSizeResult:
+    """Run on a copy of ``model`` (the caller's check-up passes one); ``batch``: examples to repeat.
+
+    ``flop_budget`` (with ``step_flops_per_example``, the FLOPs of one example's forward + backward):
+    the search's passes together stay within it; a pass that would exceed it is not run, and the
+    answer says so (``limited_by`` "budget" on CUDA; on CPU the predicted batch is reported
+    ``verified=False``)."""
     res = BatchSizeResult()
     if not batch.splittable():
         res.notes.append("the inputs' first dimension is not the batch (a sequence-first input?): "
@@ -159,6 +169,7 @@ def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer
         if res.capacity_bytes is not None and not cuda and predicted(b) > MARGIN * res.capacity_bytes:
             res.tried.append((b, False))
             return False
+        res.flops_spent += b * (step_flops_per_example or 0.0)
         try:
             if cuda:
                 torch.cuda.reset_peak_memory_stats(dev)
@@ -178,34 +189,20 @@ def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer
         res.tried.append((b, ok))
         return ok
 
-    lo, hi = 0, None
-    b = 2 if n0 >= 2 else 1   # not 1: BatchNorm cannot train on a single example
-    while b <= max_batch:
-        if fits(b):
-            lo = b
-            b *= 2
-            if res.last_pass_s > PASS_TIME_S and b <= max_batch:
-                res.max_batch, res.searched_up_to, res.limited_by = lo, lo, "time"
-                break
-        else:
-            hi = b
-            break
-    if res.limited_by == "time":
-        pass
-    elif hi is None:
-        if lo * 2 > max_batch and lo < max_batch and fits(max_batch):
-            lo = max_batch
-        res.max_batch, res.searched_up_to, res.limited_by = lo, max_batch, "search-bound"
+    if flop_budget is not None and step_flops_per_example:
+        res.flop_budget = float(flop_budget)
+
+    def affordable(b: int) -> bool:
+        return res.flop_budget is None or res.flops_spent + b * step_flops_per_example <= res.flop_budget
+
+    run = fits
+    res.flops_spent = (b1 + b2) * (step_flops_per_example or 0.0)   # the two measuring passes
+    if not cuda and res.capacity_bytes is not None:
+        _cpu_search(res, run, affordable, max_batch)
     else:
-        while hi - lo > max(1, lo // 16):  # bisection to ~6%
-            mid = (lo + hi) // 2
-            if fits(mid):
-                lo = mid
-            else:
-                hi = mid
-        res.max_batch, res.limited_by = lo, "memory"
-        if lo == 0:
-            res.notes.append("not even a batch of 1 fits in the memory available")
+        _doubling_search(res, run, affordable, max_batch, n0)
+    if res.max_batch == 0:
+        res.notes.append("not even a batch of 1 fits in the memory available")
     if noise_batches:
         try:
             res.noise_scale = noise_scale(model, noise_batches, loss_fn)
@@ -214,6 +211,73 @@ def find_batch_size(model: nn.Module, batch: Batch, loss_fn: Callable, optimizer
         except Exception as e:  # a model whose loss can't be split into micro-batches
             res.notes.append(f"gradient noise scale not estimated: {type(e).__name__}: {e}")
     return res
+
+
+def _cpu_search(res: BatchSizeResult, run, affordable, max_batch: int) -> None:
+    """CPU: the memory a batch needs is predicted (static bytes + bytes per example x batch, measured on
+    the autograd graph), so the doubling passes would only repeat the prediction: one real pass at the
+    predicted largest batch confirms it (an allocation failure there -- a tighter real limit, e.g.
+    RLIMIT_AS -- falls back to a bisection of real passes)."""
+    room = MARGIN * res.capacity_bytes - res.static_bytes
+    pred = int(room // res.bytes_per_example) if room > 0 else 0
+    b = min(max_batch, pred)
+    res.limited_by = "memory" if pred < max_batch else "search-bound"
+    res.searched_up_to = max_batch
+    if b < 1:
+        res.max_batch = 0
+        res.tried.append((1, False))
+        return
+    if not affordable(b):
+        res.max_batch, res.verified = b, False
+        res.notes.append(f"the largest batch ({b}) is predicted from {res.bytes_per_example:.0f} bytes per example; "
+                         "a pass at it was not run (over the check-up's compute budget)")
+        return
+    if run(b):
+        res.max_batch = b
+        return
+    lo, hi = 0, b
+    for t, ok in res.tried:
+        if ok and t < hi:
+            lo = max(lo, t)
+    res.limited_by = "memory"
+    while hi - lo > max(1, lo // 16) and affordable((lo + hi) // 2):
+        mid = (lo + hi) // 2
+        if run(mid):
+            lo = mid
+        else:
+            hi = mid
+    res.max_batch = lo
+
+
+def _doubling_search(res: BatchSizeResult, run, affordable, max_batch: int, n0: int) -> None:
+    """CUDA (or no known capacity): doubling, then bisection, of real passes, within the budget."""
+    lo, hi = 0, None
+    b = 2 if n0 >= 2 else 1   # not 1: BatchNorm cannot train on a single example
+    while b <= max_batch:
+        if not affordable(b):
+            res.max_batch, res.searched_up_to, res.limited_by = lo, lo, "budget"
+            return
+        if run(b):
+            lo = b
+            b *= 2
+            if res.last_pass_s > PASS_TIME_S and b <= max_batch:
+                res.max_batch, res.searched_up_to, res.limited_by = lo, lo, "time"
+                return
+        else:
+            hi = b
+            break
+    if hi is None:
+        if lo * 2 > max_batch and lo < max_batch and affordable(max_batch) and run(max_batch):
+            lo = max_batch
+        res.max_batch, res.searched_up_to, res.limited_by = lo, max_batch, "search-bound"
+        return
+    while hi - lo > max(1, lo // 16) and affordable((lo + hi) // 2):  # bisection to ~6%
+        mid = (lo + hi) // 2
+        if run(mid):
+            lo = mid
+        else:
+            hi = mid
+    res.max_batch, res.limited_by = lo, "memory"
 
 
 def _grad_vec(model: nn.Module, b: Batch, loss_fn) -> torch.Tensor:

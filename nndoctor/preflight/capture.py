@@ -45,6 +45,7 @@ class Capture:
     loss_fn: Callable | None = None
     loss_desc: str = ""
     batches: list = field(default_factory=list)
+    dataset_size: int | None = None     # the training DataLoader's dataset length, when one is iterating
     notes: list[str] = field(default_factory=list)
 
 
@@ -209,6 +210,7 @@ class _Capturer(tap.Listener):
             calls = []
         targets = [k[1] for k in calls]
         c.batch = Batch(tuple(args), dict(kwargs), targets[0] if len(targets) == 1 else tuple(targets))
+        c.dataset_size = iterating_dataset_size(c.batch.size)
         if calls:
             parts = []
             for name, _t, rest, kw, owner, head, fn in calls:
@@ -223,6 +225,29 @@ class _Capturer(tap.Listener):
                 c.loss_fn = lambda o, ys, parts=parts: sum(p(o, y) for p, y in zip(parts, ys))
             c.loss_desc = " + ".join((type(k[4]).__name__ if k[4] is not None else f"F.{k[0]}") for k in calls)
         return c
+
+
+def iterating_dataset_size(batch_size: int) -> int | None:
+    """The dataset length of the DataLoader being iterated now (the training loop's, at its first
+    backward pass): live DataLoader iterators that have yielded a batch, whose loader's batch size is
+    the captured batch's. None when there is none (a loop slicing tensors) or several disagree."""
+    import gc
+
+    try:
+        from torch.utils.data.dataloader import _BaseDataLoaderIter
+    except ImportError:  # pragma: no cover
+        return None
+    sizes = set()
+    for o in gc.get_objects():
+        try:
+            if issubclass(type(o), _BaseDataLoaderIter) and getattr(o, "_num_yielded", 0) > 0 and \
+                    getattr(o, "_dataset_kind", None) == 0 and (getattr(o, "_index_sampler", None) is None
+                                                                or getattr(o._index_sampler, "batch_size", None)
+                                                                in (batch_size, None)):
+                sizes.add(len(o._dataset))
+        except Exception:  # an exotic dataset without len()
+            continue
+    return sizes.pop() if len(sizes) == 1 else None
 
 
 def capture_script(script: str, args: list[str]) -> tuple[Capture | None, int]:
@@ -292,7 +317,7 @@ def run_checkup_cli(script: str, args: list[str], *, json_path: str | None = Non
         report.notes = cap.notes + report.notes
     else:
         report = checkup(cap.model, cap.batches or [cap.batch], cap.loss_fn, cap.optimizer, lr_test=lr_test, overfit=overfit,
-                         batch_size=batch_size,
+                         batch_size=batch_size, dataset_size=cap.dataset_size,
                          memory_limit_bytes=parse_bytes(memory_limit) if memory_limit else None)
         report.notes = cap.notes + report.notes
     report.checkup.setdefault("timings_s", {})["script_until_first_backward"] = round(t_script, 3)
@@ -300,7 +325,7 @@ def run_checkup_cli(script: str, args: list[str], *, json_path: str | None = Non
                                   "optimizer": type(cap.optimizer).__name__ if cap.optimizer is not None else None,
                                   "loss": cap.loss_desc or None,
                                   "batch_size": cap.batch.size if cap.batch is not None else None,
-                                  "batches": len(cap.batches)}
+                                  "batches": len(cap.batches), "dataset_size": cap.dataset_size}
     if not quiet:
         sys.stdout.flush()
         report.render()

@@ -210,3 +210,149 @@ def analyse(lrs: list[float], losses: list[float], stopped: str) -> LRRangeResul
     r.rules["robust"] = r.suggestion
     r.rules["lagfree_sqrt10"] = r.lr_min / 10 ** 0.5
     return r
+
+
+# ----------------------------------------------------------------------------- the confirmation race
+RACE_FACTORS = (1 / 10, 1 / 3, 1.0, 3.0, 10.0)   # around the suggestion: its bracket [lr_min/100, lr_min]
+
+
+@dataclass
+class RaceResult:
+    """A short race between constant learning rates, judged on held-out batches (successive halving).
+
+    ``rungs``: per rung, the steps each survivor had trained by then and every survivor's held-out
+    loss (inf: it diverged); ``winner``: the lowest held-out loss at the last rung."""
+
+    candidates: list[float] = field(default_factory=list)
+    rungs: list[dict[str, Any]] = field(default_factory=list)
+    winner: float | None = None
+    heldout_start: float | None = None          # the held-out loss of the initial weights
+    train_batches: int = 0
+    heldout_batches: int = 0
+    heldout_examples: int = 0
+    skipped: str = ""
+
+    def final(self) -> dict[float, float]:
+        """Each candidate's held-out loss at the last rung it reached."""
+        out: dict[float, float] = {}
+        for r in self.rungs:
+            out.update(r["heldout"])
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"candidates": [float(f"{c:.4g}") for c in self.candidates], "winner": self.winner,
+                "heldout_start": self.heldout_start, "train_batches": self.train_batches,
+                "heldout_batches": self.heldout_batches, "heldout_examples": self.heldout_examples,
+                "rungs": [{"steps": r["steps"], "heldout": {f"{k:.4g}": (round(v, 6) if math.isfinite(v) else "inf")
+                                                             for k, v in r["heldout"].items()}} for r in self.rungs],
+                **({"skipped": self.skipped} if self.skipped else {})}
+
+
+def race_candidates(r: LRRangeResult, factors=RACE_FACTORS) -> list[float]:
+    """The suggestion times ``factors``, kept below the LR at which the sweep diverged."""
+    if r.suggestion is None:
+        return []
+    cands = [r.suggestion * f for f in factors]
+    if r.lr_diverged is not None:
+        cands = [c for c in cands if c < r.lr_diverged]
+    return cands
+
+
+def split_heldout(batches: list[Batch]) -> tuple[list[Batch], list[Batch]] | None:
+    """Training and held-out batches for the race: the last quarter of the batches (at least one) are
+    held out; one batch of >= 16 examples is split 3:1 by example. None: too little data."""
+    if len(batches) >= 4:
+        k = max(1, len(batches) // 4)
+        return batches[:-k], batches[-k:]
+    pool = Batch.concat(batches) if len(batches) > 1 else batches[0]
+    n = pool.size
+    if n < 16 or not pool.splittable():
+        return None
+    k = n // 4
+    return [pool.take(torch.arange(0, n - k))], [pool.take(torch.arange(n - k, n))]
+
+
+def _heldout_loss(model: nn.Module, heldout: list[Batch], loss_fn: Callable) -> float:
+    was = model.training
+    model.eval()
+    tot = n = 0.0
+    try:
+        with torch.no_grad():
+            for b in heldout:
+                out = call_model(model, b)
+                v = float(loss_fn(out, b.target) if b.target is not None else loss_fn(out))
+                tot += v * b.size
+                n += b.size
+    finally:
+        model.train(was)
+    v = tot / max(n, 1.0)
+    return v if math.isfinite(v) else math.inf
+
+
+def lr_race(model: nn.Module, batches: list[Batch], loss_fn: Callable, optimizer, candidates: list[float], *,
+            first_rung_steps: int = 25, seed: int | None = 0) -> RaceResult:
+    """Race constant learning rates ``candidates`` from ``model``'s current weights (each on its own
+    copy; ``model`` is not touched) by successive halving: every candidate trains ``first_rung_steps``
+    steps on the training batches, all are judged on the held-out batches (eval mode), the better
+    half goes on for twice as many steps, and so on until one is left (the winner). The optimizer's
+    class, param groups and hyperparameters are used (fresh state), as in the range test. Cost:
+    ``first_rung_steps * race_cost(len(candidates))`` training steps."""
+    import copy
+
+    res = RaceResult(candidates=list(candidates))
+    split = split_heldout(batches)
+    if split is None:
+        res.skipped = "too little data to hold out (fewer than 4 batches and fewer than 16 examples)"
+        return res
+    train, heldout = split
+    res.train_batches, res.heldout_batches = len(train), len(heldout)
+    res.heldout_examples = sum(b.size for b in heldout)
+    if not candidates:
+        res.skipped = "no candidate learning rate"
+        return res
+    with preserved_rng(seed):
+        res.heldout_start = _heldout_loss(model, heldout, loss_fn)
+    runners = []
+    for lr in candidates:
+        m = copy.deepcopy(model)
+        m.train()
+        runners.append({"lr": lr, "model": m, "opt": fresh_optimizer(optimizer, m, original=model, lr=lr),
+                        "steps": 0, "loss": math.inf, "dead": False})
+    alive, rung_steps, total = runners, first_rung_steps, 0
+    while len(alive) > 1:
+        total += rung_steps
+        for run in alive:
+            with preserved_rng(None if seed is None else seed + total):
+                _train(run, train, loss_fn, total)
+                run["loss"] = math.inf if run["dead"] else _heldout_loss(run["model"], heldout, loss_fn)
+        res.rungs.append({"steps": total, "heldout": {run["lr"]: run["loss"] for run in alive}})
+        alive = sorted(alive, key=lambda r: (r["loss"], r["lr"]))[:max(1, len(alive) // 2)]
+        rung_steps *= 2
+    best = alive[0]
+    res.winner = best["lr"] if math.isfinite(best["loss"]) or len(runners) == 1 else None
+    return res
+
+
+def race_cost(n: int) -> int:
+    """Training steps of a race between ``n`` candidates, in first-rung steps (n + 2(n//2) + 4(n//4)...)."""
+    cost, k, w = 0, n, 1
+    while k > 1:
+        cost += k * w
+        k, w = k // 2, w * 2
+    return cost
+
+
+def _train(run: dict, train: list[Batch], loss_fn: Callable, until: int) -> None:
+    m, opt = run["model"], run["opt"]
+    while run["steps"] < until and not run["dead"]:
+        b = train[run["steps"] % len(train)]
+        opt.zero_grad(set_to_none=True)
+        out = call_model(m, b)
+        loss = loss_fn(out, b.target) if b.target is not None else loss_fn(out)
+        if not torch.isfinite(loss.detach()):
+            run["dead"] = True
+            break
+        loss.backward()
+        opt.step()
+        run["steps"] += 1
+    opt.zero_grad(set_to_none=True)

@@ -172,6 +172,10 @@ def checkup_table(c: dict) -> Table:
     lr = c.get("lr_range_test")
     if lr:
         parts = [f"suggested [bold]{_fmt(lr.get('suggested_lr'))}[/]"]
+        race = c.get("lr_race") or {}
+        if lr.get("suggested_lr_curve") is not None and race.get("winner") is not None:
+            parts[0] += (f" (won a race of {len(race.get('candidates', []))} LRs on held-out batches; "
+                         f"the curve's rule: {_fmt(lr['suggested_lr_curve'])})")
         if lr.get("user_lr") is not None:
             parts.append(f"yours {_fmt(lr['user_lr'])}")
         parts.append(f"loss lowest at {_fmt(lr.get('lr_min_loss'))}")
