@@ -98,7 +98,10 @@ def plan(f: Finding) -> list[str]:
     if code == "poor-initialization":
         return ["init-for-activation"]
     if code == "vanishing-gradient":
-        return ["relu-family"]
+        # the two cures of the guide: a non-saturating activation, or an init that keeps the signal's
+        # variance through the depth (Glorot & Bengio 2010) -- the latter also where the activation is
+        # applied functionally (torch.tanh in forward()) and cannot be swapped from outside
+        return ["relu-family", "init-for-activation"]
     if code == "unnormalized-input":
         return ["standardize-inputs"]
     if code == "train-mode-off":
@@ -122,7 +125,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
     if remedy == "optimizer-all-params":
         return A.AddParams(ctl, f)
     if remedy == "init-for-activation":
-        return A.Reinit(ctl, f, "all" if f.code == "poor-initialization" else "feeding")
+        # poor initialization and vanishing gradients are properties of the whole stack: every layer
+        return A.Reinit(ctl, f, "all" if f.code in ("poor-initialization", "vanishing-gradient") else "feeding")
     if remedy in ("leaky-relu", "relu-family"):
         return A.SwapActivation(ctl, f, remedy)
     if remedy == "standardize-inputs":
@@ -660,7 +664,7 @@ class RepairController:
 
     def layers_for(self, f: Finding, scope: str) -> list[tuple[str, nn.Module, str]]:
         ordered = self._ordered()
-        default = _main_act(f)
+        default = _main_act(f, self._observed_acts())
         if scope == "all":
             return [(n, m, self._act_after(ordered, i, default)) for i, (n, m) in enumerate(ordered)
                     if isinstance(m, _LAYERS)]
@@ -690,6 +694,18 @@ class RepairController:
             if all(n != o[0] for o in out):
                 out.append((n, pm, act))
         return out
+
+    def _observed_acts(self) -> list[str]:
+        """The kinds of the activations the probe saw in the latest sample (modules and functional
+        calls such as ``torch.tanh``), for a finding whose evidence names none."""
+        samples = self.doctor.store.facts.get("act_samples") or []
+        kinds = []
+        for smp in samples[-1:]:
+            for m in (smp.get("modules") or {}).values():
+                k = str(m.get("kind") or m.get("type") or "").lower()
+                if k:
+                    kinds.append(k)
+        return kinds
 
     def layers_before(self, act_names: list[str]) -> list[tuple[str, nn.Module, str]]:
         ordered = self._ordered()
@@ -763,8 +779,8 @@ class RepairController:
     def _maybe_snapshot(self, force: bool = False) -> None:
         """Keep the best state seen: a snapshot at a healthy point whose loss level is the lowest."""
         now = time.perf_counter()
-        if not force and now - self._snap_time < 50 * self._snap_cost:   # held to ~2% of the wall time
-            return
+        if not force and not self.doctor.fixed_cadence and now - self._snap_time < 50 * self._snap_cost:
+            return   # held to ~2% of the wall time (a doctor on a fixed cadence checks at every flush)
         d = self.doctor
         if any(f.severity == "error" and not f.evidence.get("resolved") and self._key(f) not in self.kept
                for f in d._findings.values()):
@@ -844,13 +860,17 @@ _LAYERS = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 _ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 
 
-def _main_act(f: Finding) -> str:
+def _main_act(f: Finding, observed: list[str] | None = None) -> str:
     acts = f.evidence.get("activation")
     if isinstance(acts, dict) and acts:
         a = str(next(iter(acts.values()))).lower()
         return "tanh" if "tanh" in a else "sigmoid" if "sigmoid" in a else "relu"
     if f.code == "dead-relu":
         return "relu"
+    # what the activation probe saw the model apply (the most frequent saturating or ReLU-family kind)
+    counts = {k: sum(1 for o in observed or [] if k in o) for k in ("tanh", "sigmoid", "relu")}
+    if max(counts.values()) > 0:
+        return max(counts, key=counts.get)
     text = " ".join(r.snippet for r in f.remedies if r.id == "init-for-activation")
     if "kaiming" in text:
         return "relu"
