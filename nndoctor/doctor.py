@@ -1208,7 +1208,8 @@ class Doctor(tap.Listener):
         ctx = Context(store=self.store, params=list(self.table.info), step=self.step,
                       n_backward=self.n_backward, closing=closing, window_done=not self._window_open,
                       module_types=dict(self.table.module_types),
-                      found=note_severities({}, self._findings.values()))
+                      found=note_severities({}, self._findings.values()),
+                      undone=list(self.repair.undone) if self.repair is not None else [])
         token = SNIPPET_NAMES.set(self._snippet_names())
         try:
             results = list(run_rules(ctx))
