@@ -188,6 +188,11 @@ class Doctor(tap.Listener):
         self._pending_noise: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
         self._ok_batches: set[int] = set()       # batch sizes whose backward pass completed
         self.repair = None                        # repair mode's controller (nndoctor.repair)
+        # repair mode acts on what the rules find, so when they run must not depend on the machine's
+        # load: the flush, the rules, the activation samples and the noise windows then follow a fixed
+        # step schedule instead of a wall-time budget (a repaired run is reproducible given its seed);
+        # plain watching keeps the time budget (it never slows a fast loop)
+        self.fixed_cadence = bool(repair)
         if repair:
             from .repair import RepairController
             self.repair = RepairController(self)
@@ -843,7 +848,7 @@ class Doctor(tap.Listener):
         t0 = time.perf_counter()
         ns = rec.noise
         if ns is None:
-            if t0 - rec.noise_last < 100 * rec.noise_cost:  # held to ~1% of the wall time
+            if not self.fixed_cadence and t0 - rec.noise_last < 100 * rec.noise_cost:  # ~1% of the wall time
                 rec.noise_next = rec.n_steps + self.every
                 return
             sel, total = [], 0
@@ -900,7 +905,7 @@ class Doctor(tap.Listener):
             # the flush, like the rules, is held to a time budget (~2% of the wall time since the
             # last one), with a hard bound on what may stay pending
             now = time.perf_counter()
-            if self.step <= 5 or now - self._last_flush_time >= 50 * self._last_flush_cost \
+            if self.step <= 5 or self.fixed_cadence or now - self._last_flush_time >= 50 * self._last_flush_cost \
                     or len(self._pending_grad) >= 20 * self.every:
                 self._flush()
                 self._last_flush_cost = time.perf_counter() - now
@@ -913,7 +918,11 @@ class Doctor(tap.Listener):
             # the next activation sample: as soon as the probe's cost is under ~1% of the wall time since
             # the last one, and in any case at every x 2^k steps (a few, whatever the machine's load)
             k = self.step // self.every
-            if time.perf_counter() - self._act_last_time >= 100 * self._act_cost or k & (k - 1) == 0:
+            if self.fixed_cadence:   # by steps only: every 2^k-th and every 4th flush
+                due = k & (k - 1) == 0 or k % 4 == 0
+            else:
+                due = time.perf_counter() - self._act_last_time >= 100 * self._act_cost or k & (k - 1) == 0
+            if due:
                 self._act_due = True
         if self.repair is not None:
             self._repair_call("on_step_post", rec)
@@ -1181,7 +1190,13 @@ class Doctor(tap.Listener):
         # model with very fast steps is judged less often in steps but never slowed by judging.
         if not (closing or force):
             now = time.perf_counter()
-            if self._last_eval_step >= 0 and self.step > 5 and \
+            if self.fixed_cadence:
+                # by steps only: at every flush while the run is young, then spaced 5% of the steps apart
+                # (the rules' cost grows with the history)
+                if self._last_eval_step >= 0 and self.step > 5 and \
+                        self.step - self._last_eval_step < max(1, self.step // 20):
+                    return
+            elif self._last_eval_step >= 0 and self.step > 5 and \
                     now - self._last_eval_time < 50 * self._last_eval_cost:
                 return
             self._last_eval_step = self.step  # forced evaluations do not move the schedule
@@ -1193,7 +1208,8 @@ class Doctor(tap.Listener):
         ctx = Context(store=self.store, params=list(self.table.info), step=self.step,
                       n_backward=self.n_backward, closing=closing, window_done=not self._window_open,
                       module_types=dict(self.table.module_types),
-                      found=note_severities({}, self._findings.values()))
+                      found=note_severities({}, self._findings.values()),
+                      undone=list(self.repair.undone) if self.repair is not None else [])
         token = SNIPPET_NAMES.set(self._snippet_names())
         try:
             results = list(run_rules(ctx))

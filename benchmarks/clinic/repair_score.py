@@ -7,6 +7,9 @@ line of the form::
 
     NNDOCTOR_METRIC name=value higher      # or: lower (e.g. a test loss)
 
+(a faulty program written before repair mode was scored, which prints no such line, has its metric
+read by ``metric_of.py``: from its own output, or by evaluating the model in its globals at the end).
+
 For each pair the scorer runs, one after the other (interleaved, one at a time, the same machine):
 the faulty program with ``--fix`` (repair mode), its twin plainly, and the faulty program plainly
 (what the fault costs without repair). Runs are forked from one process that has imported torch,
@@ -47,6 +50,7 @@ REPO_ROOT = HERE.parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(HERE))
 
+from metric_of import EVALUATORS, from_output  # noqa: E402
 from score import parse_header  # noqa: E402
 
 METRIC_RE = re.compile(r"NNDOCTOR_METRIC\s+(\w+)=(\S+)\s+(higher|lower)")
@@ -77,7 +81,7 @@ def within(repaired: float, twin: float, higher: bool, tol: float = TOLERANCE) -
 
 # --------------------------------------------------------------------------- forked runs
 def _child(kind: str, path: str, out: str, report: str) -> None:
-    code = 1
+    code, evaluate = 1, None
     try:
         f = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(f, 1)
@@ -87,13 +91,16 @@ def _child(kind: str, path: str, out: str, report: str) -> None:
         sys.stderr = open(2, "w", buffering=1, closefd=False)
         os.chdir(os.path.dirname(path))
         sys.argv = [path]
+        import runpy
+
+        evaluate = EVALUATORS.get(os.path.basename(path)) if kind != "twin" else None
+        if evaluate is not None:
+            runpy.run_path = _run_path_keeping_globals   # the script's globals, for the evaluator
         if kind == "fix":
             from nndoctor.runner import run_script
 
             code, _ = run_script(path, [], json_path=report, quiet=True, fix=True)
         else:
-            import runpy
-
             sys.path.insert(0, os.path.dirname(path))
             runpy.run_path(path, run_name="__main__")
             code = 0
@@ -105,10 +112,40 @@ def _child(kind: str, path: str, out: str, report: str) -> None:
         traceback.print_exc()
     finally:
         try:
+            if evaluate is not None and _KEPT:
+                try:
+                    name, value, sense = evaluate(_KEPT)
+                    print(f"NNDOCTOR_METRIC {name}={value:.4f} {sense}", flush=True)
+                except Exception as e:  # noqa: BLE001
+                    print(f"metric evaluation failed: {type(e).__name__}: {e}", flush=True)
             sys.stdout.flush()
             sys.stderr.flush()
         finally:
             os._exit(code if isinstance(code, int) else 1)
+
+
+_KEPT: dict = {}
+
+
+def _run_path_keeping_globals(path, init_globals=None, run_name=None):
+    """``runpy.run_path`` for a script file whose globals stay readable after it ends or raises."""
+    import types
+
+    mod = types.ModuleType(run_name or "<run_path>")
+    mod.__file__ = path
+    _KEPT.clear()
+    _KEPT.update(init_globals or {})
+    mod.__dict__.update(_KEPT)
+    saved = sys.modules.get("__main__")
+    sys.modules["__main__"] = mod
+    try:
+        exec(compile(Path(path).read_bytes(), path, "exec"), mod.__dict__)
+    finally:
+        _KEPT.clear()
+        _KEPT.update(mod.__dict__)
+        if saved is not None:
+            sys.modules["__main__"] = saved
+    return mod.__dict__
 
 
 def _zygote(jobs_file: str, out_file: str) -> int:
@@ -139,6 +176,8 @@ def _zygote(jobs_file: str, out_file: str) -> int:
                 time.sleep(0.01)
             wall = time.perf_counter() - t0
             text = Path(out).read_text(errors="replace") if os.path.exists(out) else ""
+            if kind != "twin" and not METRIC_RE.search(text):
+                text += "\n" + (from_output(Path(path).name, text) or "")
             rep = json.loads(Path(report).read_text()) if os.path.exists(report) else None
             results.append({"kind": kind, "path": path, "wall_s": round(wall, 3), "killed": killed,
                             "returncode": os.waitstatus_to_exitcode(status), "metric": parse_metric(text),
@@ -167,7 +206,7 @@ def classify(pattern: str | None = None) -> dict:
 
     pairs, no_twin, report_only = [], [], []
     for p in sorted(PROGRAMS.glob("faulty_*.py")):
-        if pattern and pattern not in p.name:
+        if pattern and not any(k in p.name for k in pattern.split(",")):
             continue
         codes = parse_header(p)["expect"]
         live = [c for c in codes if plan(Finding(code=c, severity="error", summary=""))]
@@ -281,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--zygote"]:
         return _zygote(argv[1], argv[2])
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("-k", dest="pattern")
+    ap.add_argument("-k", dest="pattern", help="only the programs whose name contains SUBSTR (several: a,b,c)")
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--json")
     ap.add_argument("--markdown", action="store_true")

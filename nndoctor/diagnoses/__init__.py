@@ -46,6 +46,9 @@ class Context:
     window_done: bool = True
     module_types: dict[str, str] = field(default_factory=dict)
     found: dict[str, str] = field(default_factory=dict)  # code -> worst severity reported (error/warning)
+    # repair mode: (first, last) optimizer steps and backward passes a rollback undid; the per-optimizer
+    # views leave them out (the model they describe is gone). Empty when watching plainly.
+    undone: list[tuple[int, int, int, int]] = field(default_factory=list)
     _views: list[OptView] | None = field(default=None, repr=False)
 
     @property
@@ -69,9 +72,10 @@ class Context:
             u = self.store[f"update_norm/{k}"]
             l = self.store[f"loss/{k}"]
             width = len(o["positions"])
-            yield OptView(k, o["name"], o["steps"], o["positions"], o["lrs"], o["intervals"], o["has_probe"],
-                          g.steps, _width(g.array(MISSING), width), p.steps, _width(p.array(MISSING), width),
-                          _width(u.array(MISSING), width), l.steps, l.array())
+            view = OptView(k, o["name"], o["steps"], o["positions"], o["lrs"], o["intervals"], o["has_probe"],
+                           g.steps, _width(g.array(MISSING), width), p.steps, _width(p.array(MISSING), width),
+                           _width(u.array(MISSING), width), l.steps, l.array())
+            yield _without(view, self.undone) if self.undone else view
 
     def batch_size(self) -> int:
         """The usual batch size of the model's forward passes (their most common first dimension)."""
@@ -91,6 +95,20 @@ class Context:
             if t in names and t not in seen:
                 seen.append(t)
         return seen
+
+
+def _without(v: OptView, undone: list[tuple[int, int, int, int]]) -> OptView:
+    """The view without the rows of steps a rollback undid (repair mode)."""
+    def keep(idx: np.ndarray, at: int) -> np.ndarray:
+        k = np.ones(len(idx), dtype=bool)
+        for u in undone:
+            k &= ~((idx >= u[at]) & (idx <= u[at + 1]))
+        return k
+
+    gk, uk, lk = keep(v.grad_steps, 0), keep(v.upd_steps, 0), keep(v.loss_steps, 2)
+    return OptView(v.key, v.name, v.steps, v.positions, v.lrs, v.intervals, v.has_probe,
+                   v.grad_steps[gk], v.grad[gk], v.upd_steps[uk], v.param[uk], v.update[uk],
+                   v.loss_steps[lk], v.loss[lk])
 
 
 MISSING = -1.0  # marks "this parameter had no gradient at this step" (norms are never negative)

@@ -141,14 +141,22 @@ class ScaleLr(Action):
         sugg = ev.get("suggested_lr")
         measured = isinstance(sugg, (int, float)) and lr and lr > 0 and sugg > 0
         f = min(max(sugg / lr, self.lo), self.hi) if measured else self.default
+        how = ("the rule's suggested LR (measured update/weight ratio)" if measured else
+               f"a default factor of {self.default:g} (no measured suggestion)")
+        r = self.ctl.loss_growth() if self.remedy == "lower-lr" else None
+        if r is not None:
+            # a diverging loss measures the curvature along the direction that blows up: on a quadratic,
+            # SGD at lr multiplies the error there by |1 - lr*lam| per step, the loss by r = that squared,
+            # so lam = (1 + sqrt(r)) / lr; the LR 1/lam is the best step along it (half the stability limit)
+            f = min(max(1 / (1 + math.sqrt(r)), self.lo), self.hi)
+            how = (f"the loss's growth while it diverged ({r:.3g}x per step): 1/(1 + sqrt(growth)) of the LR, "
+                   f"the step that suits the curvature that blew up")
         for o in opts:
             self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
         self.opts = opts
         new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]   # with earlier factors
         self.context = {"suggested_lr": new[0]}
-        return {"lr_before": [_first_lr(o) for o in opts], "lr_after": new, "factor": _sig(f),
-                "from": "the rule's suggested LR (measured update/weight ratio)" if measured else
-                        f"a default factor of {self.default:g} (no measured suggestion)"}
+        return {"lr_before": [_first_lr(o) for o in opts], "lr_after": new, "factor": _sig(f), "from": how}
 
     def undo(self) -> None:
         for o in getattr(self, "opts", []):
@@ -428,6 +436,13 @@ class Reinit(Action):
         layers = self.ctl.layers_for(self.finding, self.scope)
         if not layers:
             raise CannotApply("no Linear/Conv layer to re-initialize")
+        # the same init again would only throw away what was learned since (e.g. vanishing-gradient after
+        # poor-initialization was repaired by re-initializing the same layers)
+        for a in self.ctl.kept.values():
+            done = {str(x).split(" (")[0] for x in (a.get("action") or {}).get("layers", [])}
+            if a.get("remedy") == self.remedy and done and all(n in done for n, _, _ in layers):
+                raise CannotApply(f"these layers were already re-initialized for their activation (the repair at "
+                                  f"step {a.get('step')})")
         done = []
         for name, m, act in layers:
             init_layer(m, act)

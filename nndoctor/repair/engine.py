@@ -98,7 +98,10 @@ def plan(f: Finding) -> list[str]:
     if code == "poor-initialization":
         return ["init-for-activation"]
     if code == "vanishing-gradient":
-        return ["relu-family"]
+        # the two cures of the guide: a non-saturating activation, or an init that keeps the signal's
+        # variance through the depth (Glorot & Bengio 2010) -- the latter also where the activation is
+        # applied functionally (torch.tanh in forward()) and cannot be swapped from outside
+        return ["relu-family", "init-for-activation"]
     if code == "unnormalized-input":
         return ["standardize-inputs"]
     if code == "train-mode-off":
@@ -122,7 +125,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
     if remedy == "optimizer-all-params":
         return A.AddParams(ctl, f)
     if remedy == "init-for-activation":
-        return A.Reinit(ctl, f, "all" if f.code == "poor-initialization" else "feeding")
+        # poor initialization and vanishing gradients are properties of the whole stack: every layer
+        return A.Reinit(ctl, f, "all" if f.code in ("poor-initialization", "vanishing-gradient") else "feeding")
     if remedy in ("leaky-relu", "relu-family"):
         return A.SwapActivation(ctl, f, remedy)
     if remedy == "standardize-inputs":
@@ -139,6 +143,7 @@ class Snapshot:
     def __init__(self, ctl: "RepairController", step: int, ref: np.ndarray) -> None:
         d = ctl.doctor
         self.step = step
+        self.bw = ctl.doctor.n_backward
         self.ref = ref
         self.level = float(np.median(ref)) if len(ref) else float("inf")
         self.path: str | None = None
@@ -237,6 +242,10 @@ class RepairController:
         self._closed = False
         self._last_bw = -1
         self._restored: tuple[np.ndarray, int] | None = None   # (reference, backward index) of the last rollback
+        self._lr_bw = 0    # the backward index at which repair last changed an LR
+        # (first, last) optimizer steps and backward passes undone by rollbacks: the rules judge the
+        # model the run has, not the one a rollback threw away (``Context.undone``)
+        self.undone: list[tuple[int, int, int, int]] = []
 
     # -- doctor wiring ------------------------------------------------------------------------
     def after_evaluate(self) -> None:
@@ -301,12 +310,45 @@ class RepairController:
                 continue
             if not plan(f) or self._outdated_by(f) is not None:
                 continue
-            prio = PRIORITY.index(f.code) if f.code in PRIORITY else len(PRIORITY)
+            prio = self._priority(f.code)
             cands.append((prio, f.rank, f.step if f.step is not None else 1 << 30, key, f))
         if not cands:
             return self._watchdog()
         cands.sort(key=lambda c: c[:3])
         return cands[0][4]
+
+    def _priority(self, code: str) -> int:
+        """PRIORITY, except in a recurrent network, where an exploding gradient is the cause rather than a
+        symptom of the LR: backpropagation through time multiplies by the recurrent matrix at every time
+        step (Bengio et al. 1994), and clipping is the standard cure (Pascanu et al. 2013), so it comes
+        before the LR and before the NaN it leads to."""
+        order = list(PRIORITY)
+        if self._recurrent():
+            order.remove("exploding-gradient")
+            order.insert(0, "exploding-gradient")
+        return order.index(code) if code in order else len(order)
+
+    def _recurrent(self) -> bool:
+        return any(isinstance(m, nn.RNNBase) for r in self.doctor.table.roots for m in r.modules())
+
+    def plan_for(self, f: Finding) -> list[str]:
+        """``plan(f)`` in the order this run calls for: clipping needs a healthy gradient level to clip
+        to; where the run has none (the gradient grew from the first steps on, with the loss), the LR is
+        lowered first and clipping comes after."""
+        p = plan(f)
+        if "clip-grad-norm" not in p or "lower-lr" not in p:
+            return p
+        opts = self.target_optimizers(f)
+        lvl = self.healthy_level(opts[0]) if opts else None
+        if f.code == "exploding-gradient" and lvl is None:
+            return ["lower-lr"] + [r for r in p if r != "lower-lr"]
+        if f.code == "learning-rate-too-high" and lvl is not None and self._recurrent():
+            # a recurrent net whose gradient norm is now a decade or more above its healthy level: the
+            # recurrence explodes it (see _priority), clipping first
+            now = self._grad_level(f, before=False, last=5)
+            if now is not None and now >= 10 * lvl[0]:
+                return ["clip-grad-norm"] + [r for r in p if r != "clip-grad-norm"]
+        return p
 
     def _outdated_by(self, f: Finding) -> dict[str, Any] | None:
         """The kept repair that postdates a finding's evidence, for a finding judged on a past window
@@ -317,7 +359,10 @@ class RepairController:
         last = f.evidence.get("evidence_last_step")
         if not isinstance(last, (int, float)):
             return None
-        return next((a for a in self.kept.values() if a.get("step", -1) >= last), None)
+        # a kept repair at or after those steps, or one that rolled the run back to before their end (what
+        # the rule saw there was undone)
+        return next((a for a in self.kept.values() if a.get("step", -1) >= last or
+                     (a.get("rolled_back_to_step") is not None and a["rolled_back_to_step"] <= last)), None)
 
     def _watchdog(self) -> Finding | None:
         """After a repair was kept, a loss that turns non-finite again starts a new attempt (the doctor
@@ -343,7 +388,7 @@ class RepairController:
         if prev is not None and prev["remedy"] in REPEATABLE:
             remedy = prev["remedy"]   # it helped and the finding is still there: once more, from the new evidence
         else:
-            remedy = next((r for r in plan(f) if r not in tried), None)
+            remedy = next((r for r in self.plan_for(f) if r not in tried), None)
         if remedy is None or len(tried) >= self.max_per_finding:
             self.done.add(key)
             return
@@ -356,6 +401,7 @@ class RepairController:
             # the run is worse than its best state (diverged, NaN, blown-up weights): a remedy applied to
             # the damaged weights would be judged on the damage, so it starts from the best state
             notes = self.best.restore(self)
+            self._undo_since(self.best)
             rolled = self.best
             self._restored = (self.best.ref, d.n_backward)
             rec["rolled_back_to_step"] = self.best.step
@@ -392,6 +438,8 @@ class RepairController:
             self._dirty = True
             return
         rec["action"] = details
+        if remedy in REPEATABLE:
+            self._lr_bw = d.n_backward
         rec["_action"] = action
         rec["_ref"] = ref
         rec["_bw"] = d.n_backward
@@ -444,6 +492,9 @@ class RepairController:
             action.undo()
             if self.pre is not None and not final:
                 rec["restore_notes"] = self.pre.restore(self) or None
+                self._undo_since(self.pre)
+                # the findings of the run as restored (the verdict's evaluation judged the undone steps)
+                d._evaluate(force=True)
                 rec["restored_state_of_step"] = self.pre.step
                 self._restored = (self.pre.ref, d.n_backward)
         elif cleared:
@@ -481,6 +532,11 @@ class RepairController:
             if outcome in ("cleared", "improved"):
                 self._restored = None
                 self._maybe_snapshot(force=True)
+
+    def _undo_since(self, snap: Snapshot) -> None:
+        d = self.doctor
+        if d.step > snap.step or d.n_backward > snap.bw:
+            self.undone.append((snap.step + 1, d.step, snap.bw + 1, d.n_backward))
 
     def _permanent_fix(self, f: Finding, action: A.Action) -> str:
         doc = _remedies.CATALOGUE.get(action.remedy)
@@ -570,7 +626,58 @@ class RepairController:
         tot = tot[np.isfinite(tot)]
         return float(f"{np.median(tot):.4g}") if len(tot) else None
 
+    def healthy_level(self, opt) -> tuple[float, int] | None:
+        """The gradient norm's level over the run's healthy history (Pascanu et al. 2013: clip at the
+        average norm over many updates): the median total norm over the steps before the loss first
+        rose above where it started (its first three losses' median plus their spread), if there are at
+        least five such steps (the loss's 3-step running mean above the highest of its first three
+        losses is a rise); None when the run has no healthy history (the loss rose from the start)."""
+        rec = self._rec(opt)
+        if rec is None:
+            return None
+        g = self.doctor.store[f"grad_norm/{rec.key}"]
+        L = self._losses(first=10 ** 9)
+        if not len(g) or len(L) < 5:
+            return None
+        lim = float(np.max(L[:3]))     # where it started, with the spread of its first losses
+        run = np.convolve(np.where(np.isfinite(L), L, np.inf), np.ones(3) / 3, mode="valid")
+        above = np.where(~(run <= lim))[0]
+        k = int(above[0]) + 1 if len(above) else len(L)   # losses before the smoothed loss first rose
+        if k < 5:
+            return None
+        G = g.array(-1.0)
+        if G.ndim == 1:
+            G = G.reshape(-1, 1)
+        tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
+        # the optimizer's steps that those losses preceded (one step per backward pass, or per accumulation)
+        per = max(1.0, self.doctor.n_backward / max(1, rec.n_steps))
+        tot = tot[: max(1, int(k / per))]
+        tot = tot[np.isfinite(tot) & (tot > 0)]
+        return (float(np.median(tot)), int(len(tot))) if len(tot) >= 5 else None
+
+    def loss_growth(self) -> float | None:
+        """The loss's geometric growth per step while it diverges (the median ratio of consecutive losses
+        over the longest run of at least three rises, if that median is >= 2), else None."""
+        # since the last LR change repair made (the growth measured before it was at another LR)
+        L = self._losses(after_bw=self._lr_bw) if self._lr_bw else self._losses(first=10 ** 9)
+        best, cur = [], []
+        for a, b in zip(L[:-1], L[1:]):
+            if np.isfinite(a) and np.isfinite(b) and a > 0 and b > a:
+                cur.append(b / a)
+                if len(cur) > len(best):
+                    best = list(cur)
+            else:
+                cur = []
+        if len(best) < 3:
+            return None
+        r = float(np.median(best))
+        return r if r >= 2 else None
+
     def healthy_grad_norm(self, f: Finding, opt) -> tuple[float, str]:
+        lvl = self.healthy_level(opt)
+        if lvl is not None:
+            return lvl[0], (f"the median gradient norm over the run's {lvl[1]} healthy steps (before the loss "
+                            f"rose; Pascanu et al. 2013)")
         base = f.evidence.get("baseline_grad_norm")
         if isinstance(base, (int, float)) and base > 0 and math.isfinite(base):
             return 2.0 * float(base), "2x the gradient norm's early level (the rule's baseline)"
@@ -660,7 +767,7 @@ class RepairController:
 
     def layers_for(self, f: Finding, scope: str) -> list[tuple[str, nn.Module, str]]:
         ordered = self._ordered()
-        default = _main_act(f)
+        default = _main_act(f, self._observed_acts())
         if scope == "all":
             return [(n, m, self._act_after(ordered, i, default)) for i, (n, m) in enumerate(ordered)
                     if isinstance(m, _LAYERS)]
@@ -690,6 +797,18 @@ class RepairController:
             if all(n != o[0] for o in out):
                 out.append((n, pm, act))
         return out
+
+    def _observed_acts(self) -> list[str]:
+        """The kinds of the activations the probe saw in the latest sample (modules and functional
+        calls such as ``torch.tanh``), for a finding whose evidence names none."""
+        samples = self.doctor.store.facts.get("act_samples") or []
+        kinds = []
+        for smp in samples[-1:]:
+            for m in (smp.get("modules") or {}).values():
+                k = str(m.get("kind") or m.get("type") or "").lower()
+                if k:
+                    kinds.append(k)
+        return kinds
 
     def layers_before(self, act_names: list[str]) -> list[tuple[str, nn.Module, str]]:
         ordered = self._ordered()
@@ -763,8 +882,8 @@ class RepairController:
     def _maybe_snapshot(self, force: bool = False) -> None:
         """Keep the best state seen: a snapshot at a healthy point whose loss level is the lowest."""
         now = time.perf_counter()
-        if not force and now - self._snap_time < 50 * self._snap_cost:   # held to ~2% of the wall time
-            return
+        if not force and not self.doctor.fixed_cadence and now - self._snap_time < 50 * self._snap_cost:
+            return   # held to ~2% of the wall time (a doctor on a fixed cadence checks at every flush)
         d = self.doctor
         if any(f.severity == "error" and not f.evidence.get("resolved") and self._key(f) not in self.kept
                for f in d._findings.values()):
@@ -844,13 +963,17 @@ _LAYERS = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
 _ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 
 
-def _main_act(f: Finding) -> str:
+def _main_act(f: Finding, observed: list[str] | None = None) -> str:
     acts = f.evidence.get("activation")
     if isinstance(acts, dict) and acts:
         a = str(next(iter(acts.values()))).lower()
         return "tanh" if "tanh" in a else "sigmoid" if "sigmoid" in a else "relu"
     if f.code == "dead-relu":
         return "relu"
+    # what the activation probe saw the model apply (the most frequent saturating or ReLU-family kind)
+    counts = {k: sum(1 for o in observed or [] if k in o) for k in ("tanh", "sigmoid", "relu")}
+    if max(counts.values()) > 0:
+        return max(counts, key=counts.get)
     text = " ".join(r.snippet for r in f.remedies if r.id == "init-for-activation")
     if "kaiming" in text:
         return "relu"
