@@ -152,6 +152,7 @@ def _zygote(jobs_file: str, out_file: str) -> int:
     import signal
 
     import torch
+    import torch._dynamo  # noqa: F401  (each program's first optimizer would import it: seconds per run)
     import sklearn.datasets  # noqa: F401
     import nndoctor.runner  # noqa: F401
 
