@@ -112,10 +112,15 @@ class Doctor(tap.Listener):
     def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 20,
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
                  on_finding: Callable[[Finding], None] | None = None, run_dir=None,
-                 repair: bool = False) -> None:
+                 repair: bool = False, fixed_cadence: bool = False) -> None:
         if every < 1:
             raise ValueError("every must be >= 1")
         self.every = every
+        # fixed_cadence: judge at every ``every`` steps whatever they cost (flush, rules, activation
+        # sample), not under the ~1-2% time budgets below. For short runs where an early verdict is
+        # worth more than the overhead (a tuning trial the doctor may prune); the rules and their
+        # evidence standards are the same, only how often they look changes.
+        self.fixed_cadence = fixed_cadence
         self.analysis_backward = analysis_backward
         self.max_analysis_backward = max_analysis_backward
         self.on_finding = on_finding
@@ -900,7 +905,7 @@ class Doctor(tap.Listener):
             # the flush, like the rules, is held to a time budget (~2% of the wall time since the
             # last one), with a hard bound on what may stay pending
             now = time.perf_counter()
-            if self.step <= 5 or now - self._last_flush_time >= 50 * self._last_flush_cost \
+            if self.fixed_cadence or self.step <= 5 or now - self._last_flush_time >= 50 * self._last_flush_cost \
                     or len(self._pending_grad) >= 20 * self.every:
                 self._flush()
                 self._last_flush_cost = time.perf_counter() - now
@@ -913,7 +918,8 @@ class Doctor(tap.Listener):
             # the next activation sample: as soon as the probe's cost is under ~1% of the wall time since
             # the last one, and in any case at every x 2^k steps (a few, whatever the machine's load)
             k = self.step // self.every
-            if time.perf_counter() - self._act_last_time >= 100 * self._act_cost or k & (k - 1) == 0:
+            if self.fixed_cadence or time.perf_counter() - self._act_last_time >= 100 * self._act_cost \
+                    or k & (k - 1) == 0:
                 self._act_due = True
         if self.repair is not None:
             self._repair_call("on_step_post", rec)
@@ -1181,7 +1187,7 @@ class Doctor(tap.Listener):
         # model with very fast steps is judged less often in steps but never slowed by judging.
         if not (closing or force):
             now = time.perf_counter()
-            if self._last_eval_step >= 0 and self.step > 5 and \
+            if self._last_eval_step >= 0 and self.step > 5 and not self.fixed_cadence and \
                     now - self._last_eval_time < 50 * self._last_eval_cost:
                 return
             self._last_eval_step = self.step  # forced evaluations do not move the schedule
