@@ -219,7 +219,7 @@ model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Li
 with torch.no_grad():
     model[0].bias.fill_(nndoctor.param("bias", 0.0))
 opt = torch.optim.SGD(model.parameters(), lr=0.01)
-for step in range(200):
+for step in range(100):
     x = torch.randn(32, 8)
     opt.zero_grad(); torch.nn.functional.mse_loss(model(x), x[:, :1]).backward(); opt.step()
 """
@@ -238,7 +238,7 @@ def test_the_doctor_prunes_at_the_first_established_error_and_sampling_is_contro
     assert {t.params["bias"] for t in runs["none"].trials} == {0.0, -50.0}
     for plain, doc in zip(runs["none"].trials, runs["doctor"].trials):
         if plain.params["bias"] == -50.0:
-            assert plain.state == optuna.trial.TrialState.COMPLETE and plain.user_attrs["steps"] == 200
+            assert plain.state == optuna.trial.TrialState.COMPLETE and plain.user_attrs["steps"] == 100
             assert any(d.startswith("dead-relu") for d in plain.user_attrs["diagnosed"])
             assert doc.state == optuna.trial.TrialState.PRUNED
             assert doc.user_attrs["pruned_reason"].startswith("doctor: dead-relu")
