@@ -56,7 +56,7 @@ PROBLEMS = {
 }
 
 
-def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp: str) -> list[dict]:
+def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp: str, save=None) -> list[dict]:
     import optuna
 
     from nndoctor.tuning.study import tune
@@ -103,6 +103,8 @@ def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp
                   f"(doctor {r['pruned_by_doctor']}), failed {r['failed']}, best {best:.4g}, same best "
                   f"{r['same_best']}, winner pruned {r['winner_pruned']}, best rank pruned {r['best_rank_pruned']} "
                   f"[{secs:.0f}s] {r['reasons']}", flush=True)
+        if save is not None:  # after each seed: a stopped run keeps what it finished
+            save(rows)
     return rows
 
 
@@ -153,10 +155,12 @@ def main(argv=None) -> int:
     names = [n for n in PROBLEMS if not a.only or any(o in n for o in a.only.split(","))]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            rows += run_problem(name, a.trials, seeds, a.report_every, tmp)
+        def save(new):
             if a.json:
-                Path(a.json).write_text(json.dumps(rows, indent=1, default=str))
+                Path(a.json).write_text(json.dumps(rows + new, indent=1, default=str))
+
+        for name in names:
+            rows += run_problem(name, a.trials, seeds, a.report_every, tmp, save)
     print()
     print(table(rows))
     return 0
