@@ -69,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--max-steps", type=int, default=None, metavar="N", help="stop each trial after N optimizer steps")
     t.add_argument("--report-every", type=int, default=20, metavar="K",
                    help="steps per intermediate value (the mean training loss of the window)")
+    t.add_argument("--judge-every", type=int, default=10, metavar="J",
+                   help="the trial's doctor judges every J steps (a fixed cadence: it prunes at the first "
+                        "established error)")
+    t.add_argument("--no-inject", action="store_true",
+                   help="do not hand --param values to the script's optimizer (lr, momentum, ...) and "
+                        "DataLoader (batch_size); only nndoctor.param and {name} templates")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--timeout", type=float, default=None, metavar="S", help="seconds per trial")
     t.add_argument("--show-output", action="store_true", help="let the trials print")
@@ -133,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             study = tune(a.script, a.args, a.param, n_trials=a.n_trials, sampler=a.sampler, pruner=a.pruner,
                          storage=a.storage, study_name=a.study_name, direction=a.direction, seed=a.seed,
                          max_steps=a.max_steps, report_every=a.report_every, grid_points=a.grid_points,
-                         quiet=not a.show_output, timeout=a.timeout)
+                         quiet=not a.show_output, timeout=a.timeout, judge_every=a.judge_every,
+                         inject=not a.no_inject)
         except (ValueError, FileNotFoundError) as exc:
             print(f"nndoctor tune: {exc}", file=sys.stderr)
             return 2

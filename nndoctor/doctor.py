@@ -112,10 +112,16 @@ class Doctor(tap.Listener):
     def __init__(self, models=None, optimizers=None, *, discover_models: bool = False, every: int = 20,
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
                  on_finding: Callable[[Finding], None] | None = None, run_dir=None,
-                 repair: bool = False) -> None:
+                 repair: bool = False, fixed_cadence: bool = False) -> None:
         if every < 1:
             raise ValueError("every must be >= 1")
         self.every = every
+        # fixed_cadence: the flush, the rules, the activation samples and the noise windows follow a
+        # fixed step schedule (flush every ``every`` steps; rules at every flush while the run is young,
+        # then spaced 5% of the steps apart; samples at every 2^k-th and every 4th flush), not the
+        # ~1-2% wall-time budgets below. For runs whose verdicts must not depend on the machine's load
+        # or come late: a tuning trial the doctor may prune, and repair mode (below). The rules and
+        # their evidence standards are the same; only when they look changes.
         self.analysis_backward = analysis_backward
         self.max_analysis_backward = max_analysis_backward
         self.on_finding = on_finding
@@ -192,7 +198,7 @@ class Doctor(tap.Listener):
         # load: the flush, the rules, the activation samples and the noise windows then follow a fixed
         # step schedule instead of a wall-time budget (a repaired run is reproducible given its seed);
         # plain watching keeps the time budget (it never slows a fast loop)
-        self.fixed_cadence = bool(repair)
+        self.fixed_cadence = bool(fixed_cadence or repair)
         if repair:
             from .repair import RepairController
             self.repair = RepairController(self)

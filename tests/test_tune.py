@@ -111,3 +111,158 @@ def test_cli_tune(tmp_path, script):
                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert bad.returncode == 2 and "NAME=KIND:ARGS" in bad.stderr
+
+
+# ----------------------------------------------------------------------------- fixed cadence, early pruning
+def _relu_loop(doctor_kwargs, steps=60, bias=0.0):
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+    with torch.no_grad():
+        model[0].bias.fill_(bias)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    flushed, found = [], []
+    from nndoctor.doctor import Doctor
+
+    with Doctor(model, opt, **doctor_kwargs).start() as doc:
+        doc.add_flush_callback(lambda d: flushed.append(d.step))
+        doc.on_finding = lambda f: found.append((f.code, f.severity, doc.step))
+        for _ in range(steps):
+            x = torch.randn(32, 8)
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), x[:, :1]).backward()
+            opt.step()
+    return doc, flushed, found
+
+
+def test_fixed_cadence_judges_every_k_steps():
+    doc, flushed, _ = _relu_loop({"every": 10, "fixed_cadence": True})
+    assert {10, 20, 30, 40, 50, 60} <= set(flushed)
+    sample_steps = [s["step"] for s in doc.store.facts["act_samples"]]
+    assert {10, 20, 30, 40} <= set(sample_steps)  # an activation sample at every judgement, not every 2^k
+    # the same rules and evidence: a healthy loop stays quiet under the fixed cadence too
+    assert not [f for f in doc.report().findings if f.severity in ("error", "warning")]
+
+
+def test_fixed_cadence_establishes_a_dead_network_early():
+    # every first-layer unit is dead from the start (bias -50 on inputs ~N(0,1)): an error, found at the
+    # second activation sample (the rule's standard: dead in the last two samples), not at the end
+    _, _, found = _relu_loop({"every": 10, "fixed_cadence": True}, steps=200, bias=-50.0)
+    dead = [f for f in found if f[0] == "dead-relu"]
+    assert dead and dead[0][1] == "error" and dead[0][2] <= 30
+
+
+def test_overrides_reach_optimizer_and_dataloader_and_come_off():
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from nndoctor.tuning import overrides
+
+    applied = {}
+    remove = overrides.install({"lr": 0.5, "momentum": 0.9, "batch_size": 7, "width": 3},
+                               lambda n: n == "momentum", applied)
+    try:
+        w = torch.nn.Parameter(torch.zeros(2))
+        b = torch.nn.Parameter(torch.zeros(1))
+        sgd = torch.optim.SGD([{"params": [w]}, {"params": [b], "lr": 0.01}], lr=1e-3, momentum=0.1)
+        adam = torch.optim.Adam([w], lr=1e-3)
+        ds = TensorDataset(torch.zeros(20, 2))
+        dl, dl_pos, dl_none = DataLoader(ds, batch_size=4), DataLoader(ds, 4, True), DataLoader(ds, batch_size=None)
+    finally:
+        remove()
+    assert sgd.param_groups[0]["lr"] == 0.5 and adam.param_groups[0]["lr"] == 0.5
+    assert sgd.param_groups[1]["lr"] == 0.01          # a group's own lr is the script's choice
+    assert sgd.param_groups[0]["momentum"] == 0.1     # skipped: the script reads it itself
+    assert dl.batch_size == 7 and dl_pos.batch_size == 7 and dl_none.batch_size is None
+    assert set(applied) == {"lr", "batch_size"}
+    # off again: nothing leaks past the trial
+    assert torch.optim.SGD([w], lr=1e-3).param_groups[0]["lr"] == 1e-3
+    assert DataLoader(ds, batch_size=4).batch_size == 4
+
+
+UNMODIFIED = """
+import torch, nndoctor
+torch.manual_seed(0)
+X = torch.randn(64, 4); y = X.sum(1, keepdim=True)
+loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=32)
+model = torch.nn.Linear(4, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.0)
+for xb, yb in loader:
+    opt.zero_grad(); torch.nn.functional.mse_loss(model(xb), yb).backward(); opt.step()
+g = opt.param_groups[0]
+nndoctor.report_metric(g["lr"] * 1000 + g["momentum"])   # where the values went, as the objective
+"""
+
+
+def test_tune_an_unmodified_script(tmp_path):
+    p = tmp_path / "plain.py"
+    p.write_text(UNMODIFIED)
+    db = f"sqlite:///{tmp_path}/u.db"
+    study = nndoctor.tune(str(p), [], ["lr=choice:0.002", "momentum=choice:0.5", "batch_size=choice:8",
+                                       "width=choice:3"], sampler="grid", pruner="none", storage=db, study_name="u")
+    t = study.trials[0]
+    assert t.value == pytest.approx(2.5)              # lr 0.002, momentum 0.5 reached the optimizer
+    assert t.user_attrs["steps"] == 8                 # 64 examples / batch_size 8
+    assert set(t.user_attrs["applied"]) == {"lr", "momentum", "batch_size"}
+    assert t.user_attrs["unused_params"] == ["width"]
+    assert "width reached nothing" in nndoctor.tuning.study.summary(study)
+    off = nndoctor.tune(str(p), [], ["lr=choice:0.002"], sampler="grid", pruner="none", storage=db,
+                        study_name="off", inject=False)
+    assert off.trials[0].value == pytest.approx(10.0) and off.trials[0].user_attrs["unused_params"] == ["lr"]
+
+
+DEAD = """
+import torch, nndoctor
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+with torch.no_grad():
+    model[0].bias.fill_(nndoctor.param("bias", 0.0))
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+for step in range(100):
+    x = torch.randn(32, 8)
+    opt.zero_grad(); torch.nn.functional.mse_loss(model(x), x[:, :1]).backward(); opt.step()
+"""
+
+
+def test_the_doctor_prunes_at_the_first_established_error_and_sampling_is_controlled(tmp_path):
+    p = tmp_path / "dead.py"
+    p.write_text(DEAD)
+    db = f"sqlite:///{tmp_path}/e.db"
+    runs = {}
+    for pruner in ("none", "doctor"):
+        runs[pruner] = nndoctor.tune(str(p), [], ["bias=choice:0.0,-50.0"], sampler="random", n_trials=3, seed=1,
+                                     pruner=pruner, storage=db, study_name=pruner)
+    # a seeded random sampler: the same configurations in the same order whatever was pruned
+    assert [t.params for t in runs["none"].trials] == [t.params for t in runs["doctor"].trials]
+    assert {t.params["bias"] for t in runs["none"].trials} == {0.0, -50.0}
+    for plain, doc in zip(runs["none"].trials, runs["doctor"].trials):
+        if plain.params["bias"] == -50.0:
+            assert plain.state == optuna.trial.TrialState.COMPLETE and plain.user_attrs["steps"] == 100
+            assert any(d.startswith("dead-relu") for d in plain.user_attrs["diagnosed"])
+            assert doc.state == optuna.trial.TrialState.PRUNED
+            assert doc.user_attrs["pruned_reason"].startswith("doctor: dead-relu")
+            assert doc.user_attrs["steps"] == doc.user_attrs["pruned_step"] <= 40
+        else:
+            assert doc.state == optuna.trial.TrialState.COMPLETE and doc.value == plain.value
+
+
+NAN_LAST = """
+import torch, nndoctor
+torch.manual_seed(0)
+model = torch.nn.Linear(4, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.01)
+for step in range(40):
+    x = torch.randn(16, 4) * (1e30 if step == 39 else 1.0)
+    opt.zero_grad(); (model(x) ** 2).mean().backward(); opt.step()
+"""
+
+
+def test_an_error_at_the_last_step_prunes_nothing(tmp_path):
+    p = tmp_path / "nanlast.py"
+    p.write_text(NAN_LAST)
+    study = nndoctor.tune(str(p), [], ["unused=choice:1"], sampler="grid", pruner="doctor", max_steps=40,
+                          storage=f"sqlite:///{tmp_path}/l.db", study_name="l")
+    t = study.trials[0]
+    assert t.state == optuna.trial.TrialState.COMPLETE and t.user_attrs["steps"] == 40
+    assert any(d.startswith("non-finite") for d in t.user_attrs["diagnosed"])

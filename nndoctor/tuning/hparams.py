@@ -12,6 +12,7 @@ from typing import Any
 ENV = "NNDOCTOR_TUNE_PARAMS"
 _current: dict[str, Any] | None = None     # set in a trial process
 _metric_sink = None                         # callable(value, step) set in a trial process
+_read: set[str] = set()                     # the names the script asked for in this trial process
 
 
 def param(name: str, default: Any = None) -> Any:
@@ -20,6 +21,7 @@ def param(name: str, default: Any = None) -> Any:
     params = _current if _current is not None else _env_params()
     if name not in params:
         return default
+    _read.add(name)
     v = params[name]
     if default is not None and not isinstance(default, bool) and isinstance(default, (int, float)) \
             and isinstance(v, (int, float)):
@@ -29,6 +31,7 @@ def param(name: str, default: Any = None) -> Any:
 
 def params() -> dict[str, Any]:
     """All of the running trial's hyperparameters (empty when not tuning)."""
+    _read.update(_current if _current is not None else _env_params())
     return dict(_current if _current is not None else _env_params())
 
 

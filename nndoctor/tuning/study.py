@@ -48,13 +48,15 @@ class _Stop(BaseException):
 
 
 def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int | None, report_every: int,
-                doctor_prune: bool, quiet: bool, cwd: str | None = None) -> None:
+                doctor_prune: bool, quiet: bool, cwd: str | None = None, judge_every: int = 10,
+                templated: tuple = (), inject: bool = True) -> None:
     """Runs in the child: the script under a doctor; talks to the parent over ``conn``."""
     if cwd:
         os.chdir(cwd)
     from ..doctor import Doctor, _StopTraining
     from ..probes import tap
     from . import hparams as P
+    from . import overrides
 
     if quiet:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -75,6 +77,7 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
         state["metric_steps"] += 1
         if ask_prune(value, step if step is not None else state["metric_steps"]):
             state["pruned"] = "median"
+            state["pruned_step"] = state["steps"]
             raise _StopTraining()
 
     P._metric_sink = metric_sink
@@ -88,15 +91,23 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
             except Exception:
                 pass
 
-    doctor = Doctor(discover_models=True, every=min(20, report_every))
+    # The trial's doctor judges at a fixed cadence (every ``judge_every`` steps: flush, rules, an
+    # activation sample), not under the time budgets of an ordinary watch, so that an error is
+    # established as soon as its evidence is in, not at the end of a short trial.
+    doctor = Doctor(discover_models=True, every=judge_every, fixed_cadence=True)
     errors: list[Any] = []
     doctor.on_finding = lambda f: errors.append(f) if f.severity == "error" and doctor_prune else None
+    applied: dict[str, str] = {n: "argument template" for n in templated}
+    remove = overrides.install(params, lambda n: n in P._read or n in templated, applied) if inject else None
 
     def on_step(step: int) -> None:
         state["steps"] = step
-        if errors and state["pruned"] is None:
+        if errors and state["pruned"] is None and (max_steps is None or step < max_steps):
+            # the first established error, as soon as the step it was established on ends (a trial at
+            # its last step is let finish: pruning it would save nothing and lose its value)
             f = errors[0]
             state["pruned"] = f"doctor: {f.code}: {f.summary}"
+            state["pruned_step"] = step
             raise _StopTraining()
         if step % report_every == 0 and state["window"]:
             w = [v for v in state["window"] if math.isfinite(v)]
@@ -104,6 +115,7 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
             state["window"] = []
             if not state["reported_by_script"] and ask_prune(state["losses"][-1], step):
                 state["pruned"] = "median"
+                state["pruned_step"] = step
                 raise _StopTraining()
         if max_steps is not None and step >= max_steps:
             raise _StopTraining()
@@ -127,9 +139,14 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
         traceback.print_exc(file=sys.stderr)
     finally:
         tap.detach(loss_tap)
+        if remove is not None:
+            remove()
         report = doctor.close(exc if isinstance(exc, Exception) else None)
-    if state["pruned"] is None and errors:
-        state["pruned"] = f"doctor: {errors[0].code}: {errors[0].summary}"
+    # An error established only when the run ended (at close, or at the last step) pruned nothing:
+    # the trial ran all its steps and keeps its value; the diagnosis stays in its codes.
+    diagnosed = [f"{f.code}: {f.summary}" for f in report.findings if f.severity == "error"]
+    used = set(P._read) | set(applied)
+    unused = [n for n in params if n not in used]
     value = state["metric"]
     source = "report_metric" if value is not None else None
     if value is None:
@@ -146,7 +163,8 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
         elif state["losses"]:
             value, source = state["losses"][-1], "training loss (last window)"
     conn.send(("done", {"value": value, "source": source, "steps": max(state["steps"], doctor.step),
-                        "pruned": state["pruned"], "codes": report.codes,
+                        "pruned": state["pruned"], "pruned_step": state.get("pruned_step"), "codes": report.codes,
+                        "diagnosed": diagnosed[:3], "applied": applied, "unused": unused,
                         "error": f"{type(exc).__name__}: {exc}" if exc is not None else None}))
     conn.close()
 
@@ -170,12 +188,25 @@ def _context():
 _CTX = None
 
 
-def _run_trial(trial, script, args, params, *, max_steps, report_every, doctor_prune, quiet, timeout) -> dict:
+def _templated(args: list[str]) -> tuple:
+    """The names used as ``{name}`` templates in the script's arguments."""
+    import string
+
+    names = []
+    for a in args:
+        if "{" in a:
+            names += [f for _, f, _, _ in string.Formatter().parse(a) if f]
+    return tuple(dict.fromkeys(names))
+
+
+def _run_trial(trial, script, args, params, *, max_steps, report_every, doctor_prune, quiet, timeout,
+               judge_every: int = 10, inject: bool = True) -> dict:
     ctx = _context()
     parent, child = ctx.Pipe()
     fmt_args = [a.format(**params) if "{" in a else a for a in args]
     p = ctx.Process(target=_trial_main, args=(child, str(Path(script).resolve()), fmt_args, params, max_steps,
-                                             report_every, doctor_prune, quiet, os.getcwd()), daemon=True)
+                                             report_every, doctor_prune, quiet, os.getcwd(), judge_every,
+                                             _templated(args), inject), daemon=True)
     p.start()
     child.close()
     result: dict | None = None
@@ -239,7 +270,7 @@ def tune(script: str, args: list[str] | None = None, space: list[Param] | list[s
          storage: str | None = "sqlite:///nndoctor-tune.db", study_name: str | None = None,
          direction: str = "minimize", seed: int | None = 0, max_steps: int | None = None,
          report_every: int = 20, grid_points: int = 5, quiet: bool = True, timeout: float | None = None,
-         verbose: bool = False):
+         verbose: bool = False, judge_every: int = 10, inject: bool = True):
     """Search ``space`` for ``script``; returns the Optuna study. See the module docstring."""
     from .space import parse_space
 
@@ -251,6 +282,8 @@ def tune(script: str, args: list[str] | None = None, space: list[Param] | list[s
     space = parse_space(space) if space and isinstance(space[0], str) else list(space or [])
     if not space:
         raise ValueError("nndoctor tune: give at least one --param")
+    if judge_every < 1 or report_every < 1:
+        raise ValueError("judge_every and report_every must be >= 1")
     if sampler == "grid" and n_trials is None:
         n_trials = math.prod(len(p.grid(grid_points)) for p in space)
     n_trials = n_trials or 20
@@ -262,8 +295,17 @@ def tune(script: str, args: list[str] | None = None, space: list[Param] | list[s
     def objective(trial):
         params = {p.name: p.suggest(trial) for p in space}
         r = _run_trial(trial, str(script), list(args or []), params, max_steps=max_steps, report_every=report_every,
-                       doctor_prune=pruner in ("doctor", "doctor+median"), quiet=quiet, timeout=timeout)
+                       doctor_prune=pruner in ("doctor", "doctor+median"), quiet=quiet, timeout=timeout,
+                       judge_every=judge_every, inject=inject)
         trial.set_user_attr("steps", int(r.get("steps") or 0))
+        if r.get("applied"):
+            trial.set_user_attr("applied", r["applied"])
+        if r.get("unused"):
+            trial.set_user_attr("unused_params", r["unused"])
+        if r.get("diagnosed"):
+            trial.set_user_attr("diagnosed", [d[:200] for d in r["diagnosed"]])
+        if r.get("pruned_step") is not None:
+            trial.set_user_attr("pruned_step", int(r["pruned_step"]))
         if r.get("codes"):
             trial.set_user_attr("codes", r["codes"])
         if r.get("source"):
@@ -299,6 +341,11 @@ def summary(study) -> str:
         why = t.user_attrs.get("pruned_reason") or t.user_attrs.get("error") or ""
         lines.append(f"  #{t.number:<3} {t.state.name:8} value {val:>10}  steps {s:>5}  {t.params}  {why[:90]}")
     lines.append(f"total trial-steps: {steps}")
+    unused = sorted({n for t in study.trials for n in t.user_attrs.get("unused_params", [])})
+    if unused:
+        lines.append(f"warning: {', '.join(unused)} reached nothing in the script (not read with nndoctor.param, "
+                     "not an {name} argument template, not an optimizer hyperparameter or a DataLoader's "
+                     "batch_size): searching it wastes trials")
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if done:
         b = study.best_trial
