@@ -140,7 +140,8 @@ def test_fixed_cadence_judges_every_k_steps():
     doc, flushed, _ = _relu_loop({"every": 10, "fixed_cadence": True})
     assert {10, 20, 30, 40, 50, 60} <= set(flushed)
     sample_steps = [s["step"] for s in doc.store.facts["act_samples"]]
-    assert {10, 20, 30, 40} <= set(sample_steps)  # an activation sample at every judgement, not every 2^k
+    # activation samples by steps, whatever they cost: at every 2^k-th and every 4th judgement
+    assert {10, 20, 40} <= set(sample_steps)
     # the same rules and evidence: a healthy loop stays quiet under the fixed cadence too
     assert not [f for f in doc.report().findings if f.severity in ("error", "warning")]
 
@@ -266,3 +267,26 @@ def test_an_error_at_the_last_step_prunes_nothing(tmp_path):
     t = study.trials[0]
     assert t.state == optuna.trial.TrialState.COMPLETE and t.user_attrs["steps"] == 40
     assert any(d.startswith("non-finite") for d in t.user_attrs["diagnosed"])
+
+
+def test_an_error_prunes_only_a_trial_that_stopped_learning():
+    """A diagnosis says the run is unhealthy, not that it will lose the study: a non-finite loss prunes at
+    once; another error (e.g. dead-relu on a half-dead net) only once the loss has stopped falling."""
+    import random
+    from types import SimpleNamespace
+
+    from nndoctor.tuning.study import _prune_on, still_learning
+
+    rng = random.Random(0)
+    falling = [2.0 * 0.97 ** i + 0.05 * rng.gauss(0, 1) for i in range(40)]
+    flat = [1.5 + 0.05 * rng.gauss(0, 1) for _ in range(40)]
+    rising = [0.5 * 1.05 ** i for i in range(40)]
+    assert still_learning(falling)
+    assert not still_learning(flat) and not still_learning(rising)
+    assert not still_learning(falling[:-1] + [float("nan")])
+    assert still_learning(flat[:5])  # too little history: no evidence, no pruning
+    dead = SimpleNamespace(code="dead-relu", summary="62% of units dead")
+    nan = SimpleNamespace(code="non-finite", summary="NaN loss")
+    assert _prune_on([dead], falling) is None
+    assert _prune_on([dead], flat) is dead
+    assert _prune_on([dead, nan], falling) is nan

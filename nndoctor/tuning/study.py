@@ -17,6 +17,7 @@ machines work on one study (run ``nndoctor tune`` with the same ``--storage`` an
 """
 from __future__ import annotations
 
+import collections
 import json
 import math
 import multiprocessing as mp
@@ -33,6 +34,36 @@ from .space import Param
 PRUNERS = ("doctor", "median", "doctor+median", "none")
 SAMPLERS = ("grid", "random", "tpe")
 
+
+
+def still_learning(losses) -> bool:
+    """Whether the training loss is still falling significantly: the mean of the most recent half of
+    ``losses`` (per backward pass) is below the older half's by more than two standard errors of the
+    difference (Welch). A non-finite loss is not learning; too short a history (< 8) counts as learning
+    (no evidence either way, and the pruner must not stop a trial on a guess)."""
+    xs = list(losses)
+    if any(not math.isfinite(v) for v in xs):
+        return False
+    if len(xs) < 8:
+        return True
+    h = len(xs) // 2
+    a, b = xs[-2 * h:-h], xs[-h:]
+    ma, mb = sum(a) / h, sum(b) / h
+    va = sum((v - ma) ** 2 for v in a) / (h - 1)
+    vb = sum((v - mb) ** 2 for v in b) / (h - 1)
+    return ma - mb > 2.0 * math.sqrt((va + vb) / h)
+
+
+def _prune_on(errors, recent_losses):
+    """The error that prunes the trial now, or None. A non-finite loss or gradient prunes at once. Any
+    other ``error`` (a dead or saturated network, a diverging LR...) prunes only when the trial has also
+    stopped learning (:func:`still_learning` on its recent losses): a diagnosis says the run is unhealthy,
+    not that it will end worse than the others, and a half-dead network whose loss still falls fast can
+    still win the study (it did, twice, in the pruning benchmark before this check)."""
+    for f in errors:
+        if f.code == "non-finite":
+            return f
+    return errors[0] if not still_learning(recent_losses) else None
 
 def _optuna():
     try:
@@ -65,7 +96,7 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     P._current = dict(params)
     os.environ[P.ENV] = json.dumps(params)
     state = {"losses": [], "window": [], "metric": None, "metric_steps": 0, "pruned": None, "steps": 0,
-             "reported_by_script": False}
+             "reported_by_script": False, "recent": collections.deque(maxlen=4 * max(10, judge_every))}
 
     def ask_prune(value: float, step: int) -> bool:
         conn.send(("report", value, step))
@@ -87,7 +118,9 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
             t = tensors[0] if isinstance(tensors, (list, tuple)) else tensors
             try:
                 if t.numel() == 1:
-                    state["window"].append(float(t.detach()))
+                    v = float(t.detach())
+                    state["window"].append(v)
+                    state["recent"].append(v)
             except Exception:
                 pass
 
@@ -102,10 +135,11 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
 
     def on_step(step: int) -> None:
         state["steps"] = step
-        if errors and state["pruned"] is None and (max_steps is None or step < max_steps):
-            # the first established error, as soon as the step it was established on ends (a trial at
-            # its last step is let finish: pruning it would save nothing and lose its value)
-            f = errors[0]
+        f = _prune_on(errors, state["recent"]) if errors and state["pruned"] is None and \
+            (max_steps is None or step < max_steps) else None
+        if f is not None:
+            # an established error, as soon as the step it was established on ends (a trial at its last
+            # step is let finish: pruning it would save nothing and lose its value)
             state["pruned"] = f"doctor: {f.code}: {f.summary}"
             state["pruned_step"] = step
             raise _StopTraining()
