@@ -271,7 +271,8 @@ def test_an_error_at_the_last_step_prunes_nothing(tmp_path):
 
 def test_an_error_prunes_only_a_trial_that_stopped_learning():
     """A diagnosis says the run is unhealthy, not that it will lose the study: a non-finite loss prunes at
-    once; another error (e.g. dead-relu on a half-dead net) only once the loss has stopped falling."""
+    once; another error (e.g. dead-relu on a half-dead net) only a trial whose loss is neither falling
+    nor below where it started."""
     import random
     from types import SimpleNamespace
 
@@ -279,7 +280,7 @@ def test_an_error_prunes_only_a_trial_that_stopped_learning():
 
     rng = random.Random(0)
     falling = [2.0 * 0.97 ** i + 0.05 * rng.gauss(0, 1) for i in range(40)]
-    flat = [1.5 + 0.05 * rng.gauss(0, 1) for _ in range(40)]
+    flat = [1.5 + 0.05 * (-1) ** i + 0.01 * (i % 3) for i in range(40)]  # noisy, no trend
     rising = [0.5 * 1.05 ** i for i in range(40)]
     assert still_learning(falling)
     assert not still_learning(flat) and not still_learning(rising)
@@ -290,3 +291,8 @@ def test_an_error_prunes_only_a_trial_that_stopped_learning():
     assert _prune_on([dead], falling) is None
     assert _prune_on([dead], flat) is dead
     assert _prune_on([dead, nan], falling) is nan
+    # a net that learned and then levelled off (the study's winner may be one) is of use: not pruned
+    learned = falling + [falling[-1] + 0.05 * rng.gauss(0, 1) for _ in range(40)]
+    assert not still_learning(learned[-40:]) and still_learning(learned[-40:], first=learned[:10])
+    assert _prune_on([dead], learned[-40:], learned[:10]) is None
+    assert _prune_on([dead], flat, flat[:10]) is dead  # never learned: pruned

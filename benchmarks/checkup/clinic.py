@@ -50,7 +50,13 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("programs", nargs="*")
     a = ap.parse_args(argv)
-    paths = [Path(p) for p in a.programs]
+    # a path, or a clinic program's name (with or without .py)
+    paths = [Path(p).resolve() if Path(p).exists() else PROGRAMS / (p if p.endswith(".py") else p + ".py")
+             for p in a.programs]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"no such program: {', '.join(missing)}", file=sys.stderr)
+        return 2
     if a.healthy:
         paths += sorted(PROGRAMS.glob("healthy_*.py"))
     if a.one_per_code:
@@ -67,6 +73,9 @@ def main(argv=None) -> int:
         print(json.dumps(r), flush=True)
     healthy = [r for r in rows if r["program"].startswith("healthy")]
     fa = [r for r in healthy if r["problems"]]
+    failed = [r["program"] for r in rows if r["checkup_s"] is None]
+    if failed:
+        print(f"the check-up did not run on: {', '.join(failed)}", file=sys.stderr)
     walls = sorted(r["wall_s"] for r in rows)
     print(f"programs {len(rows)}; healthy {len(healthy)} with a warning/error: {len(fa)}; "
           f"wall time median {walls[len(walls) // 2] if walls else 0}s, max {walls[-1] if walls else 0}s; "
@@ -77,7 +86,7 @@ def main(argv=None) -> int:
         for r in rows:
             print(f"| {r['program'].removesuffix('.py')} | {r['load']} | {r['wall_s']} | {r['cpu_s']} | {r['checkup_s']} | "
                   f"{r['script_s']} | {', '.join('`' + c + '`' for c in r['problems']) or '–'} |")
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

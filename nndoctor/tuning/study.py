@@ -36,34 +36,45 @@ SAMPLERS = ("grid", "random", "tpe")
 
 
 
-def still_learning(losses) -> bool:
-    """Whether the training loss is still falling significantly: the mean of the most recent half of
-    ``losses`` (per backward pass) is below the older half's by more than two standard errors of the
-    difference (Welch). A non-finite loss is not learning; too short a history (< 8) counts as learning
-    (no evidence either way, and the pruner must not stop a trial on a guess)."""
+def _below(a: list, b: list) -> bool:
+    """Whether the mean of ``b`` is below the mean of ``a`` by more than two standard errors of the
+    difference (Welch)."""
+    ma, mb = sum(a) / len(a), sum(b) / len(b)
+    va = sum((v - ma) ** 2 for v in a) / max(1, len(a) - 1)
+    vb = sum((v - mb) ** 2 for v in b) / max(1, len(b) - 1)
+    return ma - mb > 2.0 * math.sqrt(va / len(a) + vb / len(b))
+
+
+def still_learning(losses, first=None) -> bool:
+    """Whether the trial is still of use: its training loss (per backward pass) is still falling
+    significantly (the recent half of ``losses`` below the older half), or it has made significant
+    progress since its start (the recent half below ``first``, the trial's first losses). A non-finite
+    loss is not learning; too short a history (< 8) counts as learning (no evidence either way, and the
+    pruner must not stop a trial on a guess)."""
     xs = list(losses)
     if any(not math.isfinite(v) for v in xs):
         return False
     if len(xs) < 8:
         return True
     h = len(xs) // 2
-    a, b = xs[-2 * h:-h], xs[-h:]
-    ma, mb = sum(a) / h, sum(b) / h
-    va = sum((v - ma) ** 2 for v in a) / (h - 1)
-    vb = sum((v - mb) ** 2 for v in b) / (h - 1)
-    return ma - mb > 2.0 * math.sqrt((va + vb) / h)
+    recent = xs[-h:]
+    if _below(xs[-2 * h:-h], recent):
+        return True
+    first = [v for v in (first or []) if math.isfinite(v)]
+    return len(first) >= 4 and _below(first, recent)
 
 
-def _prune_on(errors, recent_losses):
+def _prune_on(errors, recent_losses, first_losses=None):
     """The error that prunes the trial now, or None. A non-finite loss or gradient prunes at once. Any
-    other ``error`` (a dead or saturated network, a diverging LR...) prunes only when the trial has also
-    stopped learning (:func:`still_learning` on its recent losses): a diagnosis says the run is unhealthy,
-    not that it will end worse than the others, and a half-dead network whose loss still falls fast can
-    still win the study (it did, twice, in the pruning benchmark before this check)."""
+    other ``error`` (a dead or saturated network, a diverging LR...) prunes only a trial that is of no use:
+    its loss neither still falling nor below where it started (:func:`still_learning`). A diagnosis says
+    the run is unhealthy, not that it will end worse than the others: a half-dead network whose loss went
+    down can still win the study (it did, in the pruning benchmark, before this check)."""
     for f in errors:
         if f.code == "non-finite":
             return f
-    return errors[0] if not still_learning(recent_losses) else None
+    return errors[0] if not still_learning(recent_losses, first_losses) else None
+
 
 def _optuna():
     try:
@@ -96,7 +107,7 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     P._current = dict(params)
     os.environ[P.ENV] = json.dumps(params)
     state = {"losses": [], "window": [], "metric": None, "metric_steps": 0, "pruned": None, "steps": 0,
-             "reported_by_script": False, "recent": collections.deque(maxlen=4 * max(10, judge_every))}
+             "reported_by_script": False, "recent": collections.deque(maxlen=4 * max(10, judge_every)), "first": []}
 
     def ask_prune(value: float, step: int) -> bool:
         conn.send(("report", value, step))
@@ -121,6 +132,8 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
                     v = float(t.detach())
                     state["window"].append(v)
                     state["recent"].append(v)
+                    if len(state["first"]) < max(10, judge_every):
+                        state["first"].append(v)
             except Exception:
                 pass
 
@@ -135,7 +148,7 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
 
     def on_step(step: int) -> None:
         state["steps"] = step
-        f = _prune_on(errors, state["recent"]) if errors and state["pruned"] is None and \
+        f = _prune_on(errors, state["recent"], state["first"]) if errors and state["pruned"] is None and \
             (max_steps is None or step < max_steps) else None
         if f is not None:
             # an established error, as soon as the step it was established on ends (a trial at its last
