@@ -328,6 +328,9 @@ class _Checkup:
             d["suggested_lr_curve"] = r.suggestion
             d["suggested_lr"] = race.winner
             d["rules"]["race"] = race.winner
+        if r.suggestion is None and len(r.losses) >= 8:
+            self.notes.append("LR range test: the loss did not fall beyond its own noise anywhere in the sweep "
+                              f"({r.lrs[0]:.3g} to {r.lrs[-1]:.3g}): no LR can be read off it, and yours is not judged")
         if lr0 is None or r.suggestion is None or self.optimizer is None or lr0 <= 0:
             return
         if not r.conclusive:

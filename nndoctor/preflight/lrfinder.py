@@ -51,13 +51,14 @@ class LRRangeResult:
     zero_lag: list[float] = field(default_factory=list)    # forward-backward EMA of log loss
     stopped: str = "end"          # "diverged", "non-finite", "end"
     suggestion: float | None = None
+    progress: bool = True         # the loss fell beyond its own noise somewhere in the sweep
     lr_min: float | None = None   # zero-lag minimum
     lr_diverged: float | None = None
     rules: dict[str, float | None] = field(default_factory=dict)
     conclusive: bool = False      # the curve has a minimum: it rose clearly (>= 25%) after it
 
     def to_dict(self, curve: bool = False) -> dict[str, Any]:
-        d = {"suggested_lr": self.suggestion, "conclusive": self.conclusive, "lr_min_loss": self.lr_min, "lr_diverged": self.lr_diverged,
+        d = {"suggested_lr": self.suggestion, "conclusive": self.conclusive, "progress": self.progress, "lr_min_loss": self.lr_min, "lr_diverged": self.lr_diverged,
              "stopped": self.stopped, "steps": len(self.losses), "rules": dict(self.rules)}
         if curve:
             d["curve"] = {"lr": self.lrs, "loss": self.losses}
@@ -201,13 +202,24 @@ def analyse(lrs: list[float], losses: list[float], stopped: str) -> LRRangeResul
     # divergence, scale-free: past the minimum, the loss climbs back above where the sweep started (all
     # progress undone: a network killed by a huge step plateaus there rather than blowing up 4x)
     start = float(np.median(z[:5]))
+    # ... but only once the sweep has made progress beyond the loss's own noise: a curve that is flat
+    # within its noise (e.g. mixup's per-batch soft targets) has its minimum and its "climb back" made of
+    # noise. The noise: the robust spread (MAD) of the raw curve around the smoothed one over the first
+    # quarter of the sweep, where the LR is too small to change anything, divided by the ~5 points the
+    # smoothing averages; progress must exceed 3 of those standard errors.
+    head = max(8, n // 4)
+    resid = (np.log(L) if pos else L)[:head] - z[:head]
+    sigma = 1.4826 * float(np.median(np.abs(resid - np.median(resid))))
+    progress = (start - float(z[imin])) > 3.0 * sigma / math.sqrt(5.0)
     back = [i for i in range(imin + 1, len(z)) if z[i] >= start]
-    if back:
+    if back and progress:
         r.lr_diverged = float(x[back[0]])
     rise = (z[imin:].max() - z[imin]) if pos else 0.0
-    r.conclusive = stopped != "end" or r.lr_diverged is not None or (pos and rise >= math.log(1.25))
-    r.suggestion = r.lr_min / SUGGESTION_FACTOR
-    r.rules["robust"] = r.suggestion
+    r.conclusive = stopped != "end" or (progress and (r.lr_diverged is not None or (pos and rise >= math.log(1.25))))
+    r.progress = progress
+    r.rules["robust"] = r.lr_min / SUGGESTION_FACTOR
+    # a sweep whose loss never fell beyond its noise has no minimum to read: no suggestion
+    r.suggestion = r.rules["robust"] if progress or stopped != "end" else None
     r.rules["lagfree_sqrt10"] = r.lr_min / 10 ** 0.5
     return r
 
