@@ -328,12 +328,12 @@ class _Checkup:
             d["suggested_lr_curve"] = r.suggestion
             d["suggested_lr"] = race.winner
             d["rules"]["race"] = race.winner
-        if r.suggestion is None and len(r.losses) >= 8:
-            self.notes.append("LR range test: the loss did not fall beyond its own noise anywhere in the sweep "
-                              f"({r.lrs[0]:.3g} to {r.lrs[-1]:.3g}): no LR can be read off it, and yours is not judged")
         if lr0 is None or r.suggestion is None or self.optimizer is None or lr0 <= 0:
             return
-        if not r.conclusive:
+        if not r.conclusive and not r.progress:
+            self.notes.append("LR range test: the loss did not fall beyond its own noise anywhere in the sweep "
+                              f"({r.lrs[0]:.3g} to {r.lrs[-1]:.3g}): the suggestion is a guess and your LR is not judged")
+        elif not r.conclusive:
             self.notes.append(f"LR range test: the loss was still falling at the end of the sweep ({r.lrs[-1]:.3g}): "
                               "no minimum, so the suggestion is a lower bound and your LR is not judged")
         # the verdicts below read the range test's curve (the race only refines the suggestion; the rules'

@@ -217,9 +217,8 @@ def analyse(lrs: list[float], losses: list[float], stopped: str) -> LRRangeResul
     rise = (z[imin:].max() - z[imin]) if pos else 0.0
     r.conclusive = stopped != "end" or (progress and (r.lr_diverged is not None or (pos and rise >= math.log(1.25))))
     r.progress = progress
-    r.rules["robust"] = r.lr_min / SUGGESTION_FACTOR
-    # a sweep whose loss never fell beyond its noise has no minimum to read: no suggestion
-    r.suggestion = r.rules["robust"] if progress or stopped != "end" else None
+    r.suggestion = r.lr_min / SUGGESTION_FACTOR
+    r.rules["robust"] = r.suggestion
     r.rules["lagfree_sqrt10"] = r.lr_min / 10 ** 0.5
     return r
 

@@ -171,8 +171,8 @@ def checkup_table(c: dict) -> Table:
     table.add_column()
     lr = c.get("lr_range_test")
     if lr:
-        parts = [f"suggested [bold]{_fmt(lr.get('suggested_lr'))}[/]" if lr.get("suggested_lr") is not None
-                 else "no suggestion (the loss did not fall beyond its noise)"]
+        parts = [f"suggested [bold]{_fmt(lr.get('suggested_lr'))}[/]"
+                 + ("" if lr.get("progress", True) else " (a guess: the loss did not fall beyond its noise)")]
         race = c.get("lr_race") or {}
         if lr.get("suggested_lr_curve") is not None and race.get("winner") is not None:
             parts[0] += (f" (won a race of {len(race.get('candidates', []))} LRs on held-out batches; "
