@@ -35,7 +35,6 @@ PRUNERS = ("doctor", "median", "doctor+median", "none")
 SAMPLERS = ("grid", "random", "tpe")
 
 
-
 def _below(a: list, b: list) -> bool:
     """Whether the mean of ``b`` is below the mean of ``a`` by more than two standard errors of the
     difference (Welch)."""
