@@ -194,10 +194,8 @@ class Doctor(tap.Listener):
         self._pending_noise: list[tuple[int, int, int, torch.Tensor, torch.Tensor]] = []
         self._ok_batches: set[int] = set()       # batch sizes whose backward pass completed
         self.repair = None                        # repair mode's controller (nndoctor.repair)
-        # repair mode acts on what the rules find, so when they run must not depend on the machine's
-        # load: the flush, the rules, the activation samples and the noise windows then follow a fixed
-        # step schedule instead of a wall-time budget (a repaired run is reproducible given its seed);
-        # plain watching keeps the time budget (it never slows a fast loop)
+        # (repair mode acts on what the rules find: it always uses the fixed schedule, so a repaired run
+        # is reproducible given its seed; plain watching keeps the time budget and never slows a loop)
         self.fixed_cadence = bool(fixed_cadence or repair)
         if repair:
             from .repair import RepairController
