@@ -613,3 +613,97 @@ def test_the_steps_a_rollback_undid_are_left_out_of_what_the_rules_judge():
     assert std and std[0]["outcome"] == "rolled back"
     after = [r for r in report.repairs if r.get("remedy") and r["step"] > std[0]["step"]]
     assert not any(r["code"] == "learning-rate-too-high" for r in after), after
+
+
+# --------------------------------------------------------------------------- raw weight matrices, functional tanh
+class _RawTanhRNN(nn.Module):
+    """A hand-written Elman cell: raw std-1 matrices, a raw bias, a functional tanh, a Linear readout."""
+
+    def __init__(self, n_in=2, hidden=32):
+        super().__init__()
+        self.W_xh = nn.Parameter(torch.randn(n_in, hidden))
+        self.W_hh = nn.Parameter(torch.randn(hidden, hidden))
+        self.b_h = nn.Parameter(torch.randn(hidden))
+        self.frozen = nn.Parameter(torch.randn(hidden, hidden), requires_grad=False)
+        self.readout = nn.Linear(hidden, 2)
+
+    def forward(self, x):
+        h = x.new_zeros(x.shape[0], self.W_hh.shape[0])
+        for t in range(x.shape[1]):
+            h = self._cell(x[:, t], h)
+        return self.readout(h)
+
+    def _cell(self, xt, h):   # the activation in a helper method of the same class
+        return torch.tanh(xt @ self.W_xh + h @ self.W_hh + self.b_h)
+
+
+def _site(fn, needle="torch.tanh"):
+    import inspect
+
+    lines, first = inspect.getsourcelines(fn)
+    i = next(k for k, ln in enumerate(lines) if needle in ln)
+    return f"tanh() at {Path(inspect.getsourcefile(fn)).name}:{first + i}"
+
+
+def test_raw_weight_matrices_feeding_a_functional_tanh_are_made_orthogonal_and_rolled_back():
+    torch.manual_seed(0)
+    m = _RawTanhRNN()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    X = torch.randn(64, 6, 2)
+    y = (X[:, :, 0].sum(1) > 0).long()
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        for _ in range(5):
+            loss = nn.functional.cross_entropy(m(X), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        ctl = doctor.repair
+        f = Finding(code="saturated-activation", severity="warning", summary="injected",
+                    where=[_site(_RawTanhRNN._cell)], evidence={"activation": {"x": "torch.tanh"}})
+        raw = ctl.raw_params_for(f)
+        assert [n for n, _ in raw] == ["W_xh", "W_hh"], "2-D, trainable, owned by the module; not the bias, " \
+                                                        "not the frozen matrix, not the Linear"
+        assert ctl.layers_for(f, "feeding") == []
+        before = {n: p.detach().clone() for n, p in m.named_parameters()}
+        snap = ctl._snapshot()
+        action = E.make_action(ctl, f, "init-for-activation")
+        details = action.apply()
+        assert details["parameters"] == ["W_xh (orthogonal, gain 1)", "W_hh (orthogonal, gain 1)"]
+        for p in (m.W_xh, m.W_hh):   # every singular value 1, whichever side the matrix multiplies
+            assert torch.allclose(torch.linalg.svdvals(p.detach()), torch.ones(min(p.shape)), atol=1e-5)
+        assert m.W_xh not in opt.state and m.W_hh not in opt.state and m.b_h in opt.state
+        assert torch.equal(m.b_h, before["b_h"]) and torch.equal(m.frozen, before["frozen"])
+        assert torch.equal(m.readout.weight, before["readout.weight"])
+        with torch.no_grad():   # desaturated: the recurrence no longer pins the units at +-1
+            h = torch.zeros(64, 32)
+            for t in range(6):
+                h = torch.tanh(X[:, t] @ m.W_xh + h @ m.W_hh + before["b_h"])
+            assert (h.abs() > 0.99).float().mean() < 0.2
+        assert "torch.nn.init.orthogonal_(" in action.snippet and ".W_hh)" in action.snippet
+        # the same parameters are not re-initialized twice once the repair is kept
+        ctl.kept[("saturated-activation", "x")] = {"remedy": "init-for-activation", "step": 5, "action": details}
+        with pytest.raises(A.CannotApply, match="already re-initialized"):
+            E.make_action(ctl, f, "init-for-activation").apply()
+        ctl.kept.clear()
+        snap.restore(ctl)   # a rollback puts the raw matrices back, in the same tensors
+        for n, p in m.named_parameters():
+            assert torch.equal(p, before[n]), n
+
+
+def test_a_functional_activation_with_no_raw_matrix_in_its_module_is_not_applicable():
+    m = mlp()
+    f = Finding(code="saturated-activation", severity="warning", summary="injected",
+                where=[_site(_RawTanhRNN._cell)])
+    with nndoctor.watch(m, torch.optim.SGD(m.parameters(), lr=0.1), repair=True) as doctor:
+        assert doctor.repair.raw_params_for(f) == []   # the call site is not in the watched model's code
+        with pytest.raises(A.CannotApply, match="raw weight matrix"):
+            E.make_action(doctor.repair, f, "init-for-activation").apply()
+
+
+def test_a_hand_written_rnn_with_randn_matrices_is_repaired_by_an_orthogonal_reinit():
+    report, out = _one_thread("faulty_saturated-activation_scratch_rnn_randn.py")
+    rec = kept(report, "saturated-activation", "init-for-activation")
+    assert rec["action"]["parameters"] == ["W_xh (orthogonal, gain 1)", "W_hh (orthogonal, gain 1)"]
+    assert "torch.nn.init.orthogonal_(" in rec["permanent_fix"] and ".W_hh)" in rec["permanent_fix"]
+    acc = float(out.strip().split("val acc ")[-1].split()[0])
+    assert acc > 0.86, out[-500:]   # unrepaired: 0.594; the twin (W / sqrt(fan_in)): 0.906

@@ -435,7 +435,11 @@ class Reinit(Action):
     def apply(self) -> dict[str, Any]:
         layers = self.ctl.layers_for(self.finding, self.scope)
         if not layers:
-            raise CannotApply("no Linear/Conv layer to re-initialize")
+            raw = self.ctl.raw_params_for(self.finding)
+            if not raw:
+                raise CannotApply("no Linear/Conv layer to re-initialize, and no raw weight matrix (2-D "
+                                  "nn.Parameter) owned by the module whose code applies the activation")
+            return self._apply_raw(raw)
         # the same init again would only throw away what was learned since (e.g. vanishing-gradient after
         # poor-initialization was repaired by re-initializing the same layers)
         for a in self.ctl.kept.values():
@@ -452,6 +456,40 @@ class Reinit(Action):
         call = _INIT.get(act, _INIT["linear"])[1]
         self.context = {"init_call": call, "init_title": f"Initialize weights for the activation: {call.split('(')[0]}"}
         return {"layers": done[:20]}
+
+    def _apply_raw(self, raw: list[tuple[str, nn.Parameter]]) -> dict[str, Any]:
+        """Raw weight matrices (``nn.Parameter(torch.randn(n_in, hidden))`` used as ``x @ W``) feeding a
+        saturated activation applied in the same module's code: re-initialized (semi-)orthogonal with
+        gain 1 (Saxe et al. 2014), i.e. every singular value 1. A raw matrix may multiply from either side
+        (``x @ W`` or ``W @ x``), so its fan-in cannot be read from its shape; an isometry is right either
+        way: it never amplifies the signal's norm (the cause of saturation) and, unlike a fan-in-scaled
+        init with a gain > 1, not even when it is applied at every time step of a recurrence (Le et al.
+        2015, Arjovsky et al. 2016: a recurrent matrix with singular values above 1 compounds them over
+        the steps). 1-D parameters are left alone: a raw vector may be a bias or a gain, and which one
+        cannot be told."""
+        for a in self.ctl.kept.values():
+            done = {str(x).split(" (")[0] for x in (a.get("action") or {}).get("parameters", [])}
+            if a.get("remedy") == self.remedy and done and all(n in done for n, _ in raw):
+                raise CannotApply(f"these parameters were already re-initialized (the repair at step {a.get('step')})")
+        done = []
+        with torch.no_grad():
+            for name, p in raw:
+                init_raw_matrix(p)
+                self.ctl.drop_optimizer_state([p])
+                done.append(f"{name} (orthogonal, gain 1)")
+        self.params = [p for _, p in raw]
+        lines = "\n".join(f"    torch.nn.init.orthogonal_({self.ctl.doctor._snippet_names().get('model', 'model')}.{n})"
+                          for n, _ in raw[:4])
+        self.snippet = ("# every singular value 1: the matrix neither amplifies nor shrinks what it multiplies\n"
+                        f"with torch.no_grad():\n{lines}")
+        return {"parameters": done[:20]}
+
+
+def init_raw_matrix(p: torch.Tensor) -> None:
+    """(Semi-)orthogonal with gain 1 in place: all min(shape) singular values 1 (``nn.init.orthogonal_``
+    flattens dimensions after the first for a >2-D tensor)."""
+    with torch.no_grad():
+        nn.init.orthogonal_(p, gain=1.0)
 
 
 class SwapActivation(Action):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 import tempfile
 import time
 from typing import Any
@@ -539,6 +540,8 @@ class RepairController:
             self.undone.append((snap.step + 1, d.step, snap.bw + 1, d.n_backward))
 
     def _permanent_fix(self, f: Finding, action: A.Action) -> str:
+        if getattr(action, "snippet", None):   # an action whose fix the catalogue's template does not fit
+            return action.snippet
         doc = _remedies.CATALOGUE.get(action.remedy)
         if doc is None:
             return ""
@@ -798,6 +801,34 @@ class RepairController:
                 out.append((n, pm, act))
         return out
 
+    def raw_params_for(self, f: Finding) -> list[tuple[str, nn.Parameter]]:
+        """The raw weight matrices behind a functional activation that no layer feeds
+        (``torch.tanh(x @ self.W_xh + h @ self.W_hh)``): the 2-D parameters, trainable, owned directly
+        (not through a Linear/Conv submodule) by the module whose class's code holds the activation's call
+        site (``tanh() at file.py:LINE``, as the activation probe names it), named from their root."""
+        sites = []
+        for w in f.where:
+            m = _SITE.match(str(w))
+            if m:
+                sites.append((m.group(1), int(m.group(2))))
+        if not sites:
+            return []
+        out: list[tuple[str, nn.Parameter]] = []
+        seen: set[int] = set()
+        for root in self.doctor.table.roots:
+            owner = {id(p): n for n, p in root.named_parameters()}
+            for mod in root.modules():
+                if isinstance(mod, _LAYERS) or not mod._parameters:
+                    continue
+                if not any(_class_code_covers(type(mod), fname, line) for fname, line in sites):
+                    continue
+                for p in mod._parameters.values():
+                    if p is None or p.ndim != 2 or not p.requires_grad or id(p) in seen or id(p) not in owner:
+                        continue
+                    seen.add(id(p))
+                    out.append((owner[id(p)], p))
+        return out
+
     def _observed_acts(self) -> list[str]:
         """The kinds of the activations the probe saw in the latest sample (modules and functional
         calls such as ``torch.tanh``), for a finding whose evidence names none."""
@@ -960,6 +991,23 @@ class RepairController:
 
 
 _LAYERS = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
+_SITE = re.compile(r"^\w+\(\) at (.+):(\d+)$")    # a functional activation's name (the activation probe's)
+
+
+def _class_code_covers(cls: type, fname: str, line: int) -> bool:
+    """Does a function defined in ``cls`` (or a base class short of nn.Module) hold ``fname:line``?"""
+    for klass in cls.__mro__:
+        if klass in (nn.Module, object) or klass.__module__.startswith("torch."):
+            continue
+        for v in vars(klass).values():
+            fn = getattr(v, "__func__", v)
+            code = getattr(fn, "__code__", None)
+            if code is None or os.path.basename(code.co_filename) != fname:
+                continue
+            lines = [ln for _, _, ln in code.co_lines() if ln is not None]
+            if lines and code.co_firstlineno <= line <= max(lines):
+                return True
+    return False
 _ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 
 
