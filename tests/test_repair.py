@@ -707,3 +707,32 @@ def test_a_hand_written_rnn_with_randn_matrices_is_repaired_by_an_orthogonal_rei
     assert "torch.nn.init.orthogonal_(" in rec["permanent_fix"] and ".W_hh)" in rec["permanent_fix"]
     acc = float(out.strip().split("val acc ")[-1].split()[0])
     assert acc > 0.86, out[-500:]   # unrepaired: 0.594; the twin (W / sqrt(fan_in)): 0.906
+
+
+# --------------------------------------------------------------------------- raising the LR of an adaptive optimizer
+@pytest.mark.parametrize("opt_cls, lr, sugg, want", [
+    (torch.optim.RMSprop, 1e-4, 3e-4, 1e-2),    # below RMSprop's default: raised to it (100x)
+    (torch.optim.Adam, 1e-4, 3e-4, 1e-3),       # Adam's default is 1e-3
+    (torch.optim.Adam, 1e-7, 1e-6, 1e-5),       # the default is 10 000x away: the bound (100x) holds
+    (torch.optim.Adam, 5e-4, 5e-3, 5e-3),       # a suggestion above the default wins
+    (torch.optim.SGD, 1e-4, 3e-4, 3e-4),        # SGD's step scales with the gradient: no default floor
+])
+def test_a_too_low_lr_of_an_adaptive_optimizer_is_raised_at_least_to_its_default(opt_cls, lr, sugg, want):
+    X, y = blobs()
+    m = mlp()
+    opt = opt_cls(m.parameters(), lr=lr)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=3)
+        rec = next(iter(doctor._opts.values()))
+        f = Finding(code="learning-rate-too-low", severity="warning", summary="injected", where=[rec.name],
+                    evidence={"optimizer": rec.name, "lr": lr, "suggested_lr": sugg}, key=rec.name)
+        action = E.make_action(doctor.repair, f, "raise-lr")
+        details = action.apply()
+        assert details["lr_after"][0] == pytest.approx(want, rel=1e-6)
+        assert ("default LR" in details["from"]) == (want != sugg)
+        seen = []
+        opt.register_step_pre_hook(lambda o, a, k: seen.append(o.param_groups[0]["lr"]))
+        train(m, opt, X, y, steps=1)
+        assert seen[-1] == pytest.approx(want, rel=1e-6) and opt.param_groups[0]["lr"] == lr, \
+            "the raised LR during step() only; the group's own value stays the script's"
+        action.undo()

@@ -143,6 +143,17 @@ class ScaleLr(Action):
         f = min(max(sugg / lr, self.lo), self.hi) if measured else self.default
         how = ("the rule's suggested LR (measured update/weight ratio)" if measured else
                f"a default factor of {self.default:g} (no measured suggestion)")
+        if self.remedy == "raise-lr" and isinstance(opts[0], _ADAPTIVE) and lr and lr > 0:
+            # an adaptive optimizer's step per element is ~lr whatever the gradient's scale, so the LR says
+            # how far each step moves: its class's default (Adam 1e-3, RMSprop/Adagrad 1e-2, torch's values)
+            # is the step size the method is built around, and an LR found too low and still below it is
+            # raised at least to it (the verdict takes the raise back if the loss gets worse)
+            floor = _default_lr(type(opts[0]))
+            if floor is not None and floor / lr > f:
+                f = min(max(floor / lr, self.lo), self.hi)
+                how = (f"{type(opts[0]).__name__}'s default LR {floor:g}: an adaptive optimizer's step per "
+                       f"element is ~lr, and the update/weight suggestion ({_sig(sugg) if measured else 'none'}) "
+                       f"stays below the step size the method is built around")
         r = self.ctl.loss_growth() if self.remedy == "lower-lr" else None
         if r is not None:
             # a diverging loss measures the curvature along the direction that blows up: on a quadratic,
@@ -186,6 +197,15 @@ class Warmup(Action):
         for o in getattr(self, "opts", []):
             self.ctl.lr_control(o).factors.pop(id(self), None)
         super().undo()
+
+
+def _default_lr(cls) -> float | None:
+    """The default ``lr`` of an optimizer class (read from a throw-away instance of this torch version)."""
+    try:
+        v = cls([torch.zeros(1, requires_grad=True)]).defaults.get("lr")
+        return float(v) if isinstance(v, (int, float)) and v > 0 else None
+    except Exception:
+        return None
 
 
 def _first_lr(opt) -> float:
