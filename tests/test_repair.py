@@ -736,3 +736,22 @@ def test_a_too_low_lr_of_an_adaptive_optimizer_is_raised_at_least_to_its_default
         assert seen[-1] == pytest.approx(want, rel=1e-6) and opt.param_groups[0]["lr"] == lr, \
             "the raised LR during step() only; the group's own value stays the script's"
         action.undo()
+
+
+def test_a_second_raise_of_an_adaptive_lr_counts_the_first_toward_the_default():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-7)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=3)
+        rec = next(iter(doctor._opts.values()))
+        f = Finding(code="learning-rate-too-low", severity="warning", summary="injected", where=[rec.name],
+                    evidence={"optimizer": rec.name, "lr": 1e-7, "suggested_lr": 3e-7}, key=rec.name)
+        acts = [E.make_action(doctor.repair, f, "raise-lr") for _ in range(3)]   # alive, as the engine keeps them
+        first = acts[0].apply()
+        assert first["lr_after"][0] == pytest.approx(1e-5)      # 100x, the bound
+        second = acts[1].apply()
+        assert second["factor"] == pytest.approx(100) and second["lr_after"][0] == pytest.approx(1e-3)
+        third = acts[2].apply()
+        assert third["factor"] == pytest.approx(3) and "default" not in third["from"], \
+            "at the default already: the rule's own suggestion (3x, its lower bound)"

@@ -149,8 +149,9 @@ class ScaleLr(Action):
             # is the step size the method is built around, and an LR found too low and still below it is
             # raised at least to it (the verdict takes the raise back if the loss gets worse)
             floor = _default_lr(type(opts[0]))
-            if floor is not None and floor / lr > f:
-                f = min(max(floor / lr, self.lo), self.hi)
+            eff = lr * self.ctl.lr_control(opts[0]).factor()   # the LR in effect, earlier raises included
+            if floor is not None and eff > 0 and floor / eff > f:
+                f = min(max(floor / eff, self.lo), self.hi)
                 how = (f"{type(opts[0]).__name__}'s default LR {floor:g}: an adaptive optimizer's step per "
                        f"element is ~lr, and the update/weight suggestion ({_sig(sugg) if measured else 'none'}) "
                        f"stays below the step size the method is built around")
