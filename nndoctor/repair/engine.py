@@ -991,6 +991,7 @@ class RepairController:
 
 
 _LAYERS = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
+_ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 _SITE = re.compile(r"^\w+\(\) at (.+):(\d+)$")    # a functional activation's name (the activation probe's)
 
 
@@ -1008,7 +1009,6 @@ def _class_code_covers(cls: type, fname: str, line: int) -> bool:
             if lines and code.co_firstlineno <= line <= max(lines):
                 return True
     return False
-_ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 
 
 def _main_act(f: Finding, observed: list[str] | None = None) -> str:
