@@ -19,7 +19,14 @@ sklearn and nndoctor (so the interpreter's start-up is not timed), with one thre
   metric ``repaired >= twin - 0.05 * |twin|``; for a lower-is-better one ``repaired <= twin + 0.05 *
   |twin|`` (doing better than the twin is within);
 * time: the repaired run's wall time / the twin's wall time (medians over ``--reps``);
-* what repair mode did (each remedy and its outcome, from the JSON report).
+* what repair mode did (each remedy and its outcome, from the JSON report);
+* with ``--twin-seeds K``, the twin's seed-to-seed spread: the twin is also run K-1 more times with
+  every seed the program sets shifted by 1..K-1 (``torch.manual_seed``, ``random.seed``,
+  ``numpy.random.seed``, ``numpy.random.default_rng`` are wrapped in the child; a
+  ``torch.Generator().manual_seed`` for the data order and sklearn's ``random_state`` are not). A
+  single twin run is one draw: where the twin's own seeds differ by more than 5%, "within 5% of the
+  twin" is partly chance, and the extra column says whether the repaired run lies inside the twin's
+  range over its seeds (widened by the same 5%). The scored verdict stays the seed-0 comparison.
 
 A faulty program is *repairable* when its expected code has a live plan (``nndoctor.repair.plan``);
 the programs whose code is report-only are listed separately, and so are repairable programs that
@@ -28,7 +35,7 @@ have no twin yet (none is left out silently).
 Usage::
 
     python benchmarks/clinic/repair_score.py [-k SUBSTR] [--reps N] [--json OUT] [--markdown]
-                                             [--check-report-only] [--results JSON]
+                                             [--check-report-only] [--results JSON] [--twin-seeds K]
 """
 from __future__ import annotations
 
@@ -80,9 +87,30 @@ def within(repaired: float, twin: float, higher: bool, tol: float = TOLERANCE) -
 
 
 # --------------------------------------------------------------------------- forked runs
+def _shift_seeds(offset: int) -> None:
+    """Make every seed the program sets ``offset`` larger (the twin's seed spread; see the docstring)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    def shifted(fn):
+        def wrapper(seed=None, *args, **kwargs):
+            return fn(seed + offset if isinstance(seed, int) else seed, *args, **kwargs)
+        return wrapper
+
+    torch.manual_seed = shifted(torch.manual_seed)
+    random.seed = shifted(random.seed)
+    np.random.seed = shifted(np.random.seed)
+    np.random.default_rng = shifted(np.random.default_rng)
+
+
 def _child(kind: str, path: str, out: str, report: str) -> None:
     code, evaluate = 1, None
     try:
+        kind, _, offset = kind.partition("+")
+        if offset:
+            _shift_seeds(int(offset))
         f = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(f, 1)
         os.dup2(f, 2)
@@ -177,7 +205,7 @@ def _zygote(jobs_file: str, out_file: str) -> int:
                 time.sleep(0.01)
             wall = time.perf_counter() - t0
             text = Path(out).read_text(errors="replace") if os.path.exists(out) else ""
-            if kind != "twin" and not METRIC_RE.search(text):
+            if not kind.startswith("twin") and not METRIC_RE.search(text):
                 text += "\n" + (from_output(Path(path).name, text) or "")
             rep = json.loads(Path(report).read_text()) if os.path.exists(report) else None
             results.append({"kind": kind, "path": path, "wall_s": round(wall, 3), "killed": killed,
@@ -221,19 +249,23 @@ def classify(pattern: str | None = None) -> dict:
     return {"pairs": pairs, "no_twin": no_twin, "report_only": report_only}
 
 
-def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = False) -> dict:
+def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = False,
+          twin_seeds: int = 1) -> dict:
     cls = classify(pattern)
     jobs: list[tuple[str, str]] = []
     for _ in range(reps):
         for pr in cls["pairs"]:
             jobs += [("fix", str(PROGRAMS / pr["program"])), ("twin", str(TWINS / pr["program"])),
                      ("plain", str(PROGRAMS / pr["program"]))]
+    for k in range(1, twin_seeds):
+        jobs += [(f"twin+{k}", str(TWINS / pr["program"])) for pr in cls["pairs"]]
     if check_report_only:
         jobs += [("fix", str(PROGRAMS / r["program"])) for r in cls["report_only"]]
     results = run_jobs(jobs) if jobs else []
     by: dict[tuple[str, str], list[dict]] = {}
     for r in results:
-        by.setdefault((r["kind"], Path(r["path"]).name), []).append(r)
+        kind = "twin+" if r["kind"].startswith("twin+") else r["kind"]
+        by.setdefault((kind, Path(r["path"]).name), []).append(r)
     rows = []
     for pr in cls["pairs"]:
         name = pr["program"]
@@ -253,6 +285,11 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
             row["twin"] = statistics.median(m["value"] for m in m_twin)
             row["unrepaired"] = statistics.median(m["value"] for m in m_plain) if m_plain else None
             row["within_5pct"] = within(row["repaired"], row["twin"], higher)
+            seeds = [row["twin"]] + [m["value"] for r in by.get(("twin+", name), []) if (m := r["metric"])]
+            if len(seeds) > 1:
+                row["twin_seeds"] = seeds
+                worst = min(seeds) if higher else max(seeds)
+                row["within_twin_range"] = within(row["repaired"], worst, higher)
         else:
             row["within_5pct"] = False
             row["error"] = "no NNDOCTOR_METRIC line: " + (fix[0]["tail"][-300:] if fix and not m_fix else
@@ -273,7 +310,10 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
     n = len(rows)
     ok = sum(1 for r in rows if r["within_5pct"])
     ratios = [r["time_ratio"] for r in rows if r.get("time_ratio")]
+    spread = [r for r in rows if "within_twin_range" in r]
     summary = {"pairs": n, "within_5pct": ok, "share_within": round(ok / n, 3) if n else None,
+               "twin_seeds": twin_seeds,
+               "within_twin_range": sum(1 for r in spread if r["within_twin_range"]) if spread else None,
                "median_time_ratio": round(statistics.median(ratios), 3) if ratios else None,
                "targets": {"share_within": SHARE_TARGET, "median_time_ratio": TIME_TARGET}}
     return {"summary": summary, "rows": rows, "no_twin": cls["no_twin"], "report_only": cls["report_only"],
@@ -286,19 +326,27 @@ def _fmt(v) -> str:
 
 def markdown(res: dict) -> str:
     s = res["summary"]
-    out = ["| program | metric | unrepaired | repaired | twin | within 5% | time ratio | what repair did |",
-           "|---|---|---:|---:|---:|:-:|---:|---|"]
+    seeds = any("twin_seeds" in r for r in res["rows"])
+    out = ["| program | metric | unrepaired | repaired | twin | within 5% | time ratio | what repair did |"
+           + (" twin over seeds (min–max) | inside it (±5%) |" if seeds else ""),
+           "|---|---|---:|---:|---:|:-:|---:|---|" + ("---:|:-:|" if seeds else "")]
     for r in res["rows"]:
         did = "; ".join(f"{a['remedy'] or a['code']} → {a['outcome']}" for a in r["repairs"]) or "nothing"
         name = r["program"].removeprefix("faulty_").removesuffix(".py")
         metric = f"{r.get('metric', '?')} ({'↑' if r.get('higher_is_better', True) else '↓'})"
         out.append(f"| `{name}` | {metric} | {_fmt(r.get('unrepaired'))} | {_fmt(r.get('repaired'))} | "
                    f"{_fmt(r.get('twin'))} | {'yes' if r['within_5pct'] else '**no**'} | "
-                   f"{_fmt(r.get('time_ratio'))}x | {did} |")
+                   f"{_fmt(r.get('time_ratio'))}x | {did} |"
+                   + ((f" {_fmt(min(r['twin_seeds']))}–{_fmt(max(r['twin_seeds']))} | "
+                       f"{'yes' if r['within_twin_range'] else 'no'} |" if "twin_seeds" in r else " — | — |")
+                      if seeds else ""))
     out.append("")
     out.append(f"**{s['within_5pct']} of {s['pairs']} repairable programs end within 5% of their twin's metric "
                f"({(s['share_within'] or 0):.0%}; target ≥ {SHARE_TARGET:.0%}); median time ratio "
                f"{_fmt(s['median_time_ratio'])}x (target ≤ {TIME_TARGET}x).**")
+    if s.get("within_twin_range") is not None:
+        out.append(f"Against the twin's range over {s['twin_seeds']} seeds (widened by 5%): "
+                   f"{s['within_twin_range']} of {sum(1 for r in res['rows'] if 'within_twin_range' in r)}.")
     if res["no_twin"]:
         out.append("")
         out.append(f"Repairable, no twin yet ({len(res['no_twin'])}): " +
@@ -323,13 +371,16 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-k", dest="pattern", help="only the programs whose name contains SUBSTR (several: a,b,c)")
     ap.add_argument("--reps", type=int, default=1)
+    ap.add_argument("--twin-seeds", type=int, default=1, metavar="K",
+                    help="also run each twin with its seeds shifted by 1..K-1 (the twin's own spread)")
     ap.add_argument("--json")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--results", metavar="JSON", help="re-print the results saved by an earlier --json run")
     ap.add_argument("--check-report-only", action="store_true",
                     help="also run the report-only programs with --fix and check nothing is faked")
     a = ap.parse_args(argv)
-    res = json.loads(Path(a.results).read_text()) if a.results else score(a.pattern, a.reps, a.check_report_only)
+    res = json.loads(Path(a.results).read_text()) if a.results else score(a.pattern, a.reps, a.check_report_only,
+                                                                                  a.twin_seeds)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
     if a.markdown:
