@@ -517,8 +517,9 @@ class Doctor(tap.Listener):
         if not new:
             return
         before = len(self.table.roots)
+        names = _variable_names(new + opts)   # one heap scan for every name needed below
         for r in new:
-            self._add_root(r, _variable_name(r) or type(unwrap_model(r)).__name__ if len(roots) > 1 else None)
+            self._add_root(r, names.get(id(r)) or type(unwrap_model(r)).__name__ if len(roots) > 1 else None)
         self._hook_roots(before)
         if self._window_open and self._recorder is not None:
             self._recorder.install(self._eager_roots(before))
@@ -528,12 +529,15 @@ class Doctor(tap.Listener):
             if any(id(p) in self.table.index for g in o.param_groups for p in g["params"]):
                 self._register_optimizer(o)
         if "model" not in self.var_names and self.table.roots:
-            name = _variable_name(self.table.roots[0])
+            r0 = self.table.roots[0]
+            name = names.get(id(r0)) if any(r0 is r for r in new) else _variable_name(r0)
             if name:
                 self.var_names["model"] = name
         if "optimizer" not in self.var_names and self._opts:
             opt = next(iter(self._opts.values())).ref()
-            name = _variable_name(opt) if opt is not None else None
+            name = None
+            if opt is not None:
+                name = names.get(id(opt)) if any(opt is o for o in opts) else _variable_name(opt)
             if name:
                 self.var_names["optimizer"] = name
         self._discovered = True
@@ -1295,17 +1299,26 @@ def _fresh_graph() -> dict[str, Any]:
 
 def _variable_name(obj) -> str | None:
     """The name the user's code gives ``obj`` (a global, or an attribute of a trainer object)."""
+    return _variable_names([obj]).get(id(obj))
+
+
+def _variable_names(objs: list) -> dict[int, str]:
+    """The names of several objects from one scan of the heap (``gc.get_referrers`` walks every
+    object each call: ~40 ms with torch imported): ``{id(obj): name}`` for those that have one."""
     import gc
 
-    best = None
-    for ref in gc.get_referrers(obj):
+    want = {id(o): o for o in objs}
+    best: dict[int, str] = {}
+    globals_: dict[int, str] = {}
+    for ref in gc.get_referrers(*objs):
         if isinstance(ref, dict):
             for k, v in ref.items():
-                if v is obj and isinstance(k, str) and k.isidentifier():
+                i = id(v)
+                if i in want and want[i] is v and isinstance(k, str) and k.isidentifier():
                     if "__name__" in ref:  # module globals: the most telling name
-                        return k
-                    best = best or k
-    return best
+                        globals_.setdefault(i, k)
+                    best.setdefault(i, k)
+    return {**best, **globals_}
 
 
 _MODE_SENSITIVE = (nn.modules.dropout._DropoutNd, nn.modules.batchnorm._BatchNorm, nn.RReLU,

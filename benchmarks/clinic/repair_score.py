@@ -183,6 +183,15 @@ def _zygote(jobs_file: str, out_file: str) -> int:
     import torch._dynamo  # noqa: F401  (each program's first optimizer would import it: seconds per run)
     import sklearn.datasets  # noqa: F401
     import nndoctor.runner  # noqa: F401
+    # what a --fix run imports lazily (the catalogue, repair mode, the report's writers): the twin's
+    # libraries are imported here too, so neither side's timed run pays for imports (which under
+    # PYTHONDONTWRITEBYTECODE are compiled from source again in every child)
+    import nndoctor.diagnoses  # noqa: F401
+    import nndoctor.messages  # noqa: F401
+    import nndoctor.remedies  # noqa: F401
+    import nndoctor.repair.engine  # noqa: F401
+    import nndoctor.report.rundir  # noqa: F401
+    import nndoctor.report.series  # noqa: F401
 
     torch.set_num_threads(1)
     jobs = json.loads(Path(jobs_file).read_text())
