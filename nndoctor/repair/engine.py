@@ -86,6 +86,10 @@ def plan(f: Finding) -> list[str]:
     if code == "non-finite":
         if ev.get("stage") == "input":
             return ["check-data-finite", "clip-grad-norm"]
+        if ev.get("stage") == "backward":
+            # the loss was finite and the backward pass made the NaN: an op's infinite derivative (sqrt at
+            # 0) first; an LR blow-up overflows the forward pass first, not the backward
+            return ["safe-sqrt", "lower-lr", "clip-grad-norm"]
         return ["lower-lr", "clip-grad-norm"]
     if code == "gradient-not-zeroed":
         return ["zero-grad"]
@@ -133,6 +137,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.StandardizeInput(ctl, f)
     if remedy == "check-data-finite":
         return A.FiniteInputs(ctl, f)
+    if remedy == "safe-sqrt":
+        return A.FiniteBackward(ctl, f)
     if remedy == "model-train":
         return A.TrainMode(ctl, f)
     raise KeyError(remedy)
@@ -234,6 +240,7 @@ class RepairController:
         self.best: Snapshot | None = None
         self.pre: Snapshot | None = None
         self._lr: dict[int, A.LrControl] = {}
+        self.backward_actions: list[A.Action] = []   # actions told of every backward pass (on_backward_start)
         self._dirty = False
         self._snap_time = 0.0
         self._snap_cost = 0.0
@@ -250,6 +257,10 @@ class RepairController:
     # -- doctor wiring ------------------------------------------------------------------------
     def after_evaluate(self) -> None:
         self._dirty = True
+
+    def on_backward_start(self, tensors) -> None:
+        for a in tuple(self.backward_actions):
+            a.on_backward_start(tensors)
 
     def on_step_pre(self, rec) -> None:
         if self.best is None and rec.n_steps == 1 and not self._closed:
