@@ -529,9 +529,11 @@ class Reinit(Action):
     remedy = "init-for-activation"
     restarts = True
 
-    def __init__(self, ctl, finding, scope: str) -> None:
+    def __init__(self, ctl, finding, scope: str, lr_factor: tuple[float, str] | None = None) -> None:
         super().__init__(ctl, finding)
         self.scope = scope   # "feeding": the layers feeding the finding's activations; "all": every layer
+        self.lr_factor = lr_factor   # (factor, why): the LR lowered with the re-initialization (dead ReLUs)
+        self.opts: list = []
 
     def apply(self) -> dict[str, Any]:
         layers = self.ctl.layers_for(self.finding, self.scope)
@@ -552,7 +554,22 @@ class Reinit(Action):
         act = layers[0][2]
         call = _INIT.get(act, _INIT["linear"])[1]
         self.context = {"init_call": call, "init_title": f"Initialize weights for the activation: {call.split('(')[0]}"}
-        return {"layers": done[:20]}
+        out: dict[str, Any] = {"layers": done[:20]}
+        if self.lr_factor is not None:
+            f, why = self.lr_factor
+            self.opts = self.ctl.target_optimizers(None)
+            for o in self.opts:
+                self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
+            new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in self.opts]
+            self.context["suggested_lr"] = new[0] if new else None
+            out.update(lr_before=[_first_lr(o) for o in self.opts], lr_after=new, lr_factor=_sig(f), lr_from=why)
+        return out
+
+    def undo(self) -> None:
+        for o in self.opts:
+            self.ctl.lr_control(o).factors.pop(id(self), None)
+        self.opts = []
+        super().undo()
 
 
 class SwapActivation(Action):

@@ -130,7 +130,11 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.AddParams(ctl, f)
     if remedy == "init-for-activation":
         # poor initialization and vanishing gradients are properties of the whole stack: every layer
-        return A.Reinit(ctl, f, "all" if f.code in ("poor-initialization", "vanishing-gradient") else "feeding")
+        if f.code in ("poor-initialization", "vanishing-gradient"):
+            return A.Reinit(ctl, f, "all")
+        # units that died during training under oversized updates die again after a re-initialization at
+        # the same LR: the LR is brought down with it (measured, see dead_relu_lr_factor)
+        return A.Reinit(ctl, f, "feeding", lr_factor=ctl.dead_relu_lr_factor(f) if f.code == "dead-relu" else None)
     if remedy in ("leaky-relu", "relu-family"):
         return A.SwapActivation(ctl, f, remedy)
     if remedy == "standardize-inputs":
@@ -419,10 +423,12 @@ class RepairController:
             if notes:
                 rec["rollback_notes"] = notes
         action = make_action(self, f, remedy)
-        if rolled is not None:
-            ref = rolled.ref
-        elif action.restarts:
+        if action.restarts:
+            # it resets what part of the model learned (wherever the run was rolled back to): those layers are
+            # at their start again, so the run's start is the reference
             ref = self._losses(first=5)
+        elif rolled is not None:
+            ref = rolled.ref
         elif self._restored is not None:
             # a rollback since: the losses of the undone attempt are not the reference; the restored
             # state's own reference window, then what came after the restore, are
@@ -665,6 +671,44 @@ class RepairController:
         tot = tot[: max(1, int(k / per))]
         tot = tot[np.isfinite(tot) & (tot > 0)]
         return (float(np.median(tot)), int(len(tot))) if len(tot) >= 5 else None
+
+    def update_ratio(self, opt) -> tuple[float, int] | None:
+        """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
+        sampled steps after the fifth of the per-step median ratio of the weight matrices (None when not
+        measured)."""
+        from ..diagnoses import Context
+        from ..diagnoses.hyperparams import _weight_ratio
+        rec = self._rec(opt)
+        if rec is None:
+            return None
+        d = self.doctor
+        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
+                      module_types=dict(d.table.module_types), undone=list(self.undone))
+        ov = next((o for o in ctx.optimizers() if o.key == rec.key), None)
+        if ov is None or not len(ov.upd_steps):
+            return None
+        ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > 5)
+        return (ratio, n) if n >= 3 and math.isfinite(ratio) else None
+
+    def dead_relu_lr_factor(self, f: Finding) -> tuple[float, str] | None:
+        """For ReLUs that died during training (alive at the first sample, dead since): when the updates are
+        oversized, the factor that brings the LR to the healthy update/weight ratio, else None.
+
+        A unit dies when one update pushes its pre-activation below zero for every input (the guide: a too
+        high LR kills ReLUs); a re-initialized unit dies again under the same updates. Oversized is the
+        learning-rate rule's threshold, an update/weight ratio >= HIGH_RATIO (1e-2, a decade above the usual
+        1e-3); the factor is HEALTHY_RATIO / ratio (the rule's suggestion), between 1/100 and 1/2."""
+        from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
+        at_init = f.evidence.get("dead_fraction_at_init")
+        if isinstance(at_init, dict) and at_init and all(v >= 0.5 for v in at_init.values()):
+            return None    # dead from the start: the init (or a bias), not the updates
+        opts = self.target_optimizers(None)
+        m = self.update_ratio(opts[0]) if opts else None
+        if m is None or m[0] < HIGH_RATIO:
+            return None
+        fac = min(max(HEALTHY_RATIO / m[0], 1 / 100), 1 / 2)
+        return fac, (f"the update/weight ratio {m[0]:.3g} (median over {m[1]} steps) is >= {HIGH_RATIO:g}: the "
+                     f"LR brought to the healthy ratio {HEALTHY_RATIO:g}")
 
     def loss_growth(self) -> float | None:
         """The loss's geometric growth per step while it diverges (the median ratio of consecutive losses
