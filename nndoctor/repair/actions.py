@@ -444,6 +444,27 @@ class _Deregister:
             self.lst.remove(self.item)
 
 
+class SkipNonFinite(ClipGrad):
+    """Skip every step whose gradients hold NaN/Inf (no clipping): what repair mode leaves in place after
+    it gave up on a NaN the code makes, so the model stays at its last finite state."""
+
+    remedy = "skip-nonfinite-steps"
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(None)
+        if not opts:
+            raise CannotApply("no optimizer to guard")
+        self.max_norm = math.inf
+        self.skipped = self.clipped = self.steps = 0
+        for o in opts:
+            self.handles.append(o.register_step_pre_hook(_guarded(self.ctl, "skip non-finite", self._pre)))
+        return {"skips_nonfinite_steps": True, "optimizers": [self.ctl.opt_name(o) for o in opts]}
+
+    def note(self) -> str:
+        n = getattr(self, "steps", 0)
+        return f"{self.skipped} of {n} steps skipped (non-finite gradients)" if n else ""
+
+
 class ZeroGradAfterStep(Action):
     """The script never resets gradients: reset them after every step."""
 

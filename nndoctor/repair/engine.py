@@ -245,6 +245,8 @@ class RepairController:
         self.pre: Snapshot | None = None
         self._lr: dict[int, A.LrControl] = {}
         self.backward_actions: list[A.Action] = []   # actions told of every backward pass (on_backward_start)
+        self.guard: A.Action | None = None           # NaN steps skipped after a non-finite finding was given up
+        self.guard_info: dict[str, Any] = {}
         self._dirty = False
         self._snap_time = 0.0
         self._snap_cost = 0.0
@@ -279,7 +281,8 @@ class RepairController:
         if self.current is not None:
             self.current["steps"] += 1
             if self.current["steps"] >= self.window or (not self.current["_action"].tolerates_nonfinite_loss
-                                                         and self._loss_nonfinite_now()):
+                                                         and self._loss_nonfinite_now()) or \
+                    (self.current["steps"] == self._early_steps() and self._clearly_worse(self.current)):
                 self._verdict()
             return
         if self._dirty:
@@ -304,6 +307,11 @@ class RepairController:
                 if act.note():
                     a["note"] = act.note()
                 _remove_hooks_only(act)
+        if self.guard is not None:
+            note = self.guard.note()
+            if note:
+                self.guard_info["note"] = note
+            _remove_hooks_only(self.guard)
         for c in self._lr.values():
             c.remove()
         self._lr.clear()
@@ -405,7 +413,7 @@ class RepairController:
         else:
             remedy = next((r for r in self.plan_for(f) if r not in tried), None)
         if remedy is None or len(tried) >= self.max_per_finding:
-            self.done.add(key)
+            self._give_up(key, f)
             return
         tried.append(remedy)
         rec: dict[str, Any] = {"code": f.code, "finding": f.summary[:200], "finding_key": list(map(str, key)),
@@ -540,7 +548,7 @@ class RepairController:
             rec["_action"] = None
             if len(self.tried.get(key, [])) >= self.max_per_finding or \
                     not any(r not in self.tried.get(key, []) for r in plan(f)):
-                self.done.add(key)
+                self._give_up(key, f, final=final)
         note = action.note()
         if note:
             rec["note"] = note
@@ -549,6 +557,60 @@ class RepairController:
             if outcome in ("cleared", "improved"):
                 self._restored = None
                 self._maybe_snapshot(force=True)
+
+    def _early_steps(self) -> int:
+        """When a remedy's first losses are checked for an early rollback: a quarter of the window (>= 5)."""
+        return max(5, self.window // 4)
+
+    def _clearly_worse(self, rec: dict[str, Any]) -> bool:
+        """A sequential check before the window ends: every loss since a remedy was applied lies above the
+        *highest* loss of its reference window plus the loss noise. Were the remedy harmless, each of them
+        would exceed the reference's maximum with probability about 1/(n+1) (n reference losses), so all
+        k = ``_early_steps()`` of them together by chance ~(n+1)^-k: no wait for the rest of the window,
+        whose steps would be rolled back anyway (e.g. inputs standardized under weights and an LR that
+        were fitted to the raw ones). Not for remedies that restart layers or may raise the training loss
+        by design (their first losses are expected to be high); at least 5 reference losses."""
+        act = rec["_action"]
+        if act.restarts or act.loss_may_rise:
+            return False
+        ref = rec["_ref"]
+        ref = ref[np.isfinite(ref)] if len(ref) else ref
+        if len(ref) < 5:
+            return False
+        after = self._losses(after_bw=rec["_bw"])
+        if len(after) < self._early_steps() or not np.isfinite(after).all():
+            return False
+        return bool((after > float(np.max(ref)) + self._noise(ref)).all())
+
+    def _give_up(self, key: tuple, f: Finding, final: bool = False) -> None:
+        """No remedy repaired the finding. For a NaN (every live remedy tried and rolled back: the code makes
+        it, e.g. log(0)), the model is kept finite: restored to the best snapshot if its parameters or loss
+        are no longer finite, and from then on a step whose gradients are non-finite is skipped (as
+        GradScaler does), so the run ends with finite weights instead of NaN, and the report says the fix is
+        a code change. Nothing else is changed: the finite steps train as the script wrote them."""
+        self.done.add(key)
+        if f.code != "non-finite" or key in self.kept or self.guard is not None or final or self._closed:
+            return
+        d = self.doctor
+        info: dict[str, Any] = {"from_step": d.step, "key": key}
+        recent = self._losses(after_bw=max(0, d.n_backward - 3))
+        if (not self._params_finite() or (len(recent) and not np.isfinite(recent).all())) and \
+                self.best is not None and not self._stale(self.best):
+            notes = self.best.restore(self)
+            self._undo_since(self.best)
+            self._restored = (self.best.ref, d.n_backward)
+            info["restored_state_of_step"] = self.best.step
+            if notes:
+                info["rollback_notes"] = notes
+            d._evaluate(force=True)
+        g = A.SkipNonFinite(self, f)
+        try:
+            info.update(g.apply())
+        except Exception as e:   # pragma: no cover - defensive
+            g.undo()
+            d._internal_error("repair safeguard", e)
+            return
+        self.guard, self.guard_info = g, info
 
     def _undo_since(self, snap: Snapshot) -> None:
         d = self.doctor
@@ -976,9 +1038,25 @@ class RepairController:
             tried = self.tried.get(key, [])
             if f is None or not tried or f.evidence.get("resolved"):
                 continue
-            out.append({"code": f.code, "finding_key": list(map(str, key)), "outcome": "gave up",
-                        "why": f"tried {', '.join(tried)}: none cleared it or improved the loss (see the attempts "
-                               f"above); the code change below is the fix to make", "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
+            r = {"code": f.code, "finding_key": list(map(str, key)), "outcome": "gave up",
+                 "why": f"tried {', '.join(tried)}: none cleared it or improved the loss (see the attempts "
+                        f"above); the code change below is the fix to make", "permanent_fix": f.remedies[0].snippet if f.remedies else ""}
+            if f.code == "non-finite":
+                stage = f.evidence.get("stage")
+                where = {"loss": "the loss computation (e.g. log(0), x/0 on values the model reached)",
+                         "backward": "the backward pass (an op whose derivative is infinite where it is used)",
+                         "forward": "the forward pass", "input": "the input data"}.get(stage, "the code")
+                r["why"] = (f"the code makes this NaN: it came back under every live remedy ({', '.join(tried)}), from a "
+                            f"restored finite state, so it does not depend on the step size; it arises in {where}. "
+                            f"Only a code change fixes it (below)")
+                if self.guard is not None and self.guard_info.get("key") == key:
+                    gi = self.guard_info
+                    r["safeguard"] = ("from step " + str(gi.get("from_step")) + ", steps with non-finite gradients are "
+                                      "skipped, as GradScaler does (the model never takes a NaN update; the finite steps train as written)" +
+                                      (f"; restored to the state of step {gi['restored_state_of_step']}"
+                                       if "restored_state_of_step" in gi else "") +
+                                      (f"; {gi['note']}" if gi.get("note") else ""))
+            out.append(r)
         attempted = {tuple(a["finding_key"]) for a in self.attempts}
         for key, f in self.doctor._findings.items():
             if f.severity not in ("error", "warning") or f.evidence.get("resolved"):
