@@ -179,3 +179,39 @@ def test_standardizing_the_input_drops_the_optimizer_state_of_the_raw_inputs():
         act.apply()
         assert len(opt.state) == 0   # Adam's moments of the raw-input gradients would hold the steps down
         act.undo()
+
+
+def test_safe_sqrt_is_not_applicable_when_the_graph_has_no_singular_op(monkeypatch):
+    # a NaN from an overflow, not from 0 * inf: the remedy finds no op to act on and says so after one pass
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        train(m, opt, X, y, steps=30)
+        _inject(doctor, "non-finite", stage="backward")
+        for i in range(5):     # cross-entropy, nothing else: no sqrt/log/div node in the graph
+            loss = nn.functional.cross_entropy(m(X[i * 32:(i + 1) * 32]), y[i * 32:(i + 1) * 32])
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+    recs = attempts(doctor.report(), "non-finite")
+    assert recs[0]["remedy"] == "safe-sqrt" and recs[0]["outcome"] == "not applicable"
+    assert "another cause" in recs[0]["why"] and recs[0]["steps"] == 1
+    assert recs[1]["remedy"] == "lower-lr"      # the next remedy of the plan, at once
+    assert not doctor.repair.backward_actions
+
+
+def test_safe_sqrt_is_not_applicable_when_no_0_times_inf_occurs():
+    # a division in the graph (hooked), but nothing of 0 * inf through it: taken back at the early check
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        train(m, opt, X, y, steps=30, accum=2)          # loss / accum: a DivBackward0 node
+        _inject(doctor, "non-finite", stage="backward")
+        train(m, opt, X, y, steps=15, accum=2)
+    rec = attempts(doctor.report(), "non-finite")[0]
+    assert rec["remedy"] == "safe-sqrt" and rec["outcome"] == "not applicable"
+    assert rec["steps"] == doctor.repair._early_steps() and "DivBackward0" in rec["why"]

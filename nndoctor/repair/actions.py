@@ -84,6 +84,11 @@ class Action:
     def note(self) -> str:
         return ""
 
+    def inapplicable(self, steps: int, early: int) -> str | None:
+        """After ``steps`` steps under test: why the remedy has found nothing to act on (it changed
+        nothing, so its window would measure nothing), else None. Checked at every step: cheap."""
+        return None
+
 
 # ----------------------------------------------------------------------------- learning rate
 class LrControl:
@@ -421,6 +426,15 @@ class FiniteBackward(Action):
             self.count = n if self.count is None else self.count + n
             changed = True
         return tuple(out) if changed else None
+
+    def inapplicable(self, steps: int, early: int) -> str | None:
+        if self.passes and not self.ops:
+            return ("no op with an infinite derivative (sqrt, log, div, pow...) is in the loss's graph: the NaN "
+                    "has another cause")
+        if steps == early and self.zeroed() == 0:   # one host read, at this step only
+            return (f"no 0 * inf product in {self.passes} backward passes (ops hooked: {', '.join(sorted(self.ops))}): "
+                    f"the NaN has another cause")
+        return None
 
     def zeroed(self) -> int:
         return int(self.count) if getattr(self, "count", None) is not None else 0

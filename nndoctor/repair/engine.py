@@ -280,6 +280,10 @@ class RepairController:
         self._last_bw = d.n_backward
         if self.current is not None:
             self.current["steps"] += 1
+            na = self.current["_action"].inapplicable(self.current["steps"], self._early_steps())
+            if na:
+                self._not_applicable(na)
+                return
             if self.current["steps"] >= self.window or (not self.current["_action"].tolerates_nonfinite_loss
                                                          and self._loss_nonfinite_now()) or \
                     (self.current["steps"] == self._early_steps() and self._clearly_worse(self.current)):
@@ -557,6 +561,21 @@ class RepairController:
             if outcome in ("cleared", "improved"):
                 self._restored = None
                 self._maybe_snapshot(force=True)
+
+    def _not_applicable(self, why: str) -> None:
+        """The remedy under test found nothing to act on (it changed nothing): taken back without a verdict,
+        the next one is tried at the next step."""
+        rec, self.current = self.current, None
+        action = rec["_action"]
+        action.undo()
+        for k in ("_ref", "_bw", "_finding", "_grad_before"):
+            rec.pop(k, None)
+        rec["_action"] = None
+        rec.update(outcome="not applicable", why=why)
+        note = action.note()
+        if note:
+            rec["note"] = note
+        self._dirty = True
 
     def _early_steps(self) -> int:
         """When a remedy's first losses are checked for an early rollback: a quarter of the window (>= 5)."""
