@@ -393,8 +393,9 @@ class RepairController:
 
     def _watchdog(self) -> Finding | None:
         """After a repair was kept, a loss that turns non-finite again starts a new attempt (the doctor
-        reports the first NaN of a run only)."""
-        if not self.kept:
+        reports the first NaN of a run only). Not once a NaN was given up on as the code's (its steps are
+        skipped): a recurring NaN is the same problem, not a new one."""
+        if not self.kept or self.guard is not None:
             return None
         s = self._losses(after_bw=self._watch_bw)
         self._watch_bw = self.doctor.n_backward
