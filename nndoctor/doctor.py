@@ -639,6 +639,8 @@ class Doctor(tap.Listener):
 
     @_guard
     def _on_backward_start(self, tensors) -> None:
+        if self.repair is not None:
+            self._repair_call("on_backward_start", tensors)
         roots = graph_probe.roots_of(tensors)
         if self.discover_models and not self._discovered:
             self._discover()

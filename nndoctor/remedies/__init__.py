@@ -61,6 +61,8 @@ LIVE: dict[str, str] = {
     "relu-family": "hidden nn.Sigmoid/nn.Tanh modules replaced by nn.ReLU, the layers feeding them He-initialized",
     "standardize-inputs": "the first layer's input standardized with the measured per-feature mean/std",
     "check-data-finite": "NaN/Inf in the model's floating inputs replaced by 0",
+    "safe-sqrt": "the backward pass's 0 * inf products at ops with an infinite derivative (sqrt, log, div at 0) "
+                 "set to 0 by hooks on those graph nodes",
     "model-train": "model.train() before each forward pass with gradients enabled",
     "adaptive-optimizer": "a plain SGD optimizer turned into Adam in place (same object, groups and hooks; "
                           "lr 1e-3, fresh moments)",

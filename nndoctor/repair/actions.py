@@ -21,6 +21,8 @@ objects it holds, so a repair never replaces them: it mutates them or hooks into
 * input standardization: a forward pre-hook on the first layer subtracts the per-feature mean and
   divides by the per-feature std measured by the activation probe on the training batches.
 * non-finite inputs: a forward pre-hook on the model replaces NaN/Inf in floating inputs by 0.
+* NaN made by the backward pass at an op with an infinite derivative (``sqrt`` at 0): hooks on that
+  op's graph nodes, set before each backward pass, turn its 0 * inf products into 0.
 * train mode: a forward pre-hook runs a pass with gradients on in ``train()`` mode, a forward hook
   gives the model back its own mode after the pass.
 
@@ -81,6 +83,11 @@ class Action:
 
     def note(self) -> str:
         return ""
+
+    def inapplicable(self, steps: int, early: int) -> str | None:
+        """After ``steps`` steps under test: why the remedy has found nothing to act on (it changed
+        nothing, so its window would measure nothing), else None. Checked at every step: cheap."""
+        return None
 
 
 # ----------------------------------------------------------------------------- learning rate
@@ -364,6 +371,135 @@ class ClipGrad(Action):
                                                           if self.skipped else "")
 
 
+# elementwise ops whose derivative is infinite (or 0/0) at a finite point of their domain: sqrt and
+# fractional powers at 0, log at 0, 1/x and x/y at 0, acos/asin at +-1, atanh at +-1
+SINGULAR_OPS = frozenset({"SqrtBackward0", "RsqrtBackward0", "PowBackward0", "PowBackward1", "LogBackward0",
+                          "Log2Backward0", "Log10Backward0", "Log1pBackward0", "ReciprocalBackward0",
+                          "DivBackward0", "AcosBackward0", "AsinBackward0", "AtanhBackward0"})
+MAX_GRAPH_NODES = 100_000   # a graph walk stops here (one backward pass; the walk is per pass)
+
+
+class FiniteBackward(Action):
+    """The backward pass turns a finite, exactly-zero gradient into NaN at an op whose derivative is
+    infinite where it is evaluated: ``sqrt(u)`` at ``u == 0`` (a distance of a point to itself),
+    ``log(x)`` at 0, ``x / y`` at ``y == 0``. The chain rule multiplies the output's gradient, 0, by
+    the local derivative, inf, and IEEE gives NaN, which then spreads to every parameter. The
+    output there does not influence the loss (its gradient is 0), so its contribution to the input's
+    gradient is 0: that is the limit of the usual code fix (``sqrt(u + eps)``: ``0 * 1/(2 sqrt(eps))
+    = 0``) and the convention of a subgradient at a kink. This remedy applies exactly that, live:
+    before each backward pass the loss's graph is walked and a hook on every node of such an op
+    (``SINGULAR_OPS``, elementwise, so an input's gradient lines up with the output's) sets to 0 the
+    input-gradient elements that are non-finite where the output's gradient is exactly 0. Nothing
+    else is touched: a genuinely infinite gradient (a non-zero gradient through ``log(0)``) stays, and
+    the verdict rolls the remedy back if the NaN does. No host read: the count of elements set to 0
+    is a device tensor read once, for the report."""
+
+    remedy = "safe-sqrt"
+
+    def apply(self) -> dict[str, Any]:
+        self.count = None
+        self.ops: dict[str, int] = {}       # op name -> passes in which a node of it was hooked
+        self.passes = 0
+        self.ctl.backward_actions.append(self)
+        self.handles.append(_Deregister(self.ctl.backward_actions, self))
+        return {"how": "before each backward pass, a hook on every node of an op with an infinite derivative "
+                       f"({', '.join(sorted({n.split('Backward')[0].lower() for n in SINGULAR_OPS}))}) "
+                       "sets to 0 the non-finite input-gradient elements whose output gradient is exactly 0 "
+                       "(0 * inf: the output does not reach the loss there)"}
+
+    def on_backward_start(self, tensors) -> None:
+        roots = [t for t in (tensors if isinstance(tensors, (list, tuple)) else [tensors])
+                 if isinstance(t, torch.Tensor) and t.grad_fn is not None]
+        if not roots:
+            return
+        self.passes += 1
+        seen: set[int] = set()
+        stack = [t.grad_fn for t in roots]
+        hooked = set()
+        while stack and len(seen) < MAX_GRAPH_NODES:
+            node = stack.pop()
+            if node is None or id(node) in seen:
+                continue
+            seen.add(id(node))
+            name = type(node).__name__
+            if name in SINGULAR_OPS:
+                node.register_hook(_guarded(self.ctl, "finite backward", self._node_hook))
+                hooked.add(name)
+            for nxt, _ in node.next_functions:
+                if nxt is not None and id(nxt) not in seen:
+                    stack.append(nxt)
+        for name in hooked:
+            self.ops[name] = self.ops.get(name, 0) + 1
+
+    def _node_hook(self, grad_inputs, grad_outputs):
+        go = grad_outputs[0] if grad_outputs else None
+        if go is None:
+            return None
+        out, changed = [], False
+        zero = go == 0
+        for gi in grad_inputs:
+            if gi is None or gi.shape != go.shape:
+                out.append(gi)
+                continue
+            bad = zero & ~torch.isfinite(gi)
+            out.append(torch.where(bad, torch.zeros_like(gi), gi))
+            n = bad.sum()
+            self.count = n if self.count is None else self.count + n
+            changed = True
+        return tuple(out) if changed else None
+
+    def inapplicable(self, steps: int, early: int) -> str | None:
+        if self.passes and not self.ops:
+            return ("no op with an infinite derivative (sqrt, log, div, pow...) is in the loss's graph: the NaN "
+                    "has another cause")
+        if steps == early and self.zeroed() == 0:   # one host read, at this step only
+            return (f"no 0 * inf product in {self.passes} backward passes (ops hooked: {', '.join(sorted(self.ops))}): "
+                    f"the NaN has another cause")
+        return None
+
+    def zeroed(self) -> int:
+        return int(self.count) if getattr(self, "count", None) is not None else 0
+
+    def note(self) -> str:
+        if not getattr(self, "passes", 0):
+            return ""
+        ops = ", ".join(sorted(self.ops)) or "none in the graph"
+        return (f"{self.zeroed()} gradient elements of 0 * inf set to 0 over {self.passes} backward passes "
+                f"(ops hooked: {ops})")
+
+
+class _Deregister:
+    """A handle (``remove()``) that takes an action out of the controller's per-backward list."""
+
+    def __init__(self, lst: list, item: Any) -> None:
+        self.lst, self.item = lst, item
+
+    def remove(self) -> None:
+        if self.item in self.lst:
+            self.lst.remove(self.item)
+
+
+class SkipNonFinite(ClipGrad):
+    """Skip every step whose gradients hold NaN/Inf (no clipping): what repair mode leaves in place after
+    it gave up on a NaN the code makes, so the model stays at its last finite state."""
+
+    remedy = "skip-nonfinite-steps"
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(None)
+        if not opts:
+            raise CannotApply("no optimizer to guard")
+        self.max_norm = math.inf
+        self.skipped = self.clipped = self.steps = 0
+        for o in opts:
+            self.handles.append(o.register_step_pre_hook(_guarded(self.ctl, "skip non-finite", self._pre)))
+        return {"skips_nonfinite_steps": True, "optimizers": [self.ctl.opt_name(o) for o in opts]}
+
+    def note(self) -> str:
+        n = getattr(self, "steps", 0)
+        return f"{self.skipped} of {n} steps skipped (non-finite gradients)" if n else ""
+
+
 class ZeroGradAfterStep(Action):
     """The script never resets gradients: reset them after every step."""
 
@@ -449,9 +585,11 @@ class Reinit(Action):
     remedy = "init-for-activation"
     restarts = True
 
-    def __init__(self, ctl, finding, scope: str) -> None:
+    def __init__(self, ctl, finding, scope: str, lr_factor: tuple[float, str] | None = None) -> None:
         super().__init__(ctl, finding)
         self.scope = scope   # "feeding": the layers feeding the finding's activations; "all": every layer
+        self.lr_factor = lr_factor   # (factor, why): the LR lowered with the re-initialization (dead ReLUs)
+        self.opts: list = []
 
     def apply(self) -> dict[str, Any]:
         layers = self.ctl.layers_for(self.finding, self.scope)
@@ -476,7 +614,22 @@ class Reinit(Action):
         act = layers[0][2]
         call = _INIT.get(act, _INIT["linear"])[1]
         self.context = {"init_call": call, "init_title": f"Initialize weights for the activation: {call.split('(')[0]}"}
-        return {"layers": done[:20]}
+        out: dict[str, Any] = {"layers": done[:20]}
+        if self.lr_factor is not None:
+            f, why = self.lr_factor
+            self.opts = self.ctl.target_optimizers(None)
+            for o in self.opts:
+                self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
+            new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in self.opts]
+            self.context["suggested_lr"] = new[0] if new else None
+            out.update(lr_before=[_first_lr(o) for o in self.opts], lr_after=new, lr_factor=_sig(f), lr_from=why)
+        return out
+
+    def undo(self) -> None:
+        for o in self.opts:
+            self.ctl.lr_control(o).factors.pop(id(self), None)
+        self.opts = []
+        super().undo()
 
     def _apply_raw(self, raw: list[tuple[str, nn.Parameter]]) -> dict[str, Any]:
         """Raw weight matrices (``nn.Parameter(torch.randn(n_in, hidden))`` used as ``x @ W``) feeding a
@@ -566,6 +719,11 @@ class StandardizeInput(Action):
     def apply(self) -> dict[str, Any]:
         name, layer, mean, std, dim = self.ctl.input_stats(self.finding)
         self.mean, self.std, self.dim = mean, std, dim
+        # every gradient changes scale with the input (the first layer's directly, dL/dW = delta x^T; the
+        # rest through the activations it feeds): the optimizer's moments describe the raw-input run (Adam's
+        # second moment would hold the first layer's steps down for ~1/(1 - beta2) = 1000 steps), so the
+        # optimizer starts afresh, as Reinit does for the layers it resets
+        self.ctl.drop_optimizer_state(list(self.ctl.doctor.table.params))
         self.handles.append(layer.register_forward_pre_hook(_guarded(self.ctl, "standardize", self._pre),
                                                             prepend=True))
         return {"layer": name, "features": int(mean.numel()), "unit_dim": dim,

@@ -87,6 +87,10 @@ def plan(f: Finding) -> list[str]:
     if code == "non-finite":
         if ev.get("stage") == "input":
             return ["check-data-finite", "clip-grad-norm"]
+        if ev.get("stage") == "backward":
+            # the loss was finite and the backward pass made the NaN: an op's infinite derivative (sqrt at
+            # 0) first; an LR blow-up overflows the forward pass first, not the backward
+            return ["safe-sqrt", "lower-lr", "clip-grad-norm"]
         return ["lower-lr", "clip-grad-norm"]
     if code == "gradient-not-zeroed":
         return ["zero-grad"]
@@ -127,13 +131,19 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.AddParams(ctl, f)
     if remedy == "init-for-activation":
         # poor initialization and vanishing gradients are properties of the whole stack: every layer
-        return A.Reinit(ctl, f, "all" if f.code in ("poor-initialization", "vanishing-gradient") else "feeding")
+        if f.code in ("poor-initialization", "vanishing-gradient"):
+            return A.Reinit(ctl, f, "all")
+        # units that died during training under oversized updates die again after a re-initialization at
+        # the same LR: the LR is brought down with it (measured, see dead_relu_lr_factor)
+        return A.Reinit(ctl, f, "feeding", lr_factor=ctl.dead_relu_lr_factor(f) if f.code == "dead-relu" else None)
     if remedy in ("leaky-relu", "relu-family"):
         return A.SwapActivation(ctl, f, remedy)
     if remedy == "standardize-inputs":
         return A.StandardizeInput(ctl, f)
     if remedy == "check-data-finite":
         return A.FiniteInputs(ctl, f)
+    if remedy == "safe-sqrt":
+        return A.FiniteBackward(ctl, f)
     if remedy == "model-train":
         return A.TrainMode(ctl, f)
     raise KeyError(remedy)
@@ -235,6 +245,9 @@ class RepairController:
         self.best: Snapshot | None = None
         self.pre: Snapshot | None = None
         self._lr: dict[int, A.LrControl] = {}
+        self.backward_actions: list[A.Action] = []   # actions told of every backward pass (on_backward_start)
+        self.guard: A.Action | None = None           # NaN steps skipped after a non-finite finding was given up
+        self.guard_info: dict[str, Any] = {}
         self._dirty = False
         self._snap_time = 0.0
         self._snap_cost = 0.0
@@ -252,6 +265,10 @@ class RepairController:
     def after_evaluate(self) -> None:
         self._dirty = True
 
+    def on_backward_start(self, tensors) -> None:
+        for a in tuple(self.backward_actions):
+            a.on_backward_start(tensors)
+
     def on_step_pre(self, rec) -> None:
         if self.best is None and rec.n_steps == 1 and not self._closed:
             # the state before the first update (the reference for remedies that restart learning)
@@ -264,8 +281,13 @@ class RepairController:
         self._last_bw = d.n_backward
         if self.current is not None:
             self.current["steps"] += 1
+            na = self.current["_action"].inapplicable(self.current["steps"], self._early_steps())
+            if na:
+                self._not_applicable(na)
+                return
             if self.current["steps"] >= self.window or (not self.current["_action"].tolerates_nonfinite_loss
-                                                         and self._loss_nonfinite_now()):
+                                                         and self._loss_nonfinite_now()) or \
+                    (self.current["steps"] == self._early_steps() and self._clearly_worse(self.current)):
                 self._verdict()
             return
         if self._dirty:
@@ -290,6 +312,11 @@ class RepairController:
                 if act.note():
                     a["note"] = act.note()
                 _remove_hooks_only(act)
+        if self.guard is not None:
+            note = self.guard.note()
+            if note:
+                self.guard_info["note"] = note
+            _remove_hooks_only(self.guard)
         for c in self._lr.values():
             c.remove()
         self._lr.clear()
@@ -367,8 +394,9 @@ class RepairController:
 
     def _watchdog(self) -> Finding | None:
         """After a repair was kept, a loss that turns non-finite again starts a new attempt (the doctor
-        reports the first NaN of a run only)."""
-        if not self.kept:
+        reports the first NaN of a run only). Not once a NaN was given up on as the code's (its steps are
+        skipped): a recurring NaN is the same problem, not a new one."""
+        if not self.kept or self.guard is not None:
             return None
         s = self._losses(after_bw=self._watch_bw)
         self._watch_bw = self.doctor.n_backward
@@ -391,7 +419,7 @@ class RepairController:
         else:
             remedy = next((r for r in self.plan_for(f) if r not in tried), None)
         if remedy is None or len(tried) >= self.max_per_finding:
-            self.done.add(key)
+            self._give_up(key, f)
             return
         tried.append(remedy)
         rec: dict[str, Any] = {"code": f.code, "finding": f.summary[:200], "finding_key": list(map(str, key)),
@@ -409,10 +437,12 @@ class RepairController:
             if notes:
                 rec["rollback_notes"] = notes
         action = make_action(self, f, remedy)
-        if rolled is not None:
-            ref = rolled.ref
-        elif action.restarts:
+        if action.restarts:
+            # it resets what part of the model learned (wherever the run was rolled back to): those layers are
+            # at their start again, so the run's start is the reference
             ref = self._losses(first=5)
+        elif rolled is not None:
+            ref = rolled.ref
         elif self._restored is not None:
             # a rollback since: the losses of the undone attempt are not the reference; the restored
             # state's own reference window, then what came after the restore, are
@@ -524,7 +554,7 @@ class RepairController:
             rec["_action"] = None
             if len(self.tried.get(key, [])) >= self.max_per_finding or \
                     not any(r not in self.tried.get(key, []) for r in plan(f)):
-                self.done.add(key)
+                self._give_up(key, f, final=final)
         note = action.note()
         if note:
             rec["note"] = note
@@ -533,6 +563,75 @@ class RepairController:
             if outcome in ("cleared", "improved"):
                 self._restored = None
                 self._maybe_snapshot(force=True)
+
+    def _not_applicable(self, why: str) -> None:
+        """The remedy under test found nothing to act on (it changed nothing): taken back without a verdict,
+        the next one is tried at the next step."""
+        rec, self.current = self.current, None
+        action = rec["_action"]
+        action.undo()
+        for k in ("_ref", "_bw", "_finding", "_grad_before"):
+            rec.pop(k, None)
+        rec["_action"] = None
+        rec.update(outcome="not applicable", why=why)
+        note = action.note()
+        if note:
+            rec["note"] = note
+        self._dirty = True
+
+    def _early_steps(self) -> int:
+        """When a remedy's first losses are checked for an early rollback: a quarter of the window (>= 5)."""
+        return max(5, self.window // 4)
+
+    def _clearly_worse(self, rec: dict[str, Any]) -> bool:
+        """A sequential check before the window ends: every loss since a remedy was applied lies above the
+        *highest* loss of its reference window plus the loss noise. Were the remedy harmless, each of them
+        would exceed the reference's maximum with probability about 1/(n+1) (n reference losses), so all
+        k = ``_early_steps()`` of them together by chance ~(n+1)^-k: no wait for the rest of the window,
+        whose steps would be rolled back anyway (e.g. inputs standardized under weights and an LR that
+        were fitted to the raw ones). Not for remedies that restart layers or may raise the training loss
+        by design (their first losses are expected to be high); at least 5 reference losses."""
+        act = rec["_action"]
+        if act.restarts or act.loss_may_rise:
+            return False
+        ref = rec["_ref"]
+        ref = ref[np.isfinite(ref)] if len(ref) else ref
+        if len(ref) < 5:
+            return False
+        after = self._losses(after_bw=rec["_bw"])
+        if len(after) < self._early_steps() or not np.isfinite(after).all():
+            return False
+        return bool((after > float(np.max(ref)) + self._noise(ref)).all())
+
+    def _give_up(self, key: tuple, f: Finding, final: bool = False) -> None:
+        """No remedy repaired the finding. For a NaN (every live remedy tried and rolled back: the code makes
+        it, e.g. log(0)), the model is kept finite: restored to the best snapshot if its parameters or loss
+        are no longer finite, and from then on a step whose gradients are non-finite is skipped (as
+        GradScaler does), so the run ends with finite weights instead of NaN, and the report says the fix is
+        a code change. Nothing else is changed: the finite steps train as the script wrote them."""
+        self.done.add(key)
+        if f.code != "non-finite" or key in self.kept or self.guard is not None or final or self._closed:
+            return
+        d = self.doctor
+        info: dict[str, Any] = {"from_step": d.step, "key": key}
+        recent = self._losses(after_bw=max(0, d.n_backward - 3))
+        if (not self._params_finite() or (len(recent) and not np.isfinite(recent).all())) and \
+                self.best is not None and not self._stale(self.best):
+            notes = self.best.restore(self)
+            self._undo_since(self.best)
+            self._restored = (self.best.ref, d.n_backward)
+            info["restored_state_of_step"] = self.best.step
+            if notes:
+                info["rollback_notes"] = notes
+            d._evaluate(force=True)
+        g = A.SkipNonFinite(self, f)
+        try:
+            info.update(g.apply())
+        except Exception as e:   # pragma: no cover - defensive
+            g.undo()
+            d._internal_error("repair safeguard", e)
+            return
+        self.guard, self.guard_info = g, info
 
     def _undo_since(self, snap: Snapshot) -> None:
         d = self.doctor
@@ -657,6 +756,44 @@ class RepairController:
         tot = tot[: max(1, int(k / per))]
         tot = tot[np.isfinite(tot) & (tot > 0)]
         return (float(np.median(tot)), int(len(tot))) if len(tot) >= 5 else None
+
+    def update_ratio(self, opt) -> tuple[float, int] | None:
+        """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
+        sampled steps after the fifth of the per-step median ratio of the weight matrices (None when not
+        measured)."""
+        from ..diagnoses import Context
+        from ..diagnoses.hyperparams import _weight_ratio
+        rec = self._rec(opt)
+        if rec is None:
+            return None
+        d = self.doctor
+        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
+                      module_types=dict(d.table.module_types), undone=list(self.undone))
+        ov = next((o for o in ctx.optimizers() if o.key == rec.key), None)
+        if ov is None or not len(ov.upd_steps):
+            return None
+        ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > 5)
+        return (ratio, n) if n >= 3 and math.isfinite(ratio) else None
+
+    def dead_relu_lr_factor(self, f: Finding) -> tuple[float, str] | None:
+        """For ReLUs that died during training (alive at the first sample, dead since): when the updates are
+        oversized, the factor that brings the LR to the healthy update/weight ratio, else None.
+
+        A unit dies when one update pushes its pre-activation below zero for every input (the guide: a too
+        high LR kills ReLUs); a re-initialized unit dies again under the same updates. Oversized is the
+        learning-rate rule's threshold, an update/weight ratio >= HIGH_RATIO (1e-2, a decade above the usual
+        1e-3); the factor is HEALTHY_RATIO / ratio (the rule's suggestion), between 1/100 and 1/2."""
+        from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
+        at_init = f.evidence.get("dead_fraction_at_init")
+        if isinstance(at_init, dict) and at_init and all(v >= 0.5 for v in at_init.values()):
+            return None    # dead from the start: the init (or a bias), not the updates
+        opts = self.target_optimizers(None)
+        m = self.update_ratio(opts[0]) if opts else None
+        if m is None or m[0] < HIGH_RATIO:
+            return None
+        fac = min(max(HEALTHY_RATIO / m[0], 1 / 100), 1 / 2)
+        return fac, (f"the update/weight ratio {m[0]:.3g} (median over {m[1]} steps) is >= {HIGH_RATIO:g}: the "
+                     f"LR brought to the healthy ratio {HEALTHY_RATIO:g}")
 
     def loss_growth(self) -> float | None:
         """The loss's geometric growth per step while it diverges (the median ratio of consecutive losses
@@ -952,9 +1089,25 @@ class RepairController:
             tried = self.tried.get(key, [])
             if f is None or not tried or f.evidence.get("resolved"):
                 continue
-            out.append({"code": f.code, "finding_key": list(map(str, key)), "outcome": "gave up",
-                        "why": f"tried {', '.join(tried)}: none cleared it or improved the loss (see the attempts "
-                               f"above); the code change below is the fix to make", "permanent_fix": f.remedies[0].snippet if f.remedies else ""})
+            r = {"code": f.code, "finding_key": list(map(str, key)), "outcome": "gave up",
+                 "why": f"tried {', '.join(tried)}: none cleared it or improved the loss (see the attempts "
+                        f"above); the code change below is the fix to make", "permanent_fix": f.remedies[0].snippet if f.remedies else ""}
+            if f.code == "non-finite":
+                stage = f.evidence.get("stage")
+                where = {"loss": "the loss computation (e.g. log(0), x/0 on values the model reached)",
+                         "backward": "the backward pass (an op whose derivative is infinite where it is used)",
+                         "forward": "the forward pass", "input": "the input data"}.get(stage, "the code")
+                r["why"] = (f"the code makes this NaN: it came back under every live remedy ({', '.join(tried)}), from a "
+                            f"restored finite state, so it does not depend on the step size; it arises in {where}. "
+                            f"Only a code change fixes it (below)")
+                if self.guard is not None and self.guard_info.get("key") == key:
+                    gi = self.guard_info
+                    r["safeguard"] = ("from step " + str(gi.get("from_step")) + ", steps with non-finite gradients are "
+                                      "skipped, as GradScaler does (the model never takes a NaN update; the finite steps train as written)" +
+                                      (f"; restored to the state of step {gi['restored_state_of_step']}"
+                                       if "restored_state_of_step" in gi else "") +
+                                      (f"; {gi['note']}" if gi.get("note") else ""))
+            out.append(r)
         attempted = {tuple(a["finding_key"]) for a in self.attempts}
         for key, f in self.doctor._findings.items():
             if f.severity not in ("error", "warning") or f.evidence.get("resolved"):

@@ -1,0 +1,217 @@
+"""Repair mode mechanisms: the live safe-sqrt (0*inf gradients), the measured LR with a dead-ReLU
+re-initialization, the early rollback, the NaN safeguard after giving up, the optimizer state after
+input standardization."""
+from types import SimpleNamespace
+
+import torch
+from torch import nn
+
+import nndoctor
+from nndoctor.findings import Finding
+from nndoctor.repair import actions as A
+from nndoctor.repair import engine as E
+
+from conftest import blobs, mlp, train
+from test_repair import _inject, attempts, kept, run_fixed
+
+
+# --------------------------------------------------------------------------- safe-sqrt (0 * inf in backward)
+def _ctl():
+    return SimpleNamespace(backward_actions=[], doctor=SimpleNamespace(_internal_error=lambda *a: None))
+
+
+def _pairwise_loss(z, eps=0.0):
+    d = torch.sqrt(((z.unsqueeze(1) - z.unsqueeze(0)) ** 2).sum(-1) + eps)
+    off = 1.0 - torch.eye(len(z))
+    return (off * (d - 1.0) ** 2).sum() / off.sum()
+
+
+def test_finite_backward_turns_0_times_inf_into_0_and_matches_the_code_fix():
+    torch.manual_seed(0)
+    lin = nn.Linear(5, 3)
+    x = torch.randn(8, 5)
+    # unguarded: sqrt'(0) = inf on the diagonal times its zero gradient gives NaN in every weight
+    lin.zero_grad()
+    _pairwise_loss(lin(x)).backward()
+    assert not torch.isfinite(lin.weight.grad).all()
+    # guarded: finite, and equal to the code fix sqrt(u + 1e-12)
+    ctl = _ctl()
+    act = A.FiniteBackward(ctl, Finding("non-finite", "error", ""))
+    act.apply()
+    lin.zero_grad()
+    loss = _pairwise_loss(lin(x))
+    ctl.backward_actions[0].on_backward_start(loss)
+    loss.backward()
+    guarded = lin.weight.grad.clone()
+    lin.zero_grad()
+    _pairwise_loss(lin(x), eps=1e-12).backward()
+    assert torch.isfinite(guarded).all()
+    assert torch.allclose(guarded, lin.weight.grad, rtol=1e-4, atol=1e-6)
+    assert act.zeroed() == 8 and "SqrtBackward0" in act.ops   # the 8 diagonal elements, nothing else
+    act.undo()
+    assert ctl.backward_actions == []
+
+
+def test_finite_backward_leaves_a_genuinely_infinite_gradient_alone():
+    # log(0) with a non-zero gradient reaching it: the gradient is -inf for real; the guard must not hide it
+    w = torch.tensor([0.0, 1.0], requires_grad=True)
+    ctl = _ctl()
+    act = A.FiniteBackward(ctl, Finding("non-finite", "error", ""))
+    act.apply()
+    loss = torch.log(w * 1.0).sum()
+    act.on_backward_start(loss)
+    loss.backward()
+    assert act.zeroed() == 0
+    assert w.grad[0] == float("inf") and w.grad[1] == 1.0
+
+
+def test_a_nan_made_by_sqrt_in_the_backward_pass_is_repaired_live():
+    report, out = run_fixed("faulty_non-finite_sqrt_distance.py")
+    rec = kept(report, "non-finite", "safe-sqrt")
+    assert rec["rolled_back_to_step"] <= 1     # the NaN update of step 1 is undone first (the state before it)
+    assert "SqrtBackward0" in rec["note"] and "sqrt(x + 1e-12)" in rec["permanent_fix"]
+    final = float(out.split("final loss")[1].split()[0])
+    assert final == final and final < 0.5           # unrepaired: NaN from the first step
+    assert not attempts(report, "dead-relu")        # the NaN weights no longer fake dead units
+
+
+def test_a_backward_nan_tries_safe_sqrt_first():
+    f = Finding("non-finite", "error", "", evidence={"stage": "backward"})
+    assert E.plan(f)[0] == "safe-sqrt"
+    assert "safe-sqrt" not in E.plan(Finding("non-finite", "error", "", evidence={"stage": "loss"}))
+
+
+# --------------------------------------------------------------------------- a NaN the code makes: give up, stay finite
+def test_a_nan_the_code_makes_is_reported_as_the_codes_and_the_model_stays_finite():
+    report, out = run_fixed("faulty_non-finite_heteroscedastic_relu_variance.py")
+    gave = [r for r in report.repairs if r["code"] == "non-finite" and r["outcome"] == "gave up"]
+    assert gave and "the code makes this NaN" in gave[0]["why"] and "loss computation" in gave[0]["why"]
+    assert "skipped" in gave[0]["safeguard"]
+    # no attempts on the symptoms of NaN weights (dead units), and the run ends finite
+    assert not attempts(report, "dead-relu")
+    last = [ln for ln in out.splitlines() if ln.startswith("epoch")][-1]
+    assert "nan" not in last   # unrepaired: every epoch from 6 on prints nan
+
+
+# --------------------------------------------------------------------------- dead ReLUs under oversized updates
+def test_dead_relus_killed_by_oversized_updates_get_the_lr_lowered_with_the_reinit():
+    report, out = run_fixed("faulty_dead-relu_resnet_lr_on_plain_mlp.py")
+    rec = kept(report, "dead-relu", "init-for-activation")
+    a = rec["action"]
+    assert a["lr_factor"] < 0.5 and a["lr_after"][0] < a["lr_before"][0]
+    assert "update/weight ratio" in a["lr_from"]
+    mse = float(out.split("NNDOCTOR_METRIC val_mse=")[1].split()[0])
+    assert mse < 0.1   # unrepaired 0.17; the twin (lr 0.02) 0.07
+
+
+def test_dead_relus_at_init_keep_the_lr():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=100)   # update norms are sampled every `every` (20) steps after the 5th
+        f = Finding("dead-relu", "error", "", where=["1"], evidence={"dead_fraction_at_init": {"1": 0.9}})
+        assert doctor.repair.dead_relu_lr_factor(f) is None
+        # alive at init: the LR is lowered only when the updates are oversized (this loop's are not)
+        g = Finding("dead-relu", "error", "", where=["1"], evidence={"dead_fraction_at_init": {"1": 0.0}})
+        r = doctor.repair.update_ratio(opt)
+        assert r is not None and r[0] > 0
+        assert (doctor.repair.dead_relu_lr_factor(g) is None) == (r[0] < 1e-2)
+
+
+# --------------------------------------------------------------------------- early rollback
+class _Jump(A.Action):
+    """Multiplies the model's output by 50: every loss after it is far above the reference."""
+
+    remedy = "jump"
+
+    def apply(self):
+        root = self.ctl.doctor.table.roots[0]
+        self.handles.append(root.register_forward_hook(lambda m, a, out: out * 50))
+        return {}
+
+
+def test_a_remedy_whose_every_loss_is_above_the_reference_is_rolled_back_early(monkeypatch):
+    monkeypatch.setattr(E, "make_action", lambda ctl, f, remedy: _Jump(ctl, f))
+    monkeypatch.setattr(E, "plan", lambda f: ["jump"])
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        train(m, opt, X, y, steps=30)
+        _inject(doctor, "learning-rate-too-low")
+        train(m, opt, X, y, steps=60)
+    rec = attempts(doctor.report(), "learning-rate-too-low")[0]
+    assert rec["outcome"] == "rolled back"
+    assert rec["evidence"]["window_steps"] == doctor.repair._early_steps() == 10
+
+
+def test_a_restarting_remedy_is_not_rolled_back_early(monkeypatch):
+    class _JumpRestart(_Jump):
+        restarts = True
+    monkeypatch.setattr(E, "make_action", lambda ctl, f, remedy: _JumpRestart(ctl, f))
+    monkeypatch.setattr(E, "plan", lambda f: ["jump"])
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        train(m, opt, X, y, steps=30)
+        _inject(doctor, "learning-rate-too-low")
+        train(m, opt, X, y, steps=60)
+    rec = attempts(doctor.report(), "learning-rate-too-low")[0]
+    assert rec["evidence"]["window_steps"] == 40
+
+
+# --------------------------------------------------------------------------- input standardization
+def test_standardizing_the_input_drops_the_optimizer_state_of_the_raw_inputs():
+    torch.manual_seed(0)
+    X = torch.randn(256, 6) * 300 + 1000
+    y = (X[:, 0] > 1000).long()
+    m = mlp(d=6)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=25)
+        assert len(opt.state) > 0
+        f = Finding("unnormalized-input", "warning", "", where=["0"])
+        act = A.StandardizeInput(doctor.repair, f)
+        act.apply()
+        assert len(opt.state) == 0   # Adam's moments of the raw-input gradients would hold the steps down
+        act.undo()
+
+
+def test_safe_sqrt_is_not_applicable_when_the_graph_has_no_singular_op(monkeypatch):
+    # a NaN from an overflow, not from 0 * inf: the remedy finds no op to act on and says so after one pass
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        train(m, opt, X, y, steps=30)
+        _inject(doctor, "non-finite", stage="backward")
+        for i in range(5):     # cross-entropy, nothing else: no sqrt/log/div node in the graph
+            loss = nn.functional.cross_entropy(m(X[i * 32:(i + 1) * 32]), y[i * 32:(i + 1) * 32])
+            loss.backward()
+            opt.step()
+            opt.zero_grad()
+    recs = attempts(doctor.report(), "non-finite")
+    assert recs[0]["remedy"] == "safe-sqrt" and recs[0]["outcome"] == "not applicable"
+    assert "another cause" in recs[0]["why"] and recs[0]["steps"] == 1
+    assert recs[1]["remedy"] == "lower-lr"      # the next remedy of the plan, at once
+    assert not doctor.repair.backward_actions
+
+
+def test_safe_sqrt_is_not_applicable_when_no_0_times_inf_occurs():
+    # a division in the graph (hooked), but nothing of 0 * inf through it: taken back at the early check
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        train(m, opt, X, y, steps=30, accum=2)          # loss / accum: a DivBackward0 node
+        _inject(doctor, "non-finite", stage="backward")
+        train(m, opt, X, y, steps=15, accum=2)
+    rec = attempts(doctor.report(), "non-finite")[0]
+    assert rec["remedy"] == "safe-sqrt" and rec["outcome"] == "not applicable"
+    assert rec["steps"] == doctor.repair._early_steps() and "DivBackward0" in rec["why"]
