@@ -179,7 +179,7 @@ def broken_table(rows: list[dict]) -> str:
             return (f"{c[0] / c[1]:.0%}" if c[1] else "–") + " / " + (f"{c[2] / c[3]:.0%}" if c[3] else "–")
         out.append(f"| {prob} | {len(seeds)} | {n_broken}/{n_trials} | {broken_steps} | {pct(cut['median'])} | "
                    f"{pct(cut['doctor'])} | {pct(cut['doctor+median'])} | "
-                   + (", ".join(f"({a}, {b}) × {k}" for (a, b), k in sorted(at.items(), key=str)) or "–") + " |")
+                   + (", ".join(f"({a}, {b}) × {k}" for (a, b), k in sorted(at.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0))) or "–") + " |")
     return "\n".join(out)
 
 
