@@ -598,3 +598,21 @@ def test_a_sweep_flat_within_its_noise_gives_no_lr_and_no_divergence():
     r = analyse(lrs, valley, "end")
     assert r.progress and r.conclusive and r.lr_diverged is not None
     assert 1e-4 < r.suggestion < 1e-2 and math.isfinite(r.lr_min)
+
+
+def test_lr_benchmark_problems_hold_out_another_quarter_on_another_split():
+    """benchmarks/lrfinder/splits.py's premise: split 0 is the benchmark's fixed split, another split holds
+    out a different quarter of the same examples (same sizes, nothing shared between train and held-out)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "lrfinder"))
+    from problems import problems
+    for p in problems():
+        if p.name not in ("mlp-diabetes-sgd-momentum", "gru-adding-adam"):
+            continue
+        a, b = p.data(), p.data(split=1)
+        assert all(torch.equal(x, y) for x, y in zip(a, p.data(split=0)))
+        assert [len(x) for x in a] == [len(x) for x in b]
+        assert not torch.equal(a[2], b[2])
+        key = lambda X: {tuple(r.flatten().tolist()) for r in X}  # noqa: E731
+        assert not key(b[0]) & key(b[2])
+        if p.name.startswith("gru"):   # (sklearn features are standardized with each split's own statistics)
+            assert key(a[0]) | key(a[2]) == key(b[0]) | key(b[2])
