@@ -616,3 +616,21 @@ def test_lr_benchmark_problems_hold_out_another_quarter_on_another_split():
         assert not key(b[0]) & key(b[2])
         if p.name.startswith("gru"):   # (sklearn features are standardized with each split's own statistics)
             assert key(a[0]) | key(a[2]) == key(b[0]) | key(b[2])
+
+
+def test_checkup_table_says_when_the_race_winner_is_tied():
+    from rich.console import Console
+
+    from nndoctor.report.terminal import checkup_table
+    c = {"lr_range_test": {"suggested_lr": 0.0018, "suggested_lr_curve": 0.0055, "lr_min_loss": 0.055, "steps": 100,
+                           "optimizer": "SGD"},
+         "lr_race": {"candidates": [5.5e-4, 1.8e-3, 5.5e-3, 0.016, 0.055], "winner": 0.0018, "tied": [0.0055]}}
+
+    def text(d):
+        import io
+        con = Console(width=200, record=True, file=io.StringIO())
+        con.print(checkup_table(d))
+        return con.export_text()
+    assert "won a race of 5 LRs on held-out batches, tied within its noise with 0.0055" in text(c)
+    c["lr_race"]["tied"] = []
+    assert "won a race of 5 LRs on held-out batches;" in text(c) and "tied" not in text(c)
