@@ -273,10 +273,10 @@ for epoch in range(3):
 
 
 # ----------------------------------------------------------------------------- the confirmation race
-def _least_squares(n=256):
+def _least_squares(n=256, noise=0.01):
     g = torch.Generator().manual_seed(0)
     X = torch.randn(n, 8, generator=g) * torch.linspace(0.5, 3.0, 8)
-    y = X @ torch.randn(8, 1, generator=g) + 0.01 * torch.randn(n, 1, generator=g)
+    y = X @ torch.randn(8, 1, generator=g) + noise * torch.randn(n, 1, generator=g)
     edge = 2 / float(torch.linalg.eigvalsh(2 / n * X.T @ X).max())  # SGD diverges above it
     return X, y, edge
 
@@ -299,6 +299,47 @@ def test_lr_race_keeps_the_lr_that_does_best_on_held_out_batches_and_leaves_the_
     assert r.rungs[0]["heldout"][cands[1]] < r.rungs[0]["heldout"][cands[0]] < r.heldout_start
     assert len(r.rungs) == 1 or list(r.rungs[1]["heldout"]) == [cands[1]]
     json.dumps(r.to_dict())
+
+
+def test_lr_race_reports_finalists_it_cannot_tell_apart_as_tied():
+    """The paired test between finalists: two LRs 0.1% apart end within the held-out noise of each other
+    (tied), a crawling LR against a converging one does not; the standard errors are in the rungs. (On
+    noise-free targets even 0.1% apart is told apart: every unit prefers the larger step, a real if tiny
+    difference; with noisy targets the held-out loss is mostly the noise, as on real data.)"""
+    from nndoctor.preflight import lr_race
+    X, y, edge = _least_squares(noise=1.0)
+    batches = [Batch((X[i:i + 32],), {}, y[i:i + 32]) for i in range(0, 256, 32)]
+    model = nn.Linear(8, 1, bias=False)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    near = [edge / 3, edge / 3 * 1.001]
+    r = lr_race(model, batches, nn.MSELoss(), opt, near, first_rung_steps=20)
+    assert r.heldout_units == 16 and r.heldout_examples == 64   # 2 held-out batches of 32, cut into 16 units of 4
+    assert r.winner in near and r.tied == [c for c in near if c != r.winner]
+    last = r.rungs[-1]
+    assert last["se"][r.winner] == 0 and 0 < last["se"][r.tied[0]] < float("inf")
+    far = [edge / 300, edge / 3]
+    r = lr_race(model, batches, nn.MSELoss(), opt, far, first_rung_steps=20)
+    assert r.winner == edge / 3 and r.tied == []
+    d = json.loads(json.dumps(r.to_dict()))
+    assert d["tied"] == [] and d["heldout_units"] == 16 and set(d["rungs"][0]["se"]) == set(d["rungs"][0]["heldout"])
+
+
+def test_heldout_units_and_losses_are_the_same_examples_cut_smaller():
+    from nndoctor.preflight.lrfinder import _heldout_loss, heldout_units, paired_se
+    X, y, _ = _least_squares(64)
+    ho = [Batch((X[:32],), {}, y[:32]), Batch((X[32:],), {}, y[32:])]
+    units = heldout_units(ho)
+    assert [u.size for u in units] == [4] * 16
+    assert torch.equal(torch.cat([u.args[0] for u in units]), X)
+    model = nn.Linear(8, 1)
+    loss, per = _heldout_loss(model, ho, nn.MSELoss(), units)
+    assert per.shape == (16,) and loss == pytest.approx(per.mean(), rel=1e-5)   # MSE: the mean of equal units
+    assert _heldout_loss(model, ho, nn.MSELoss())[1] is None
+    many = [Batch((X[i:i + 4],), {}, y[i:i + 4]) for i in range(0, 64, 4)]
+    assert heldout_units(many) is many                      # 16 batches already: they are the units
+    seq_first = [Batch((torch.randn(5, 8, 3),), {}, torch.randn(8, 1))]   # (T, B, F): dim 0 is not the batch
+    assert heldout_units(seq_first) is seq_first
+    assert paired_se(per, per) == 0 and paired_se(per, None) == float("inf") and paired_se(per[:1], per[:1]) == float("inf")
 
 
 def test_race_candidates_and_the_held_out_split():
@@ -557,3 +598,39 @@ def test_a_sweep_flat_within_its_noise_gives_no_lr_and_no_divergence():
     r = analyse(lrs, valley, "end")
     assert r.progress and r.conclusive and r.lr_diverged is not None
     assert 1e-4 < r.suggestion < 1e-2 and math.isfinite(r.lr_min)
+
+
+def test_lr_benchmark_problems_hold_out_another_quarter_on_another_split():
+    """benchmarks/lrfinder/splits.py's premise: split 0 is the benchmark's fixed split, another split holds
+    out a different quarter of the same examples (same sizes, nothing shared between train and held-out)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "lrfinder"))
+    from problems import problems
+    for p in problems():
+        if p.name not in ("mlp-diabetes-sgd-momentum", "gru-adding-adam"):
+            continue
+        a, b = p.data(), p.data(split=1)
+        assert all(torch.equal(x, y) for x, y in zip(a, p.data(split=0)))
+        assert [len(x) for x in a] == [len(x) for x in b]
+        assert not torch.equal(a[2], b[2])
+        key = lambda X: {tuple(r.flatten().tolist()) for r in X}  # noqa: E731
+        assert not key(b[0]) & key(b[2])
+        if p.name.startswith("gru"):   # (sklearn features are standardized with each split's own statistics)
+            assert key(a[0]) | key(a[2]) == key(b[0]) | key(b[2])
+
+
+def test_checkup_table_says_when_the_race_winner_is_tied():
+    from rich.console import Console
+
+    from nndoctor.report.terminal import checkup_table
+    c = {"lr_range_test": {"suggested_lr": 0.0018, "suggested_lr_curve": 0.0055, "lr_min_loss": 0.055, "steps": 100,
+                           "optimizer": "SGD"},
+         "lr_race": {"candidates": [5.5e-4, 1.8e-3, 5.5e-3, 0.016, 0.055], "winner": 0.0018, "tied": [0.0055]}}
+
+    def text(d):
+        import io
+        con = Console(width=200, record=True, file=io.StringIO())
+        con.print(checkup_table(d))
+        return con.export_text()
+    assert "won a race of 5 LRs on held-out batches, tied within its noise with 0.0055" in text(c)
+    c["lr_race"]["tied"] = []
+    assert "won a race of 5 LRs on held-out batches;" in text(c) and "tied" not in text(c)

@@ -296,3 +296,29 @@ def test_an_error_prunes_only_a_trial_that_stopped_learning():
     assert not still_learning(learned[-40:]) and still_learning(learned[-40:], first=learned[:10])
     assert _prune_on([dead], learned[-40:], learned[:10]) is None
     assert _prune_on([dead], flat, flat[:10]) is dead  # never learned: pruned
+
+
+def test_pruning_benchmark_broken_table_counts_the_steps_each_pruner_cut():
+    """benchmarks/tune/pruning.py's second table, from per-trial rows: which trials are broken (an error
+    verdict in the no-pruner run, or pruned by the doctor) and the share of their steps each pruner cut."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "tune"))
+    import pruning
+
+    def t(n, steps, errors=(), reason="", at=None, state="COMPLETE"):
+        return {"n": n, "state": state, "steps": steps, "value": 1.0, "pruned_step": at, "errors": list(errors),
+                "pruned_reason": reason}
+    rows = []
+    for p in pruning.PRUNERS:
+        ts = [t(0, 100, ["dead-relu: ..."]), t(1, 100), t(2, 100), t(3, 100, state="FAIL")]
+        if p in ("median", "doctor+median"):
+            ts[1] = t(1, 40, reason="median", at=40, state="PRUNED")
+        if p in ("doctor", "doctor+median"):
+            ts[0] = t(0, 30, ["dead-relu: ..."], reason="doctor: dead-relu: ...", at=30, state="PRUNED")
+            ts[2] = t(2, 20, reason="doctor: non-finite: ...", at=20, state="PRUNED")
+        rows.append({"problem": "p", "seed": 0, "pruner": p, "trial_rows": ts})
+    rows.append({"problem": "q", "seed": 0, "pruner": "none"})   # no per-trial detail: left out
+    lines = pruning.broken_table(rows).splitlines()
+    assert len(lines) == 3
+    # broken: 0 (error), 2 (pruned by the doctor), 3 (failed): 300 steps; the other: 1 (100 steps)
+    # median cut 0 of 300 broken, 60 of 100 other; doctor cut 70 + 80 = 150 of 300, none of the other
+    assert lines[2] == "| p | 1 | 3/4 | 300 | 0% / 60% | 50% / 0% | 50% / 60% | (20, 100) × 1, (30, 100) × 1 |"

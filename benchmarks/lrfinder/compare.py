@@ -119,8 +119,11 @@ def main(argv=None) -> int:
               + "".join(f"  {k} {row[k]:.3g} ({row[k + '_x']:.2f}x)" if row[k] else f"  {k} -" for k in RULES)
               + f"  [{row['seconds']:.0f}s]" + (f" internal errors: {errors}" if errors else ""), flush=True)
         if race:
-            print("    race: " + "; ".join(f"{r['steps']} steps: " + ", ".join(f"{k} {v}" for k, v in r["heldout"].items())
-                                       for r in race.get("rungs", [])), flush=True)
+            print("    race: " + "; ".join(f"{r['steps']} steps: " + ", ".join(
+                f"{k} {v}" + (f" (+-{r['se'][k]})" if r.get("se", {}).get(k) not in (None, 0, 0.0) else "")
+                for k, v in r["heldout"].items()) for r in race.get("rungs", []))
+                + f"  [{race.get('heldout_examples')} held-out examples in {race.get('heldout_units')} units"
+                + (f"; tied with the winner: {race['tied']}" if race.get("tied") else "") + "]", flush=True)
     ok = {k: sum(1 for r in rows if r[k] and 1 / 3 <= r[k + "_x"] <= 3) for k in RULES}
     inband = {k: sum(1 for r in rows if r[k] and r["near"][0] / 3 ** 0.5 <= r[k] <= r["near"][1] * 3 ** 0.5)
             for k in RULES}

@@ -20,7 +20,7 @@ class Problem:
     opt_class: type
     opt_kwargs: dict
     loss_fn: Callable
-    data: Callable[[], tuple]   # -> (Xtr, ytr, Xva, yva)
+    data: Callable[..., tuple]   # (split=0) -> (Xtr, ytr, Xva, yva); split: which random quarter is held out
     batch: int = 64
     steps: int = 150
 
@@ -38,10 +38,10 @@ def _split(X, y, seed=0, frac=0.25):
 
 
 def _sk(loader, regression=False, scale=True, image=False, conv=False):
-    def data():
+    def data(split=0):
         X, y = loader(return_X_y=True)
         X = X.astype(np.float32)
-        Xtr, ytr, Xva, yva = _split(X, y)
+        Xtr, ytr, Xva, yva = _split(X, y, seed=split)
         if image:
             Xtr, Xva = Xtr / 16.0, Xva / 16.0
         elif scale:
@@ -59,7 +59,17 @@ def _sk(loader, regression=False, scale=True, image=False, conv=False):
     return data
 
 
-def _seq_data():
+def _resplit(tr_x, tr_y, va_x, va_y, split):
+    """Split 0: as generated; another split holds out a different random quarter of the same examples."""
+    if not split:
+        return tr_x, tr_y, va_x, va_y
+    x, y = torch.cat([tr_x, va_x]), torch.cat([tr_y, va_y])
+    idx = torch.randperm(len(x), generator=torch.Generator().manual_seed(split))
+    k = len(va_x)
+    return x[idx[k:]], y[idx[k:]], x[idx[:k]], y[idx[:k]]
+
+
+def _seq_data(split=0):
     g = torch.Generator().manual_seed(123)
     n, T = 2048, 12
     x = torch.randn(n, T, 2, generator=g)
@@ -69,7 +79,7 @@ def _seq_data():
         mark[i, a] = mark[i, b] = 1
     x[:, :, 1] = mark
     y = (x[:, :, 0] * mark).sum(1, keepdim=True)       # the adding problem
-    return x[:1536], y[:1536], x[1536:], y[1536:]
+    return _resplit(x[:1536], y[:1536], x[1536:], y[1536:], split)
 
 
 class _GRUReg(nn.Module):
@@ -83,12 +93,12 @@ class _GRUReg(nn.Module):
         return self.head(h[:, -1])
 
 
-def _tokens_data():
+def _tokens_data(split=0):
     g = torch.Generator().manual_seed(7)
     n, T, V = 2048, 12, 16
     x = torch.randint(0, V, (n, T), generator=g)
     y = (x == 3).sum(1).clamp(max=3)            # how many 3s (0..3): needs attention over positions
-    return x[:1536], y[:1536], x[1536:], y[1536:]
+    return _resplit(x[:1536], y[:1536], x[1536:], y[1536:], split)
 
 
 class _TinyTransformer(nn.Module):

@@ -97,6 +97,12 @@ def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp
                 "pruned_at": [(t.user_attrs.get("pruned_step"), base[t.number].user_attrs.get("steps"))
                               for t in pruned],
                 "seconds": round(secs, 1), "configs": configs[pruner],
+                # per trial, for the "broken trials" table: its steps, state, value and the doctor's
+                # error verdicts (diagnosed at the end, or the reason it was pruned)
+                "trial_rows": [{"n": t.number, "state": t.state.name, "steps": t.user_attrs.get("steps", 0),
+                                "value": t.value, "pruned_step": t.user_attrs.get("pruned_step"),
+                                "errors": list(t.user_attrs.get("diagnosed", [])),
+                                "pruned_reason": str(t.user_attrs.get("pruned_reason", ""))[:200]} for t in ts],
             })
             r = rows[-1]
             print(f"{name} seed {seed} {pruner}: steps {r['steps']}, pruned {r['pruned']} "
@@ -135,6 +141,48 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def broken_table(rows: list[dict]) -> str:
+    """The same runs seen from the trials each pruner stopped. "Broken" trials: an ``error`` verdict at
+    the end of their no-pruner run, no finite value there, or pruned by the doctor; the cells are the
+    share of the no-pruner run's steps, on broken / on the other trials, that each pruner cut; the last
+    column: (the doctor's pruning step, the trial's full length) x how often. Rows without per-trial
+    detail (``trial_rows``, added to the rows on 2026-11-26 at 20:40) are left out."""
+    from collections import Counter
+    out = ["| problem | seeds | broken trials | their steps | median: cut broken / other | doctor | doctor+median "
+           "| doctor pruned at (step, of) × n |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for prob in dict.fromkeys(r["problem"] for r in rows):
+        by = {(r["seed"], r["pruner"]): r for r in rows if r["problem"] == prob and r.get("trial_rows")}
+        seeds = sorted({s for s, p in by if all((s, q) in by for q in PRUNERS)})
+        if not seeds:
+            continue
+        n_broken = n_trials = broken_steps = 0
+        cut = {p: [0, 0, 0, 0] for p in PRUNERS[1:]}   # broken cut, broken total, other cut, other total
+        at: Counter = Counter()
+        for s in seeds:
+            base = {t["n"]: t for t in by[(s, "none")]["trial_rows"]}
+            doc = {t["n"]: t for t in by[(s, "doctor")]["trial_rows"]}
+            broken = {n for n, t in base.items() if t["errors"] or t["state"] == "FAIL"}
+            broken |= {n for n, t in doc.items() if t["pruned_reason"].startswith("doctor")}
+            n_broken += len(broken)
+            n_trials += len(base)
+            broken_steps += sum(base[n]["steps"] for n in broken)
+            for p in PRUNERS[1:]:
+                mine = {t["n"]: t for t in by[(s, p)]["trial_rows"]}
+                for n, t in base.items():
+                    k = 0 if n in broken else 2
+                    cut[p][k] += t["steps"] - mine[n]["steps"]
+                    cut[p][k + 1] += t["steps"]
+            at.update((t["pruned_step"], base[n]["steps"]) for n, t in doc.items()
+                      if t["pruned_reason"].startswith("doctor"))
+
+        def pct(c):
+            return (f"{c[0] / c[1]:.0%}" if c[1] else "–") + " / " + (f"{c[2] / c[3]:.0%}" if c[3] else "–")
+        out.append(f"| {prob} | {len(seeds)} | {n_broken}/{n_trials} | {broken_steps} | {pct(cut['median'])} | "
+                   f"{pct(cut['doctor'])} | {pct(cut['doctor+median'])} | "
+                   + (", ".join(f"({a}, {b}) × {k}" for (a, b), k in sorted(at.items(), key=lambda kv: (kv[0][0] or 0, kv[0][1] or 0))) or "–") + " |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=10)
@@ -142,11 +190,13 @@ def main(argv=None) -> int:
     ap.add_argument("--report-every", type=int, default=20)
     ap.add_argument("--only", default=None, help="problems whose name contains this (comma-separated)")
     ap.add_argument("--json", default=None, help="write the rows here")
-    ap.add_argument("--table", nargs="*", default=None, help="print the markdown table of these JSON files")
+    ap.add_argument("--table", nargs="*", default=None, help="print the markdown tables of these JSON files")
     a = ap.parse_args(argv)
     if a.table is not None:
         rows = [r for f in a.table for r in json.loads(Path(f).read_text())]
         print(table(rows))
+        print()
+        print(broken_table(rows))
         return 0
     import sklearn.datasets  # noqa: F401  (imported once, before the trials fork)
     import torch  # noqa: F401
@@ -163,6 +213,8 @@ def main(argv=None) -> int:
             rows += run_problem(name, a.trials, seeds, a.report_every, tmp, save)
     print()
     print(table(rows))
+    print()
+    print(broken_table(rows))
     return 0
 
 

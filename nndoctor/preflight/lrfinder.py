@@ -225,14 +225,21 @@ def analyse(lrs: list[float], losses: list[float], stopped: str) -> LRRangeResul
 
 # ----------------------------------------------------------------------------- the confirmation race
 RACE_FACTORS = (1 / 10, 1 / 3, 1.0, 3.0, 10.0)   # around the suggestion: its bracket [lr_min/100, lr_min]
+# a finalist within 2 standard errors of the winner's held-out loss (the paired difference over the held-out
+# units) is reported as tied: with ~16 units the one-sided 2-SE region is roughly the 95% level, the usual
+# bar for "not distinguishable"; it is the benchmark's own definition of the grid's indistinguishable band
+TIE_SE = 2.0
 
 
 @dataclass
 class RaceResult:
     """A short race between constant learning rates, judged on held-out batches (successive halving).
 
-    ``rungs``: per rung, the steps each survivor had trained by then and every survivor's held-out
-    loss (inf: it diverged); ``winner``: the lowest held-out loss at the last rung."""
+    ``rungs``: per rung, the steps each survivor had trained by then, every survivor's held-out
+    loss (inf: it diverged) and the standard error of its paired difference from the rung's best
+    (over the held-out units: see ``heldout_units``); ``winner``: the lowest held-out loss at the last
+    rung; ``tied``: the other finalists whose held-out loss is within ``TIE_SE`` standard errors of the
+    winner's -- the race could not tell them apart (the winner is then a choice among equals)."""
 
     candidates: list[float] = field(default_factory=list)
     rungs: list[dict[str, Any]] = field(default_factory=list)
@@ -241,6 +248,8 @@ class RaceResult:
     train_batches: int = 0
     heldout_batches: int = 0
     heldout_examples: int = 0
+    heldout_units: int = 0
+    tied: list[float] = field(default_factory=list)
     skipped: str = ""
 
     def final(self) -> dict[float, float]:
@@ -254,8 +263,12 @@ class RaceResult:
         return {"candidates": [float(f"{c:.4g}") for c in self.candidates], "winner": self.winner,
                 "heldout_start": self.heldout_start, "train_batches": self.train_batches,
                 "heldout_batches": self.heldout_batches, "heldout_examples": self.heldout_examples,
-                "rungs": [{"steps": r["steps"], "heldout": {f"{k:.4g}": (round(v, 6) if math.isfinite(v) else "inf")
-                                                             for k, v in r["heldout"].items()}} for r in self.rungs],
+                "heldout_units": self.heldout_units, "tied": [float(f"{c:.4g}") for c in self.tied],
+                "rungs": [{"steps": r["steps"],
+                           "heldout": {f"{k:.4g}": (round(v, 6) if math.isfinite(v) else "inf")
+                                       for k, v in r["heldout"].items()},
+                           "se": {f"{k:.4g}": (float(f"{v:.3g}") if math.isfinite(v) else "inf")
+                                  for k, v in r.get("se", {}).items()}} for r in self.rungs],
                 **({"skipped": self.skipped} if self.skipped else {})}
 
 
@@ -283,21 +296,50 @@ def split_heldout(batches: list[Batch]) -> tuple[list[Batch], list[Batch]] | Non
     return [pool.take(torch.arange(0, n - k))], [pool.take(torch.arange(n - k, n))]
 
 
-def _heldout_loss(model: nn.Module, heldout: list[Batch], loss_fn: Callable) -> float:
+# the held-out examples are also judged in ~16 parts of equal size, the units of a paired test between
+# finalists (its standard error needs more than the 1-4 held-out batches; 16 keeps a unit >= 4 examples on
+# the smallest held-out set a race accepts, 16 examples, and costs one more forward pass of them)
+HELDOUT_UNITS = 16
+
+
+def heldout_units(heldout: list[Batch], units: int = HELDOUT_UNITS) -> list[Batch]:
+    """The held-out batches cut into about ``units`` parts of equal size along the examples: the units
+    of the race's paired test (the batches themselves when there are that many already, or when one
+    cannot be split, e.g. a sequence-first input)."""
+    n = sum(b.size for b in heldout)
+    if len(heldout) >= units or not all(b.splittable() for b in heldout):
+        return heldout
+    size = max(1, -(-n // units))
+    out: list[Batch] = []
+    for b in heldout:
+        for i in range(0, b.size, size):
+            out.append(b.take(torch.arange(i, min(i + size, b.size))))
+    return out
+
+
+def _heldout_loss(model: nn.Module, heldout: list[Batch], loss_fn: Callable,
+                  units: list[Batch] | None = None) -> tuple[float, np.ndarray | None]:
+    """The example-weighted mean loss over the held-out batches, as they are (inf when not finite), and
+    the mean loss of each of ``units`` (the same examples cut smaller, for the paired test; None: not
+    asked). The ranking reads the whole batches, so a loss with batch-level terms ranks as before."""
     was = model.training
     model.eval()
-    tot = n = 0.0
+
+    def losses(bs: list[Batch]) -> np.ndarray:
+        vals = []
+        for b in bs:
+            out = call_model(model, b)
+            vals.append((loss_fn(out, b.target) if b.target is not None else loss_fn(out)).detach().float().cpu())
+        return np.asarray(torch.stack(vals).tolist(), dtype=float)   # one sync per call
     try:
         with torch.no_grad():
-            for b in heldout:
-                out = call_model(model, b)
-                v = float(loss_fn(out, b.target) if b.target is not None else loss_fn(out))
-                tot += v * b.size
-                n += b.size
+            per = losses(heldout)
+            per_unit = None if units is None else per if units is heldout else losses(units)
     finally:
         model.train(was)
-    v = tot / max(n, 1.0)
-    return v if math.isfinite(v) else math.inf
+    sizes = np.asarray([b.size for b in heldout], dtype=float)
+    v = float((per * sizes).sum() / max(sizes.sum(), 1.0))
+    return (v if math.isfinite(v) else math.inf), per_unit
 
 
 def lr_race(model: nn.Module, batches: list[Batch], loss_fn: Callable, optimizer, candidates: list[float], *,
@@ -321,27 +363,48 @@ def lr_race(model: nn.Module, batches: list[Batch], loss_fn: Callable, optimizer
     if not candidates:
         res.skipped = "no candidate learning rate"
         return res
+    units = heldout_units(heldout)
+    res.heldout_units = len(units)
     with preserved_rng(seed):
-        res.heldout_start = _heldout_loss(model, heldout, loss_fn)
+        res.heldout_start = _heldout_loss(model, heldout, loss_fn)[0]
     runners = []
     for lr in candidates:
         m = copy.deepcopy(model)
         m.train()
         runners.append({"lr": lr, "model": m, "opt": fresh_optimizer(optimizer, m, original=model, lr=lr),
-                        "steps": 0, "loss": math.inf, "dead": False})
+                        "steps": 0, "loss": math.inf, "units": None, "dead": False})
     alive, rung_steps, total = runners, first_rung_steps, 0
     while len(alive) > 1:
         total += rung_steps
         for run in alive:
             with preserved_rng(None if seed is None else seed + total):
                 _train(run, train, loss_fn, total)
-                run["loss"] = math.inf if run["dead"] else _heldout_loss(run["model"], heldout, loss_fn)
-        res.rungs.append({"steps": total, "heldout": {run["lr"]: run["loss"] for run in alive}})
-        alive = sorted(alive, key=lambda r: (r["loss"], r["lr"]))[:max(1, len(alive) // 2)]
+                run["loss"], run["units"] = ((math.inf, None) if run["dead"]
+                                             else _heldout_loss(run["model"], heldout, loss_fn, units))
+        ranked = sorted(alive, key=lambda r: (r["loss"], r["lr"]))
+        se = {run["lr"]: paired_se(run["units"], ranked[0]["units"]) for run in alive}
+        res.rungs.append({"steps": total, "heldout": {run["lr"]: run["loss"] for run in alive}, "se": se})
+        if len(ranked) <= 3:   # the last rung (halving 2 or 3 leaves 1): who is within noise of the winner
+            res.tied = [r["lr"] for r in ranked[1:] if math.isfinite(r["loss"]) and math.isfinite(se[r["lr"]])
+                        and r["loss"] - ranked[0]["loss"] <= TIE_SE * se[r["lr"]]]
+        alive = ranked[:max(1, len(alive) // 2)]
         rung_steps *= 2
     best = alive[0]
     res.winner = best["lr"] if math.isfinite(best["loss"]) or len(runners) == 1 else None
+    if res.winner is None:
+        res.tied = []
     return res
+
+
+def paired_se(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """Standard error of the mean paired difference of two candidates' per-unit held-out losses (inf when
+    one diverged or there are fewer than 2 units; 0 for the same candidate)."""
+    if a is None or b is None or len(a) < 2 or len(a) != len(b):
+        return math.inf
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    if not np.isfinite(d).all():
+        return math.inf
+    return float(d.std(ddof=1) / math.sqrt(len(d)))
 
 
 def race_cost(n: int) -> int:

@@ -175,8 +175,10 @@ def checkup_table(c: dict) -> Table:
                  + ("" if lr.get("progress", True) else " (a guess: the loss did not fall beyond its noise)")]
         race = c.get("lr_race") or {}
         if lr.get("suggested_lr_curve") is not None and race.get("winner") is not None:
-            parts[0] += (f" (won a race of {len(race.get('candidates', []))} LRs on held-out batches; "
-                         f"the curve's rule: {_fmt(lr['suggested_lr_curve'])})")
+            tied = race.get("tied") or []
+            parts[0] += (f" (won a race of {len(race.get('candidates', []))} LRs on held-out batches"
+                         + (f", tied within its noise with {', '.join(_fmt(t) for t in tied)}" if tied else "")
+                         + f"; the curve's rule: {_fmt(lr['suggested_lr_curve'])})")
         if lr.get("user_lr") is not None:
             parts.append(f"yours {_fmt(lr['user_lr'])}")
         parts.append(f"loss lowest at {_fmt(lr.get('lr_min_loss'))}")
