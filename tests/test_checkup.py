@@ -272,6 +272,45 @@ for epoch in range(3):
     assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]
 
 
+def test_cli_checkup_replays_the_models_keyword_arguments(tmp_path):
+    # torch's global forward hooks see positional arguments only: `model(x, reconstruct=True)` was
+    # replayed as `model(x)`, its second output was None, and every training part of the check-up
+    # failed with an internal error (the clinic's healthy_conditional_branch)
+    script = tmp_path / "kw_train.py"
+    script.write_text("""
+import torch
+from torch import nn
+import torch.nn.functional as F
+torch.manual_seed(0)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(8, 16)
+        self.cls = nn.Linear(16, 3)
+        self.dec = nn.Linear(16, 8)
+    def forward(self, x, reconstruct=False):
+        z = torch.relu(self.enc(x))
+        return self.cls(z), (self.dec(z) if reconstruct else None)
+X, y = torch.randn(256, 8), torch.randint(0, 3, (256,))
+model = Net()
+opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+for i in range(0, 256, 32):
+    logits, recon = model(X[i:i + 32], reconstruct=True)
+    loss = F.cross_entropy(logits, y[i:i + 32]) + F.mse_loss(recon, X[i:i + 32])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+""")
+    out = tmp_path / "kw.json"
+    p = _cli("--json", str(out), "--no-batch-size", str(script))
+    assert p.returncode == 0, p.stderr[-3000:]
+    d = json.loads(out.read_text())
+    assert not d.get("internal_errors"), d.get("internal_errors")
+    assert d["checkup"]["captured"]["model"] == "Net"
+    assert d["checkup"]["lr_range_test"]["suggested_lr"] > 0   # the sweep trained through the replay
+    assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]
+
+
 # ----------------------------------------------------------------------------- the confirmation race
 def _least_squares(n=256, noise=0.01):
     g = torch.Generator().manual_seed(0)

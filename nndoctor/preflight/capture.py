@@ -102,6 +102,22 @@ def _get(x, path):
 CAPTURE_BATCHES = 16   # batches collected (the first backward's model is the one checked up)
 
 
+def _call_kwargs(module: nn.Module) -> dict:
+    """The keyword arguments of the ``module(...)`` call now starting (``model(x, reconstruct=True)``).
+    torch's global forward hooks get the positional arguments only, so they are read from the frame
+    of ``Module._call_impl`` (or its inner closure) that is calling this module; ``{}`` when it is not
+    found (another torch's layout): the replay then calls ``forward`` with the positional ones."""
+    f = sys._getframe(2)
+    for _ in range(6):
+        if f is None:
+            break
+        loc = f.f_locals
+        if loc.get("self") is module and isinstance(loc.get("kwargs"), dict):
+            return dict(loc["kwargs"])
+        f = f.f_back
+    return {}
+
+
 class _Capturer(tap.Listener):
     """Plays a doctor for ``probes.tap`` (its loss wrappers and backward tap call us).
 
@@ -134,12 +150,12 @@ class _Capturer(tap.Listener):
         self.depth += 1
         if self.depth == 1 and torch.is_grad_enabled() and not isinstance(module, nn.modules.loss._Loss) \
                 and any(True for _ in module.parameters()):
-            self._pending = (module, args)
+            self._pending = (module, args, _call_kwargs(module))
 
     def _post(self, module, args, output):
         self.depth -= 1
         if self.depth == 0 and getattr(self, "_pending", None) is not None and self._pending[0] is module:
-            self.forward = (module, _detach(args), {}, output)
+            self.forward = (module, _detach(args), {k: _detach(v) for k, v in self._pending[2].items()}, output)
             self.calls = []
             self._pending = None
 
