@@ -272,7 +272,7 @@ for epoch in range(3):
     assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]
 
 
-def test_cli_checkup_replays_the_models_keyword_arguments(tmp_path):
+def test_cli_checkup_replays_the_models_keyword_arguments_and_reads_each_losss_targets(tmp_path):
     # torch's global forward hooks see positional arguments only: `model(x, reconstruct=True)` was
     # replayed as `model(x)`, its second output was None, and every training part of the check-up
     # failed with an internal error (the clinic's healthy_conditional_branch)
@@ -291,7 +291,7 @@ class Net(nn.Module):
     def forward(self, x, reconstruct=False):
         z = torch.relu(self.enc(x))
         return self.cls(z), (self.dec(z) if reconstruct else None)
-X, y = torch.randn(256, 8), torch.randint(0, 3, (256,))
+X, y = torch.rand(256, 8), torch.randint(0, 3, (256,))   # inputs (and MSE targets) in [0, 1]
 model = Net()
 opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 for i in range(0, 256, 32):
@@ -308,6 +308,10 @@ for i in range(0, 256, 32):
     assert not d.get("internal_errors"), d.get("internal_errors")
     assert d["checkup"]["captured"]["model"] == "Net"
     assert d["checkup"]["lr_range_test"]["suggested_lr"] > 0   # the sweep trained through the replay
+    # the MSE's targets lie in [0, 1], but only cross-entropy's targets (hard labels) decide whether the
+    # loss has a non-zero floor: the one-batch overfit runs (it was skipped as "soft targets")
+    assert d["checkup"].get("overfit_one_batch", {}).get("tries"), d.get("notes")
+    assert not any("soft targets" in n for n in d.get("notes", []))
     assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")]
 
 

@@ -86,6 +86,7 @@ class _Checkup:
         self.errors: list[str] = []
         self.out: dict[str, Any] = {"timings_s": {}}
         self.loss_name: str | None = None
+        self.loss_names: list[str | None] = []
         self.steps = 0
         self.backward = 0
         self.step_flops = 0.0
@@ -234,6 +235,7 @@ class _Checkup:
         calls = doctor.store.facts.get("loss_calls", {})
         if calls:
             self.loss_name = next(iter(calls.values())).get("fn")
+            self.loss_names = [c.get("fn") for c in calls.values()]   # in the order the loss calls them
             if len(calls) == 1:  # the shape the loss saw (the script may reshape the model's output first)
                 self.loss_pred_shape = next(iter(calls.values())).get("pred_shape")
         else:  # the loss raised before the doctor saw it (or is hand-written): the loss module's function
@@ -397,16 +399,23 @@ class _Checkup:
             return
         if b.size > 64 and b.splittable():
             b = b.take(torch.arange(64))
-        if self.loss_name in PROB_LOSSES or self.loss_name in CLASS_LOSSES:
-            # soft targets (a VAE's grey pixels under BCE, label distributions under cross-entropy): the
-            # loss's floor is the targets' entropy, not 0, so "a tenth of the start" may be unreachable
-            # (under 1% of soft values the floor is < 1% of ln 2 per value: far below that criterion)
-            soft = [t for t in _tensors(b.target) if t.is_floating_point()
-                    and bool(((t > 0) & (t < 1)).float().mean() > 0.01)]
-            if soft:
-                self.notes.append("one-batch overfit skipped: soft targets (values strictly between 0 and 1): "
-                                  f"the {self.loss_name} floor is their entropy, not 0")
-                return
+        # each target with the loss that reads it: a loss of several calls (cross-entropy + a reconstruction
+        # MSE) has a tuple of targets in the order of the calls; otherwise every target is the first loss's
+        if isinstance(b.target, tuple) and len(self.loss_names) == len(b.target) > 1:
+            pairs = [(name, t) for name, tt in zip(self.loss_names, b.target) for t in _tensors(tt)]
+        else:
+            pairs = [(self.loss_name, t) for t in _tensors(b.target)]
+        entropy = [(name, t) for name, t in pairs if name in PROB_LOSSES or name in CLASS_LOSSES]
+        # soft targets (a VAE's grey pixels under BCE, label distributions under cross-entropy): the
+        # loss's floor is the targets' entropy, not 0, so "a tenth of the start" may be unreachable
+        # (under 1% of soft values the floor is < 1% of ln 2 per value: far below that criterion). A
+        # regression target in [0, 1] (pixels under MSE) has floor 0 and does not count.
+        soft = [name for name, t in entropy if t.is_floating_point()
+                and bool(((t > 0) & (t < 1)).float().mean() > 0.01)]
+        if soft:
+            self.notes.append("one-batch overfit skipped: soft targets (values strictly between 0 and 1): "
+                              f"the {soft[0]} floor is their entropy, not 0")
+            return
         n_params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         n_targets = sum(t.numel() for t in _tensors(b.target))
         n_out = None
