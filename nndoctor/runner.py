@@ -101,11 +101,11 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
                 raise _StopTraining()
         doctor.add_step_callback(stop_on_finding)
     code, exc = 0, None
-    frozen = _freeze_heap()
     doctor.start()
     exchange = None
     if distributed.rank_world()[1] > 1:  # torchrun: one report for the job, from rank 0
         exchange = distributed.Exchange.attach(doctor)
+    frozen = _freeze_heap()   # undone in the finally below
     try:
         runpy.run_path(str(path), run_name="__main__")
     except _StopTraining:

@@ -68,6 +68,36 @@ def test_run_diagnoses_an_unmodified_script(tmp_path):
     assert "gradient-not-zeroed" in p.stderr
 
 
+def test_run_searches_only_the_scripts_objects_and_restores_the_collector(tmp_path, capsys):
+    # `nndoctor run` freezes the heap from before the script (gc.freeze) so that finding its models
+    # walks only what the script created; the script's model is found, its objects are collected as
+    # usual, and the collector is as it was afterwards (in the crash path too); a freeze made by
+    # somebody else is left alone
+    import gc
+
+    from nndoctor.runner import run_script
+
+    path = tmp_path / "train.py"
+    path.write_text(SCRIPT.replace('print(f"final loss {loss.item():.4f}")',
+                                   'print(f"final loss {loss.item():.4f}"); import gc; print("frozen", gc.get_freeze_count() > 0)'))
+    for mode in ("nozero", "crash"):
+        before = gc.get_freeze_count()
+        code, report = run_script(str(path), [mode], quiet=True)
+        assert gc.get_freeze_count() == before == 0
+        assert "frozen True" in capsys.readouterr().out   # while the script ran
+        assert report.steps == 40                      # the model and its optimizer were found
+        assert [f.code for f in report.findings] == ([] if mode == "crash" else ["gradient-not-zeroed"])
+        assert code == (1 if mode == "crash" else 0)
+    gc.freeze()
+    try:
+        n = gc.get_freeze_count()
+        code, report = run_script(str(path), ["nozero"], quiet=True)
+        assert gc.get_freeze_count() > n // 2      # not undone by us (objects freed meanwhile leave it)
+        assert [f.code for f in report.findings] == ["gradient-not-zeroed"]
+    finally:
+        gc.unfreeze()
+
+
 def test_run_reports_even_when_the_script_crashes(tmp_path):
     p, report = run(tmp_path, "crash")
     assert p.returncode == 1
