@@ -131,8 +131,9 @@ class _Jump(A.Action):
         return {}
 
 
-def test_a_remedy_whose_every_loss_is_above_the_reference_is_rolled_back_early(monkeypatch):
-    monkeypatch.setattr(E, "make_action", lambda ctl, f, remedy: _Jump(ctl, f))
+def _attempt_with(monkeypatch, action_cls):
+    """The first repair attempt when ``action_cls`` is the only remedy (window 40, finding injected at 30)."""
+    monkeypatch.setattr(E, "make_action", lambda ctl, f, remedy: action_cls(ctl, f))
     monkeypatch.setattr(E, "plan", lambda f: ["jump"])
     X, y = blobs()
     m = mlp()
@@ -142,7 +143,11 @@ def test_a_remedy_whose_every_loss_is_above_the_reference_is_rolled_back_early(m
         train(m, opt, X, y, steps=30)
         _inject(doctor, "learning-rate-too-low")
         train(m, opt, X, y, steps=60)
-    rec = attempts(doctor.report(), "learning-rate-too-low")[0]
+    return attempts(doctor.report(), "learning-rate-too-low")[0], doctor
+
+
+def test_a_remedy_whose_every_loss_is_above_the_reference_is_rolled_back_early(monkeypatch):
+    rec, doctor = _attempt_with(monkeypatch, _Jump)
     assert rec["outcome"] == "rolled back"
     assert rec["evidence"]["window_steps"] == doctor.repair._early_steps() == 10
 
@@ -150,17 +155,7 @@ def test_a_remedy_whose_every_loss_is_above_the_reference_is_rolled_back_early(m
 def test_a_restarting_remedy_is_not_rolled_back_early(monkeypatch):
     class _JumpRestart(_Jump):
         restarts = True
-    monkeypatch.setattr(E, "make_action", lambda ctl, f, remedy: _JumpRestart(ctl, f))
-    monkeypatch.setattr(E, "plan", lambda f: ["jump"])
-    X, y = blobs()
-    m = mlp()
-    opt = torch.optim.SGD(m.parameters(), lr=0.05)
-    with nndoctor.watch(m, opt, repair=True) as doctor:
-        doctor.repair.window = 40
-        train(m, opt, X, y, steps=30)
-        _inject(doctor, "learning-rate-too-low")
-        train(m, opt, X, y, steps=60)
-    rec = attempts(doctor.report(), "learning-rate-too-low")[0]
+    rec, _ = _attempt_with(monkeypatch, _JumpRestart)
     assert rec["evidence"]["window_steps"] == 40
 
 
