@@ -1129,7 +1129,17 @@ class Doctor(tap.Listener):
             off = 0
             widths = {r.key: len(r.positions) for r in self._opts.values()}
             rows: dict[int, tuple[list[int], list[np.ndarray]]] = {}
-            for key, step, vec, local in self._pending_grad:
+            pend = self._pending_grad
+            key0, local0 = pend[0][0], pend[0][3]
+            if local0 and all(k == key0 and lo == local0 for k, _, _, lo in pend) \
+                    and len(flat) == len(pend) * len(local0):
+                # the usual case: one optimizer, the same parameters with gradients at every pending
+                # step: one matrix, no per-step rows
+                M = np.full((len(pend), widths.get(key0, max(local0) + 1)), -1.0)  # -1: no gradient
+                M[:, local0] = flat.reshape(len(pend), len(local0))
+                st[f"grad_norm/{key0}"].extend(np.array([s_ for _, s_, _, _ in pend], dtype=np.int64), M)
+                pend = []
+            for key, step, vec, local in pend:
                 row = np.full(widths.get(key, max(local, default=-1) + 1), -1.0)  # -1: no gradient
                 row[local] = flat[off: off + len(local)]
                 off += len(local)

@@ -18,7 +18,10 @@ sklearn and nndoctor (so the interpreter's start-up is not timed), with one thre
 * metric: the repaired run's final metric against the twin's. *Within 5%*: for a higher-is-better
   metric ``repaired >= twin - 0.05 * |twin|``; for a lower-is-better one ``repaired <= twin + 0.05 *
   |twin|`` (doing better than the twin is within);
-* time: the repaired run's wall time / the twin's wall time (medians over ``--reps``);
+* time: the repaired run's wall time / the twin's wall time (medians over ``--reps``); the scored
+  ratio. Also their CPU times (user + system, from ``wait4``) and that ratio: the children run one
+  thread each, so on an idle machine the two ratios agree, and under other load the CPU ratio is the
+  steadier one (wall times then include waiting for a core);
 * what repair mode did (each remedy and its outcome, from the JSON report);
 * with ``--twin-seeds K``, the twin's seed-to-seed spread: the twin is also run K-1 more times with
   every seed the program sets shifted by 1..K-1 (``torch.manual_seed``, ``random.seed``,
@@ -205,7 +208,7 @@ def _zygote(jobs_file: str, out_file: str) -> int:
                 _child(kind, path, out, report)
             killed = False
             while True:
-                done, status = os.waitpid(pid, os.WNOHANG)
+                done, status, usage = os.wait4(pid, os.WNOHANG)
                 if done:
                     break
                 if time.perf_counter() - t0 > TIMEOUT_S and not killed:
@@ -218,6 +221,7 @@ def _zygote(jobs_file: str, out_file: str) -> int:
                 text += "\n" + (from_output(Path(path).name, text) or "")
             rep = json.loads(Path(report).read_text()) if os.path.exists(report) else None
             results.append({"kind": kind, "path": path, "wall_s": round(wall, 3), "killed": killed,
+                            "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
                             "returncode": os.waitstatus_to_exitcode(status), "metric": parse_metric(text),
                             "tail": text[-1500:], "report": rep})
             print(f"[{i + 1}/{len(jobs)}] {kind:5} {Path(path).name}: {wall:.1f} s", file=sys.stderr, flush=True)
@@ -286,6 +290,11 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
         row["fix_s"] = statistics.median(r["wall_s"] for r in fix) if fix else None
         row["twin_s"] = statistics.median(r["wall_s"] for r in twin) if twin else None
         row["time_ratio"] = round(row["fix_s"] / row["twin_s"], 3) if row["fix_s"] and row["twin_s"] else None
+        # CPU time (user + system) of the one-thread child: what the run costs, nearly free of the
+        # waiting that other load on the machine adds to wall times (a check on them; see the docstring)
+        fc, tc = [r.get("cpu_s") for r in fix], [r.get("cpu_s") for r in twin]
+        if fc and tc and None not in fc + tc and statistics.median(tc) > 0:
+            row["cpu_ratio"] = round(statistics.median(fc) / statistics.median(tc), 3)
         if m_fix and m_twin:
             higher = m_twin[0]["higher_is_better"]
             row["metric"] = m_twin[0]["name"]
@@ -324,6 +333,8 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
                "twin_seeds": twin_seeds,
                "within_twin_range": sum(1 for r in spread if r["within_twin_range"]) if spread else None,
                "median_time_ratio": round(statistics.median(ratios), 3) if ratios else None,
+               "median_cpu_ratio": round(statistics.median(c), 3)
+               if (c := [r["cpu_ratio"] for r in rows if r.get("cpu_ratio")]) else None,
                "targets": {"share_within": SHARE_TARGET, "median_time_ratio": TIME_TARGET}}
     return {"summary": summary, "rows": rows, "no_twin": cls["no_twin"], "report_only": cls["report_only"],
             "report_only_checked": checked}
@@ -336,23 +347,24 @@ def _fmt(v) -> str:
 def markdown(res: dict) -> str:
     s = res["summary"]
     seeds = any("twin_seeds" in r for r in res["rows"])
-    out = ["| program | metric | unrepaired | repaired | twin | within 5% | time ratio | what repair did |"
+    out = ["| program | metric | unrepaired | repaired | twin | within 5% | time ratio | CPU ratio | what repair did |"
            + (" twin over seeds (min–max) | inside it (±5%) |" if seeds else ""),
-           "|---|---|---:|---:|---:|:-:|---:|---|" + ("---:|:-:|" if seeds else "")]
+           "|---|---|---:|---:|---:|:-:|---:|---:|---|" + ("---:|:-:|" if seeds else "")]
     for r in res["rows"]:
         did = "; ".join(f"{a['remedy'] or a['code']} → {a['outcome']}" for a in r["repairs"]) or "nothing"
         name = r["program"].removeprefix("faulty_").removesuffix(".py")
         metric = f"{r.get('metric', '?')} ({'↑' if r.get('higher_is_better', True) else '↓'})"
         out.append(f"| `{name}` | {metric} | {_fmt(r.get('unrepaired'))} | {_fmt(r.get('repaired'))} | "
                    f"{_fmt(r.get('twin'))} | {'yes' if r['within_5pct'] else '**no**'} | "
-                   f"{_fmt(r.get('time_ratio'))}x | {did} |"
+                   f"{_fmt(r.get('time_ratio'))}x | {_fmt(r.get('cpu_ratio'))}x | {did} |"
                    + ((f" {_fmt(min(r['twin_seeds']))}–{_fmt(max(r['twin_seeds']))} | "
                        f"{'yes' if r['within_twin_range'] else 'no'} |" if "twin_seeds" in r else " — | — |")
                       if seeds else ""))
     out.append("")
     out.append(f"**{s['within_5pct']} of {s['pairs']} repairable programs end within 5% of their twin's metric "
                f"({(s['share_within'] or 0):.0%}; target ≥ {SHARE_TARGET:.0%}); median time ratio "
-               f"{_fmt(s['median_time_ratio'])}x (target ≤ {TIME_TARGET}x).**")
+               f"{_fmt(s['median_time_ratio'])}x (target ≤ {TIME_TARGET}x).** Median CPU-time ratio "
+               f"{_fmt(s.get('median_cpu_ratio'))}x.")
     if s.get("within_twin_range") is not None:
         out.append(f"Against the twin's range over {s['twin_seeds']} seeds (widened by 5%): "
                    f"{s['within_twin_range']} of {sum(1 for r in res['rows'] if 'within_twin_range' in r)}.")

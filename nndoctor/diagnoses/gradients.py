@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 import re
+import statistics
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from ..findings import Finding
 from ..messages import msg
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
-from .stats import spearman
+from .stats import row_median, spearman
 
 NON_FINITE = register(Diagnosis(
     code="non-finite",
@@ -102,16 +103,17 @@ def _global_norm(G: np.ndarray) -> np.ndarray:
 def _rolling_median(x: np.ndarray, k: int = 3) -> np.ndarray:
     if len(x) < k:
         return x.copy()
-    return np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
+    return row_median(np.lib.stride_tricks.sliding_window_view(x, k))
 
 
 def _running_median_before(L: np.ndarray, window: int) -> np.ndarray:
     """out[t] = median of L[max(0, t - window): t] (NaN for t == 0), vectorised."""
     out = np.full(len(L), np.nan)
-    for t in range(1, min(window, len(L))):
-        out[t] = np.median(L[:t])
+    head = L[: min(window, len(L))].tolist()
+    for t in range(1, len(head)):   # a few short prefixes: plain Python is faster than np.median here
+        out[t] = statistics.median(head[:t])
     if len(L) > window:
-        out[window:] = np.median(np.lib.stride_tricks.sliding_window_view(L[:-1], window), axis=1)
+        out[window:] = row_median(np.lib.stride_tricks.sliding_window_view(L[:-1], window))
     return out
 
 

@@ -15,7 +15,7 @@ from ..findings import Finding
 from ..messages import Msg
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
-from .stats import decades, mann_kendall_z, robust_noise, segment_medians, sig4, thin
+from .stats import decades, mann_kendall_z, robust_noise, row_nanmedian, segment_medians, sig4, thin
 
 HEALTHY_RATIO = 1e-3     # update/weight per step: the usual rule of thumb (Karpathy, cs231n)
 HIGH_RATIO = 1e-2        # a decade above it
@@ -137,7 +137,7 @@ def _weight_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, i
     if not ok.any():
         return float("nan"), 0
     R = np.where(ok, U / np.where(P > 0, P, 1), np.nan)
-    per_step = np.nanmedian(R, axis=1)
+    per_step = row_nanmedian(R)
     per_step = per_step[np.isfinite(per_step)]
     return (float(np.median(per_step)), len(per_step)) if len(per_step) else (float("nan"), 0)
 

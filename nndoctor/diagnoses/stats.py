@@ -1,6 +1,7 @@
 """Small scale-free statistics shared by the rules (numpy only)."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -43,6 +44,12 @@ def robust_noise(x: np.ndarray) -> float:
     return float(np.median(np.abs(d - np.median(d))) * 1.4826 / math.sqrt(2))
 
 
+@functools.lru_cache(maxsize=16)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs (i, j), i < j, of n points (cached: the rules test the same lengths again and again)."""
+    return np.triu_indices(n, 1)
+
+
 def mann_kendall_z(x: np.ndarray) -> float:
     """Mann-Kendall trend statistic (normal approximation): < -1.96 is a significant decrease at
     the 5% level, > 1.96 a significant increase. O(n^2): callers pass <= ~400 points."""
@@ -50,13 +57,42 @@ def mann_kendall_z(x: np.ndarray) -> float:
     n = len(x)
     if n < 8:
         return 0.0
-    s = float(np.sign(x[None, :] - x[:, None])[np.triu_indices(n, 1)].sum())
+    i, j = _pairs(n)
+    d = x[j] - x[i]
+    s = float(np.count_nonzero(d > 0) - np.count_nonzero(d < 0))
     var = n * (n - 1) * (2 * n + 5) / 18.0
     if s > 0:
         return (s - 1) / math.sqrt(var)
     if s < 0:
         return (s + 1) / math.sqrt(var)
     return 0.0
+
+
+def row_median(X: np.ndarray) -> np.ndarray:
+    """Median of each row of a 2-D array (NaN where a row holds NaN, as ``np.median(X, axis=1)``).
+
+    A sort of short rows: several times faster than ``np.median(axis=1)`` on the sliding-window
+    views the rules take of a series, and these run at every evaluation."""
+    if X.shape[1] == 0:
+        return np.full(X.shape[0], np.nan)
+    S = np.sort(X, axis=1)  # NaN sorts last
+    k = X.shape[1]
+    out = 0.5 * (S[:, (k - 1) // 2] + S[:, k // 2])
+    out[np.isnan(S[:, -1])] = np.nan
+    return out
+
+
+def row_nanmedian(X: np.ndarray) -> np.ndarray:
+    """Median of the non-NaN values of each row (NaN for a row with none), as
+    ``np.nanmedian(X, axis=1)`` without its per-row Python cost."""
+    if X.shape[1] == 0:
+        return np.full(X.shape[0], np.nan)
+    S = np.sort(X, axis=1)  # NaN sorts last
+    k = (~np.isnan(S)).sum(axis=1)
+    r = np.arange(len(S))
+    out = 0.5 * (S[r, np.maximum(k - 1, 0) // 2] + S[r, k // 2 - (k == 0)])
+    out[k == 0] = np.nan
+    return out
 
 
 def thin(x: np.ndarray, n: int = 400) -> np.ndarray:

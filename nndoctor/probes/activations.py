@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import math
 import time
 
 import torch
@@ -239,13 +240,7 @@ class ActivationProbe:
             elif st.kind == "layer" and inp is not None and inp.is_floating_point() and inp.numel():
                 conv = isinstance(module, nn.modules.conv._ConvNd)
                 x = inp.detach()
-                vals["rms_in"] = x.float().pow(2).mean().sqrt()
-                vals["rms_out"] = o.float().pow(2).mean().sqrt()
-                vals["min_in"] = x.min().float()
-                vals["max_in"] = x.max().float()
-                vals["sat_in_tanh"] = (x.abs() > TANH_SAT).float().mean()
-                vals["sat_in_sigmoid"] = ((x < SIGMOID_SAT) | (x > 1 - SIGMOID_SAT)).float().mean()
-                vals["discrete_in"] = ((x == 0) | (x.abs() == 1)).float().mean()  # sign()/binarized values
+                vals[_LAYER_IN] = _layer_input_stats(x, o)
                 is_input = x.data_ptr() in self._input_ptrs
                 vals["is_model_input"] = float(is_input)
                 if not isinstance(module, nn.RNNBase):
@@ -276,27 +271,38 @@ class ActivationProbe:
         # every device number of the sample in one stack and one host transfer
         tensors: list[torch.Tensor] = []
         slots: list[tuple[str, str, int | None]] = []   # (module, field, index into tensors or None)
+        at = 0
         for st in self.mods.values():
             for i, vals in enumerate(st.stats):
                 for k, v in vals.items():
-                    if isinstance(v, torch.Tensor):
-                        slots.append((st.name, k, len(tensors)))
-                        tensors.append(v.detach().float().reshape(()))
+                    if k is _LAYER_IN:   # a layer input's packed statistics: decoded on the host below
+                        slots.append((st.name, k, at, v[:2] + (i == 0,)))
+                        for t in v[2:]:
+                            tensors.append(t.reshape(-1))
+                        at += _LAYER_IN_WIDTH
+                    elif isinstance(v, torch.Tensor):
+                        slots.append((st.name, k, at, None))
+                        tensors.append(v.detach().float().reshape(1))
+                        at += 1
             if st.alive is not None:
-                slots.append((st.name, "dead", len(tensors)))
-                tensors.append(1.0 - st.alive.float().mean())
+                slots.append((st.name, "dead", at, None))
+                tensors.append((1.0 - st.alive.float().mean()).reshape(1))
+                at += 1
             if st.alive_in is not None:
-                slots.append((st.name, "dead_in", len(tensors)))
-                tensors.append(1.0 - st.alive_in.float().mean())
-            if st.stats:  # the first forward's input RMS (poor-initialization reads the very first batch)
-                v0 = st.stats[0].get("rms_in")
-                if isinstance(v0, torch.Tensor):
-                    slots.append((st.name, "rms_in_first", len(tensors)))
-                    tensors.append(v0.detach().float().reshape(()))
-        host = torch.stack([t.cpu() for t in tensors]).tolist() if tensors else []
+                slots.append((st.name, "dead_in", at, None))
+                tensors.append((1.0 - st.alive_in.float().mean()).reshape(1))
+                at += 1
+        host = torch.cat([t.float().cpu() for t in tensors]).tolist() if tensors else []
         acc: dict[str, dict[str, list[float]]] = {}
-        for mod, k, idx in slots:
-            acc.setdefault(mod, {}).setdefault(k, []).append(host[idx])
+        for mod, k, idx, extra in slots:
+            m = acc.setdefault(mod, {})
+            if k is _LAYER_IN:
+                for f, v in _decode_layer_input(host[idx: idx + _LAYER_IN_WIDTH], extra[0], extra[1]).items():
+                    m.setdefault(f, []).append(v)
+                if extra[2]:  # the first forward's input RMS (poor-initialization reads the very first batch)
+                    m["rms_in_first"] = [m["rms_in"][-1]]
+            else:
+                m.setdefault(k, []).append(host[idx])
         out: dict[str, Any] = {"forwards": self.forwards, "modules": {}}
         for st in sorted(self.mods.values(), key=lambda s: s.order):
             if not st.stats:
@@ -329,6 +335,33 @@ class ActivationProbe:
         self._root_out_ptrs = set()
         self.forwards = 0
         return out
+
+
+# A layer's input is summarised in a few fused ops (the probe runs inside the forward pass, where
+# each small op's dispatch costs more than its arithmetic): two norms, min and max in one op, and
+# three counts; they are stacked and turned into shares and RMS on the host when the sample ends.
+# (torch.bucketize would count everything in one op, but it is ~30 ns per element on a CPU core and
+# slow under intra-op threading: comparisons are cheaper.)
+_LAYER_IN = "_layer_in"
+_LAYER_IN_WIDTH = 7
+
+
+def _layer_input_stats(x: torch.Tensor, out: torch.Tensor) -> tuple:
+    """(numel in, numel out, |x|, |out|, (min, max) of x, #|x| > 0.99, #(x < 0.01 or x > 0.99),
+    #x in {-1, 0, 1}), the tensors left on the device."""
+    xf = x if x.dtype == torch.float32 else x.float()
+    of = out if out.dtype == torch.float32 else out.float()
+    a = xf.abs()
+    return (xf.numel(), of.numel(), torch.linalg.vector_norm(xf), torch.linalg.vector_norm(of),
+            torch.stack(torch.aminmax(xf)), (a > TANH_SAT).sum(),
+            ((xf < SIGMOID_SAT) | (xf > 1 - SIGMOID_SAT)).sum(),
+            ((a == 0) | (a == 1)).sum())   # sign()/binarized values
+
+
+def _decode_layer_input(v: list[float], n_in: int, n_out: int) -> dict[str, float]:
+    return {"rms_in": v[0] / math.sqrt(n_in), "rms_out": v[1] / math.sqrt(max(n_out, 1)),
+            "min_in": v[2], "max_in": v[3],
+            "sat_in_tanh": v[4] / n_in, "sat_in_sigmoid": v[5] / n_in, "discrete_in": v[6] / n_in}
 
 
 def _kind(m: nn.Module) -> str:

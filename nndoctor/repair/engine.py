@@ -220,12 +220,15 @@ def _sig(o) -> tuple:
 
 
 def _cpu(sd: dict) -> dict:
-    out = copy.deepcopy(sd)
-    for s in out.get("state", {}).values():
-        for k, v in list(s.items()):
-            if isinstance(v, torch.Tensor):
-                s[k] = v.detach().to("cpu", copy=True)
-    return out
+    """A deep copy of an optimizer's state dict with its tensors copied once, to CPU memory (the
+    tensors' copies seed deepcopy's memo, so deepcopy neither copies them again on their device nor
+    pays ``Tensor.__deepcopy__``'s Python cost per tensor)."""
+    memo: dict[int, Any] = {}
+    for s in sd.get("state", {}).values():
+        for v in s.values():
+            if isinstance(v, torch.Tensor) and id(v) not in memo:
+                memo[id(v)] = v.detach().to("cpu", copy=True)
+    return copy.deepcopy(sd, memo)
 
 
 # ----------------------------------------------------------------------------- the controller
