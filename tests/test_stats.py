@@ -40,3 +40,49 @@ def test_running_median_before_is_the_median_of_the_preceding_window():
     assert np.isnan(out[0])
     for t in range(1, 57):
         assert out[t] == pytest.approx(np.median(L[max(0, t - 20): t]))
+
+
+def test_fused_layer_input_statistics_match_their_definitions():
+    """The activation probe's packed layer-input statistics, decoded on the host, equal the plain
+    definitions (exact thresholds included: values at exactly 0.99, 0.01, 0 and ±1)."""
+    import torch
+
+    from nndoctor.probes.activations import SIGMOID_SAT, TANH_SAT, _decode_layer_input, _layer_input_stats
+
+    torch.manual_seed(0)
+    edge = torch.tensor([[-1.0, 0.0, 1.0, -0.0, 0.99, -0.99, 0.01, 0.995, -0.995, 0.005, 2.0, -2.0, 0.5]])
+    for x in (torch.randn(64, 13), edge, torch.rand(8, 3, 5, 5), torch.randn(4, 7).half()):
+        out = torch.randn(5, 3)
+        v = _layer_input_stats(x, out)
+        got = _decode_layer_input(torch.cat([t.float().reshape(-1) for t in v[2:]]).tolist(), v[0], v[1])
+        xf = x.float()
+        want = {"rms_in": xf.pow(2).mean().sqrt(), "rms_out": out.pow(2).mean().sqrt(), "min_in": xf.min(),
+                "max_in": xf.max(), "sat_in_tanh": (xf.abs() > TANH_SAT).float().mean(),
+                "sat_in_sigmoid": ((xf < SIGMOID_SAT) | (xf > 1 - SIGMOID_SAT)).float().mean(),
+                "discrete_in": ((xf == 0) | (xf.abs() == 1)).float().mean()}
+        for k, w in want.items():
+            assert got[k] == pytest.approx(float(w), rel=1e-5, abs=1e-7), k
+
+
+def test_an_optimizer_state_snapshot_is_a_deep_copy_with_each_tensor_copied_once():
+    import torch
+
+    from nndoctor.repair.engine import _cpu
+
+    m = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    m(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    snap = _cpu(sd)
+    assert snap["param_groups"] == sd["param_groups"] and snap["param_groups"] is not sd["param_groups"]
+    for k, s in sd["state"].items():
+        for name, t in s.items():
+            c = snap["state"][k][name]
+            assert torch.equal(c, t) and c.data_ptr() != t.data_ptr()
+    before = {k: {n: t.clone() for n, t in s.items()} for k, s in snap["state"].items()}
+    m(torch.randn(4, 3)).sum().backward()
+    opt.step()   # the live state moves on; the snapshot does not
+    for k, s in before.items():
+        for name, t in s.items():
+            assert torch.equal(snap["state"][k][name], t)
