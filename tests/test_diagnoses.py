@@ -263,6 +263,25 @@ def test_broken_gradient_flow(how):
     assert any(("no_grad" if how == "no_grad" else ".numpy(") in s for s in f.evidence["suspect_lines"])
 
 
+def test_a_bare_layer_model_whose_loss_is_rewrapped_as_a_new_leaf_is_a_cut_not_an_unused_branch():
+    """The model is one nn.Linear (the root holds the parameters itself); the loss is rebuilt from
+    numpy as a fresh leaf with requires_grad=True, so backward() runs and the model never learns."""
+    torch.manual_seed(0)
+    m = nn.Linear(8, 1)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X = torch.randn(256, 8)
+    y = X @ torch.randn(8, 1)
+    with nndoctor.watch(m, opt) as doctor:
+        for _ in range(30):
+            err = (m(X) - y).detach().numpy()
+            loss = torch.tensor(np.mean(err ** 2), requires_grad=True)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    f = doctor.report().get("broken-gradient-flow")
+    assert f is not None and f.severity == "error" and f.where == ["Linear"]
+
+
 def test_loss_without_history_is_explained_before_torch_raises():
     m = mlp()
     opt = torch.optim.SGD(m.parameters(), lr=0.1)

@@ -104,10 +104,13 @@ class ModelTable:
         self.root_names.append(name or type(root).__name__)
         for mname, m in root.named_modules():
             q = _qual(prefix, mname)
-            self.module_names.setdefault(id(m), q or type(root).__name__)
-            self.module_types[q or type(root).__name__] = type(m).__name__
+            # an unnamed root is called by its class everywhere (module names, types, forward calls and
+            # the module its own parameters belong to: a bare nn.Linear model holds its parameters)
+            mod = q or type(root).__name__
+            self.module_names.setdefault(id(m), mod)
+            self.module_types[mod] = type(m).__name__
             for pname, p in m.named_parameters(recurse=False):
-                self._add_param(p, _qual(q, pname), q, m, pname, ridx, registered=True)
+                self._add_param(p, _qual(q, pname), mod, m, pname, ridx, registered=True)
         for label, m in unregistered_submodules(root):
             q = _qual(prefix, label)
             for mname, sub in m.named_modules():
