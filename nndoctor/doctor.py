@@ -507,6 +507,11 @@ class Doctor(tap.Listener):
         if any(id(p) in self.table.index and self.table.info[self.table.index[id(p)]].root >= 0
                for g in opt.param_groups for p in g["params"]):
             return self._register_optimizer(opt)
+        if self.discover_models and any(p.requires_grad for g in opt.param_groups for p in g["params"]):
+            # nndoctor run watches what the script trains, modules or not: an optimizer over plain
+            # tensors (``w = torch.zeros(10, requires_grad=True)``; an input image in style transfer)
+            # is the training too. Its tensors join the table as loose parameters.
+            return self._register_optimizer(opt)
         self._ignored_opts.add(opt)
         return None
 
@@ -515,6 +520,10 @@ class Doctor(tap.Listener):
         roots, opts = discover()
         new = [r for r in roots if not any(unwrap_model(r) is w for w in self.table.roots)]
         if not new:
+            # nothing (new) to watch: a script without nn.Module models. Not searched again at every
+            # backward pass (a heap scan each); an optimizer stepping parameters we do not know yet
+            # triggers a new search (``_optimizer_record``)
+            self._discovered = True
             return
         before = len(self.table.roots)
         names = _variable_names(new + opts)   # one heap scan for every name needed below

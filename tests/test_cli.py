@@ -68,6 +68,34 @@ def test_run_diagnoses_an_unmodified_script(tmp_path):
     assert "gradient-not-zeroed" in p.stderr
 
 
+RAW_TENSORS = textwrap.dedent('''
+    import sys
+    import torch
+
+    torch.manual_seed(0)
+    X = torch.randn(256, 10)
+    t = X @ torch.randn(10) * 30 + 100          # unscaled targets
+    w = torch.zeros(10, requires_grad=True)     # no nn.Module anywhere: plain tensors
+    b = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([w, b], lr=float(sys.argv[1]), momentum=0.9)
+    for step in range(150):
+        loss = ((X @ w + b - t) ** 2).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    print("final", loss.item())
+''')
+
+
+@pytest.mark.parametrize("lr, codes", [("0.01", set()), ("3", {"exploding-gradient", "non-finite"})])
+def test_run_watches_an_optimizer_over_plain_tensors(tmp_path, lr, codes):
+    """A script with no nn.Module: the optimizer over requires_grad tensors is the training, and is
+    watched (steps counted, the divergence named), with numpy's warnings about inf kept quiet."""
+    p, report = run(tmp_path, lr, script=RAW_TENSORS)
+    assert p.returncode == 0 and report["steps"] == 150
+    alarms = {f["code"] for f in report["findings"] if f["severity"] in ("warning", "error")}
+    assert alarms == codes
+    assert "RuntimeWarning" not in p.stderr
+
+
 def test_run_searches_only_the_scripts_objects_and_restores_the_collector(tmp_path, capsys):
     # `nndoctor run` freezes the heap from before the script (gc.freeze) so that finding its models
     # walks only what the script created; the script's model is found, its objects are collected as

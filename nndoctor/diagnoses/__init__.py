@@ -137,11 +137,16 @@ def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseExc
         if diag.rule is None:
             continue
         try:
-            found = diag.rule(ctx)
+            # a diverged run's series hold inf/NaN: the rules judge them, and numpy's floating-point
+            # warnings about them must not reach the user's output (np.errstate only: a
+            # warnings.catch_warnings() here would reset the registry of the user's own once-per-line
+            # warnings at every evaluation, and they would print again)
+            with np.errstate(all="ignore"):
+                found = diag.rule(ctx)
+                found = list(found) if found is not None else None
         except Exception as e:  # a broken rule must not take the others down
             yield name, None, e
             continue
-        found = list(found) if found is not None else None
         note_severities(ctx.found, found or ())
         yield name, found, None
 

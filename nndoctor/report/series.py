@@ -74,6 +74,12 @@ class _quiet:
 
 
 def export(store, params: list, max_points: int = 400) -> dict[str, Any]:
+    """The series for the report's plots (inf/NaN in a diverged run's series stay silent)."""
+    with np.errstate(all="ignore"), _quiet():
+        return _export(store, params, max_points)
+
+
+def _export(store, params: list, max_points: int = 400) -> dict[str, Any]:
     facts = store.facts
     stepped = any(o.get("steps", 0) > 0 for o in facts.get("optimizers", []))
     out: dict[str, Any] = {"x": "step" if stepped else "backward pass", "max_points": max_points}
