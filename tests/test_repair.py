@@ -755,3 +755,36 @@ def test_a_second_raise_of_an_adaptive_lr_counts_the_first_toward_the_default():
         third = acts[2].apply()
         assert third["factor"] == pytest.approx(3) and "default" not in third["from"], \
             "at the default already: the rule's own suggestion (3x, its lower bound)"
+
+
+def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkeypatch):
+    """``--fix-seeds``: the repaired run's own seeds against the twin's, median to median (a NaN repaired run
+    counts as the worst); the scored seed-0 verdict is unchanged."""
+    sys.path.insert(0, str(ROOT / "benchmarks" / "clinic"))
+    import repair_score
+
+    name = "faulty_exploding-gradient_vanilla_rnn.py"
+    values = {"fix": 1.40, "twin": 0.75, "plain": float("nan"), "twin+1": 0.67, "twin+2": 0.87,
+              "fix+1": 0.79, "fix+2": float("nan")}
+    seen = []
+
+    def fake_jobs(jobs):
+        seen.extend(k for k, _ in jobs)
+        return [{"kind": k, "path": p, "wall_s": 1.0, "killed": False, "returncode": 0, "tail": "", "report": None,
+                 "metric": {"name": "mse", "value": values[k], "higher_is_better": False}} for k, p in jobs]
+
+    monkeypatch.setattr(repair_score, "run_jobs", fake_jobs)
+    res = repair_score.score("vanilla_rnn", twin_seeds=3, fix_seeds=3)
+    assert sorted(seen) == sorted(values)
+    row = next(r for r in res["rows"] if r["program"] == name)
+    assert row["within_5pct"] is False                     # seed 0 against seed 0: 1.40 vs 0.75
+    assert row["fix_seeds"][:2] == [1.40, 0.79] and row["fix_median"] == 1.40   # NaN counts as the worst
+    assert row["twin_median"] == 0.75 and row["medians_within"] is False
+    values["fix+2"] = 0.70                                 # median 0.79 against 0.75 (+5.3%): still out
+    row = next(r for r in repair_score.score("vanilla_rnn", twin_seeds=3, fix_seeds=3)["rows"] if r["program"] == name)
+    assert row["fix_median"] == 0.79 and row["medians_within"] is False
+    values["fix+1"] = 0.78                                 # 0.78 <= 0.75 * 1.05
+    res = repair_score.score("vanilla_rnn", twin_seeds=3, fix_seeds=3)
+    row = next(r for r in res["rows"] if r["program"] == name)
+    assert row["medians_within"] is True and res["summary"]["medians_within"] == 1
+    assert "medians within 5%" in repair_score.markdown(res) and "1 of 1" in repair_score.markdown(res)
