@@ -320,6 +320,27 @@ def test_a_remedy_that_makes_things_worse_is_rolled_back():
     assert not opt._optimizer_step_pre_hooks and not opt._optimizer_step_post_hooks
 
 
+def test_a_raise_that_clears_the_finding_without_lowering_the_loss_is_taken_back():
+    """A too-low LR is found by a slow, straight descent; a raise after which the finding is gone but the
+    loss is no lower than before has not sped anything up (here the raise is to 2e-12: the weights do not
+    move, the full-batch loss is constant, and the rule, with under 50 steps, reports nothing): it is
+    taken back as "no effect", not kept as "cleared"."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=1e-12)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 10
+        train(m, opt, X, y, steps=15, batch=len(X))
+        _inject(doctor, "learning-rate-too-low", lr=1e-12, suggested_lr=2e-12)
+        losses = train(m, opt, X, y, steps=15, batch=len(X))
+    report = doctor.report()
+    rec = attempts(report, "learning-rate-too-low")[0]
+    assert rec["remedy"] == "raise-lr" and rec["action"]["factor"] == 2, rec
+    assert torch.equal(losses[-1], losses[0]) and rec["evidence"]["finding_active_after"] is False
+    assert rec["outcome"] == "no effect" and "did not fall" in rec["why"], rec
+    assert opt.param_groups[0]["lr"] == 1e-12 and not any(c.factors for c in doctor.repair._lr.values())
+
+
 class _Harmful(A.Action):
     def __init__(self, ctl, finding, remedy):
         super().__init__(ctl, finding)

@@ -21,7 +21,9 @@ healthy run with repair mode on trains exactly as without it (snapshots only cop
   median of the window's second half above the reference window's 90th percentile plus the loss
   noise (its robust spread; the first ten losses' for a one-loss reference), is *worse*:
   the state is rolled back, the remedy taken back, the next one tried. A finding the rule no longer
-  reports is *cleared*; a median below the reference median is *improved*; both keep the remedy.
+  reports is *cleared* (for a raise of the LR only with a median below the reference median: a raise
+  that ends the slow descent without lowering the loss has stalled it, not sped it up); a median below
+  the reference median is *improved*; both keep the remedy.
   Otherwise *no effect*: the remedy is taken back and the next tried. At most
   ``MAX_PER_FINDING`` attempts per finding and ``MAX_ATTEMPTS`` per run.
 """
@@ -514,6 +516,13 @@ class RepairController:
         worse = nonfinite or (len(tail) > 0 and len(ref) > 0 and
                               float(np.median(tail)) > float(np.quantile(ref, WORSE_QUANTILE)) + noise)
         improved = len(tail) > 0 and len(ref) > 0 and float(np.median(tail)) < float(np.median(ref))
+        if cleared and action.remedy == "raise-lr" and len(tail) > 0 and len(ref) > 0 and not improved:
+            # a too-low LR is found by its slow, straight descent; a raise that ends that descent without
+            # bringing the loss below where it was has not sped learning up, it has stalled it (the finding
+            # clears because there is no descent left to judge): not a repair
+            cleared = False
+            rec["raise_stalled"] = (f"the finding cleared but the loss did not fall: median {np.median(tail):.4g} over "
+                                    f"the window's second half, not below the reference median {np.median(ref):.4g}")
         if nonfinite or (worse and not (cleared and action.loss_may_rise)):
             outcome = "rolled back"
             rec["why"] = ("the loss became non-finite" if nonfinite else
@@ -537,7 +546,8 @@ class RepairController:
             rec["why"] = "the run ended before the verification window did"
         else:
             outcome = "no effect"
-            rec["why"] = "the finding stayed and the loss did not improve; the remedy was taken back"
+            rec["why"] = (rec.pop("raise_stalled") + "; the remedy was taken back" if "raise_stalled" in rec else
+                          "the finding stayed and the loss did not improve; the remedy was taken back")
             action.undo()
         rec["outcome"] = outcome
         if outcome in ("cleared", "improved", "undecided"):
