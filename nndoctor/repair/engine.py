@@ -698,8 +698,10 @@ class RepairController:
         if len(ref) >= 5 and now > top + _mad(ref):
             return True
         # a reference too short to have a spread (the state before the first step): diverged, i.e. a
-        # decade or more above it (the divergence test of learning-rate-too-high)
-        return now > 0 and top > 0 and math.log10(now / top) >= 1.0
+        # decade or more above it (the divergence test of learning-rate-too-high), or blown up by its first
+        # updates (its early blow-up test), whatever the loss has come back down to since
+        return (now > 0 and top > 0 and math.log10(now / top) >= 1.0) or \
+            (len(ref) < 5 and self.best.step <= 1 and self.early_blowup())
 
     def _noise(self, ref: np.ndarray) -> float:
         """The loss's batch-to-batch noise: the robust spread of the reference window, or, when it is too
@@ -766,6 +768,31 @@ class RepairController:
         tot = tot[: max(1, int(k / per))]
         tot = tot[np.isfinite(tot) & (tot > 0)]
         return (float(np.median(tot)), int(len(tot))) if len(tot) >= 5 else None
+
+    def early_blowup(self) -> bool:
+        """The learning-rate rule's early blow-up test on this run: its first updates (steps 1-5) moved the
+        weight matrices by >= EARLY_RATIO of their norm and the loss at least tripled within them (EARLY_JUMP
+        times its value at initialization). Weights after such updates carry the blow-up (e.g. a net collapsed
+        to chance whose loss came back down to ln(classes), below its start): the state before the first step
+        is the healthy one."""
+        from ..diagnoses import Context
+        from ..diagnoses.hyperparams import EARLY_JUMP, EARLY_RATIO, _weight_ratio
+        opts = self.target_optimizers(None)
+        rec = self._rec(opts[0]) if opts else None
+        L = self._losses(first=6)
+        if rec is None or len(L) < 2 or not np.isfinite(L[0]) or L[0] <= 0:
+            return False
+        fin = L[1:][np.isfinite(L[1:])]
+        if len(fin) == len(L) - 1 and (not len(fin) or float(np.max(fin)) < EARLY_JUMP * float(L[0])):
+            return False
+        d = self.doctor
+        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
+                      module_types=dict(d.table.module_types), undone=list(self.undone))
+        ov = next((o for o in ctx.optimizers() if o.key == rec.key), None)
+        if ov is None or not len(ov.upd_steps):
+            return False
+        ratio, n = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
+        return n >= 1 and ratio >= EARLY_RATIO
 
     def update_ratio(self, opt) -> tuple[float, int] | None:
         """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
