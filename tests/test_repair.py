@@ -809,3 +809,40 @@ def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkey
     row = next(r for r in res["rows"] if r["program"] == name)
     assert row["medians_within"] is True and res["summary"]["medians_within"] == 1
     assert "medians within 5%" in repair_score.markdown(res) and "1 of 1" in repair_score.markdown(res)
+
+
+def test_a_run_blown_up_by_its_first_updates_is_repaired_from_the_state_before_them(tmp_path):
+    """uint8 images (0..255) into a CNN at SGD lr=0.01: the first updates move the weights by a large share of
+    their norm and the loss jumps more than 3x (the LR rule's early blow-up test). With seed 2 the loss is
+    back down to ~1.4 by step 5 (ln 4: a net collapsed to chance), under a decade above its start, so the
+    divergence test alone kept the collapsed weights (test acc 0.72 after a too-low-LR raise on the slow
+    recovery); the input standardization now starts from the state before the first step (0.945; the twin
+    0.95-0.98 over seeds)."""
+    from nndoctor.runner import run_script
+
+    src = (PROGRAMS / "faulty_unnormalized-input_uint8_texture_cnn.py").read_text()
+    script = tmp_path / "uint8_texture_seed2.py"
+    script.write_text(src.replace("torch.manual_seed(0)", "torch.manual_seed(2)"))
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    buf = io.StringIO()
+    try:
+        with redirect_stdout(buf):
+            code, report = run_script(str(script), [], quiet=True, fix=True)
+    finally:
+        torch.set_num_threads(n)
+    out = buf.getvalue()
+    assert code == 0 and not report.internal_errors, out[-1000:]
+    std = attempts(report, "unnormalized-input")[0]
+    assert std["remedy"] == "standardize-inputs" and std.get("rolled_back_to_step") == 1, std
+    assert float(out.split("test acc ")[-1].split()[0]) >= 0.9, out[-300:]
+
+
+def test_early_blowup_is_quiet_on_a_healthy_start():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=8)
+        assert doctor.repair.early_blowup() is False
+        assert doctor.repair._degraded() is False
