@@ -320,6 +320,27 @@ def test_a_remedy_that_makes_things_worse_is_rolled_back():
     assert not opt._optimizer_step_pre_hooks and not opt._optimizer_step_post_hooks
 
 
+def test_a_raise_that_clears_the_finding_without_lowering_the_loss_is_taken_back():
+    """A too-low LR is found by a slow, straight descent; a raise after which the finding is gone but the
+    loss is no lower than before has not sped anything up (here the raise is to 2e-12: the weights do not
+    move, the full-batch loss is constant, and the rule, with under 50 steps, reports nothing): it is
+    taken back as "no effect", not kept as "cleared"."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=1e-12)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 10
+        train(m, opt, X, y, steps=15, batch=len(X))
+        _inject(doctor, "learning-rate-too-low", lr=1e-12, suggested_lr=2e-12)
+        losses = train(m, opt, X, y, steps=15, batch=len(X))
+    report = doctor.report()
+    rec = attempts(report, "learning-rate-too-low")[0]
+    assert rec["remedy"] == "raise-lr" and rec["action"]["factor"] == 2, rec
+    assert torch.equal(losses[-1], losses[0]) and rec["evidence"]["finding_active_after"] is False
+    assert rec["outcome"] == "no effect" and "did not fall" in rec["why"], rec
+    assert opt.param_groups[0]["lr"] == 1e-12 and not any(c.factors for c in doctor.repair._lr.values())
+
+
 class _Harmful(A.Action):
     def __init__(self, ctl, finding, remedy):
         super().__init__(ctl, finding)
@@ -755,3 +776,73 @@ def test_a_second_raise_of_an_adaptive_lr_counts_the_first_toward_the_default():
         third = acts[2].apply()
         assert third["factor"] == pytest.approx(3) and "default" not in third["from"], \
             "at the default already: the rule's own suggestion (3x, its lower bound)"
+
+
+def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkeypatch):
+    """``--fix-seeds``: the repaired run's own seeds against the twin's, median to median (a NaN repaired run
+    counts as the worst); the scored seed-0 verdict is unchanged."""
+    sys.path.insert(0, str(ROOT / "benchmarks" / "clinic"))
+    import repair_score
+
+    name = "faulty_exploding-gradient_vanilla_rnn.py"
+    values = {"fix": 1.40, "twin": 0.75, "plain": float("nan"), "twin+1": 0.67, "twin+2": 0.87,
+              "fix+1": 0.79, "fix+2": float("nan")}
+    seen = []
+
+    def fake_jobs(jobs):
+        seen.extend(k for k, _ in jobs)
+        return [{"kind": k, "path": p, "wall_s": 1.0, "killed": False, "returncode": 0, "tail": "", "report": None,
+                 "metric": {"name": "mse", "value": values[k], "higher_is_better": False}} for k, p in jobs]
+
+    monkeypatch.setattr(repair_score, "run_jobs", fake_jobs)
+    res = repair_score.score("vanilla_rnn", twin_seeds=3, fix_seeds=3)
+    assert sorted(seen) == sorted(values)
+    row = next(r for r in res["rows"] if r["program"] == name)
+    assert row["within_5pct"] is False                     # seed 0 against seed 0: 1.40 vs 0.75
+    assert row["fix_seeds"][:2] == [1.40, 0.79] and row["fix_median"] == 1.40   # NaN counts as the worst
+    assert row["twin_median"] == 0.75 and row["medians_within"] is False
+    values["fix+2"] = 0.70                                 # median 0.79 against 0.75 (+5.3%): still out
+    row = next(r for r in repair_score.score("vanilla_rnn", twin_seeds=3, fix_seeds=3)["rows"] if r["program"] == name)
+    assert row["fix_median"] == 0.79 and row["medians_within"] is False
+    values["fix+1"] = 0.78                                 # 0.78 <= 0.75 * 1.05
+    res = repair_score.score("vanilla_rnn", twin_seeds=3, fix_seeds=3)
+    row = next(r for r in res["rows"] if r["program"] == name)
+    assert row["medians_within"] is True and res["summary"]["medians_within"] == 1
+    assert "medians within 5%" in repair_score.markdown(res) and "1 of 1" in repair_score.markdown(res)
+
+
+def test_a_run_blown_up_by_its_first_updates_is_repaired_from_the_state_before_them(tmp_path):
+    """uint8 images (0..255) into a CNN at SGD lr=0.01: the first updates move the weights by a large share of
+    their norm and the loss jumps more than 3x (the LR rule's early blow-up test). With seed 2 the loss is
+    back down to ~1.4 by step 5 (ln 4: a net collapsed to chance), under a decade above its start, so the
+    divergence test alone kept the collapsed weights (test acc 0.72 after a too-low-LR raise on the slow
+    recovery); the input standardization now starts from the state before the first step (0.945; the twin
+    0.95-0.98 over seeds)."""
+    from nndoctor.runner import run_script
+
+    src = (PROGRAMS / "faulty_unnormalized-input_uint8_texture_cnn.py").read_text()
+    script = tmp_path / "uint8_texture_seed2.py"
+    script.write_text(src.replace("torch.manual_seed(0)", "torch.manual_seed(2)"))
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    buf = io.StringIO()
+    try:
+        with redirect_stdout(buf):
+            code, report = run_script(str(script), [], quiet=True, fix=True)
+    finally:
+        torch.set_num_threads(n)
+    out = buf.getvalue()
+    assert code == 0 and not report.internal_errors, out[-1000:]
+    std = attempts(report, "unnormalized-input")[0]
+    assert std["remedy"] == "standardize-inputs" and std.get("rolled_back_to_step") == 1, std
+    assert float(out.split("test acc ")[-1].split()[0]) >= 0.9, out[-300:]
+
+
+def test_early_blowup_is_quiet_on_a_healthy_start():
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=8)
+        assert doctor.repair.early_blowup() is False
+        assert doctor.repair._degraded() is False

@@ -30,6 +30,13 @@ sklearn and nndoctor (so the interpreter's start-up is not timed), with one thre
   single twin run is one draw: where the twin's own seeds differ by more than 5%, "within 5% of the
   twin" is partly chance, and the extra column says whether the repaired run lies inside the twin's
   range over its seeds (widened by the same 5%). The scored verdict stays the seed-0 comparison.
+* with ``--fix-seeds K`` as well, the repaired run's own seed-to-seed spread: the faulty program is also
+  run with ``--fix`` K-1 more times, its seeds shifted the same way (a different initialization and data
+  draw, so a different run for repair mode to diagnose and repair). The extra columns compare the
+  median of the repaired runs over their seeds with the median of the twin's: whether repair mode
+  reaches the twin *as a distribution*, which a single pair of draws cannot say (a miss against a
+  lucky twin seed, or a hit by a lucky repaired seed). Informational: the scored verdict stays the
+  seed-0 comparison.
 
 A faulty program is *repairable* when its expected code has a live plan (``nndoctor.repair.plan``);
 the programs whose code is report-only are listed separately, and so are repairable programs that
@@ -263,7 +270,7 @@ def classify(pattern: str | None = None) -> dict:
 
 
 def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = False,
-          twin_seeds: int = 1) -> dict:
+          twin_seeds: int = 1, fix_seeds: int = 1) -> dict:
     cls = classify(pattern)
     jobs: list[tuple[str, str]] = []
     for _ in range(reps):
@@ -272,12 +279,14 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
                      ("plain", str(PROGRAMS / pr["program"]))]
     for k in range(1, twin_seeds):
         jobs += [(f"twin+{k}", str(TWINS / pr["program"])) for pr in cls["pairs"]]
+    for k in range(1, fix_seeds):
+        jobs += [(f"fix+{k}", str(PROGRAMS / pr["program"])) for pr in cls["pairs"]]
     if check_report_only:
         jobs += [("fix", str(PROGRAMS / r["program"])) for r in cls["report_only"]]
     results = run_jobs(jobs) if jobs else []
     by: dict[tuple[str, str], list[dict]] = {}
     for r in results:
-        kind = "twin+" if r["kind"].startswith("twin+") else r["kind"]
+        kind = r["kind"].split("+")[0] + "+" if "+" in r["kind"] else r["kind"]
         by.setdefault((kind, Path(r["path"]).name), []).append(r)
     rows = []
     for pr in cls["pairs"]:
@@ -308,6 +317,15 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
                 row["twin_seeds"] = seeds
                 worst = min(seeds) if higher else max(seeds)
                 row["within_twin_range"] = within(row["repaired"], worst, higher)
+            fseeds = [row["repaired"]] + [m["value"] for r in by.get(("fix+", name), []) if (m := r["metric"])]
+            if len(fseeds) > 1:
+                row["fix_seeds"] = fseeds
+                fin = [v for v in fseeds if v == v]
+                # a NaN run counts as the worst value of the lot (median of the finite ones otherwise flatters)
+                fin += [(-float("inf") if higher else float("inf"))] * (len(fseeds) - len(fin))
+                row["fix_median"] = statistics.median(fin)
+                row["twin_median"] = statistics.median(seeds)
+                row["medians_within"] = within(row["fix_median"], row["twin_median"], higher)
         else:
             row["within_5pct"] = False
             row["error"] = "no NNDOCTOR_METRIC line: " + (fix[0]["tail"][-300:] if fix and not m_fix else
@@ -332,6 +350,9 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
     summary = {"pairs": n, "within_5pct": ok, "share_within": round(ok / n, 3) if n else None,
                "twin_seeds": twin_seeds,
                "within_twin_range": sum(1 for r in spread if r["within_twin_range"]) if spread else None,
+               "fix_seeds": fix_seeds,
+               "medians_within": sum(1 for r in rows if r.get("medians_within")) if any("fix_seeds" in r for r in rows)
+               else None,
                "median_time_ratio": round(statistics.median(ratios), 3) if ratios else None,
                "median_cpu_ratio": round(statistics.median(c), 3)
                if (c := [r["cpu_ratio"] for r in rows if r.get("cpu_ratio")]) else None,
@@ -347,9 +368,11 @@ def _fmt(v) -> str:
 def markdown(res: dict) -> str:
     s = res["summary"]
     seeds = any("twin_seeds" in r for r in res["rows"])
+    fseeds = any("fix_seeds" in r for r in res["rows"])
     out = ["| program | metric | unrepaired | repaired | twin | within 5% | time ratio | CPU ratio | what repair did |"
-           + (" twin over seeds (min–max) | inside it (±5%) |" if seeds else ""),
-           "|---|---|---:|---:|---:|:-:|---:|---:|---|" + ("---:|:-:|" if seeds else "")]
+           + (" twin over seeds (min–max) | inside it (±5%) |" if seeds else "")
+           + (" repaired over seeds (min–median–max) | twin's median | medians within 5% |" if fseeds else ""),
+           "|---|---|---:|---:|---:|:-:|---:|---:|---|" + ("---:|:-:|" if seeds else "") + ("---:|---:|:-:|" if fseeds else "")]
     for r in res["rows"]:
         did = "; ".join(f"{a['remedy'] or a['code']} → {a['outcome']}" for a in r["repairs"]) or "nothing"
         name = r["program"].removeprefix("faulty_").removesuffix(".py")
@@ -359,7 +382,10 @@ def markdown(res: dict) -> str:
                    f"{_fmt(r.get('time_ratio'))}x | {_fmt(r.get('cpu_ratio'))}x | {did} |"
                    + ((f" {_fmt(min(r['twin_seeds']))}–{_fmt(max(r['twin_seeds']))} | "
                        f"{'yes' if r['within_twin_range'] else 'no'} |" if "twin_seeds" in r else " — | — |")
-                      if seeds else ""))
+                      if seeds else "")
+                   + ((f" {_fmt(min(r['fix_seeds']))}–{_fmt(r['fix_median'])}–{_fmt(max(r['fix_seeds']))} | "
+                       f"{_fmt(r['twin_median'])} | {'yes' if r['medians_within'] else '**no**'} |"
+                       if "fix_seeds" in r else " — | — | — |") if fseeds else ""))
     out.append("")
     out.append(f"**{s['within_5pct']} of {s['pairs']} repairable programs end within 5% of their twin's metric "
                f"({(s['share_within'] or 0):.0%}; target ≥ {SHARE_TARGET:.0%}); median time ratio "
@@ -368,6 +394,9 @@ def markdown(res: dict) -> str:
     if s.get("within_twin_range") is not None:
         out.append(f"Against the twin's range over {s['twin_seeds']} seeds (widened by 5%): "
                    f"{s['within_twin_range']} of {sum(1 for r in res['rows'] if 'within_twin_range' in r)}.")
+    if s.get("medians_within") is not None:
+        out.append(f"Repaired runs over {s['fix_seeds']} seeds against the twin over its seeds, median against "
+                   f"median within 5%: {s['medians_within']} of {sum(1 for r in res['rows'] if 'fix_seeds' in r)}.")
     if res["no_twin"]:
         out.append("")
         out.append(f"Repairable, no twin yet ({len(res['no_twin'])}): " +
@@ -394,6 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=1)
     ap.add_argument("--twin-seeds", type=int, default=1, metavar="K",
                     help="also run each twin with its seeds shifted by 1..K-1 (the twin's own spread)")
+    ap.add_argument("--fix-seeds", type=int, default=1, metavar="K",
+                    help="also run each faulty program with --fix with its seeds shifted by 1..K-1 (the "
+                         "repaired run's own spread; compared median to median with the twin's seeds)")
     ap.add_argument("--json")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--results", metavar="JSON", help="re-print the results saved by an earlier --json run")
@@ -401,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="also run the report-only programs with --fix and check nothing is faked")
     a = ap.parse_args(argv)
     res = json.loads(Path(a.results).read_text()) if a.results else score(a.pattern, a.reps, a.check_report_only,
-                                                                                  a.twin_seeds)
+                                                                                  a.twin_seeds, a.fix_seeds)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=2))
     if a.markdown:

@@ -23,6 +23,7 @@ ABOVE_INIT = 0.1         # share of late losses above the loss at initialization
 EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: two decades above 1e-3
 EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
+SMALL_UPDATES = 3e-3     # updates under 3x the usual ratio are small (the linear regime of a too-low LR)
 NOISE_FACTOR = 10.0      # gradient noise scale >= 10x the batch
 BN_MIN_VALUES = 9        # BatchNorm variance from < 9 values has a relative std error > 50%
 # found earlier in an evaluation, these explain small updates better than the LR does
@@ -49,7 +50,9 @@ LR_HIGH = register(Diagnosis(
                 f"oscillation: the last half makes no significant progress (Mann-Kendall z > -1.96) and either ends "
                 f"above its start with a median update/weight ratio >= {HIGH_RATIO:g} (a decade above the usual "
                 f"{HEALTHY_RATIO:g} per step), or >= {ABOVE_INIT:.0%} of its batches have a loss 1.5x above the "
-                f"untrained model's: steps that make the model clearly worse than no training at all",
+                f"untrained model's: steps that make the model clearly worse than no training at all (not with "
+                f"updates under {SMALL_UPDATES:g} of the weights: with steps that small such batches "
+                f"are the loss's noise)",
                 f"early blow-up: the first updates move the weights by >= {EARLY_RATIO:g} of their norm (two decades "
                 f"above {HEALTHY_RATIO:g}) and the loss at least triples within them ({EARLY_JUMP:g}x its value at "
                 "initialization): a step size that fits the loss surface lowers the loss",
@@ -189,7 +192,13 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         # the early median when that is higher, so one lucky first batch does not set the bar)
         init_level = max(float(L[0]), start)
         above_init = float(np.mean(L[n // 2:] > 1.5 * init_level))
-        oscillating = stalled and ((end >= start and nr >= 3 and ratio >= HIGH_RATIO) or above_init >= ABOVE_INIT)
+        # batches above the untrained model's loss blame the LR only when its updates are not small: under
+        # SMALL_UPDATES (the bound of learning-rate-too-low's linear regime) the step is not what lifts them:
+        # such batches are the loss's batch-to-batch noise around a level that has barely moved (a too-low
+        # LR on a noisy loss: ~10% of its batches lie 1.5x above the start by chance)
+        overshooting = not (nr >= 3 and ratio < SMALL_UPDATES)
+        oscillating = stalled and ((end >= start and nr >= 3 and ratio >= HIGH_RATIO) or
+                                   (above_init >= ABOVE_INIT and overshooting))
         # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
         first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
         blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
@@ -247,7 +256,7 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         # the linear regime: descending steadily (significant trend), the second half as fast as the first
         # (not accelerating either: a curve that speeds up is leaving an early plateau, which is normal;
         # and not with updates already >= 3e-3 of the weights, which are not small)
-        linear = ratio < 3 * HEALTHY_RATIO and z_all <= -2.58 and drop_first > 0 \
+        linear = ratio < SMALL_UPDATES and z_all <= -2.58 and drop_first > 0 \
             and 0.5 * drop_first <= drop_last <= 2 * drop_first \
             and end <= 0.9 * start  # under 10% is no descent at all: loss-not-decreasing's domain
         if not (tiny or linear):

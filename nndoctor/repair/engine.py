@@ -13,15 +13,18 @@ healthy run with repair mode on trains exactly as without it (snapshots only cop
   user's references stay valid.
 * **Attempts.** For an active error/warning finding whose code has a live plan (``plan``), the
   next untried remedy is applied between two steps (causes before symptoms: ``PRIORITY``). When
-  the run is worse than its best snapshot (diverged, NaN, blown-up weights) the first remedy starts
-  from the best state, rolled back to.
+  the run is worse than its best snapshot (diverged, NaN, blown-up weights; or, while the best is the
+  state before the first step, blown up by its first updates: ``early_blowup``) the first remedy
+  starts from the best state, rolled back to.
 * **Verdicts.** After ``window`` steps the rules are run and the losses since the attempt are
   compared with a reference window (the losses before the attempt; the snapshot's when rolled
   back; the run's first losses when the remedy restarts part of the model). Non-finite loss, or a
   median of the window's second half above the reference window's 90th percentile plus the loss
   noise (its robust spread; the first ten losses' for a one-loss reference), is *worse*:
   the state is rolled back, the remedy taken back, the next one tried. A finding the rule no longer
-  reports is *cleared*; a median below the reference median is *improved*; both keep the remedy.
+  reports is *cleared* (for a raise of the LR only with a median below the reference median: a raise
+  that ends the slow descent without lowering the loss has stalled it, not sped it up); a median below
+  the reference median is *improved*; both keep the remedy.
   Otherwise *no effect*: the remedy is taken back and the next tried. At most
   ``MAX_PER_FINDING`` attempts per finding and ``MAX_ATTEMPTS`` per run.
 """
@@ -517,6 +520,13 @@ class RepairController:
         worse = nonfinite or (len(tail) > 0 and len(ref) > 0 and
                               float(np.median(tail)) > float(np.quantile(ref, WORSE_QUANTILE)) + noise)
         improved = len(tail) > 0 and len(ref) > 0 and float(np.median(tail)) < float(np.median(ref))
+        if cleared and action.remedy == "raise-lr" and len(tail) > 0 and len(ref) > 0 and not improved:
+            # a too-low LR is found by its slow, straight descent; a raise that ends that descent without
+            # bringing the loss below where it was has not sped learning up, it has stalled it (the finding
+            # clears because there is no descent left to judge): not a repair
+            cleared = False
+            rec["raise_stalled"] = (f"the finding cleared but the loss did not fall: median {np.median(tail):.4g} over "
+                                    f"the window's second half, not below the reference median {np.median(ref):.4g}")
         if nonfinite or (worse and not (cleared and action.loss_may_rise)):
             outcome = "rolled back"
             rec["why"] = ("the loss became non-finite" if nonfinite else
@@ -540,7 +550,8 @@ class RepairController:
             rec["why"] = "the run ended before the verification window did"
         else:
             outcome = "no effect"
-            rec["why"] = "the finding stayed and the loss did not improve; the remedy was taken back"
+            rec["why"] = (rec.pop("raise_stalled") + "; the remedy was taken back" if "raise_stalled" in rec else
+                          "the finding stayed and the loss did not improve; the remedy was taken back")
             action.undo()
         rec["outcome"] = outcome
         if outcome in ("cleared", "improved", "undecided"):
@@ -691,8 +702,10 @@ class RepairController:
         if len(ref) >= 5 and now > top + _mad(ref):
             return True
         # a reference too short to have a spread (the state before the first step): diverged, i.e. a
-        # decade or more above it (the divergence test of learning-rate-too-high)
-        return now > 0 and top > 0 and math.log10(now / top) >= 1.0
+        # decade or more above it (the divergence test of learning-rate-too-high), or blown up by its first
+        # updates (its early blow-up test), whatever the loss has come back down to since
+        return (now > 0 and top > 0 and math.log10(now / top) >= 1.0) or \
+            (len(ref) < 5 and self.best.step <= 1 and self.early_blowup())
 
     def _noise(self, ref: np.ndarray) -> float:
         """The loss's batch-to-batch noise: the robust spread of the reference window, or, when it is too
@@ -759,6 +772,31 @@ class RepairController:
         tot = tot[: max(1, int(k / per))]
         tot = tot[np.isfinite(tot) & (tot > 0)]
         return (float(np.median(tot)), int(len(tot))) if len(tot) >= 5 else None
+
+    def early_blowup(self) -> bool:
+        """The learning-rate rule's early blow-up test on this run: its first updates (steps 1-5) moved the
+        weight matrices by >= EARLY_RATIO of their norm and the loss at least tripled within them (EARLY_JUMP
+        times its value at initialization). Weights after such updates carry the blow-up (e.g. a net collapsed
+        to chance whose loss came back down to ln(classes), below its start): the state before the first step
+        is the healthy one."""
+        from ..diagnoses import Context
+        from ..diagnoses.hyperparams import EARLY_JUMP, EARLY_RATIO, _weight_ratio
+        opts = self.target_optimizers(None)
+        rec = self._rec(opts[0]) if opts else None
+        L = self._losses(first=6)
+        if rec is None or len(L) < 2 or not np.isfinite(L[0]) or L[0] <= 0:
+            return False
+        fin = L[1:][np.isfinite(L[1:])]
+        if len(fin) == len(L) - 1 and (not len(fin) or float(np.max(fin)) < EARLY_JUMP * float(L[0])):
+            return False
+        d = self.doctor
+        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
+                      module_types=dict(d.table.module_types), undone=list(self.undone))
+        ov = next((o for o in ctx.optimizers() if o.key == rec.key), None)
+        if ov is None or not len(ov.upd_steps):
+            return False
+        ratio, n = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
+        return n >= 1 and ratio >= EARLY_RATIO
 
     def update_ratio(self, opt) -> tuple[float, int] | None:
         """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
