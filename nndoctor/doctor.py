@@ -104,6 +104,7 @@ class _Opt:
     noise_next: int = 10                      # step at which the next noise window may start
     noise_cost: float = 0.0
     noise_last: float = 0.0
+    log_norm: float | None = None             # slow running level of log10(sum of gradient norms)
 
 
 class Doctor(tap.Listener):
@@ -162,6 +163,8 @@ class Doctor(tap.Listener):
         self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
         self._steps_since_backward = 0
         self._last_eval_step = -1
+        self._spike_eval_due = False                 # a gradient spike asked for the rules now (_watch_spike)
+        self._spike_eval_step = -(1 << 30)
         self._last_eval_time = 0.0
         self._last_eval_cost = 0.0
         self._last_flush_time = 0.0
@@ -850,8 +853,12 @@ class Doctor(tap.Listener):
             except (RuntimeError, NotImplementedError, TypeError):
                 parts = list(norms(grads).unbind())
             self._pending_grad.append((rec.key, self.step, parts, local))
-            if "nonfinite" not in self.store.facts and not math.isfinite(math.fsum(t.item() for t in parts)):
-                self._investigate_nonfinite(rec, torch.stack([t.float() for t in parts]), local, self.step)
+            if "nonfinite" not in self.store.facts:
+                total = math.fsum(t.item() for t in parts)
+                if not math.isfinite(total):
+                    self._investigate_nonfinite(rec, torch.stack([t.float() for t in parts]), local, self.step)
+                elif total > 0:
+                    self._watch_spike(rec, math.log10(total))
             return
         vec = norms(grads)
         self._pending_grad.append((rec.key, self.step, vec, local))
@@ -859,6 +866,20 @@ class Doctor(tap.Listener):
             hits = self._flags.push(self.step, vec)  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
+
+    def _watch_spike(self, rec: _Opt, level: float) -> None:
+        """A gradient norm 100x (2 decades) above its running level asks for the rules at the end of
+        this step rather than at the next flush: 2 decades is exploding-gradient's own burst threshold,
+        and an explosion compounds within a few steps (a recurrent net's goes from 1e2 to inf in ~15),
+        so waiting up to ``every`` steps can cost most of a short run. Read from the norms the step
+        computes anyway (CPU tensors only: no extra device sync); at most one such early look every 5
+        steps, none once the rule has spoken."""
+        prev = rec.log_norm
+        rec.log_norm = level if prev is None else prev + 0.1 * (level - prev)   # ~10-step memory
+        if prev is not None and rec.n_steps > 5 and level - prev >= 2 \
+                and self.step - self._spike_eval_step >= 5 \
+                and not any(k[0] == "exploding-gradient" and f.severity != "info" for k, f in self._findings.items()):
+            self._spike_eval_due = True
 
     def _noise_window(self, rec: _Opt, grads: list[torch.Tensor], local: list[int]) -> None:
         """Gradient noise scale (McCandlish et al. 2018, appendix A): over K consecutive steps keep
@@ -920,6 +941,13 @@ class Doctor(tap.Listener):
             rec.probe.mark()
         if self._window_open and self._window_should_close():
             self._close_window()
+        if self._spike_eval_due and rec.n_steps == self.step:
+            self._spike_eval_due = False
+            self._spike_eval_step = self.step
+            self._flush()
+            self._evaluate(force=True)
+            if self._flush_callbacks:
+                self._notify_flush()
         if rec.n_steps == self.step and (self.step % self.every == 0 or self.step in (3, 5)):
             # the flush, like the rules, is held to a time budget (~2% of the wall time since the
             # last one), with a hard bound on what may stay pending

@@ -303,3 +303,31 @@ def test_gan_watching_only_the_generator_counts_its_own_backward_passes():
             og.step()
     r = doctor.report()
     assert r.backward_passes == 30 and r.steps == 30 and r.healthy, r
+
+
+def test_a_gradient_spike_brings_the_rules_forward_instead_of_waiting_for_the_flush():
+    """A gradient norm 100x its running level asks for the rules at the end of that step: with
+    flushes 1000 steps apart, an explosion is still named within a few steps of its start."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    X, y = torch.randn(64, 8), torch.randn(64, 1)
+    established = {}
+    doctor = nndoctor.watch(model, opt, every=1000,
+                            on_finding=lambda f: established.setdefault(f.code, doctor.step))
+    nonfinite_at = None
+    with doctor:
+        for step in range(1, 121):
+            if step == 60:
+                for g in opt.param_groups:
+                    g["lr"] = 50.0   # a bad schedule: the updates overshoot and the gradient explodes
+            opt.zero_grad()
+            loss = nn.functional.mse_loss(model(X), y)
+            loss.backward()
+            opt.step()
+            if not torch.isfinite(loss):
+                nonfinite_at = step
+                break
+    assert nonfinite_at is not None
+    # named while the run is still finite (the next flush would have been at step 1000)
+    assert 60 < established["exploding-gradient"] < nonfinite_at
