@@ -677,3 +677,32 @@ def test_checkup_table_says_when_the_race_winner_is_tied():
     assert "won a race of 5 LRs on held-out batches, tied within its noise with 0.0055" in text(c)
     c["lr_race"]["tied"] = []
     assert "won a race of 5 LRs on held-out batches;" in text(c) and "tied" not in text(c)
+
+
+def test_cli_checkup_replays_a_squeezed_output_cast_to_another_dtype_at_any_batch_size(tmp_path):
+    # `loss_fn(model(x).squeeze(-1).double(), y)`: the prediction is a new tensor (the cast), found by
+    # value; and the squeeze is replayed with the batch dimension free, so the LR race and the batch
+    # finder (other batch sizes) run without internal errors
+    script = tmp_path / "cast_train.py"
+    script.write_text("""
+import torch
+from torch import nn
+torch.manual_seed(0)
+X = torch.randn(512, 6)
+y = (X @ torch.randn(6)).double()
+model = nn.Sequential(nn.Linear(6, 32), nn.Tanh(), nn.Linear(32, 1))
+opt = torch.optim.SGD(model.parameters(), lr=0.05)
+for epoch in range(3):
+    for i in range(0, 512, 16):
+        opt.zero_grad()
+        loss = nn.functional.mse_loss(model(X[i:i + 16]).squeeze(-1).double(), y[i:i + 16])
+        loss.backward()
+        opt.step()
+""")
+    out = tmp_path / "cast.json"
+    p = _cli("--json", str(out), str(script))
+    assert p.returncode == 0, p.stderr[-3000:]
+    d = json.loads(out.read_text())
+    assert d["checkup"]["lr_range_test"]["suggested_lr"] > 0
+    assert d["checkup"]["overfit_one_batch"] and d["checkup"]["lr_race"] and d["checkup"]["batch_size"]
+    assert not d.get("internal_errors"), d.get("internal_errors")

@@ -7,8 +7,8 @@ What is captured, and how:
   pre-hook; loss modules and parameter-free modules are not models);
 * the loss: every ``torch.nn.functional`` loss call (``nn.*Loss`` modules call them) after that
   forward, with its extra arguments, the loss module that made it (a copy of it is used) and how
-  its prediction comes from the model's output (the output itself, an element of a tuple/dict, or
-  a reshape of it); the target is copied;
+  its prediction comes from the model's output (the output itself, an element of a tuple/dict, a
+  reshape of it, or a reshape cast to another dtype); the target is copied;
 * the model: the module of that forward; the optimizer: the live optimizer holding most of its
   parameters (``nndoctor.probes.model.discover``, as ``nndoctor run`` finds them).
 
@@ -77,9 +77,28 @@ def _head(out: Any, pred: torch.Tensor) -> Callable | None:
         except Exception:
             same = False
         if same:
-            shape = tuple(pred.shape)
+            shape = _any_batch(pred)
             return lambda o, path=path, shape=shape: _get(o, path).reshape(shape)
+    for path, t in _tensor_paths(out):
+        # a reshape of an output cast to another dtype (``loss_fn(out.squeeze(-1).float(), y)`` after an
+        # autocast forward): a new tensor, recognised by value
+        if t.numel() != pred.numel() or t.dtype == pred.dtype or not t.is_floating_point():
+            continue
+        shape, dtype = _any_batch(pred), pred.dtype
+        try:
+            same = torch.equal(t.detach().reshape(shape).to(dtype), pred.detach())
+        except Exception:
+            same = False
+        if same:
+            return lambda o, path=path, shape=shape, dtype=dtype: _get(o, path).reshape(shape).to(dtype)
     return None
+
+
+def _any_batch(pred: torch.Tensor) -> tuple:
+    """The prediction's shape with its first dimension left free: the check-up replays the loss on
+    batches of other sizes (the LR race, the batch-size finder), and a squeeze/flatten of the
+    output keeps its trailing dimensions."""
+    return (-1,) + tuple(pred.shape[1:]) if pred.ndim >= 1 else tuple(pred.shape)
 
 
 def _tensor_paths(x, path=()):
