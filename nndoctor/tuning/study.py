@@ -4,9 +4,10 @@ Each trial runs the user's script, unmodified except for where it reads its hype
 (``nndoctor.param("lr", 1e-3)``, or ``{lr}`` templates in its arguments), in a child process (from a
 fork server where the OS has one: a crashing trial cannot take the study down), watched by a doctor:
 
-* the doctor pruner: the first finding of severity ``error`` (a diverging or non-finite loss,
-  exploding gradients, a dead network...) ends the trial, pruned, its reason kept as the trial's
-  user attribute ``pruned_reason``;
+* the doctor pruner: a finding of severity ``error`` (a diverging or non-finite loss, exploding
+  gradients, a dead network...) ends the trial, pruned, its reason kept as the trial's user attribute
+  ``pruned_reason``: a ``non-finite`` one at once, any other once the trial is of no use, its training
+  loss neither still falling nor below the chance level (:func:`still_learning`, :mod:`.chance`);
 * Optuna's pruners (``median``) get the intermediate values: the mean training loss of each window of
   ``report_every`` steps, or the values the script reports with ``nndoctor.report_metric``;
 * the trial's value: the last ``nndoctor.report_metric(v)``; else the last validation loss the doctor
