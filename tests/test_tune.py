@@ -447,3 +447,32 @@ def test_the_doctor_prunes_a_dead_trial_at_chance_after_a_blow_up(tmp_path):
     assert t.state == optuna.trial.TrialState.PRUNED, t.user_attrs
     assert t.user_attrs["pruned_reason"].startswith("doctor: dead-relu")
     assert t.user_attrs["steps"] == t.user_attrs["pruned_step"] <= 40
+
+
+AMP = """
+import torch
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
+X, y = torch.randn(256, 8), torch.randint(0, 4, (256,))
+for step in range(40):
+    idx = torch.randint(0, 256, (32,))
+    opt.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+"""
+
+
+def test_a_trial_reads_an_amp_scaled_loss_unscaled(tmp_path):
+    """With ``scaler.scale(loss).backward()`` the backward root is the loss x 1024: the trial's losses (its
+    value here, the pruner's window and start) are the loss itself."""
+    p = tmp_path / "amp.py"
+    p.write_text(AMP)
+    study = nndoctor.tune(str(p), [], ["unused=choice:1"], sampler="grid", pruner="doctor",
+                          storage=f"sqlite:///{tmp_path}/a.db", study_name="a")
+    t = study.trials[0]
+    assert t.user_attrs["value_source"].startswith("training loss")
+    assert 0.5 < t.value < 2.0   # ~ln 4 = 1.39 for 4 random classes; scaled, it would be ~1400

@@ -135,6 +135,8 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     """Runs in the child: the script under a doctor; talks to the parent over ``conn``."""
     if cwd:
         os.chdir(cwd)
+    import torch
+
     from ..doctor import Doctor, _StopTraining
     from ..probes import tap
     from . import hparams as P
@@ -168,9 +170,19 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     P._metric_sink = metric_sink
 
     class _LossTap(tap.Listener):  # a listener of probes.tap: the loss of each backward pass, as a float
+        scaled = None  # (id of an AMP-scaled loss, the loss it scaled): the loss is read unscaled
+
+        def _on_amp_scale(self, scaler, outputs, result):
+            if isinstance(outputs, torch.Tensor) and isinstance(result, torch.Tensor):
+                self.scaled = (id(result), outputs)
+
         def _on_backward_start(self, tensors):
             t = tensors[0] if isinstance(tensors, (list, tuple)) else tensors
             try:
+                if self.scaled is not None:
+                    if self.scaled[0] == id(t):
+                        t = self.scaled[1]
+                    self.scaled = None
                 chance.on_backward(t)
                 if t.numel() == 1:
                     v = float(t.detach())
