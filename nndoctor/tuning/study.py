@@ -211,9 +211,10 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     def on_step(step: int) -> None:
         state["steps"] = step
         # judged when an error arrives, then at the doctor's cadence (not at every step: a test repeated at
-        # every step would, sooner or later, find a noisy trial "not learning" by chance alone)
+        # every step would, sooner or later, find a noisy trial "not learning" by chance alone); while the
+        # window is too short to judge (still_learning's 8 losses), at every step until it is not
         judge = errors and state["pruned"] is None and (max_steps is None or step < max_steps) and \
-            (len(errors) > state["judged"] or step % judge_every == 0)
+            (len(errors) > state["judged"] or step % judge_every == 0 or len(state["recent"]) <= 8)
         f = None
         if judge:
             state["judged"] = len(errors)
