@@ -322,3 +322,157 @@ def test_pruning_benchmark_broken_table_counts_the_steps_each_pruner_cut():
     # broken: 0 (error), 2 (pruned by the doctor), 3 (failed): 300 steps; the other: 1 (100 steps)
     # median cut 0 of 300 broken, 60 of 100 other; doctor cut 70 + 80 = 150 of 300, none of the other
     assert lines[2] == "| p | 1 | 3/4 | 300 | 0% / 60% | 50% / 0% | 50% / 60% | (20, 100) × 1, (30, 100) × 1 |"
+
+
+def _dead(code="dead-relu"):
+    from types import SimpleNamespace
+    return SimpleNamespace(code=code, summary="99% of units dead")
+
+
+def test_a_dead_trial_at_chance_after_early_spikes_is_pruned():
+    """The benchmark's kept-but-useless trials (mlp_digits, Adam at lr ~0.8): the first update blows the
+    loss up to ~1e4, it falls back over ~15 steps and stays at chance (ln 10) with every unit dead. The
+    spikes inflated the old "first 10 losses" baseline (and the older half's mean), so the plateau at
+    chance looked like progress; against the loss before any update, or the chance level, it is none."""
+    import math
+    import random
+
+    from nndoctor.tuning.study import _prune_on, still_learning
+
+    rng = random.Random(1)
+    chance = math.log(10)
+    start = [2.293]                                        # the loss before any update
+    trace = start + [2.4e4, 1.1e4, 6.2e3, 3.0e3, 1.1e3, 1.1e3, 1.4e3, 980, 690, 170, 27, 13, 9.4, 4.7, 3.4] + \
+        [chance + 0.04 * rng.gauss(0, 1) for _ in range(14)]   # 30 steps: the judgement after the error
+    window = trace[-40:]
+    assert _prune_on([_dead()], window, start, chance).code == "dead-relu"
+    assert _prune_on([_dead()], window, start) is not None         # loss unknown: the start is the level
+    assert not still_learning(window + [chance + 0.04 * rng.gauss(0, 1) for _ in range(10)], start, chance)
+    # still coming down, but from the blow-up and still above its start (2.29): not progress either
+    falling_back = start + [4.9e4, 2.4e4, 1.2e4, 6.7e3, 2.2e3, 1.7e3, 3.8e3, 2.3e3, 1.5e3, 1.9e3, 487, 153, 33, 13] + \
+        [3.6 - 0.04 * i + 0.1 * rng.gauss(0, 1) for i in range(26)]
+    assert not still_learning(falling_back[-40:], start, chance)
+    assert not still_learning(falling_back[-40:], start)
+
+
+def test_a_slow_but_steady_trial_is_not_pruned_by_a_few_bad_batches():
+    """A trial that improves slowly (a small LR, a warmup) must be let run, even when its window holds a
+    few spiking batches: a spike inflated the mean of the recent half (and its variance), and the old Welch
+    test then saw neither a fall nor progress; the median and the rank test see both."""
+    import math
+    import random
+
+    from nndoctor.tuning.study import _prune_on, still_learning
+
+    rng = random.Random(2)
+    chance = math.log(10)
+    start = [2.30]
+    slow = [2.30 - 0.004 * i + 0.03 * rng.gauss(0, 1) for i in range(40)]   # -0.16 over 40 steps
+    slow[26], slow[31], slow[37] = 9.0, 7.5, 12.0                          # three bad batches, recent half
+    assert still_learning(slow, start, chance) and still_learning(slow, start)
+    assert _prune_on([_dead()], slow, start, chance) is None
+    # by the trend alone (the level test out of reach: no chance level, no start): still falling
+    assert still_learning(slow)
+    # a warmup: flat at its start for 20 steps, then a slow descent
+    warm = [1.0 + 0.02 * rng.gauss(0, 1) for _ in range(20)] + [1.0 - 0.008 * i + 0.02 * rng.gauss(0, 1)
+                                                                for i in range(20)]
+    assert still_learning(warm, [1.0]) and _prune_on([_dead()], warm, [1.0]) is None
+    # and a non-finite verdict still prunes at once, whatever the loss did
+    assert _prune_on([_dead(), _dead("non-finite")], slow, start, chance).code == "non-finite"
+
+
+def test_chance_level_of_the_training_loss():
+    """The loss of the best constant predictor, from the targets of the loss that backward() was called on."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    from nndoctor.tuning.chance import ChanceLevel, entropy
+
+    def feed(c, name, inp, tgt, root_is_loss=True, **kw):
+        inp = inp.clone().requires_grad_(True)
+        out = getattr(F, name)(inp, tgt, **kw)
+        c.on_loss(name, (inp, tgt), kw, out)
+        c.on_backward(out if root_is_loss else out * 1.0)
+
+    torch.manual_seed(0)
+    c = ChanceLevel()
+    for _ in range(5):   # 10 classes, 3 of each in a batch of 30, plus ignored positions
+        y = torch.arange(30) % 10
+        feed(c, "cross_entropy", torch.randn(32, 10), torch.cat([y, torch.tensor([-100, -100])]))
+    assert c.value() == pytest.approx(math.log(10))
+    c = ChanceLevel()
+    feed(c, "cross_entropy", torch.randn(8, 3), torch.tensor([0, 0, 0, 0, 0, 0, 1, 2]))
+    assert c.value() == pytest.approx(entropy([6, 1, 1]))
+    c = ChanceLevel()
+    t = torch.tensor([[1.0], [1.0], [1.0], [0.0]])
+    feed(c, "binary_cross_entropy_with_logits", torch.randn(4, 1), t)
+    assert c.value() == pytest.approx(entropy([3, 1]))
+    c = ChanceLevel()
+    t = torch.randn(64, 2) * torch.tensor([1.0, 3.0]) + 5.0
+    feed(c, "mse_loss", torch.randn(64, 2), t)
+    assert c.value() == pytest.approx(float(t.var(0, unbiased=False).mean()), rel=1e-6)
+    # unknown: a sum of losses (backward on something else), a summed loss, label smoothing, class weights,
+    # a validation loss (no graph), and two different loss functions
+    for kw, root in (({}, False), ({"reduction": "sum"}, True), ({"label_smoothing": 0.1}, True),
+                     ({"weight": torch.ones(3)}, True)):
+        c = ChanceLevel()
+        feed(c, "cross_entropy", torch.randn(8, 3), torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), root_is_loss=root, **kw)
+        assert c.value() is None, kw
+    c = ChanceLevel()
+    with torch.no_grad():
+        out = F.cross_entropy(torch.randn(4, 3), torch.tensor([0, 1, 2, 0]))
+    c.on_loss("cross_entropy", (torch.randn(4, 3), torch.tensor([0, 1, 2, 0])), {}, out)
+    c.on_backward(out)
+    assert c.value() is None
+    c = ChanceLevel()
+    feed(c, "cross_entropy", torch.randn(4, 3), torch.tensor([0, 1, 2, 0]))
+    feed(c, "mse_loss", torch.randn(4, 1), torch.randn(4, 1))
+    assert c.value() is None
+    c = ChanceLevel()   # a label out of range (on a device that does not check it): no chance level
+    out = torch.ones((), requires_grad=True) * 1.0
+    c.on_loss("cross_entropy", (torch.randn(4, 3), torch.tensor([0, 1, 2, 7])), {}, out)
+    c.on_backward(out)
+    assert c.value() is None
+
+
+def test_the_doctor_prunes_a_dead_trial_at_chance_after_a_blow_up(tmp_path):
+    """End to end, a trial of the pruning benchmark that the pruner used to keep for all its 100 steps:
+    mlp_digits with Adam at lr 0.78 (dead, loss at ln 10 after a blow-up to ~2e4)."""
+    study = nndoctor.tune(str(ROOT / "benchmarks" / "tune" / "mlp_digits.py"), [],
+                          ["lr=choice:0.7776492451078378", "optimizer=choice:adam"], sampler="grid", pruner="doctor",
+                          storage=f"sqlite:///{tmp_path}/c.db", study_name="c")
+    t = study.trials[0]
+    assert t.state == optuna.trial.TrialState.PRUNED, t.user_attrs
+    assert t.user_attrs["pruned_reason"].startswith("doctor: dead-relu")
+    assert t.user_attrs["steps"] == t.user_attrs["pruned_step"] <= 40
+
+
+AMP = """
+import torch
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+scaler = torch.amp.GradScaler("cpu", init_scale=1024.0)
+X, y = torch.randn(256, 8), torch.randint(0, 4, (256,))
+for step in range(40):
+    idx = torch.randint(0, 256, (32,))
+    opt.zero_grad()
+    loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+"""
+
+
+def test_a_trial_reads_an_amp_scaled_loss_unscaled(tmp_path):
+    """With ``scaler.scale(loss).backward()`` the backward root is the loss x 1024: the trial's losses (its
+    value here, the pruner's window and start) are the loss itself."""
+    p = tmp_path / "amp.py"
+    p.write_text(AMP)
+    study = nndoctor.tune(str(p), [], ["unused=choice:1"], sampler="grid", pruner="doctor",
+                          storage=f"sqlite:///{tmp_path}/a.db", study_name="a")
+    t = study.trials[0]
+    assert t.user_attrs["value_source"].startswith("training loss")
+    assert 0.5 < t.value < 2.0   # ~ln 4 = 1.39 for 4 random classes; scaled, it would be ~1400

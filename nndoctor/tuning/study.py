@@ -4,9 +4,10 @@ Each trial runs the user's script, unmodified except for where it reads its hype
 (``nndoctor.param("lr", 1e-3)``, or ``{lr}`` templates in its arguments), in a child process (from a
 fork server where the OS has one: a crashing trial cannot take the study down), watched by a doctor:
 
-* the doctor pruner: the first finding of severity ``error`` (a diverging or non-finite loss,
-  exploding gradients, a dead network...) ends the trial, pruned, its reason kept as the trial's
-  user attribute ``pruned_reason``;
+* the doctor pruner: a finding of severity ``error`` (a diverging or non-finite loss, exploding
+  gradients, a dead network...) ends the trial, pruned, its reason kept as the trial's user attribute
+  ``pruned_reason``: a ``non-finite`` one at once, any other once the trial is of no use, its training
+  loss neither still falling nor below the chance level (:func:`still_learning`, :mod:`.chance`);
 * Optuna's pruners (``median``) get the intermediate values: the mean training loss of each window of
   ``report_every`` steps, or the values the script reports with ``nndoctor.report_metric``;
 * the trial's value: the last ``nndoctor.report_metric(v)``; else the last validation loss the doctor
@@ -35,44 +36,84 @@ PRUNERS = ("doctor", "median", "doctor+median", "none")
 SAMPLERS = ("grid", "random", "tpe")
 
 
-def _below(a: list, b: list) -> bool:
-    """Whether the mean of ``b`` is below the mean of ``a`` by more than two standard errors of the
-    difference (Welch)."""
-    ma, mb = sum(a) / len(a), sum(b) / len(b)
-    va = sum((v - ma) ** 2 for v in a) / max(1, len(a) - 1)
-    vb = sum((v - mb) ** 2 for v in b) / max(1, len(b) - 1)
-    return ma - mb > 2.0 * math.sqrt(va / len(a) + vb / len(b))
+def _median(xs: list) -> float:
+    ys = sorted(xs)
+    n = len(ys)
+    return ys[n // 2] if n % 2 else 0.5 * (ys[n // 2 - 1] + ys[n // 2])
 
 
-def still_learning(losses, first=None) -> bool:
-    """Whether the trial is still of use: its training loss (per backward pass) is still falling
-    significantly (the recent half of ``losses`` below the older half), or it has made significant
-    progress since its start (the recent half below ``first``, the trial's first losses). A non-finite
-    loss is not learning; too short a history (< 8) counts as learning (no evidence either way, and the
-    pruner must not stop a trial on a guess)."""
+def _robust_sd(xs: list) -> float:
+    """The standard deviation of ``xs`` estimated from its median absolute deviation (x 1.4826, exact for a
+    normal distribution): one loss spike in the window does not inflate it, as it inflates a plain
+    standard deviation. Falls back on the plain one when more than half the values are equal (MAD 0)."""
+    m = _median(xs)
+    mad = _median([abs(v - m) for v in xs])
+    if mad > 0:
+        return 1.4826 * mad
+    mean = sum(xs) / len(xs)
+    return math.sqrt(sum((v - mean) ** 2 for v in xs) / max(1, len(xs) - 1))
+
+
+def _falling(older: list, recent: list) -> bool:
+    """Whether ``recent`` is stochastically below ``older``: a one-sided Mann-Whitney test (normal
+    approximation, z > 2, no tie correction, which only makes it more cautious). A rank test: a few spikes
+    in either half move it by a few ranks, where they move a mean (and a Welch test on it) arbitrarily."""
+    n1, n2 = len(older), len(recent)
+    u = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in older for b in recent)
+    return (u - n1 * n2 / 2) / math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12) > 2.0
+
+
+def still_learning(losses, first=None, chance=None) -> bool:
+    """Whether the trial is still of use, from its training losses (one per backward pass; ``losses`` the
+    recent window, ``first`` the losses before its first update, ``chance`` the chance-level loss where
+    it is known, :mod:`.chance`). It is of use when either
+
+    * its loss is significantly **below the level it has to beat**: the chance level (the loss of the
+      best constant predictor) where it is known, else where it started (the loss before any update, not
+      the first window: a large step blows those losses up, and a plateau at chance then looks like
+      progress); the median of the recent half of the window (the current level) or of the whole window
+      (more power on a plateau), by two standard errors from its robust spread (the start, usually a
+      single loss, carries that spread as well); or
+    * its loss is **still falling** (the recent half of the window below the older half, a rank test,
+      on the losses capped at where the trial started: a fall back from a blow-up to the start is no
+      progress, and a trial still above its start has learned nothing yet, wherever its loss is heading).
+
+    Medians and ranks, not means: a single spike in the window neither hides a plateau nor fakes a trend.
+    A non-finite loss is not learning; too short a history (< 8) counts as learning (no evidence either
+    way, and the pruner must not stop a trial on a guess)."""
     xs = list(losses)
     if any(not math.isfinite(v) for v in xs):
         return False
     if len(xs) < 8:
         return True
     h = len(xs) // 2
-    recent = xs[-h:]
-    if _below(xs[-2 * h:-h], recent):
-        return True
+    recent, older = xs[-h:], xs[-2 * h:-h]
     first = [v for v in (first or []) if math.isfinite(v)]
-    return len(first) >= 4 and _below(first, recent)
+    start = _median(first) if first else None
+    known = chance is not None and math.isfinite(chance)
+    for part in (recent, xs):  # the current level, and the whole window (more power on a plateau)
+        med, sd = _median(part), _robust_sd(part)
+        se_med = 1.2533 * sd / math.sqrt(len(part))  # the standard error of a median (normal data)
+        if known:
+            if med + 2.0 * se_med < chance:
+                return True
+        elif start is not None and med + 2.0 * math.sqrt(se_med ** 2 + sd ** 2 / len(first)) < start:
+            return True
+    if start is not None:  # progress is counted from the start: a fall back from a blow-up is none
+        older, recent = [min(v, start) for v in older], [min(v, start) for v in recent]
+    return _falling(older, recent)
 
 
-def _prune_on(errors, recent_losses, first_losses=None):
+def _prune_on(errors, recent_losses, first_losses=None, chance=None):
     """The error that prunes the trial now, or None. A non-finite loss or gradient prunes at once. Any
-    other ``error`` (a dead or saturated network, a diverging LR...) prunes only a trial that is of no use:
-    its loss neither still falling nor below where it started (:func:`still_learning`). A diagnosis says
-    the run is unhealthy, not that it will end worse than the others: a half-dead network whose loss went
-    down can still win the study (it did, in the pruning benchmark, before this check)."""
+    other ``error`` (a dead or saturated network, a diverging LR...) prunes only a trial that is of no use
+    (:func:`still_learning`): its loss neither below chance (or where it started) nor still falling. A
+    diagnosis says the run is unhealthy, not that it will end worse than the others: a half-dead network
+    whose loss went down can still win the study (it did, in the pruning benchmark, before this check)."""
     for f in errors:
         if f.code == "non-finite":
             return f
-    return errors[0] if not still_learning(recent_losses, first_losses) else None
+    return errors[0] if not still_learning(recent_losses, first_losses, chance) else None
 
 
 def _optuna():
@@ -94,10 +135,13 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     """Runs in the child: the script under a doctor; talks to the parent over ``conn``."""
     if cwd:
         os.chdir(cwd)
+    import torch
+
     from ..doctor import Doctor, _StopTraining
     from ..probes import tap
     from . import hparams as P
     from . import overrides
+    from .chance import ChanceLevel
 
     if quiet:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -106,7 +150,9 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     P._current = dict(params)
     os.environ[P.ENV] = json.dumps(params)
     state = {"losses": [], "window": [], "metric": None, "metric_steps": 0, "pruned": None, "steps": 0,
-             "reported_by_script": False, "recent": collections.deque(maxlen=4 * max(10, judge_every)), "first": []}
+             "reported_by_script": False, "recent": collections.deque(maxlen=4 * max(10, judge_every)), "first": [],
+             "judged": 0}
+    chance = ChanceLevel()  # the chance-level loss, from the training loss's targets (where it is known)
 
     def ask_prune(value: float, step: int) -> bool:
         conn.send(("report", value, step))
@@ -124,15 +170,32 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
     P._metric_sink = metric_sink
 
     class _LossTap(tap.Listener):  # a listener of probes.tap: the loss of each backward pass, as a float
+        scaled = None  # (id of an AMP-scaled loss, the loss it scaled): the loss is read unscaled
+
+        def _on_amp_scale(self, scaler, outputs, result):
+            if isinstance(outputs, torch.Tensor) and isinstance(result, torch.Tensor):
+                self.scaled = (id(result), outputs)
+
         def _on_backward_start(self, tensors):
             t = tensors[0] if isinstance(tensors, (list, tuple)) else tensors
             try:
+                if self.scaled is not None:
+                    if self.scaled[0] == id(t):
+                        t = self.scaled[1]
+                    self.scaled = None
+                chance.on_backward(t)
                 if t.numel() == 1:
                     v = float(t.detach())
                     state["window"].append(v)
                     state["recent"].append(v)
-                    if len(state["first"]) < max(10, judge_every):
+                    if state["steps"] == 0 and len(state["first"]) < 64:  # before the first update
                         state["first"].append(v)
+            except Exception:
+                pass
+
+        def _on_loss(self, name, args, kwargs, result):
+            try:
+                chance.on_loss(name, args, kwargs, result)
             except Exception:
                 pass
 
@@ -147,8 +210,15 @@ def _trial_main(conn, script: str, args: list[str], params: dict, max_steps: int
 
     def on_step(step: int) -> None:
         state["steps"] = step
-        f = _prune_on(errors, state["recent"], state["first"]) if errors and state["pruned"] is None and \
-            (max_steps is None or step < max_steps) else None
+        # judged when an error arrives, then at the doctor's cadence (not at every step: a test repeated at
+        # every step would, sooner or later, find a noisy trial "not learning" by chance alone); while the
+        # window is too short to judge (still_learning's 8 losses), at every step until it is not
+        judge = errors and state["pruned"] is None and (max_steps is None or step < max_steps) and \
+            (len(errors) > state["judged"] or step % judge_every == 0 or len(state["recent"]) <= 8)
+        f = None
+        if judge:
+            state["judged"] = len(errors)
+            f = _prune_on(errors, state["recent"], state["first"], chance.value())
         if f is not None:
             # an established error, as soon as the step it was established on ends (a trial at its last
             # step is let finish: pruning it would save nothing and lose its value)
