@@ -270,7 +270,9 @@ class ActivationProbe:
         self.disarm()
         # every device number of the sample in one stack and one host transfer
         tensors: list[torch.Tensor] = []
-        slots: list[tuple[str, str, int | None]] = []   # (module, field, index into tensors or None)
+        # (module, field, offset into the host values, (numel in, numel out, first forward?) for a packed
+        # layer input or None)
+        slots: list[tuple[str, str, int, tuple | None]] = []
         at = 0
         for st in self.mods.values():
             for i, vals in enumerate(st.stats):
