@@ -613,6 +613,9 @@ class Doctor(tap.Listener):
             if n <= 8 or (n & (n - 1)) == 0:
                 desc = describe_call(name, pred, target)
                 if desc is not None:
+                    ls = kwargs.get("label_smoothing", args[7] if name == "cross_entropy" and len(args) > 7 else 0.0)
+                    if isinstance(ls, (int, float)) and ls > 0:
+                        desc["label_smoothing"] = float(ls)   # the loss's floor is then above 0
                     site = tap.caller_site()
                     desc["site"] = _site_text(site)
                     desc["step"] = self.step

@@ -706,3 +706,77 @@ for epoch in range(3):
     assert d["checkup"]["lr_range_test"]["suggested_lr"] > 0
     assert d["checkup"]["overfit_one_batch"] and d["checkup"]["lr_race"] and d["checkup"]["batch_size"]
     assert not d.get("internal_errors"), d.get("internal_errors")
+
+
+def test_label_smoothing_floor_is_the_smoothed_targets_entropy():
+    from nndoctor.preflight import smoothing_floor
+
+    for eps, k in [(0.1, 10), (0.2, 3)]:
+        y = torch.randint(0, k, (40,))
+        q = torch.full((40, k), eps / k)
+        q[torch.arange(40), y] += 1 - eps
+        best = nn.functional.cross_entropy(q.log(), y, label_smoothing=eps).item()
+        assert smoothing_floor(eps, k) == pytest.approx(best, rel=1e-5)
+    assert smoothing_floor(0.0, 10) == 0.0
+
+
+_STAGED = """
+import torch
+from torch import nn
+torch.manual_seed(0)
+X = torch.rand(512, 16)
+y = (X.sum(1) > 8).long()
+{body}
+"""
+
+
+@pytest.mark.parametrize("kind", ["chain", "heads", "smoothing"])
+def test_cli_checkup_on_two_module_models_and_label_smoothing_raises_no_false_alarm(tmp_path, kind):
+    """`dec(enc(x))` is checked as the chain of both (not the decoder alone on frozen codes), and a
+    bottleneck reconstruction that does not memorize its batch is not called a bug; a head on a shared
+    trunk is not checked alone (a note says why); cross-entropy with label smoothing is memorized down
+    to its floor (the smoothed targets' entropy), not to 0."""
+    body = {
+        "chain": """
+enc = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))
+dec = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 16), nn.Sigmoid())
+opt = torch.optim.Adam(list(enc.parameters()) + list(dec.parameters()), lr=2e-3)
+for i in range(0, 512, 32):
+    loss = nn.functional.mse_loss(dec(enc(X[i:i + 32])), X[i:i + 32])
+    opt.zero_grad(); loss.backward(); opt.step()
+""",
+        "heads": """
+trunk = nn.Sequential(nn.Linear(16, 32), nn.Tanh())
+head_a, head_b = nn.Linear(32, 2), nn.Linear(32, 1)
+opt_a = torch.optim.Adam(list(trunk.parameters()) + list(head_a.parameters()), lr=3e-3)
+opt_b = torch.optim.SGD(head_b.parameters(), lr=0.05)
+for i in range(0, 512, 32):
+    h = trunk(X[i:i + 32])
+    loss = nn.functional.cross_entropy(head_a(h), y[i:i + 32]) + \\
+        nn.functional.mse_loss(head_b(h).squeeze(-1), X[i:i + 32].sum(1) / 8)
+    opt_a.zero_grad(); opt_b.zero_grad(); loss.backward(); opt_a.step(); opt_b.step()
+""",
+        "smoothing": """
+model = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 10))
+opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+y10 = (X[:, :10].argmax(1))
+for i in range(0, 512, 32):
+    loss = nn.functional.cross_entropy(model(X[i:i + 32]), y10[i:i + 32], label_smoothing=0.1)
+    opt.zero_grad(); loss.backward(); opt.step()
+""",
+    }[kind]
+    script = tmp_path / f"{kind}.py"
+    script.write_text(_STAGED.format(body=body))
+    out = tmp_path / f"{kind}.json"
+    p = _cli("--json", str(out), "--no-batch-size", str(script))
+    assert p.returncode == 0, p.stderr[-3000:]
+    d = json.loads(out.read_text())
+    assert not [f for f in d["findings"] if f["severity"] in ("error", "warning")], d["findings"]
+    if kind == "chain":
+        assert d["checkup"]["captured"]["model"] == "_Chain"
+        assert d["checkup"]["lr_range_test"]["suggested_lr"] > 0
+    elif kind == "heads":
+        assert "lr_range_test" not in d["checkup"] or not d["checkup"]["lr_range_test"]
+        assert "fed by another module with trainable parameters" in " ".join(p.stderr.split())
+    else:
+        assert d["checkup"]["overfit_one_batch"]["passed"]

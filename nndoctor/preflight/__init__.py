@@ -87,6 +87,7 @@ class _Checkup:
         self.out: dict[str, Any] = {"timings_s": {}}
         self.loss_name: str | None = None
         self.loss_names: list[str | None] = []
+        self.label_smoothing = 0.0   # cross-entropy's label smoothing (its floor is then above 0)
         self.steps = 0
         self.backward = 0
         self.step_flops = 0.0
@@ -236,6 +237,7 @@ class _Checkup:
         if calls:
             self.loss_name = next(iter(calls.values())).get("fn")
             self.loss_names = [c.get("fn") for c in calls.values()]   # in the order the loss calls them
+            self.label_smoothing = max(float(c.get("label_smoothing") or 0.0) for c in calls.values())
             if len(calls) == 1:  # the shape the loss saw (the script may reshape the model's output first)
                 self.loss_pred_shape = next(iter(calls.values())).get("pred_shape")
         else:  # the loss raised before the doctor saw it (or is hand-written): the loss module's function
@@ -419,6 +421,7 @@ class _Checkup:
         n_params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
         n_targets = sum(t.numel() for t in _tensors(b.target))
         n_out = None
+        floor = 0.0
         best_ratio, first, best, tries = math.inf, None, None, []
         # tries: Adam at 1e-3 and 1e-2, then (when those fail and the LR test ran) the user's own optimizer
         # at the check-up's suggested LR: a model whose inputs or outputs are scaled far from 1 may need
@@ -445,6 +448,7 @@ class _Checkup:
                 out = call_model(m, b)
                 if n_out is None:
                     n_out = output_size(out)
+                    floor = smoothing_floor(self.label_smoothing, n_out) if self.loss_name == "cross_entropy" else 0.0
                 loss = self.loss_fn(out, b.target)
                 v = float(loss.detach())
                 if not math.isfinite(v):
@@ -453,13 +457,15 @@ class _Checkup:
                 last = v
                 if v < 0:
                     break
-                if start > 0 and v <= OVERFIT_RATIO * start * 0.5:
+                if start > floor and v - floor <= OVERFIT_RATIO * (start - floor) * 0.5:
                     break
                 loss.backward()
                 opt.step()
             if start is None or last is None:
                 continue
-            ratio = last / start if start > 0 else math.inf
+            # with label smoothing the loss cannot fall below the smoothed targets' entropy: the progress
+            # is measured above that floor
+            ratio = (last - floor) / (start - floor) if start > floor else math.inf
             tries.append({"optimizer": kind, "lr": lr, "start": round(start, 6), "end": round(last, 6), "steps": i + 1})
             first = start if first is None else first
             if ratio < best_ratio:
@@ -474,9 +480,15 @@ class _Checkup:
         if d["passed"] or first is None or (best is not None and best < 0):
             return
         specific = any(f.severity in ("error", "warning") for f in self.findings)
-        severity = "error" if cap and not specific else "info"
+        # a reconstruction (the target is the input: an autoencoder) goes through the model's bottleneck,
+        # which may bound how low the loss can go on a batch: not memorizing it is not evidence of a bug
+        inputs = [t for t in _tensors(b.args) if t.is_floating_point()]
+        recon = any(t.shape == x.shape and torch.equal(t, x) for t in _tensors(b.target) for x in inputs)
+        severity = "error" if cap and not specific and not recon else "info"
         why = ("" if cap else " (the model has fewer parameters than values to memorize, so this may be its "
-               "capacity, not a bug)") + (" -- see the findings above first" if specific else "")
+               "capacity, not a bug)") + (" (a reconstruction: the target is the input, and the model's "
+                                          "bottleneck may bound the loss)" if recon else "") \
+            + (" -- see the findings above first" if specific else "")
         self._add("loss-not-decreasing", severity,
                   f"The model cannot overfit one batch of {b.size} examples: the loss went from "
                   f"{first:.4g} only to {best:.4g} ({best_ratio:.0%} of its start) in {n_steps} steps at each "
@@ -498,6 +510,16 @@ class _Checkup:
             r.limited_by = "dataset"
         self.out["batch_size"] = r.to_dict() | {"user_batch": self.batches[0].size}
         self.notes += [f"batch-size finder: {n}" for n in r.notes]
+
+
+def smoothing_floor(eps: float, classes: int | None) -> float:
+    """The lowest cross-entropy with label smoothing ``eps`` over ``classes`` classes (hard labels):
+    the entropy of the smoothed target, 1 - eps + eps/K on the label and eps/K on each other class."""
+    if not (eps > 0) or not classes or classes < 2:
+        return 0.0
+    k = float(classes)
+    hi, lo = 1 - eps + eps / k, eps / k
+    return -(hi * math.log(hi) + (k - 1) * lo * math.log(lo))
 
 
 def rnn_flops(mod: nn.RNNBase, inp: tuple) -> float:

@@ -59,6 +59,33 @@ def _detach(x: Any) -> Any:
     return x
 
 
+class _Chain(nn.Module):
+    """Modules applied one after the other, each to the previous one's output (``decoder(encoder(x))``
+    in a script whose model is two top-level modules): the check-up's model."""
+
+    def __init__(self, mods: list[nn.Module]) -> None:
+        super().__init__()
+        self.mods = list(mods)
+        self.stages = nn.ModuleList(mods)
+
+    def forward(self, *args, **kwargs):
+        out = self.stages[0](*args, **kwargs)
+        for m in self.stages[1:]:
+            out = m(out)
+        return out
+
+
+def _tensors_in(x: Any):
+    if isinstance(x, torch.Tensor):
+        yield x
+    elif isinstance(x, (list, tuple)):
+        for v in x:
+            yield from _tensors_in(v)
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _tensors_in(v)
+
+
 def _head(out: Any, pred: torch.Tensor) -> Callable | None:
     """How ``pred`` was read from the model's output ``out``, as a function of a new output."""
     if out is pred:
@@ -152,6 +179,8 @@ class _Capturer(tap.Listener):
         self.calls: list[tuple[str, Any, tuple, dict, nn.Module | None, Callable | None]] = []
         self.capture: Capture | None = None
         self._hooks: list[Any] = []
+        self._chains: dict[tuple[int, ...], _Chain] = {}
+        self.staged = False
 
     def install(self) -> None:
         from torch.nn.modules import module as M
@@ -174,7 +203,24 @@ class _Capturer(tap.Listener):
     def _post(self, module, args, output):
         self.depth -= 1
         if self.depth == 0 and getattr(self, "_pending", None) is not None and self._pending[0] is module:
-            self.forward = (module, _detach(args), {k: _detach(v) for k, v in self._pending[2].items()}, output)
+            prev = self.forward
+            if prev is not None and len(args) == 1 and not self._pending[2] and args[0] is prev[3] \
+                    and not self.calls:
+                # ``decoder(encoder(x))``: this module takes the previous one's output as it is, so the
+                # model is the chain of both (the same chain object each time, so later batches match)
+                mods = (prev[0].mods if isinstance(prev[0], _Chain) else [prev[0]]) + [module]
+                key = tuple(id(m) for m in mods)
+                chain = self._chains.get(key)
+                if chain is None:
+                    chain = self._chains[key] = _Chain(mods)
+                self.forward = (chain, prev[1], prev[2], output)
+                self.staged = False
+            else:
+                self.forward = (module, _detach(args), {k: _detach(v) for k, v in self._pending[2].items()}, output)
+                # fed by another trainable computation (a head on a shared trunk): this module is one
+                # stage of the model, and a check-up of it alone on fixed inputs would not describe the run
+                self.staged = any(t.requires_grad and t.grad_fn is not None
+                                  for t in _tensors_in((args, self._pending[2])))
             self.calls = []
             self._pending = None
 
@@ -236,7 +282,12 @@ class _Capturer(tap.Listener):
             c.notes.append(f"the model could not be copied ({type(e).__name__}); only the first batch is used")
             self.n_batches = 1
         calls = [k for k in self.calls if k[5] is not None]
-        if not self.calls:
+        if self.staged and self.calls:
+            c.notes.append(f"the model captured, `{type(module).__name__}`, is fed by another module with trainable "
+                           "parameters (its input carries their gradient history): checking it alone on fixed inputs "
+                           "would not describe the run, so the parts that need the loss were skipped")
+            calls = []
+        elif not self.calls:
             c.notes.append("the loss is hand-written (no torch.nn.functional loss call): the parts that need "
                            "the loss were skipped")
         elif len(calls) < len(self.calls):
