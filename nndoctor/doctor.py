@@ -31,7 +31,7 @@ from .probes import tap
 from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
-from .probes.loss import broadcasts_in_loss, describe_call
+from .probes.loss import broadcasts_in_loss, call_options, describe_call
 from .probes.model import ModelTable, compiled_wrapper, discover, unwrap_model, unwrap_optimizer
 from .probes.tensors import FlagReader, norms
 from .signals import SignalStore
@@ -613,9 +613,7 @@ class Doctor(tap.Listener):
             if n <= 8 or (n & (n - 1)) == 0:
                 desc = describe_call(name, pred, target)
                 if desc is not None:
-                    ls = kwargs.get("label_smoothing", args[7] if name == "cross_entropy" and len(args) > 7 else 0.0)
-                    if isinstance(ls, (int, float)) and ls > 0:
-                        desc["label_smoothing"] = float(ls)   # the loss's floor is then above 0
+                    desc.update(call_options(name, args, kwargs))
                     site = tap.caller_site()
                     desc["site"] = _site_text(site)
                     desc["step"] = self.step

@@ -30,7 +30,7 @@ from torch import nn
 
 from ..probes import tap
 from ..probes.model import discover
-from .sandbox import Batch
+from .sandbox import Batch, tensors_of
 
 
 class _Captured(BaseException):
@@ -65,7 +65,6 @@ class _Chain(nn.Module):
 
     def __init__(self, mods: list[nn.Module]) -> None:
         super().__init__()
-        self.mods = list(mods)
         self.stages = nn.ModuleList(mods)
 
     def forward(self, *args, **kwargs):
@@ -73,17 +72,6 @@ class _Chain(nn.Module):
         for m in self.stages[1:]:
             out = m(out)
         return out
-
-
-def _tensors_in(x: Any):
-    if isinstance(x, torch.Tensor):
-        yield x
-    elif isinstance(x, (list, tuple)):
-        for v in x:
-            yield from _tensors_in(v)
-    elif isinstance(x, dict):
-        for v in x.values():
-            yield from _tensors_in(v)
 
 
 def _head(out: Any, pred: torch.Tensor) -> Callable | None:
@@ -208,7 +196,7 @@ class _Capturer(tap.Listener):
                     and not self.calls:
                 # ``decoder(encoder(x))``: this module takes the previous one's output as it is, so the
                 # model is the chain of both (the same chain object each time, so later batches match)
-                mods = (prev[0].mods if isinstance(prev[0], _Chain) else [prev[0]]) + [module]
+                mods = (list(prev[0].stages) if isinstance(prev[0], _Chain) else [prev[0]]) + [module]
                 key = tuple(id(m) for m in mods)
                 chain = self._chains.get(key)
                 if chain is None:
@@ -220,7 +208,7 @@ class _Capturer(tap.Listener):
                 # fed by another trainable computation (a head on a shared trunk): this module is one
                 # stage of the model, and a check-up of it alone on fixed inputs would not describe the run
                 self.staged = any(t.requires_grad and t.grad_fn is not None
-                                  for t in _tensors_in((args, self._pending[2])))
+                                  for t in tensors_of((args, self._pending[2])))
             self.calls = []
             self._pending = None
 

@@ -70,6 +70,13 @@ def _sample(t: torch.Tensor, n: int = 4096) -> torch.Tensor:
     return flat if flat.numel() <= n else flat[:: max(1, flat.numel() // n)][:n]
 
 
+def call_options(fn: str, args: tuple, kwargs: dict) -> dict[str, float]:
+    """Options of a loss call that move its floor above 0: cross-entropy's ``label_smoothing``
+    (a keyword, or the 8th positional argument of ``F.cross_entropy``)."""
+    ls = kwargs.get("label_smoothing", args[7] if fn == "cross_entropy" and len(args) > 7 else 0.0)
+    return {"label_smoothing": float(ls)} if isinstance(ls, (int, float)) and ls > 0 else {}
+
+
 def describe_call(fn: str, pred: Any, target: Any) -> dict[str, Any] | None:
     """Shapes, dtypes, producers and value summaries of one loss call's prediction and target.
 

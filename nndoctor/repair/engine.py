@@ -773,13 +773,20 @@ class RepairController:
         tot = tot[np.isfinite(tot) & (tot > 0)]
         return (float(np.median(tot)), int(len(tot))) if len(tot) >= 5 else None
 
+    def _view(self, rec):
+        """The rules' context and this optimizer's view of its signals (as the rules see them now)."""
+        from ..diagnoses import Context
+        d = self.doctor
+        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
+                      module_types=dict(d.table.module_types), undone=list(self.undone))
+        return ctx, next((o for o in ctx.optimizers() if o.key == rec.key), None)
+
     def early_blowup(self) -> bool:
         """The learning-rate rule's early blow-up test on this run: its first updates (steps 1-5) moved the
         weight matrices by >= EARLY_RATIO of their norm and the loss at least tripled within them (EARLY_JUMP
         times its value at initialization). Weights after such updates carry the blow-up (e.g. a net collapsed
         to chance whose loss came back down to ln(classes), below its start): the state before the first step
         is the healthy one."""
-        from ..diagnoses import Context
         from ..diagnoses.hyperparams import EARLY_JUMP, EARLY_RATIO, _weight_ratio
         opts = self.target_optimizers(None)
         rec = self._rec(opts[0]) if opts else None
@@ -789,10 +796,7 @@ class RepairController:
         fin = L[1:][np.isfinite(L[1:])]
         if len(fin) == len(L) - 1 and (not len(fin) or float(np.max(fin)) < EARLY_JUMP * float(L[0])):
             return False
-        d = self.doctor
-        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
-                      module_types=dict(d.table.module_types), undone=list(self.undone))
-        ov = next((o for o in ctx.optimizers() if o.key == rec.key), None)
+        ctx, ov = self._view(rec)
         if ov is None or not len(ov.upd_steps):
             return False
         ratio, n = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
@@ -802,15 +806,11 @@ class RepairController:
         """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
         sampled steps after the fifth of the per-step median ratio of the weight matrices (None when not
         measured)."""
-        from ..diagnoses import Context
         from ..diagnoses.hyperparams import _weight_ratio
         rec = self._rec(opt)
         if rec is None:
             return None
-        d = self.doctor
-        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
-                      module_types=dict(d.table.module_types), undone=list(self.undone))
-        ov = next((o for o in ctx.optimizers() if o.key == rec.key), None)
+        ctx, ov = self._view(rec)
         if ov is None or not len(ov.upd_steps):
             return None
         ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > 5)
