@@ -6,8 +6,9 @@ import warnings
 import numpy as np
 import pytest
 
-from nndoctor.diagnoses.gradients import _running_median_before
-from nndoctor.diagnoses.stats import mann_kendall_z, row_median, row_nanmedian
+from nndoctor.diagnoses.gradients import _bursts, _running_median_before
+from nndoctor.diagnoses.stats import (mann_kendall_z, median, row_median, row_nanmedian, rows_at_same_steps,
+                                      spearman)
 
 
 @pytest.mark.parametrize("shape", [(40, 1), (40, 2), (40, 5), (40, 6), (3, 20), (0, 4)])
@@ -21,6 +22,53 @@ def test_row_medians_match_numpy_with_and_without_nan(shape):
         warnings.simplefilter("ignore", RuntimeWarning)
         np.testing.assert_allclose(row_nanmedian(X), np.nanmedian(X, axis=1), equal_nan=True)
     np.testing.assert_allclose(row_median(X), np.median(X, axis=1), equal_nan=True)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 10, 31])
+def test_median_matches_numpy_with_nan_inf_and_ints(n):
+    rng = np.random.default_rng(n)
+    x = rng.normal(size=n)
+    assert median(x) == float(np.median(x))
+    assert median(x.tolist()) == float(np.median(x))
+    ints = rng.integers(0, 9, size=n)
+    assert median(ints) == float(np.median(ints))
+    x[0] = np.inf
+    assert median(x) == float(np.median(x))
+    x[-1] = np.nan
+    assert math.isnan(median(x))
+    assert math.isnan(median(np.array([])))
+
+
+def test_spearman_is_the_pearson_correlation_of_the_ranks():
+    rng = np.random.default_rng(0)
+    for n in (3, 5, 12, 40):
+        x, y = rng.normal(size=n), rng.normal(size=n)
+        rx, ry = np.argsort(np.argsort(x)), np.argsort(np.argsort(y))
+        assert spearman(x, y) == pytest.approx(float(np.corrcoef(rx, ry)[0, 1]), abs=1e-12)
+    assert spearman(np.arange(6), np.arange(6) ** 2) == pytest.approx(1.0)
+    assert spearman(np.arange(6), -np.arange(6)) == pytest.approx(-1.0)
+    assert spearman(np.arange(2), np.arange(2)) == 0.0
+
+
+def test_rows_at_same_steps_pairs_equal_steps_in_order():
+    a = np.array([1, 5, 20, 40, 41, 60])
+    b = np.array([0, 1, 2, 3, 5, 6, 20, 41, 59])
+    ia, ib = rows_at_same_steps(a, b)
+    assert ia.tolist() == [0, 1, 2, 4] and ib.tolist() == [1, 4, 6, 7]
+    assert a[ia].tolist() == b[ib].tolist()
+    for x, y in ((a, np.array([], dtype=int)), (np.array([], dtype=int), b)):
+        ia, ib = rows_at_same_steps(x, y)
+        assert len(ia) == len(ib) == 0
+
+
+def test_bursts_are_found_at_their_first_step_and_counted_once_per_episode():
+    L = np.zeros(60)
+    L[30:33] = [2.5, 3.0, 2.2]     # one compounding episode (3 steps >= 1 decade above)
+    L[45] = 2.5                    # a single odd batch below 3 decades: not an explosion
+    L[50] = 3.5                    # a single one at 3.5 decades: counted
+    got = _bursts(L)
+    assert [t for t, _ in got] == [30, 50]
+    assert got[0][1] == pytest.approx(3.0) and got[1][1] == pytest.approx(3.5)
 
 
 def test_mann_kendall_matches_the_pairwise_definition_with_ties():

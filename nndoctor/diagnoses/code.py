@@ -11,6 +11,7 @@ from ..findings import Finding
 from ..messages import join, msg
 from . import Context
 from .registry import Diagnosis, register, rule
+from .stats import rows_at_same_steps
 
 STEP_MISSING = register(Diagnosis(
     code="optimizer-step-missing",
@@ -115,11 +116,13 @@ def check_step_missing(ctx: Context) -> list[Finding]:
             continue
         if len(ov.upd_steps) < 3:
             continue
-        row_of = {int(s): r for r, s in enumerate(ov.grad_steps)}
+        last = ov.upd_steps[-3:]
+        hit, rows = rows_at_same_steps(last, ov.grad_steps)
+        row_of = dict(zip(hit.tolist(), rows.tolist()))
         zero = []
-        for m, s in enumerate(ov.upd_steps[-3:]):
+        for m in range(len(last)):
             mm = len(ov.upd_steps) - 3 + m
-            r = row_of.get(int(s))
+            r = row_of.get(m)
             if r is None:
                 zero.append(False)
                 continue

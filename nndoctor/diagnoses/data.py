@@ -9,7 +9,7 @@ from ..findings import Finding
 from ..messages import join, msg
 from . import Context
 from .registry import Diagnosis, register, rule
-from .stats import decades
+from .stats import decades, median
 
 SCALE_DECADES = 1.0      # typical feature magnitude >= 10: one decade above unit scale
 SPREAD_DECADES = 2.0     # largest vs smallest feature magnitude >= 100x
@@ -62,7 +62,7 @@ def check_unnormalized(ctx: Context) -> list[Finding]:
     if keep.sum() == 0:
         return []
     mags = p99[keep]
-    typical = float(np.median(mags))
+    typical = median(mags)
     scale_dec = math.log10(typical) if typical > 0 else 0.0
     # spread: between the standard deviations of dense features (sparse ones, e.g. pixels that are
     # usually 0, have no meaningful scale of their own)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 
 import re
-import statistics
 
 import numpy as np
 
@@ -11,7 +10,7 @@ from ..findings import Finding
 from ..messages import msg
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
-from .stats import row_median, spearman
+from .stats import median, row_median, row_nanmedian, rows_at_same_steps, spearman
 
 NON_FINITE = register(Diagnosis(
     code="non-finite",
@@ -109,9 +108,10 @@ def _rolling_median(x: np.ndarray, k: int = 3) -> np.ndarray:
 def _running_median_before(L: np.ndarray, window: int) -> np.ndarray:
     """out[t] = median of L[max(0, t - window): t] (NaN for t == 0), vectorised."""
     out = np.full(len(L), np.nan)
-    head = L[: min(window, len(L))].tolist()
-    for t in range(1, len(head)):   # a few short prefixes: plain Python is faster than np.median here
-        out[t] = statistics.median(head[:t])
+    h = min(window, len(L))
+    if h > 1:   # the short prefixes L[:t], t < window: one padded matrix (row t holds L[:t], then NaN)
+        head = np.where(np.tri(h - 1, h - 1, dtype=bool), L[: h - 1], np.nan)
+        out[1:h] = row_nanmedian(head)
     if len(L) > window:
         out[window:] = row_median(np.lib.stride_tricks.sliding_window_view(L[:-1], window))
     return out
@@ -208,19 +208,18 @@ def _bursts(L: np.ndarray, window: int = 20, min_history: int = 5) -> list[tuple
     out: list[tuple[int, float]] = []
     excess = L - _running_median_before(L, window)
     excess[:min_history] = -np.inf
-    t = min_history
-    while t < len(L):
-        if excess[t] >= 2:
-            j = t
-            while j + 1 < len(L) and excess[j + 1] >= 1:
-                j += 1
-            peak = float(excess[t: j + 1].max())
-            compounding = j > t or (t > min_history and excess[t - 1] >= 1)
-            if compounding or peak >= 3:
-                out.append((t, peak))
-            t = j + 1
-        else:
-            t += 1
+    nxt = min_history
+    for t in np.flatnonzero(excess >= 2).tolist():   # (rows before min_history hold -inf)
+        if t < nxt:
+            continue  # inside the episode already counted
+        j = t
+        while j + 1 < len(L) and excess[j + 1] >= 1:
+            j += 1
+        peak = float(excess[t: j + 1].max())
+        compounding = j > t or (t > min_history and excess[t - 1] >= 1)
+        if compounding or peak >= 3:
+            out.append((t, peak))
+        nxt = j + 1
     return out
 
 
@@ -240,7 +239,7 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     L = np.log10(tot)
     # (a) sustained growth over the early level
     k0 = max(1, n // 3)
-    base = float(np.median(L[:k0]))
+    base = median(L[:k0])
     tail = L[k0:]
     roll = _rolling_median(tail, 3) if len(tail) >= 6 else tail
     peak_i = int(np.argmax(roll))
@@ -251,7 +250,7 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     improving = False
     if len(loss) >= 6:
         m = max(1, len(loss) // 3)
-        improving = float(np.median(loss[-3:])) < float(np.median(loss[:m])) * 0.9
+        improving = median(loss[-3:]) < median(loss[:m]) * 0.9
     severity = None
     if growth >= 2 and (followed_by_nonfinite or not improving):
         severity = "error" if (growth >= 4 or followed_by_nonfinite) else "warning"
@@ -279,8 +278,8 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
         "bursts_at_steps": [int(steps[b[0]]) for b in bursts][:10],
         "burst_decades_above_running_level": [round(b[1], 2) for b in bursts][:10],
         "followed_by_nonfinite": followed_by_nonfinite,
-        "loss_start": float(np.median(loss[: max(1, len(loss) // 3)])) if len(loss) else None,
-        "loss_end": float(np.median(loss[-3:])) if len(loss) else None,
+        "loss_start": median(loss[: max(1, len(loss) // 3)]) if len(loss) else None,
+        "loss_end": median(loss[-3:]) if len(loss) else None,
         "steps_observed": n,
     }
     if growth >= 2:
@@ -320,13 +319,12 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
     if len(layers) < 3 or len(ov.upd_steps) < 3:
         return None
     names = sorted(layers, key=lambda m: order[m])
-    row_of = {int(s): r for r, s in enumerate(ov.grad_steps)}
-    pairs = [(m, row_of[int(s)]) for m, s in enumerate(ov.upd_steps) if int(s) in row_of]
-    if len(pairs) < 3:
+    upd_rows, grad_rows = rows_at_same_steps(ov.upd_steps, ov.grad_steps)
+    if len(upd_rows) < 3:
         return None
     cols = sorted({j for n in names for j in layers[n]})
-    Gs = ov.grad[[r for _, r in pairs]][:, cols]
-    Ps = ov.param[[m for m, _ in pairs]][:, cols]
+    Gs = ov.grad[grad_rows][:, cols]
+    Ps = ov.param[upd_rows][:, cols]
     A = np.zeros((len(cols), len(names)))
     pos = {j: k for k, j in enumerate(cols)}
     for li, n in enumerate(names):
@@ -339,14 +337,14 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
         valid &= (gn > 0).all(1)
         ratio = np.log10(gn / wn)
     rows = ratio[valid]
-    used_steps = [int(ov.upd_steps[m]) for (m, _), ok in zip(pairs, valid) if ok]
+    used_steps = ov.upd_steps[upd_rows][valid].astype(int).tolist()
     if len(rows) < 3:
         return None
     R = np.array(rows)
     if len(R) > 5:  # skip the initial transient
         R, used_steps = R[2:], used_steps[2:]
     R, used_steps = R[-10:], used_steps[-10:]
-    profile = np.median(R, axis=0)
+    profile = row_median(R.T)
     decay = float(profile[-1] - profile[0])
     rho = spearman(np.arange(len(profile)), profile)
     if decay < 3 or rho < 0.5:
@@ -366,7 +364,7 @@ def _vanishing_for(ctx: Context, ov: OptView, order: dict[str, int]) -> Finding 
     for li, n in enumerate(names):
         groups.setdefault(re.sub(r"\d+", "#", n), []).append(li)
     per_layer = [(profile[g[-1]] - profile[g[0]]) / (g[-1] - g[0]) for g in groups.values() if len(g) >= 2]
-    if per_layer and float(np.median(per_layer)) < 0.5 * decay / (len(profile) - 1):
+    if per_layer and median(per_layer) < 0.5 * decay / (len(profile) - 1):
         return None
     severity = "error" if decay >= 5 else "warning"
     weak = [n for n, v in zip(names, profile) if v <= profile[-1] - 2]

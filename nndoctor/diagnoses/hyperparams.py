@@ -15,7 +15,7 @@ from ..findings import Finding
 from ..messages import Msg
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
-from .stats import decades, mann_kendall_z, robust_noise, row_nanmedian, segment_medians, sig4, thin
+from .stats import decades, mann_kendall_z, median, robust_noise, row_nanmedian, segment_medians, sig4, thin
 
 HEALTHY_RATIO = 1e-3     # update/weight per step: the usual rule of thumb (Karpathy, cs231n)
 HIGH_RATIO = 1e-2        # a decade above it
@@ -142,7 +142,7 @@ def _weight_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, i
     R = np.where(ok, U / np.where(P > 0, P, 1), np.nan)
     per_step = row_nanmedian(R)
     per_step = per_step[np.isfinite(per_step)]
-    return (float(np.median(per_step)), len(per_step)) if len(per_step) else (float("nan"), 0)
+    return (median(per_step), len(per_step)) if len(per_step) else (float("nan"), 0)
 
 
 def _loss(ov: OptView) -> np.ndarray:
@@ -180,8 +180,8 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         if len(L) < 30 or ov.steps < 30 or (L < 0).any():
             continue
         n = len(L)
-        start = float(np.median(L[: max(3, n // 10)]))
-        end = float(np.median(L[-max(3, n // 10):]))
+        start = median(L[: max(3, n // 10)])
+        end = median(L[-max(3, n // 10):])
         smooth = np.convolve(L, np.ones(5) / 5, mode="valid")
         best = float(smooth.min())
         ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > 5)
@@ -245,8 +245,8 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         if nr < 3 or not ratio == ratio:
             continue
         n = len(L)
-        start = float(np.median(L[: max(3, n // 10)]))
-        end = float(np.median(L[-max(3, n // 10):]))
+        start = median(L[: max(3, n // 10)])
+        end = median(L[-max(3, n // 10):])
         if end < 0.5 * start:
             continue  # it has made real progress
         seg = segment_medians(L, 6)
@@ -322,7 +322,7 @@ def check_batch_small(ctx: Context) -> list[Finding]:
     q = segment_medians(half, 4)
     progress = q[0] - q[-1]
     noise = robust_noise(half)
-    start = float(np.median(L[: max(3, len(L) // 10)]))
+    start = median(L[: max(3, len(L) // 10)])
     stalled = mann_kendall_z(thin(L[-max(20, len(L) // 4):], 300)) > -1.96
     if not (stalled and q[-1] > 0.1 * start):
         return out

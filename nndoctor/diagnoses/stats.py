@@ -17,14 +17,24 @@ def sig4(v) -> float | None:
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float:
-    """Rank correlation (no tie correction; enough for trend tests)."""
-    if len(x) < 3:
+    """Rank correlation (no tie correction; enough for trend tests). The ranks are permutations of
+    0..n-1, so their Pearson correlation is exactly 1 - 6 sum(d^2) / (n (n^2 - 1))."""
+    n = len(x)
+    if n < 3:
         return 0.0
-    rx = np.argsort(np.argsort(x)).astype(float)
-    ry = np.argsort(np.argsort(y)).astype(float)
-    if rx.std() == 0 or ry.std() == 0:
-        return 0.0
-    return float(np.corrcoef(rx, ry)[0, 1])
+    d = np.argsort(np.argsort(x)) - np.argsort(np.argsort(y))
+    return float(1.0 - 6.0 * float(d @ d) / (n * (n * n - 1.0)))
+
+
+def rows_at_same_steps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (ia, ib) with a[ia] == b[ib], in a's order, for two increasing step series (e.g.
+    the sampled update steps and the per-step gradient rows)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if not len(a) or not len(b):
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    ib = np.minimum(np.searchsorted(b, a), len(b) - 1)
+    hit = b[ib] == a
+    return np.flatnonzero(hit), ib[hit]
 
 
 def decades(a: float, b: float) -> float:
@@ -41,7 +51,7 @@ def robust_noise(x: np.ndarray) -> float:
     if len(x) < 4:
         return float("nan")
     d = np.diff(x)
-    return float(np.median(np.abs(d - np.median(d))) * 1.4826 / math.sqrt(2))
+    return median(np.abs(d - median(d))) * 1.4826 / math.sqrt(2)
 
 
 @functools.lru_cache(maxsize=16)
@@ -66,6 +76,21 @@ def mann_kendall_z(x: np.ndarray) -> float:
     if s < 0:
         return (s + 1) / math.sqrt(var)
     return 0.0
+
+
+def median(x) -> float:
+    """The median of a 1-D series, as ``float(np.median(x))`` (NaN when x holds a NaN or is empty)
+    by one sort: ~10x cheaper than ``np.median`` on the short series the rules read at every
+    evaluation (np.median's generic machinery costs ~30 us a call, the sort ~2 us)."""
+    a = np.asarray(x, dtype=float).ravel()
+    n = a.size
+    if n == 0:
+        return float("nan")
+    s = np.sort(a)  # NaN sorts last
+    if s[-1] != s[-1]:
+        return float("nan")
+    k = n // 2
+    return float(s[k]) if n % 2 else float(0.5 * (s[k - 1] + s[k]))
 
 
 def row_median(X: np.ndarray) -> np.ndarray:
@@ -106,5 +131,5 @@ def thin(x: np.ndarray, n: int = 400) -> np.ndarray:
 def segment_medians(x: np.ndarray, parts: int) -> list[float]:
     """Median of each of `parts` consecutive equal segments of x."""
     chunks = np.array_split(x[np.isfinite(x)], parts)
-    return [float(np.median(c)) if len(c) else float("nan") for c in chunks]
+    return [median(c) if len(c) else float("nan") for c in chunks]
 

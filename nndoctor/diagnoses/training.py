@@ -8,7 +8,7 @@ from ..findings import Finding
 from ..messages import msg
 from . import Context
 from .registry import Diagnosis, register, rule
-from .stats import mann_kendall_z, sig4, spearman, thin
+from .stats import mann_kendall_z, median, sig4, spearman, thin
 
 GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
 FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
@@ -125,8 +125,8 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         if steps[-1] - steps[i] < 0.25 * max(steps[-1], 1):
             continue
         near = np.abs(tsteps - steps[i]) <= max(1, 0.05 * steps[-1])
-        t_at = float(np.median(tl[near])) if near.any() else float(np.median(tl[: max(1, len(tl) // 2)]))
-        t_end = float(np.median(tl[-max(3, len(tl) // 10):]))
+        t_at = median(tl[near]) if near.any() else median(tl[: max(1, len(tl) // 2)])
+        t_end = median(tl[-max(3, len(tl) // 10):])
         if not t_end < t_at:
             continue
         out.append(OVERFITTING.finding(
@@ -184,8 +184,8 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
     if len(L) < MIN_STEPS or (L < 0).any():
         return []
     n = len(L)
-    start = float(np.median(L[: max(5, n // 10)]))
-    end = float(np.median(L[-max(5, n // 4):]))
+    start = median(L[: max(5, n // 10)])
+    end = median(L[-max(5, n // 4):])
     if not (start > 0) or end < (1 - FLAT_IMPROVEMENT) * start:
         return []
     z = mann_kendall_z(thin(L[n // 2:], 300))
