@@ -476,3 +476,39 @@ def test_a_trial_reads_an_amp_scaled_loss_unscaled(tmp_path):
     t = study.trials[0]
     assert t.user_attrs["value_source"].startswith("training loss")
     assert 0.5 < t.value < 2.0   # ~ln 4 = 1.39 for 4 random classes; scaled, it would be ~1400
+
+
+def test_a_dead_trial_whose_fall_to_chance_ended_early_is_pruned_at_the_first_judgement():
+    """raw_breast_cancer's dead trials (raw features, every first-layer unit dead): the loss starts at ~8,
+    falls to chance (0.66) in ~10 steps and stays there. At the judgement after the dead-relu verdict
+    (step 30) the rank test alone still counted the fall in the older half as progress (the trial was
+    pruned only at step 50, once the fall had left the window); the halves' medians, both on the plateau,
+    have not moved, so the trial is of no use and is pruned. A fall that is still going on moves both."""
+    import math
+    import random
+
+    from nndoctor.tuning.study import _falling, _prune_on, _rank_z, still_learning
+
+    rng = random.Random(3)
+    chance = 0.66
+    start = [8.4]
+    fall = [8.4 * (chance / 8.4) ** (i / 10) for i in range(1, 11)]               # 10 steps down to chance
+    window = fall + [chance + 0.05 * rng.gauss(0, 1) for _ in range(20)]          # 30 losses at step 30
+    h = len(window) // 2
+    older, recent = [min(v, start[0]) for v in window[-2 * h:-h]], window[-h:]
+    assert _rank_z(older, recent) > 2.0          # what kept the trial: ranks see the early fall ...
+    assert not _falling(older, recent)            # ... the medians do not
+    assert _prune_on([_dead()], window, start, chance).code == "dead-relu"
+    assert _prune_on([_dead()], window, start) is not None   # chance unknown: the start is the level
+    # a trial still on its way down from its start, above chance: of use, kept
+    slow = [8.4 - 0.15 * i + 0.1 * rng.gauss(0, 1) for i in range(30)]
+    assert still_learning(slow, start, chance) and _prune_on([_dead()], slow, start, chance) is None
+    # a fall that reaches chance only in the recent half: still falling
+    late = [8.4 - 0.4 * i for i in range(18)] + [max(chance, 1.2 - 0.05 * i) + 0.05 * rng.gauss(0, 1)
+                                                 for i in range(12)]
+    assert still_learning(late, start, chance)
+    # pure noise on a plateau reads as falling rarely: both tests must agree (z > 2 each)
+    flat = random.Random(4)
+    hits = sum(_falling(x[:15], x[15:]) for x in ([flat.gauss(0, 1) for _ in range(30)] for _ in range(500)))
+    assert hits < 0.04 * 500
+    assert math.isfinite(chance)

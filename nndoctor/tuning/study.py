@@ -101,8 +101,11 @@ def still_learning(losses, first=None, chance=None) -> bool:
       (more power on a plateau), by two standard errors from its robust spread (the start, usually a
       single loss, carries that spread as well); or
     * its loss is **still falling** (the recent half of the window below the older half, in ranks and in
-      its median, :func:`_falling`, on the losses capped at where the trial started: a fall back from a blow-up to the start is no
-      progress, and a trial still above its start has learned nothing yet, wherever its loss is heading).
+      its median, :func:`_falling`), on the losses capped at where the trial started: a fall back from a
+      blow-up to the start is no progress, and a trial still above its start has learned nothing yet,
+      wherever its loss is heading; and, once its loss has come down to the chance level (not
+      significantly above it), capped at the chance level: a fall that ends at chance is the best
+      constant being learned, which a dead network does as well.
 
     Medians and ranks, not means: a single spike in the window neither hides a plateau nor fakes a trend.
     A non-finite loss is not learning; too short a history (< 8) counts as learning (no evidence either
@@ -125,8 +128,17 @@ def still_learning(losses, first=None, chance=None) -> bool:
                 return True
         elif start is not None and med + 2.0 * math.sqrt(se_med ** 2 + sd ** 2 / len(first)) < start:
             return True
-    if start is not None:  # progress is counted from the start: a fall back from a blow-up is none
-        older, recent = [min(v, start) for v in older], [min(v, start) for v in recent]
+    # progress is counted from the start: a fall back from a blow-up is none; and once the loss has come
+    # down to the chance level (the recent median not significantly above it), from the chance level: a
+    # fall that ends at chance is the constant predictor being learned, which a dead network does too. A
+    # loss still clearly above chance and falling may be on its way through it, and is counted from the start
+    cap = start
+    if known:
+        med, sd = _median(recent), _robust_sd(recent)
+        if med - 2.0 * 1.2533 * sd / math.sqrt(len(recent)) <= chance:
+            cap = chance if cap is None else min(cap, chance)
+    if cap is not None:
+        older, recent = [min(v, cap) for v in older], [min(v, cap) for v in recent]
     return _falling(older, recent)
 
 
