@@ -528,3 +528,24 @@ def test_a_dead_trial_whose_fall_to_chance_ended_early_is_pruned_at_the_first_ju
     flat = random.Random(4)
     hits = sum(_falling(x[:15], x[15:]) for x in ([flat.gauss(0, 1) for _ in range(30)] for _ in range(500)))
     assert hits < 0.04 * 500
+
+
+def test_pruning_benchmark_reuses_the_rows_of_pruners_that_never_consult_the_doctor():
+    """benchmarks/tune/pruning.py --reuse: an earlier run's none/median rows stand in for re-running them (a
+    change to the doctor pruner cannot change them), as trials with the attributes the table reads; a
+    missing row is an error, not a silent gap."""
+    import optuna
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "tune"))
+    import pruning
+
+    rows = [{"problem": "p", "seed": 0, "pruner": "none", "seconds": 3.0, "configs": [{"lr": 0.1}, {"lr": 1.0}],
+             "trial_rows": [{"n": 0, "state": "COMPLETE", "steps": 100, "value": 0.3, "pruned_step": None,
+                             "errors": [], "pruned_reason": ""},
+                            {"n": 1, "state": "PRUNED", "steps": 20, "value": 2.3, "pruned_step": 20,
+                             "errors": ["dead-relu: x"], "pruned_reason": "median"}]}]
+    ts, secs = pruning._reused(rows, "p", 0, "none")
+    assert secs == 3.0 and [t.number for t in ts] == [0, 1] and [t.params for t in ts] == [{"lr": 0.1}, {"lr": 1.0}]
+    assert ts[1].state == optuna.trial.TrialState.PRUNED and ts[1].user_attrs["pruned_step"] == 20
+    assert ts[1].user_attrs["diagnosed"] == ["dead-relu: x"] and ts[0].value == 0.3
+    assert pruning._reused(rows, "p", 1, "none") is None and pruning._reused(rows, "p", 0, "median") is None
