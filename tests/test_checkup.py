@@ -780,3 +780,23 @@ for i in range(0, 512, 32):
         assert "fed by another module with trainable parameters" in " ".join(p.stderr.split())
     else:
         assert d["checkup"]["overfit_one_batch"]["passed"]
+
+
+def test_lr_benchmark_cross_validated_grid_best_and_its_band():
+    """benchmarks/lrfinder/compare.py's cross-validated ground truth: the LR with the lowest held-out loss
+    averaged over the held-out splits; tied with it, the LRs whose paired (same split) difference is within
+    two standard errors over the splits. A minimum that moves from split to split on a flat curve gives a
+    wide band; one that every split agrees on, a narrow one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "lrfinder"))
+    import compare
+
+    x = np.log10(np.logspace(-4, -1, 7))                    # 7 LRs a factor ~3.2 apart
+    sharp = np.array([(x - -2.5) ** 2 + 0.01 * k for k in range(4)])        # same minimum on all 4 splits
+    ib, ok = compare.cv_best(sharp)
+    assert ib == 3 and ok.tolist() == [False, False, False, True, False, False, False]
+    # flat over 1e-3..1e-2, each split's minimum elsewhere in it (the diabetes picture)
+    flat = np.array([0.5 + 0.02 * np.abs(x - c) + 0.05 * (np.abs(x - -2.5) > 1) for c in (-3, -2.5, -2, -2.5)])
+    ib, ok = compare.cv_best(flat)
+    assert ib == 3 and ok[2] and ok[4] and not ok[0] and not ok[-1]
+    flat[1, 5] = np.inf                                       # a diverged split: never tied
+    assert not compare.cv_best(flat)[1][5]

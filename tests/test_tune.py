@@ -476,3 +476,76 @@ def test_a_trial_reads_an_amp_scaled_loss_unscaled(tmp_path):
     t = study.trials[0]
     assert t.user_attrs["value_source"].startswith("training loss")
     assert 0.5 < t.value < 2.0   # ~ln 4 = 1.39 for 4 random classes; scaled, it would be ~1400
+
+
+def test_a_dead_trial_whose_fall_to_chance_ended_early_is_pruned_at_the_first_judgement():
+    """raw_breast_cancer's dead trials (raw features, the first layer dead; chance, the targets' binary
+    entropy, 0.66): the loss starts at 8.4, blows up, falls back to chance within ~5 steps and stays there.
+    At the judgement after the dead-relu verdict (step 30) the rank test on the losses capped at the start
+    still counted that fall, in the older half, as progress (pruned only at step 50, once the fall had
+    left the window). Now a fall must move the halves' medians too, and once the loss is at chance it is
+    counted from chance: a fall to chance is the constant being learned. Losses recorded from the clinic
+    program (lr 7.8e-3 with momentum 0.9; lr 2.4e-2 without), first 30 steps; and the half-dead trial that
+    won seed 1 of the benchmark (lr 4.9e-4, momentum 0.9: below chance by step 15), which must be kept."""
+    import random
+
+    from nndoctor.tuning.study import _falling, _prune_on, _rank_z, still_learning
+
+    chance = 0.66
+    dead = [
+        [
+        8.37, 377, 49.9, 3.18, 1.19, 0.611, 0.693, 0.652, 0.753, 0.768, 0.684, 0.651, 0.687, 0.696, 0.693,
+        0.69, 0.645, 0.772, 0.628, 0.664, 0.633, 0.6, 0.696, 0.732, 0.687, 0.667, 0.679, 0.634, 0.681, 0.598],
+        [
+        8.37, 3.38e+03, 179, 6.53, 5.68, 0.667, 0.676, 0.656, 0.688, 0.698, 0.676, 0.646, 0.676, 0.632,
+        0.708, 0.689, 0.652, 0.731, 0.637, 0.662, 0.634, 0.613, 0.663, 0.681, 0.679, 0.614, 0.662, 0.619,
+        0.663, 0.606],
+    ]
+    for trace in dead:
+        start = trace[:1]
+        h = len(trace) // 2
+        older, recent = [min(v, start[0]) for v in trace[-2 * h:-h]], [min(v, start[0]) for v in trace[-h:]]
+        assert _rank_z(older, recent) > 2.0            # what kept the trial to step 50: the ranks see the fall
+        assert not _falling(older, recent)              # ... the medians of the two halves do not
+        assert _prune_on([_dead()], trace, start, chance).code == "dead-relu"
+    winner = [
+        8.37, 15.2, 16.7, 10.3, 1.42, 4.64, 4.3, 0.635, 1.43, 1.76, 1.15, 0.915, 0.495, 0.574, 0.469, 0.38,
+        0.489, 0.359, 0.574, 0.367, 0.493, 0.435, 0.376, 0.562, 0.56, 0.367, 0.802, 0.406, 0.463, 0.292,
+        1.22, 0.379, 0.9, 0.971, 0.276, 0.545, 1.12, 0.373, 0.762, 1.64, 1.04, 0.33, 0.831, 1.1, 0.467,
+        0.274, 0.576, 0.644, 0.46, 0.382]
+    for step in (30, 40, 50):
+        assert still_learning(winner[:step][-40:], winner[:1], chance)
+        assert _prune_on([_dead()], winner[:step][-40:], winner[:1], chance) is None
+    # a trial still clearly above chance and on its way down (a large start, a steady fall): kept
+    rng = random.Random(3)
+    slow = [8.4 - 0.15 * i + 0.1 * rng.gauss(0, 1) for i in range(30)]
+    assert still_learning(slow, [8.4], chance) and _prune_on([_dead()], slow, [8.4], chance) is None
+    # a fall from the start that reaches chance only in the recent half: still falling
+    late = [8.4 - 0.4 * i for i in range(18)] + [max(chance, 1.2 - 0.05 * i) + 0.02 * rng.gauss(0, 1)
+                                                 for i in range(12)]
+    assert still_learning(late, [8.4], chance)
+    # pure noise on a plateau reads as falling rarely: both tests must agree (z > 2 each)
+    flat = random.Random(4)
+    hits = sum(_falling(x[:15], x[15:]) for x in ([flat.gauss(0, 1) for _ in range(30)] for _ in range(500)))
+    assert hits < 0.04 * 500
+
+
+def test_pruning_benchmark_reuses_the_rows_of_pruners_that_never_consult_the_doctor():
+    """benchmarks/tune/pruning.py --reuse: an earlier run's none/median rows stand in for re-running them (a
+    change to the doctor pruner cannot change them), as trials with the attributes the table reads; a
+    missing row is an error, not a silent gap."""
+    import optuna
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "tune"))
+    import pruning
+
+    rows = [{"problem": "p", "seed": 0, "pruner": "none", "seconds": 3.0, "configs": [{"lr": 0.1}, {"lr": 1.0}],
+             "trial_rows": [{"n": 0, "state": "COMPLETE", "steps": 100, "value": 0.3, "pruned_step": None,
+                             "errors": [], "pruned_reason": ""},
+                            {"n": 1, "state": "PRUNED", "steps": 20, "value": 2.3, "pruned_step": 20,
+                             "errors": ["dead-relu: x"], "pruned_reason": "median"}]}]
+    ts, secs = pruning._reused(rows, "p", 0, "none")
+    assert secs == 3.0 and [t.number for t in ts] == [0, 1] and [t.params for t in ts] == [{"lr": 0.1}, {"lr": 1.0}]
+    assert ts[1].state == optuna.trial.TrialState.PRUNED and ts[1].user_attrs["pruned_step"] == 20
+    assert ts[1].user_attrs["diagnosed"] == ["dead-relu: x"] and ts[0].value == 0.3
+    assert pruning._reused(rows, "p", 1, "none") is None and pruning._reused(rows, "p", 0, "median") is None

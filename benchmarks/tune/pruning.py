@@ -19,6 +19,7 @@ the no-pruner run (a pruned winner is a false alarm that cost the study its resu
 
     python benchmarks/tune/pruning.py [--trials 10] [--seeds 0,1,2] [--only NAME] [--json out.json]
     python benchmarks/tune/pruning.py --table out1.json out2.json     # the markdown table
+    python benchmarks/tune/pruning.py ... --reuse earlier.json       # none/median rows from an earlier run
 """
 from __future__ import annotations
 
@@ -56,7 +57,23 @@ PROBLEMS = {
 }
 
 
-def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp: str, save=None) -> list[dict]:
+def _reused(rows: list[dict], name: str, seed: int, pruner: str):
+    """The trials of an earlier run's row (``--reuse``), as the few attributes this script reads."""
+    import optuna
+    from types import SimpleNamespace
+
+    for r in rows:
+        if r["problem"] == name and r["seed"] == seed and r["pruner"] == pruner and r.get("trial_rows"):
+            ts = [SimpleNamespace(number=t["n"], state=optuna.trial.TrialState[t["state"]], value=t["value"],
+                                  params=c, user_attrs={"steps": t["steps"], "pruned_step": t["pruned_step"],
+                                                        "diagnosed": t["errors"], "pruned_reason": t["pruned_reason"]})
+                  for t, c in zip(r["trial_rows"], r["configs"])]
+            return ts, r["seconds"]
+    return None
+
+
+def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp: str, save=None,
+                reuse: tuple[list[dict], tuple[str, ...]] = ([], ())) -> list[dict]:
     import optuna
 
     from nndoctor.tuning.study import tune
@@ -66,6 +83,12 @@ def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp
     for seed in seeds:
         runs = {}
         for pruner in PRUNERS:
+            if pruner in reuse[1]:
+                old = _reused(reuse[0], name, seed, pruner)
+                if old is None:
+                    raise SystemExit(f"--reuse: no {pruner} row for {name} seed {seed}")
+                runs[pruner] = old
+                continue
             t0 = time.perf_counter()
             study = tune(str(script), [], space, n_trials=trials, sampler="random", pruner=pruner, seed=seed,
                          storage=f"sqlite:///{tmp}/{abs(hash(name))}-{seed}-{pruner}.db", study_name="bench",
@@ -97,6 +120,7 @@ def run_problem(name: str, trials: int, seeds: list[int], report_every: int, tmp
                 "pruned_at": [(t.user_attrs.get("pruned_step"), base[t.number].user_attrs.get("steps"))
                               for t in pruned],
                 "seconds": round(secs, 1), "configs": configs[pruner],
+                **({"reused": True} if pruner in reuse[1] else {}),
                 # per trial, for the "broken trials" table: its steps, state, value and the doctor's
                 # error verdicts (diagnosed at the end, or the reason it was pruned)
                 "trial_rows": [{"n": t.number, "state": t.state.name, "steps": t.user_attrs.get("steps", 0),
@@ -190,6 +214,11 @@ def main(argv=None) -> int:
     ap.add_argument("--report-every", type=int, default=20)
     ap.add_argument("--only", default=None, help="problems whose name contains this (comma-separated)")
     ap.add_argument("--json", default=None, help="write the rows here")
+    ap.add_argument("--reuse", default=None, metavar="FILE",
+                    help="take the rows of the pruners --reuse-pruners names (default none,median: they never "
+                         "consult the doctor, so a change to the doctor pruner cannot change them) from this "
+                         "earlier JSON instead of re-running them; the configurations are still checked")
+    ap.add_argument("--reuse-pruners", default="none,median")
     ap.add_argument("--table", nargs="*", default=None, help="print the markdown tables of these JSON files")
     a = ap.parse_args(argv)
     if a.table is not None:
@@ -203,6 +232,7 @@ def main(argv=None) -> int:
 
     seeds = [int(s) for s in a.seeds.split(",")]
     names = [n for n in PROBLEMS if not a.only or any(o in n for o in a.only.split(","))]
+    reuse = (json.loads(Path(a.reuse).read_text()), tuple(a.reuse_pruners.split(","))) if a.reuse else ([], ())
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         def save(new):
@@ -210,7 +240,7 @@ def main(argv=None) -> int:
                 Path(a.json).write_text(json.dumps(rows + new, indent=1, default=str))
 
         for name in names:
-            rows += run_problem(name, a.trials, seeds, a.report_every, tmp, save)
+            rows += run_problem(name, a.trials, seeds, a.report_every, tmp, save, reuse)
     print()
     print(table(rows))
     print()

@@ -54,13 +54,39 @@ def _robust_sd(xs: list) -> float:
     return math.sqrt(sum((v - mean) ** 2 for v in xs) / max(1, len(xs) - 1))
 
 
-def _falling(older: list, recent: list) -> bool:
-    """Whether ``recent`` is stochastically below ``older``: a one-sided Mann-Whitney test (normal
-    approximation, z > 2, no tie correction, which only makes it more cautious). A rank test: a few spikes
-    in either half move it by a few ranks, where they move a mean (and a Welch test on it) arbitrarily."""
+def _rank_z(older: list, recent: list) -> float:
+    """The one-sided Mann-Whitney z of ``recent`` below ``older`` (normal approximation, no tie correction,
+    which only makes it more cautious)."""
     n1, n2 = len(older), len(recent)
     u = sum(1.0 if a > b else 0.5 if a == b else 0.0 for a in older for b in recent)
-    return (u - n1 * n2 / 2) / math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12) > 2.0
+    return (u - n1 * n2 / 2) / math.sqrt(n1 * n2 * (n1 + n2 + 1) / 12)
+
+
+def _median_shift_z(older: list, recent: list) -> float:
+    """How many standard errors the median of ``recent`` lies below the median of ``older`` (each median's
+    standard error from its half's robust spread, :func:`_robust_sd`)."""
+    se = math.sqrt(sum((1.2533 * _robust_sd(h)) ** 2 / len(h) for h in (older, recent)))
+    d = _median(older) - _median(recent)
+    return d / se if se > 0 else (math.inf if d > 0 else 0.0)
+
+
+def _falling(older: list, recent: list) -> bool:
+    """Whether the trial's loss is still coming down: the recent half of the window below the older half
+    both by ranks (a one-sided Mann-Whitney test, z > 2) *and* in its typical value (the recent half's
+    median below the older half's by more than two standard errors). Each alone is fooled by one shape:
+
+    * ranks count pairs, so a fall that ended early in the older half (a blow-up falling back to chance
+      in ~10 steps, then a plateau) still wins most pairs, and the trial counted as "falling" until the
+      fall left the window (raw_breast_cancer's dead trials, pruned 20 steps late); the medians of the
+      two halves, both on the plateau, do not move;
+    * a median shift with a spread estimated from ~15 values (MAD) is a little liberal on pure noise
+      (~4% of flat windows of 2 x 8 read as falling at z > 2, against ~2% for the rank test).
+
+    A fall that is still going on moves both. Both tests are robust: a few spikes in either half move
+    neither (ranks, medians, MAD)."""
+    if len(older) < 2 or len(recent) < 2:
+        return False
+    return _rank_z(older, recent) > 2.0 and _median_shift_z(older, recent) > 2.0
 
 
 def still_learning(losses, first=None, chance=None) -> bool:
@@ -74,9 +100,12 @@ def still_learning(losses, first=None, chance=None) -> bool:
       progress); the median of the recent half of the window (the current level) or of the whole window
       (more power on a plateau), by two standard errors from its robust spread (the start, usually a
       single loss, carries that spread as well); or
-    * its loss is **still falling** (the recent half of the window below the older half, a rank test,
-      on the losses capped at where the trial started: a fall back from a blow-up to the start is no
-      progress, and a trial still above its start has learned nothing yet, wherever its loss is heading).
+    * its loss is **still falling** (the recent half of the window below the older half, in ranks and in
+      its median, :func:`_falling`), on the losses capped at where the trial started: a fall back from a
+      blow-up to the start is no progress, and a trial still above its start has learned nothing yet,
+      wherever its loss is heading; and, once its loss has come down to the chance level (not
+      significantly above it), capped at the chance level: a fall that ends at chance is the best
+      constant being learned, which a dead network does as well.
 
     Medians and ranks, not means: a single spike in the window neither hides a plateau nor fakes a trend.
     A non-finite loss is not learning; too short a history (< 8) counts as learning (no evidence either
@@ -99,8 +128,17 @@ def still_learning(losses, first=None, chance=None) -> bool:
                 return True
         elif start is not None and med + 2.0 * math.sqrt(se_med ** 2 + sd ** 2 / len(first)) < start:
             return True
-    if start is not None:  # progress is counted from the start: a fall back from a blow-up is none
-        older, recent = [min(v, start) for v in older], [min(v, start) for v in recent]
+    # progress is counted from the start: a fall back from a blow-up is none; and once the loss has come
+    # down to the chance level (the recent median not significantly above it), from the chance level: a
+    # fall that ends at chance is the constant predictor being learned, which a dead network does too. A
+    # loss still clearly above chance and falling may be on its way through it, and is counted from the start
+    cap = start
+    if known:
+        med, sd = _median(recent), _robust_sd(recent)
+        if med - 2.0 * 1.2533 * sd / math.sqrt(len(recent)) <= chance:
+            cap = chance if cap is None else min(cap, chance)
+    if cap is not None:
+        older, recent = [min(v, cap) for v in older], [min(v, cap) for v in recent]
     return _falling(older, recent)
 
 
