@@ -120,7 +120,7 @@ class Doctor(tap.Listener):
         self.every = every
         # fixed_cadence: the flush, the rules, the activation samples and the noise windows follow a
         # fixed step schedule (flush every ``every`` steps; rules at every flush while the run is young,
-        # then spaced 10% of the steps apart; samples at every 2^k-th and every 4th flush), not the
+        # then spaced 5% of the steps apart; samples at every 2^k-th and every 4th flush), not the
         # ~1-2% wall-time budgets below. For runs whose verdicts must not depend on the machine's load
         # or come late: a tuning trial the doctor may prune, and repair mode (below). The rules and
         # their evidence standards are the same; only when they look changes.
@@ -1252,12 +1252,10 @@ class Doctor(tap.Listener):
         if not (closing or force):
             now = time.perf_counter()
             if self.fixed_cadence:
-                # by steps only: at every flush while the run is young, then spaced 10% of the steps apart
-                # (a geometric schedule: one evaluation costs O(history), so evaluating at every flush
-                # costs O(T^2) over a run of T steps and 10% spacing O(T log T); a problem that starts
-                # late is still seen within 10% of the steps it has run)
+                # by steps only: at every flush while the run is young, then spaced 5% of the steps apart
+                # (the rules' cost grows with the history)
                 if self._last_eval_step >= 0 and self.step > 5 and \
-                        self.step - self._last_eval_step < max(1, self.step // 10):
+                        self.step - self._last_eval_step < max(1, self.step // 20):
                     return
             elif self._last_eval_step >= 0 and self.step > 5 and \
                     now - self._last_eval_time < 50 * self._last_eval_cost:
