@@ -151,7 +151,8 @@ class Doctor(tap.Listener):
         self._pending_loss: list[tuple[int, torch.Tensor]] = []   # (backward index, value)
         self._untagged_loss: list[int] = []                       # positions in _pending_loss
         self._loss_tags: list[tuple[int, int]] = []              # (backward index, optimizer key)
-        self._pending_grad: list[tuple[int, int, torch.Tensor, list[int]]] = []
+        # (optimizer key, step, norms: a device vector, or plain floats on the CPU path, local columns)
+        self._pending_grad: list[tuple[int, int, Any, list[int]]] = []
         self._pending_update: list[tuple[int, int, torch.Tensor, torch.Tensor, list[int]]] = []
         self._pending_bw_param: list[tuple[int, torch.Tensor]] = []
         self._last_inputs: dict[int, tuple[tuple, dict]] = {}
@@ -849,18 +850,19 @@ class Doctor(tap.Listener):
         if not rec.closure and (rec.noise is not None or rec.n_steps >= rec.noise_next):
             self._noise_window(rec, grads, local)
         if len(grads) <= 32 and grads[0].is_cpu:
-            # few parameters on the CPU: keep the fused op's 0-d results and read the flag from
-            # them directly (on the CPU .item() is a memory read, not a device sync; CUDA tensors
-            # take the asynchronous path below); they are stacked at the flush, one op for all
+            # few parameters on the CPU: read the fused op's 0-d results as plain floats at once (on
+            # the CPU .item() is a memory read, not a device sync; CUDA tensors take the asynchronous
+            # path below): the flag is their sum, and the flush builds its matrix from floats, with no
+            # tensor kept per step
             try:
-                parts = list(torch._foreach_norm(grads))
+                vals = [t.item() for t in torch._foreach_norm(grads)]
             except (RuntimeError, NotImplementedError, TypeError):
-                parts = list(norms(grads).unbind())
-            self._pending_grad.append((rec.key, self.step, parts, local))
+                vals = norms(grads).tolist()
+            self._pending_grad.append((rec.key, self.step, vals, local))
             if "nonfinite" not in self.store.facts:
-                total = math.fsum(t.item() for t in parts)
+                total = math.fsum(vals)
                 if not math.isfinite(total):
-                    self._investigate_nonfinite(rec, torch.stack([t.float() for t in parts]), local, self.step)
+                    self._investigate_nonfinite(rec, torch.tensor(vals, dtype=torch.float32), local, self.step)
                 elif total > 0:
                     self._watch_spike(rec, math.log10(total))
             return
@@ -1156,15 +1158,12 @@ class Doctor(tap.Listener):
             self._untagged_loss.clear()
             self._loss_tags.clear()
         if self._pending_grad:
-            parts = [t for _, _, v, _ in self._pending_grad if isinstance(v, list) for t in v]
+            parts = [x for _, _, v, _ in self._pending_grad if isinstance(v, list) for x in v]
             vecs = [v for _, _, v, _ in self._pending_grad if isinstance(v, torch.Tensor)]
-            if parts and not vecs:  # the CPU fast path: one stack for every pending step
-                try:
-                    flat = torch.stack(parts).float().numpy()
-                except (RuntimeError, TypeError):
-                    flat = np.array([float(t) for t in parts])
+            if parts and not vecs:  # the CPU fast path: the norms were read as floats at each step
+                flat = np.array(parts, dtype=np.float64)
             else:
-                chunks = [torch.stack(v).float() if isinstance(v, list) else v.float().cpu()
+                chunks = [torch.tensor(v, dtype=torch.float32) if isinstance(v, list) else v.float().cpu()
                           for _, _, v, _ in self._pending_grad if v is not None]
                 flat = torch.cat([c.cpu() for c in chunks]).numpy() if chunks else np.zeros(0)
             off = 0
