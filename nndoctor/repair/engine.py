@@ -13,9 +13,10 @@ healthy run with repair mode on trains exactly as without it (snapshots only cop
   user's references stay valid.
 * **Attempts.** For an active error/warning finding whose code has a live plan (``plan``), the
   next untried remedy is applied between two steps (causes before symptoms: ``PRIORITY``). When
-  the run is worse than its best snapshot (diverged, NaN, blown-up weights; or, while the best is the
-  state before the first step, blown up by its first updates: ``early_blowup``) the first remedy
-  starts from the best state, rolled back to.
+  the run is worse than its best snapshot (diverged, NaN, blown-up weights: ``_blown_up``; or, while
+  the best is the state before the first step, blown up by its first updates: ``early_blowup``) the
+  remedy (a finding's first, or a later one after a "no effect" that was not rolled back) starts from
+  the best state, rolled back to.
 * **Verdicts.** After ``window`` steps the rules are run and the losses since the attempt are
   compared with a reference window (the losses before the attempt; the snapshot's when rolled
   back; the run's first losses when the remedy restarts part of the model). Non-finite loss, or a
