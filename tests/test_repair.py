@@ -909,3 +909,26 @@ def test_a_run_whose_weights_blew_up_under_a_normal_loss_is_repaired_from_its_be
     assert not [r for r in report.repairs if r.get("remedy") == "raise-lr"], report.repairs
     mse = float(out.split("mse=")[-1].split()[0])
     assert mse < 2.0, out[-300:]
+
+
+def test_a_remedy_judged_worse_when_the_run_ends_is_rolled_back_too():
+    """The run ends 6 steps into the window of a harmful remedy (the LR "raised" 100x): the final verdict is
+    "rolled back", and the model the script keeps after the loop is the state from before the remedy, in
+    the same tensors, not the one its last steps blew up."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    states = {}
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        doctor.add_step_callback(lambda s: states.__setitem__(s, [p.detach().clone() for p in m.parameters()]))
+        train(m, opt, X, y, steps=30)
+        _inject(doctor, "learning-rate-too-low", lr=0.1, suggested_lr=1e4)
+        train(m, opt, X, y, steps=6)     # under the early check (a quarter of the window: 10 steps)
+        params = list(m.parameters())
+    rec = attempts(doctor.report(), "learning-rate-too-low")[0]
+    assert rec["outcome"] == "rolled back" and rec["evidence"]["window_steps"] < 10, rec   # the final verdict
+    assert rec["restored_state_of_step"] == rec["step"]
+    assert all(torch.equal(p.detach(), q) for p, q in zip(params, states[rec["step"]])), \
+        "the state before the remedy, restored in place"
+    assert not opt._optimizer_step_pre_hooks and opt.param_groups[0]["lr"] == 0.1

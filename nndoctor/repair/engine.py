@@ -539,13 +539,17 @@ class RepairController:
                           f"the reference window's {int(WORSE_QUANTILE * 100)}th percentile "
                           f"{np.quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
             action.undo()
-            if self.pre is not None and not final:
+            if self.pre is not None:
+                # also when the run ended inside the window (final): a remedy judged worse is rolled back, so
+                # the model the script keeps is the state from before it, not what its last steps did (an LR
+                # raised 100x in the last 3 steps of a run had left the model at MSE 5e7)
                 rec["restore_notes"] = self.pre.restore(self) or None
                 self._undo_since(self.pre)
-                # the findings of the run as restored (the verdict's evaluation judged the undone steps)
-                d._evaluate(force=True)
                 rec["restored_state_of_step"] = self.pre.step
-                self._restored = (self.pre.ref, d.n_backward)
+                if not final:
+                    # the findings of the run as restored (the verdict's evaluation judged the undone steps)
+                    d._evaluate(force=True)
+                    self._restored = (self.pre.ref, d.n_backward)
         elif cleared:
             outcome = "cleared"
         elif improved:
