@@ -846,3 +846,89 @@ def test_early_blowup_is_quiet_on_a_healthy_start():
         train(m, opt, X, y, steps=8)
         assert doctor.repair.early_blowup() is False
         assert doctor.repair._degraded() is False
+
+
+def test_blown_up_weights_count_as_a_degraded_run():
+    """Weights whose norm grew past max(10, 1.01 ** k) times the best snapshot's in k steps have blown up
+    (an update of a decade above the usual 1e-3 of the weights, compounding, grows them at most 1.01x per
+    step), whatever the loss shows: the next remedy starts from the best state."""
+    from types import SimpleNamespace
+
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=8)
+        ctl = doctor.repair
+        assert ctl._blown_up(ctl.best) is False and ctl._degraded() is False
+        saved = [p.detach().clone() for p in m.parameters()]
+        with torch.no_grad():
+            for p in m.parameters():
+                p.mul_(5.0)                       # under a decade in 8 steps: not blown up by this test
+        assert ctl._blown_up(ctl.best) is False
+        with torch.no_grad():
+            for p in m.parameters():
+                p.mul_(20.0)                      # 100x: blown up
+        assert ctl._blown_up(ctl.best) is True and ctl._degraded() is True
+        with torch.no_grad():
+            for p, v in zip(m.parameters(), saved):
+                p.copy_(v)
+        assert ctl._degraded() is False
+        # the bound grows with the steps since the snapshot: 15x is within 1.01 ** 300 = 19.8x, not 1.01 ** 100
+        now = E._total_norm([p.detach() for p in m.parameters()])
+        doctor.step = 301
+        assert ctl._blown_up(SimpleNamespace(norm=now / 15, step=1)) is False
+        doctor.step = 101
+        assert ctl._blown_up(SimpleNamespace(norm=now / 15, step=1)) is True
+
+
+def test_a_run_whose_weights_blew_up_under_a_normal_loss_is_repaired_from_its_best_state(tmp_path):
+    """Vanilla RNN, seed 3: a 2.4e11 gradient at step 14 takes the weights' norm from ~12 to 1.2e10 while the
+    loss is back at ~1.6 a step later. The loss alone did not mark the run as degraded, so clipping was applied
+    to the blown-up weights, judged "no effect" and taken back without a rollback; the LR cut that followed
+    trained on them, their size made every update/weight ratio ~1e-13, a "too low" LR was raised 100x at the
+    end and the model ended at MSE 5.5e7. The weights' norm now marks the run degraded: the first remedy
+    starts from the state before the first step, and nothing raises the LR."""
+    src = (PROGRAMS / "faulty_exploding-gradient_vanilla_rnn.py").read_text()
+    script = tmp_path / "vanilla_rnn_seed3.py"
+    script.write_text(src.replace("torch.manual_seed(0)", "torch.manual_seed(3)"))
+    from nndoctor.runner import run_script
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    buf = io.StringIO()
+    try:
+        with redirect_stdout(buf):
+            code, report = run_script(str(script), [], quiet=True, fix=True)
+    finally:
+        torch.set_num_threads(n)
+    out = buf.getvalue()
+    assert code == 0 and not report.internal_errors, out[-1000:]
+    first = [r for r in report.repairs if r.get("remedy")][0]
+    assert first["code"] == "exploding-gradient" and first.get("rolled_back_to_step") == 1, report.repairs
+    assert not [r for r in report.repairs if r.get("remedy") == "raise-lr"], report.repairs
+    mse = float(out.split("mse=")[-1].split()[0])
+    assert mse < 2.0, out[-300:]
+
+
+def test_a_remedy_judged_worse_when_the_run_ends_is_rolled_back_too():
+    """The run ends 6 steps into the window of a harmful remedy (the LR "raised" 100x): the final verdict is
+    "rolled back", and the model the script keeps after the loop is the state from before the remedy, in
+    the same tensors, not the one its last steps blew up."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    states = {}
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        doctor.add_step_callback(lambda s: states.__setitem__(s, [p.detach().clone() for p in m.parameters()]))
+        train(m, opt, X, y, steps=30)
+        _inject(doctor, "learning-rate-too-low", lr=0.1, suggested_lr=1e4)
+        train(m, opt, X, y, steps=6)     # under the early check (a quarter of the window: 10 steps)
+        params = list(m.parameters())
+    rec = attempts(doctor.report(), "learning-rate-too-low")[0]
+    assert rec["outcome"] == "rolled back" and rec["evidence"]["window_steps"] < 10, rec   # the final verdict
+    assert rec["restored_state_of_step"] == rec["step"]
+    assert all(torch.equal(p.detach(), q) for p, q in zip(params, states[rec["step"]])), \
+        "the state before the remedy, restored in place"
+    assert not opt._optimizer_step_pre_hooks and opt.param_groups[0]["lr"] == 0.1

@@ -13,9 +13,10 @@ healthy run with repair mode on trains exactly as without it (snapshots only cop
   user's references stay valid.
 * **Attempts.** For an active error/warning finding whose code has a live plan (``plan``), the
   next untried remedy is applied between two steps (causes before symptoms: ``PRIORITY``). When
-  the run is worse than its best snapshot (diverged, NaN, blown-up weights; or, while the best is the
-  state before the first step, blown up by its first updates: ``early_blowup``) the first remedy
-  starts from the best state, rolled back to.
+  the run is worse than its best snapshot (diverged, NaN, blown-up weights: ``_blown_up``; or, while
+  the best is the state before the first step, blown up by its first updates: ``early_blowup``) the
+  remedy (a finding's first, or a later one after a "no effect" that was not rolled back) starts from
+  the best state, rolled back to.
 * **Verdicts.** After ``window`` steps the rules are run and the losses since the attempt are
   compared with a reference window (the losses before the attempt; the snapshot's when rolled
   back; the run's first losses when the remedy restarts part of the model). Non-finite loss, or a
@@ -184,6 +185,8 @@ class Snapshot:
         self.opt_refs = {id(o): o for o, _ in opts}
         self.opt_keys = {r.key for _, r in opts}    # the training phase it belongs to
         self.n_params = len(params)
+        # the total norm of the parameters (finite ones), for the blown-up-weights test (``_blown_up``)
+        self.norm = _total_norm(state["params"])
 
     def restore(self, ctl: "RepairController") -> list[str]:
         state = self.state if self.state is not None else torch.load(self.path, weights_only=False)
@@ -432,9 +435,11 @@ class RepairController:
                                "remedy": remedy, "step": d.step, "attempt": len(tried), "steps": 0}
         before_bw = d.n_backward
         rolled = None
-        if len(tried) == 1 and self.best is not None and self._degraded():
+        if self.best is not None and self._degraded():
             # the run is worse than its best state (diverged, NaN, blown-up weights): a remedy applied to
-            # the damaged weights would be judged on the damage, so it starts from the best state
+            # the damaged weights would be judged on the damage, so it starts from the best state. Not only
+            # for a finding's first remedy: one taken back as "no effect" (not restored) may leave the run
+            # damaged, e.g. a clip that did not stop an explosion whose weights are now 1e9x their size
             notes = self.best.restore(self)
             self._undo_since(self.best)
             rolled = self.best
@@ -534,13 +539,17 @@ class RepairController:
                           f"the reference window's {int(WORSE_QUANTILE * 100)}th percentile "
                           f"{np.quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
             action.undo()
-            if self.pre is not None and not final:
+            if self.pre is not None:
+                # also when the run ended inside the window (final): a remedy judged worse is rolled back, so
+                # the model the script keeps is the state from before it, not what its last steps did (an LR
+                # raised 100x in the last 3 steps of a run had left the model at MSE 5e7)
                 rec["restore_notes"] = self.pre.restore(self) or None
                 self._undo_since(self.pre)
-                # the findings of the run as restored (the verdict's evaluation judged the undone steps)
-                d._evaluate(force=True)
                 rec["restored_state_of_step"] = self.pre.step
-                self._restored = (self.pre.ref, d.n_backward)
+                if not final:
+                    # the findings of the run as restored (the verdict's evaluation judged the undone steps)
+                    d._evaluate(force=True)
+                    self._restored = (self.pre.ref, d.n_backward)
         elif cleared:
             outcome = "cleared"
         elif improved:
@@ -686,14 +695,19 @@ class RepairController:
             any(r.key not in snap.opt_keys and r.n_steps > 0 for r in d._opts.values())
 
     def _degraded(self) -> bool:
-        """Is the run now worse than its best snapshot (by the same test a verdict uses)?"""
+        """Is the run now worse than its best snapshot (by the same test a verdict uses, or by its weights:
+        ``_blown_up``)? The losses judged are the last ten, none from before the latest rollback (those
+        belong to the undone steps, not to the state the run has)."""
         if self._stale(self.best):
             return False
-        recent = self._losses(after_bw=max(0, self.doctor.n_backward - 10))
+        if not self._params_finite() or self._blown_up(self.best):
+            return True
+        since = self._restored[1] if self._restored is not None else 0
+        recent = self._losses(after_bw=max(0, self.doctor.n_backward - 10, since))
         if not len(recent):
             return False
         fin = recent[np.isfinite(recent)]
-        if len(fin) < len(recent) or not self._params_finite():
+        if len(fin) < len(recent):
             return True
         ref = self.best.ref
         if not len(ref):
@@ -706,6 +720,22 @@ class RepairController:
         # updates (its early blow-up test), whatever the loss has come back down to since
         return (now > 0 and top > 0 and math.log10(now / top) >= 1.0) or \
             (len(ref) < 5 and self.best.step <= 1 and self.early_blowup())
+
+    def _blown_up(self, snap: Snapshot) -> bool:
+        """Have the weights blown up since ``snap``: is the parameters' total norm now more than
+        max(10, (1 + HIGH_RATIO) ** k) times the snapshot's, k optimizer steps later? An update moves the
+        weights by a fraction r of their norm, so k updates grow it at most (1 + r) ** k times; r =
+        HIGH_RATIO (1e-2) is already the LR rule's "a decade above the usual 1e-3", and growth beyond it
+        (and beyond a decade) takes updates larger than that, compounding in one direction: an exploding
+        gradient's step, not training. Such weights can carry a loss that still looks normal (a vanilla
+        RNN after a 2e11 gradient: the norm 12 -> 1.2e10, the loss 1.6), and then they make every
+        update/weight ratio tiny (a false "learning rate too low")."""
+        from ..diagnoses.hyperparams import HIGH_RATIO
+        if not (snap.norm > 0 and math.isfinite(snap.norm)):
+            return False
+        now = _total_norm([p.detach() for p in self.doctor.table.params])
+        k = max(0, self.doctor.step - snap.step)
+        return now > snap.norm * max(10.0, math.exp(min(k * math.log1p(HIGH_RATIO), 700.0)))
 
     def _noise(self, ref: np.ndarray) -> float:
         """The loss's batch-to-batch noise: the robust spread of the reference window, or, when it is too
@@ -1232,6 +1262,15 @@ def _remove_hooks_only(action: A.Action) -> None:
     for h in action.handles:
         h.remove()
     action.handles.clear()
+
+
+def _total_norm(tensors: list) -> float:
+    """The 2-norm of all the tensors together (nan when one is non-finite, inf when it overflows)."""
+    ts = [t for t in tensors if t.numel()]
+    if not ts:
+        return 0.0
+    with torch.no_grad():
+        return float(torch.stack([n.double() for n in torch._foreach_norm(ts)]).norm())
 
 
 def _mad(x: np.ndarray) -> float:
