@@ -50,6 +50,8 @@ class Context:
     # views leave them out (the model they describe is gone). Empty when watching plainly.
     undone: list[tuple[int, int, int, int]] = field(default_factory=list)
     _views: list[OptView] | None = field(default=None, repr=False)
+    # values several rules derive from the same signals, computed once per evaluation (per Context)
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def facts(self) -> dict[str, Any]:

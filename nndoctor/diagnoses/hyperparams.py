@@ -132,15 +132,18 @@ def _weight_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, i
     weight matrices (all parameters when there is no matrix); and how many steps it rests on."""
     if not len(ov.upd_steps) or not rows.any():
         return float("nan"), 0
-    cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
-    if not cols:
-        cols = list(range(len(ov.positions)))
-    P, U = ov.param[rows][:, cols], ov.update[rows][:, cols]
-    ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
-    if not ok.any():
-        return float("nan"), 0
-    R = np.where(ok, U / np.where(P > 0, P, 1), np.nan)
-    per_step = row_nanmedian(R)
+    per_row = ctx.cache.get(("weight_ratio", ov.key))
+    if per_row is None or len(per_row) != len(ov.upd_steps):
+        # every sampled step's median ratio, once per evaluation (the rules ask for several row subsets)
+        cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
+        if not cols:
+            cols = list(range(len(ov.positions)))
+        P, U = ov.param[:, cols], ov.update[:, cols]
+        ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            R = np.where(ok, U / np.where(P > 0, P, 1), np.nan)
+        per_row = ctx.cache[("weight_ratio", ov.key)] = row_nanmedian(R)
+    per_step = per_row[rows]
     per_step = per_step[np.isfinite(per_step)]
     return (median(per_step), len(per_step)) if len(per_step) else (float("nan"), 0)
 
