@@ -24,16 +24,23 @@ ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "benchmarks" / "clinic" / "programs"
 
 
-def run_fixed(name: str):
-    """Run a clinic program with `nndoctor run --fix` in this process; return its report and stdout."""
+def run_fixed(name: str, seed: int | None = None, tmp: Path | None = None):
+    """Run a clinic program with `nndoctor run --fix` in this process; return its report and stdout.
+    With ``seed``, a copy (in ``tmp``) whose ``torch.manual_seed(0)`` is ``torch.manual_seed(seed)``."""
     from nndoctor.runner import run_script
 
+    path = PROGRAMS / name
+    if seed is not None:
+        src = path.read_text()
+        assert "torch.manual_seed(0)" in src
+        path = tmp / f"seed{seed}_{name}"
+        path.write_text(src.replace("torch.manual_seed(0)", f"torch.manual_seed({seed})"))
     cwd = os.getcwd()
     buf = io.StringIO()
     try:
         os.chdir(PROGRAMS)
         with redirect_stdout(buf):
-            code, report = run_script(str(PROGRAMS / name), [], quiet=True, fix=True)
+            code, report = run_script(str(path), [], quiet=True, fix=True)
     finally:
         os.chdir(cwd)
     assert code == 0, buf.getvalue()[-2000:]
@@ -581,13 +588,13 @@ def test_the_score_reads_a_crashed_scripts_globals(tmp_path):
 
 
 # --------------------------------------------------------------------------- exploding gradients, measured remedies
-def _one_thread(name: str):
+def _one_thread(name: str, **kwargs):
     """``run_fixed`` with one intra-op thread, as the repair score runs (recurrent nets on the edge of
     divergence take another path with other float summation orders)."""
     n = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return run_fixed(name)
+        return run_fixed(name, **kwargs)
     finally:
         torch.set_num_threads(n)
 
@@ -818,21 +825,7 @@ def test_a_run_blown_up_by_its_first_updates_is_repaired_from_the_state_before_t
     divergence test alone kept the collapsed weights (test acc 0.72 after a too-low-LR raise on the slow
     recovery); the input standardization now starts from the state before the first step (0.945; the twin
     0.95-0.98 over seeds)."""
-    from nndoctor.runner import run_script
-
-    src = (PROGRAMS / "faulty_unnormalized-input_uint8_texture_cnn.py").read_text()
-    script = tmp_path / "uint8_texture_seed2.py"
-    script.write_text(src.replace("torch.manual_seed(0)", "torch.manual_seed(2)"))
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    buf = io.StringIO()
-    try:
-        with redirect_stdout(buf):
-            code, report = run_script(str(script), [], quiet=True, fix=True)
-    finally:
-        torch.set_num_threads(n)
-    out = buf.getvalue()
-    assert code == 0 and not report.internal_errors, out[-1000:]
+    report, out = _one_thread("faulty_unnormalized-input_uint8_texture_cnn.py", seed=2, tmp=tmp_path)
     std = attempts(report, "unnormalized-input")[0]
     assert std["remedy"] == "standardize-inputs" and std.get("rolled_back_to_step") == 1, std
     assert float(out.split("test acc ")[-1].split()[0]) >= 0.9, out[-300:]
@@ -889,21 +882,7 @@ def test_a_run_whose_weights_blew_up_under_a_normal_loss_is_repaired_from_its_be
     trained on them, their size made every update/weight ratio ~1e-13, a "too low" LR was raised 100x at the
     end and the model ended at MSE 5.5e7. The weights' norm now marks the run degraded: the first remedy
     starts from the state before the first step, and nothing raises the LR."""
-    src = (PROGRAMS / "faulty_exploding-gradient_vanilla_rnn.py").read_text()
-    script = tmp_path / "vanilla_rnn_seed3.py"
-    script.write_text(src.replace("torch.manual_seed(0)", "torch.manual_seed(3)"))
-    from nndoctor.runner import run_script
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    buf = io.StringIO()
-    try:
-        with redirect_stdout(buf):
-            code, report = run_script(str(script), [], quiet=True, fix=True)
-    finally:
-        torch.set_num_threads(n)
-    out = buf.getvalue()
-    assert code == 0 and not report.internal_errors, out[-1000:]
+    report, out = _one_thread("faulty_exploding-gradient_vanilla_rnn.py", seed=3, tmp=tmp_path)
     first = [r for r in report.repairs if r.get("remedy")][0]
     assert first["code"] == "exploding-gradient" and first.get("rolled_back_to_step") == 1, report.repairs
     assert not [r for r in report.repairs if r.get("remedy") == "raise-lr"], report.repairs
