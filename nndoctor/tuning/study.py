@@ -27,6 +27,7 @@ import runpy
 import sys
 import time
 import traceback
+from statistics import median
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +37,12 @@ PRUNERS = ("doctor", "median", "doctor+median", "none")
 SAMPLERS = ("grid", "random", "tpe")
 
 
-def _median(xs: list) -> float:
-    ys = sorted(xs)
-    n = len(ys)
-    return ys[n // 2] if n % 2 else 0.5 * (ys[n // 2 - 1] + ys[n // 2])
-
-
 def _robust_sd(xs: list) -> float:
     """The standard deviation of ``xs`` estimated from its median absolute deviation (x 1.4826, exact for a
     normal distribution): one loss spike in the window does not inflate it, as it inflates a plain
     standard deviation. Falls back on the plain one when more than half the values are equal (MAD 0)."""
-    m = _median(xs)
-    mad = _median([abs(v - m) for v in xs])
+    m = median(xs)
+    mad = median([abs(v - m) for v in xs])
     if mad > 0:
         return 1.4826 * mad
     mean = sum(xs) / len(xs)
@@ -66,7 +61,7 @@ def _median_shift_z(older: list, recent: list) -> float:
     """How many standard errors the median of ``recent`` lies below the median of ``older`` (each median's
     standard error from its half's robust spread, :func:`_robust_sd`)."""
     se = math.sqrt(sum((1.2533 * _robust_sd(h)) ** 2 / len(h) for h in (older, recent)))
-    d = _median(older) - _median(recent)
+    d = median(older) - median(recent)
     return d / se if se > 0 else (math.inf if d > 0 else 0.0)
 
 
@@ -118,10 +113,10 @@ def still_learning(losses, first=None, chance=None) -> bool:
     h = len(xs) // 2
     recent, older = xs[-h:], xs[-2 * h:-h]
     first = [v for v in (first or []) if math.isfinite(v)]
-    start = _median(first) if first else None
+    start = median(first) if first else None
     known = chance is not None and math.isfinite(chance)
     for part in (recent, xs):  # the current level, and the whole window (more power on a plateau)
-        med, sd = _median(part), _robust_sd(part)
+        med, sd = median(part), _robust_sd(part)
         se_med = 1.2533 * sd / math.sqrt(len(part))  # the standard error of a median (normal data)
         if known:
             if med + 2.0 * se_med < chance:
@@ -134,7 +129,7 @@ def still_learning(losses, first=None, chance=None) -> bool:
     # loss still clearly above chance and falling may be on its way through it, and is counted from the start
     cap = start
     if known:
-        med, sd = _median(recent), _robust_sd(recent)
+        med, sd = median(recent), _robust_sd(recent)
         if med - 2.0 * 1.2533 * sd / math.sqrt(len(recent)) <= chance:
             cap = chance if cap is None else min(cap, chance)
     if cap is not None:
