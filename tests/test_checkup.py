@@ -800,3 +800,52 @@ def test_lr_benchmark_cross_validated_grid_best_and_its_band():
     assert ib == 3 and ok[2] and ok[4] and not ok[0] and not ok[-1]
     flat[1, 5] = np.inf                                       # a diverged split: never tied
     assert not compare.cv_best(flat)[1][5]
+
+
+def test_lr_benchmark_pooled_grid_best_band_and_window_widening(monkeypatch):
+    """benchmarks/lrfinder/splits.py's pre-registered ground truth: the LR with the lowest held-out loss
+    pooled over every (split, seed) run; tied with it, the LRs whose paired difference is within two
+    standard errors over the runs; a diverged run rules its LR out; and a pooled best at the window's open
+    edge widens the window until the best is inside it."""
+    from types import SimpleNamespace
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "lrfinder"))
+    import splits as sp
+
+    rng = np.random.default_rng(0)
+    # 12 runs x 5 LRs: LR 2 is best by 0.05, LR 3 is 0.001 worse (well inside the run-to-run noise)
+    base = np.array([0.60, 0.55, 0.50, 0.501, 0.70])
+    runs = base + rng.normal(0, 0.02, size=(12, 1)) + rng.normal(0, 0.002, size=(12, 5))
+    ib, ok = sp.pooled_best(runs)
+    assert ib == 2 and ok.tolist() == [False, False, True, True, False]
+    runs[4, 3] = np.inf                                   # one diverged run at LR 3: never tied, never best
+    ib, ok = sp.pooled_best(runs)
+    assert ib == 2 and ok.tolist() == [False, False, True, False, False]
+    assert sp._band(runs, ib, np.array([1e-3, 3e-3, 1e-2, 3e-2, 1e-1])) == (1e-2, 1e-2)
+
+    assert sp.window(3, 6, 6) == list(range(0, 10)) and sp.window(22, 2, 6) == [20, 21, 22, 23, 24]
+    assert sp.at_open_edge(0, [4, 5, 6]) == -1 and sp.at_open_edge(0, [0, 1, 2]) == 0
+    assert sp.at_open_edge(2, [4, 5, 6]) == 1 and sp.at_open_edge(1, [4, 5, 6]) == 0
+
+    # a problem whose split-0 grid puts the best at grid index 12, but whose pooled loss keeps falling to
+    # index 4 (8 steps below): a window of 3 steps must widen twice (to 6, then 9 below) and stop there
+    true_best = 4
+    curve = lambda i, k: 0.5 + 0.01 * abs(i - true_best) + 0.001 * k                    # noqa: E731
+    monkeypatch.setattr(sp.compare, "grid_search", lambda p, data, seeds=sp.compare.SEEDS: np.array(
+        [[0.5 + 0.01 * abs(i - 12) for i in range(len(sp.GRID))] for _ in seeds]))
+    asked = []
+
+    def fake_split_grid(p, split, idx, seeds=sp.compare.SEEDS):
+        asked.append((split, idx[0], idx[-1]))
+        return np.array([[curve(i, split) + 0.0001 * s for i in idx] for s in seeds])
+
+    monkeypatch.setattr(sp, "split_grid", fake_split_grid)
+    logs = []
+    gt = sp.ground_truth(SimpleNamespace(name="synthetic", data=lambda split=0: None), splits=3, step=3,
+                         log=logs.append)
+    assert gt["best"] == pytest.approx(sp.GRID[true_best]) and gt["runs"] == 3 * len(sp.compare.SEEDS)
+    assert gt["lrs"][0] == pytest.approx(sp.GRID[3]) and gt["lrs"][-1] == pytest.approx(sp.GRID[15])
+    assert [a for a in asked if a[0] == 0] == [(0, 9, 15), (0, 6, 15), (0, 3, 15)]
+    assert len(logs) == 2 and all("lower edge" in m for m in logs)
+    assert gt["split_best"] == [pytest.approx(sp.GRID[true_best])] * 3
+    assert gt["band"] == (pytest.approx(sp.GRID[true_best]), pytest.approx(sp.GRID[true_best]))

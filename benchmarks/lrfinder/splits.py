@@ -11,7 +11,12 @@ side), and runs the real check-up on each split's own training set, so that:
   indistinguishable band (paired over split x seed, 2 standard errors, as in compare.py), and each
   split's suggestion against it.
 
-    python benchmarks/lrfinder/splits.py --only diabetes [--splits 6] [--window 6] [--markdown]
+    python benchmarks/lrfinder/splits.py [--only diabetes,wine] [--splits 6] [--window 6] [--markdown [--per-split]]
+
+Without ``--only`` it runs all seven problems and ends with a summary table: the README's pre-registered
+ground truth (6 splits x 8 seeds pooled; the window widened by ``--window`` grid steps on a side while the
+pooled best sits at that side's edge and the grid goes on), each problem's race suggestion on split 0 (as
+compare.py makes it) and the curve rules of split 0's curve against the pooled best.
 
 The per-seed grids are cached in ``split_cache.json`` (split 0 is compare.py's ``grid_cache.json``).
 """
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,62 +63,154 @@ def split_grid(p, split: int, idx: list[int], seeds=compare.SEEDS) -> np.ndarray
     return np.array(rows)
 
 
-def _band(losses: np.ndarray, ib: int, lrs: np.ndarray) -> tuple[float, float]:
+def tied(losses: np.ndarray, ib: int) -> np.ndarray:
+    """``losses``: (runs, LRs) held-out losses, paired across the LRs (inf: diverged). The mask of the LRs
+    tied with column ``ib``: their mean paired difference from it is within two standard errors
+    (sd / sqrt(runs)); a column with a diverged run is never tied."""
     d = losses - losses[:, ib:ib + 1]
     with np.errstate(invalid="ignore"):
         mean, se = d.mean(0), d.std(0, ddof=1) / np.sqrt(losses.shape[0])
     ok = np.isfinite(mean) & (mean <= 2 * se)
     ok[ib] = True
+    return ok
+
+
+def pooled_best(losses: np.ndarray) -> tuple[int, np.ndarray]:
+    """``losses``: (runs, LRs), one row per (split, seed) run. The index of the pooled grid-best (the lowest
+    mean over all runs; an LR with a diverged run has mean inf) and the mask of the LRs tied with it."""
+    ib = int(np.argmin(losses.mean(0)))
+    return ib, tied(losses, ib)
+
+
+def _band(losses: np.ndarray, ib: int, lrs: np.ndarray) -> tuple[float, float]:
+    ok = tied(losses, ib)
     return float(lrs[ok].min()), float(lrs[ok].max())
+
+
+def window(ib0: int, lo: int, hi: int) -> list[int]:
+    """Grid indices ``lo`` steps below to ``hi`` steps above ``ib0``, clipped to the grid."""
+    return list(range(max(0, ib0 - lo), min(len(GRID), ib0 + hi + 1)))
+
+
+def at_open_edge(ib: int, idx: list[int]) -> int:
+    """-1 / +1 when the window position ``ib`` is the window's lower / upper edge and the grid goes on
+    beyond it (the best may lie outside: widen); 0 otherwise."""
+    if ib == 0 and idx[0] > 0:
+        return -1
+    if ib == len(idx) - 1 and idx[-1] < len(GRID) - 1:
+        return 1
+    return 0
+
+
+def ground_truth(p, splits: int = 6, step: int = 6, seeds=compare.SEEDS, log=print) -> dict:
+    """The pre-registered ground truth of ``p`` (README, "The pre-registered ground truth"): the grid LRs
+    within ``step`` grid steps of the split-0 grid-best on ``splits`` held-out splits x ``seeds``, widened
+    by ``step`` on a side while the pooled best sits at that open edge; the pooled best and its band, the
+    band over splits (compare.cv_best on the split means) and each split's best."""
+    ib0 = int(np.argmin(compare.grid_search(p, p.data(split=0)).mean(0)))
+    lo = hi = step
+    while True:
+        idx = window(ib0, lo, hi)
+        per = [split_grid(p, k, idx, seeds) for k in range(splits)]   # (seeds, LRs) each
+        pooled = np.concatenate(per)
+        ib, ok = pooled_best(pooled)
+        edge = at_open_edge(ib, idx)
+        if not edge:
+            break
+        log(f"  {p.name}: pooled best {GRID[idx[ib]]:.3g} at the window's {'lower' if edge < 0 else 'upper'} "
+            f"edge: widening by {step} grid steps")
+        lo, hi = (lo + step, hi) if edge < 0 else (lo, hi + step)
+    lrs = GRID[idx]
+    means = np.array([L.mean(0) for L in per])                          # (splits, LRs)
+    icv, okcv = compare.cv_best(means)
+    return {"lrs": lrs, "per_split": per, "loss": pooled.mean(0), "best": float(lrs[ib]),
+            "band": (float(lrs[ok].min()), float(lrs[ok].max())),
+            "cv_best": float(lrs[icv]), "cv_band": (float(lrs[okcv].min()), float(lrs[okcv].max())),
+            "split_best": [float(lrs[int(np.argmin(m))]) for m in means], "runs": pooled.shape[0]}
+
+
+def within3(v, ref) -> bool:
+    return bool(v) and 1 / 3 <= v / ref <= 3
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", required=True, help="the problem whose name contains this")
+    ap.add_argument("--only", default=None, help="the problems whose names contain one of these comma-separated "
+                                                 "strings (default: all seven, in the order given)")
     ap.add_argument("--splits", type=int, default=6)
-    ap.add_argument("--window", type=int, default=6, help="grid steps either side of the split-0 grid-best")
+    ap.add_argument("--window", type=int, default=6, help="grid steps either side of the split-0 grid-best "
+                                                         "(and the widening step at an open edge)")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--per-split", action="store_true", help="with --markdown: each problem's per-split table")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
-    p = next(q for q in problems() if a.only in q.name)
-    base = compare.grid_search(p, p.data(split=0)).mean(0)
-    ib0 = int(np.argmin(base))
-    idx = list(range(max(0, ib0 - a.window), min(len(GRID), ib0 + a.window + 1)))
-    lrs = GRID[idx]
-    rows, per = [], []
-    for k in range(a.splits):
-        L = split_grid(p, k, idx)
-        per.append(L)
-        m = L.mean(0)
-        ib = int(np.argmin(m))
-        rules, race, _ = compare.finder(p, p.data(split=k))
-        sugg = rules.get("race")
-        rows.append({"split": k, "best": float(lrs[ib]), "band": _band(L, ib, lrs), "edge": ib in (0, len(idx) - 1),
-                     "loss": m, "sugg": sugg, "tied": (race or {}).get("tied", [])})
-        print(f"split {k}: grid-best {lrs[ib]:.3g}" + (" (at the window's edge)" if rows[-1]["edge"] else "")
-              + f", suggestion {sugg:.3g} ({sugg / lrs[ib]:.2f}x); mean loss: "
-              + " ".join(f"{lr:.2g}:{v:.4f}" for lr, v in zip(lrs, m)), flush=True)
-    pooled = np.concatenate(per)                     # (splits x seeds, LRs), paired by split and seed
-    pm = pooled.mean(0)
-    ip = int(np.argmin(pm))
-    pband = _band(pooled, ip, lrs)
-    within = sum(1 for r in rows if 1 / 3 <= r["sugg"] / r["best"] <= 3)
-    within_pooled = sum(1 for r in rows if 1 / 3 <= r["sugg"] / lrs[ip] <= 3)
-    print(f"pooled over {a.splits} splits x {len(compare.SEEDS)} seeds: grid-best {lrs[ip]:.3g} "
-          f"(indistinguishable {pband[0]:.3g}..{pband[1]:.3g}); suggestions within 3x of their split's grid-best "
-          f"{within}/{a.splits}, of the pooled grid-best {within_pooled}/{a.splits}")
-    if a.markdown:
-        print()
-        print("| split | grid-best LR (indistinguishable band) | suggestion (race) | / split's best | / pooled best | "
-              "mean held-out loss at the pooled best, at the split's best |")
-        print("|---:|---|---:|---:|---:|---|")
-        for r in rows:
-            jb = int(np.argmin(r["loss"]))
-            print(f"| {r['split']} | {r['best']:.2g} ({r['band'][0]:.2g}–{r['band'][1]:.2g}) | {r['sugg']:.2g} | "
-                  f"{r['sugg'] / r['best']:.2f}x | {r['sugg'] / lrs[ip]:.2f}x | "
-                  f"{r['loss'][ip]:.4f}, {r['loss'][jb]:.4f} |")
-        print(f"| **pooled** | {lrs[ip]:.2g} ({pband[0]:.2g}–{pband[1]:.2g}) | | **{within}/{a.splits}** within 3x "
-              f"| **{within_pooled}/{a.splits}** within 3x | {pm[ip]:.4f} |")
+    ps = problems()
+    if a.only:
+        ps = [q for w in a.only.split(",") for q in ps if w and w in q.name]
+    summary = []
+    for p in ps:
+        t0 = time.perf_counter()
+        gt = ground_truth(p, a.splits, a.window)
+        lrs, ip = gt["lrs"], int(np.argmin(gt["loss"]))
+        rows = []
+        curve = {}
+        for k in range(a.splits):
+            rules, race, errors = compare.finder(p, p.data(split=k))
+            if k == 0:
+                curve = rules
+            sugg = rules.get("race")
+            L = gt["per_split"][k]
+            m = L.mean(0)
+            ib = int(np.argmin(m))
+            rows.append({"split": k, "best": float(lrs[ib]), "band": _band(L, ib, lrs), "loss": m, "sugg": sugg})
+            print(f"{p.name} split {k}: grid-best {lrs[ib]:.3g}, suggestion {sugg:.3g} ({sugg / lrs[ib]:.2f}x of the "
+                  f"split's best, {sugg / gt['best']:.2f}x of the pooled best)" + (f" internal errors: {errors}" if errors else "")
+                  + "; mean loss: " + " ".join(f"{lr:.2g}:{v:.4f}" for lr, v in zip(lrs, m)), flush=True)
+        within = sum(within3(r["sugg"], r["best"]) for r in rows)
+        within_pooled = sum(within3(r["sugg"], gt["best"]) for r in rows)
+        row = {"problem": p.name, "gt": gt, "rows": rows, "curve": curve, "within_pooled": within_pooled,
+               "seconds": time.perf_counter() - t0}
+        summary.append(row)
+        print(f"{p.name}: pooled over {a.splits} splits x {len(compare.SEEDS)} seeds: grid-best {gt['best']:.3g} "
+              f"(band {gt['band'][0]:.3g}..{gt['band'][1]:.3g}; over splits {gt['cv_band'][0]:.3g}..{gt['cv_band'][1]:.3g}); "
+              f"each split's best {', '.join(f'{v:.2g}' for v in gt['split_best'])}; race on split 0 "
+              f"{rows[0]['sugg']:.3g} ({rows[0]['sugg'] / gt['best']:.2f}x); suggestions within 3x of their split's "
+              f"best {within}/{a.splits}, of the pooled best {within_pooled}/{a.splits}  [{row['seconds']:.0f}s]", flush=True)
+        if a.markdown and (a.per_split or len(ps) == 1):
+            print()
+            print("| split | grid-best LR (indistinguishable band) | suggestion (race) | / split's best | / pooled best | "
+                  "mean held-out loss at the pooled best, at the split's best |")
+            print("|---:|---|---:|---:|---:|---|")
+            for r in rows:
+                jb = int(np.argmin(r["loss"]))
+                print(f"| {r['split']} | {r['best']:.2g} ({r['band'][0]:.2g}–{r['band'][1]:.2g}) | {r['sugg']:.2g} | "
+                      f"{r['sugg'] / r['best']:.2f}x | {r['sugg'] / lrs[ip]:.2f}x | "
+                      f"{r['loss'][ip]:.4f}, {r['loss'][jb]:.4f} |")
+            print(f"| **pooled** | {lrs[ip]:.2g} ({gt['band'][0]:.2g}–{gt['band'][1]:.2g}) | | **{within}/{a.splits}** "
+                  f"within 3x | **{within_pooled}/{a.splits}** within 3x | {gt['loss'][ip]:.4f} |")
+            print()
+    if len(summary) > 1 or a.markdown:
+        rules = compare.RULES
+        ok = {k: sum(within3(s["curve"].get(k), s["gt"]["best"]) for s in summary) for k in rules}
+        print("within 3x of the pooled grid-best (suggestions on split 0): "
+              + ", ".join(f"{k} {ok[k]}/{len(summary)}" for k in rules))
+        print(f"each split's race suggestion within 3x of the pooled grid-best: "
+              f"{sum(s['within_pooled'] for s in summary)}/{a.splits * len(summary)}")
+        if a.markdown:
+            print()
+            print(f"| problem | pooled grid-best LR ({a.splits} splits × {len(compare.SEEDS)} seeds; band) | band over splits "
+                  "| each split's best | nndoctor (race), split 0 | each split's race within 3x | curve rule lr_min/10 | "
+                  "lag-free min/√10 | fastai valley | fastai min/10 | steepest |")
+            print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+            for s in summary:
+                gt, c = s["gt"], s["curve"]
+                cells = [f"{c[k]:.2g} ({c[k] / gt['best']:.2f}x)" if c.get(k) else "–" for k in rules]
+                print(f"| {s['problem']} | {gt['best']:.2g} ({gt['band'][0]:.2g}–{gt['band'][1]:.2g}) | "
+                      f"{gt['cv_band'][0]:.2g}–{gt['cv_band'][1]:.2g} | {', '.join(f'{v:.2g}' for v in gt['split_best'])} | "
+                      f"{cells[0]} | {s['within_pooled']}/{a.splits} | " + " | ".join(cells[1:]) + " |")
+            print(f"| **within 3x of the pooled grid-best** | | | | **{ok['race']}/{len(summary)}** | "
+                  f"{sum(s['within_pooled'] for s in summary)}/{a.splits * len(summary)} | "
+                  + " | ".join(f"{ok[k]}/{len(summary)}" for k in rules[1:]) + " |")
     return 0
 
 
