@@ -849,3 +849,24 @@ def test_lr_benchmark_pooled_grid_best_band_and_window_widening(monkeypatch):
     assert len(logs) == 2 and all("lower edge" in m for m in logs)
     assert gt["split_best"] == [pytest.approx(sp.GRID[true_best])] * 3
     assert gt["band"] == (pytest.approx(sp.GRID[true_best]), pytest.approx(sp.GRID[true_best]))
+
+
+def test_lr_benchmark_bootstrap_of_the_splits_says_how_firm_the_verdict_is():
+    """splits.py's stability check: resampling the held-out splits (each with all its seeds) moves the
+    pooled grid-best; the share of resamples whose best is within 3x of the suggestion is 1 when every split
+    agrees, 0 for a suggestion far away, and strictly between when the splits disagree around the 3x line."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks" / "lrfinder"))
+    import splits as sp
+
+    lrs = np.logspace(-4, -1, 7)                                    # a factor ~3.2 apart
+    x = np.log10(lrs)
+    agree = [np.array([(x - -2.5) ** 2 + 0.01 * s for s in range(4)]) for _ in range(6)]
+    assert sp.bootstrap_within3(agree, lrs, lrs[3], n=200) == 1.0
+    assert sp.bootstrap_within3(agree, lrs, lrs[3] * 10, n=200) == 0.0
+    # three splits put a V-shaped minimum at lrs[2], three at lrs[5] (a factor ~32 apart): the pooled best
+    # is lrs[2] in the resamples with at least three of the first kind (about 2 in 3), so a suggestion
+    # at lrs[2] is within 3x of some resamples' best and not of others'
+    disagree = [np.array([np.abs(x - x[2 if k < 3 else 5]) + 0.01 * s for s in range(4)]) for k in range(6)]
+    share = sp.bootstrap_within3(disagree, lrs, lrs[2], n=400)
+    assert 0.2 < share < 0.8
+    assert share == sp.bootstrap_within3(disagree, lrs, lrs[2], n=400)     # seeded: the same share again

@@ -133,6 +133,20 @@ def within3(v, ref) -> bool:
     return bool(v) and 1 / 3 <= v / ref <= 3
 
 
+def bootstrap_within3(per_split: list[np.ndarray], lrs: np.ndarray, sugg: float, n: int = 2000,
+                      seed: int = 0) -> float:
+    """How firmly the verdict "``sugg`` is within 3x of the pooled grid-best" rests on the held-out splits:
+    the share of ``n`` bootstrap resamples of the splits (drawn with replacement, each with all its seeds;
+    the held-out set is the sampling unit) whose pooled grid-best is within 3x of ``sugg``."""
+    rng = np.random.default_rng(seed)
+    S = len(per_split)
+    hits = 0
+    for _ in range(n):
+        pooled = np.concatenate([per_split[k] for k in rng.integers(0, S, S)])
+        hits += within3(sugg, float(lrs[int(np.argmin(pooled.mean(0)))]))
+    return hits / n
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default=None, help="the problems whose names contain one of these comma-separated "
@@ -142,6 +156,8 @@ def main(argv=None) -> int:
                                                          "(and the widening step at an open edge)")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--per-split", action="store_true", help="with --markdown: each problem's per-split table")
+    ap.add_argument("--bootstrap", type=int, default=2000, help="resamples of the splits for the verdict's "
+                                                                "stability (0: off)")
     a = ap.parse_args(argv)
     torch.set_num_threads(1)
     ps = problems()
@@ -168,14 +184,18 @@ def main(argv=None) -> int:
                   + "; mean loss: " + " ".join(f"{lr:.2g}:{v:.4f}" for lr, v in zip(lrs, m)), flush=True)
         within = sum(within3(r["sugg"], r["best"]) for r in rows)
         within_pooled = sum(within3(r["sugg"], gt["best"]) for r in rows)
-        row = {"problem": p.name, "gt": gt, "rows": rows, "curve": curve, "within_pooled": within_pooled,
+        boot = (bootstrap_within3(gt["per_split"], lrs, rows[0]["sugg"], a.bootstrap)
+                if a.bootstrap and rows[0]["sugg"] else None)
+        row = {"problem": p.name, "gt": gt, "rows": rows, "curve": curve, "within_pooled": within_pooled, "boot": boot,
                "seconds": time.perf_counter() - t0}
         summary.append(row)
         print(f"{p.name}: pooled over {a.splits} splits x {len(compare.SEEDS)} seeds: grid-best {gt['best']:.3g} "
               f"(band {gt['band'][0]:.3g}..{gt['band'][1]:.3g}; over splits {gt['cv_band'][0]:.3g}..{gt['cv_band'][1]:.3g}); "
               f"each split's best {', '.join(f'{v:.2g}' for v in gt['split_best'])}; race on split 0 "
               f"{rows[0]['sugg']:.3g} ({rows[0]['sugg'] / gt['best']:.2f}x); suggestions within 3x of their split's "
-              f"best {within}/{a.splits}, of the pooled best {within_pooled}/{a.splits}  [{row['seconds']:.0f}s]", flush=True)
+              f"best {within}/{a.splits}, of the pooled best {within_pooled}/{a.splits}"
+              + (f"; race on split 0 within 3x of the pooled best of {boot:.0%} of {a.bootstrap} resamples of the splits"
+                 if boot is not None else "") + f"  [{row['seconds']:.0f}s]", flush=True)
         if a.markdown and (a.per_split or len(ps) == 1):
             print()
             print("| split | grid-best LR (indistinguishable band) | suggestion (race) | / split's best | / pooled best | "
@@ -199,16 +219,18 @@ def main(argv=None) -> int:
         if a.markdown:
             print()
             print(f"| problem | pooled grid-best LR ({a.splits} splits × {len(compare.SEEDS)} seeds; band) | band over splits "
-                  "| each split's best | nndoctor (race), split 0 | each split's race within 3x | curve rule lr_min/10 | "
+                  "| each split's best | nndoctor (race), split 0 | within 3x in resamples of the splits "
+                  "| each split's race within 3x | curve rule lr_min/10 | "
                   "lag-free min/√10 | fastai valley | fastai min/10 | steepest |")
-            print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+            print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
             for s in summary:
                 gt, c = s["gt"], s["curve"]
                 cells = [f"{c[k]:.2g} ({c[k] / gt['best']:.2f}x)" if c.get(k) else "–" for k in rules]
                 print(f"| {s['problem']} | {gt['best']:.2g} ({gt['band'][0]:.2g}–{gt['band'][1]:.2g}) | "
                       f"{gt['cv_band'][0]:.2g}–{gt['cv_band'][1]:.2g} | {', '.join(f'{v:.2g}' for v in gt['split_best'])} | "
-                      f"{cells[0]} | {s['within_pooled']}/{a.splits} | " + " | ".join(cells[1:]) + " |")
-            print(f"| **within 3x of the pooled grid-best** | | | | **{ok['race']}/{len(summary)}** | "
+                      f"{cells[0]} | {'–' if s['boot'] is None else format(s['boot'], '.0%')} | {s['within_pooled']}/{a.splits} | "
+                      + " | ".join(cells[1:]) + " |")
+            print(f"| **within 3x of the pooled grid-best** | | | | **{ok['race']}/{len(summary)}** | | "
                   f"{sum(s['within_pooled'] for s in summary)}/{a.splits * len(summary)} | "
                   + " | ".join(f"{ok[k]}/{len(summary)}" for k in rules[1:]) + " |")
     return 0
