@@ -99,17 +99,56 @@ def test_fused_layer_input_statistics_match_their_definitions():
 
     torch.manual_seed(0)
     edge = torch.tensor([[-1.0, 0.0, 1.0, -0.0, 0.99, -0.99, 0.01, 0.995, -0.995, 0.005, 2.0, -2.0, 0.5]])
-    for x in (torch.randn(64, 13), edge, torch.rand(8, 3, 5, 5), torch.randn(4, 7).half()):
+    # float32/float64 CPU tensors take the numpy path (plain floats), half the torch path (device tensors)
+    for x in (torch.randn(64, 13), edge, torch.rand(8, 3, 5, 5), torch.randn(4, 7).half(), edge.double()):
         out = torch.randn(5, 3)
         v = _layer_input_stats(x, out)
-        got = _decode_layer_input(torch.cat([t.float().reshape(-1) for t in v[2:]]).tolist(), v[0], v[1])
-        xf = x.float()
+        assert isinstance(v[2], float) == (x.dtype != torch.float16)
+        packed = list(v[2:]) if isinstance(v[2], float) else torch.cat([t.float().reshape(-1) for t in v[2:]]).tolist()
+        got = _decode_layer_input(packed, v[0], v[1])
+        xf = x if x.dtype == torch.float64 else x.float()
         want = {"rms_in": xf.pow(2).mean().sqrt(), "rms_out": out.pow(2).mean().sqrt(), "min_in": xf.min(),
                 "max_in": xf.max(), "sat_in_tanh": (xf.abs() > TANH_SAT).float().mean(),
                 "sat_in_sigmoid": ((xf < SIGMOID_SAT) | (xf > 1 - SIGMOID_SAT)).float().mean(),
                 "discrete_in": ((xf == 0) | (xf.abs() == 1)).float().mean()}
         for k, w in want.items():
             assert got[k] == pytest.approx(float(w), rel=1e-5, abs=1e-7), k
+
+
+def test_the_probes_cpu_path_gives_the_same_statistics_as_the_device_path(monkeypatch):
+    """On the CPU the activation probe reads tensors through numpy; the torch ops it uses on other
+    devices give the same numbers (dead units, tail shares, layer-input statistics), NaN and Inf included."""
+    import torch
+
+    from nndoctor.probes import activations as A
+
+    torch.manual_seed(0)
+    xs = [torch.randn(32, 30) * 50, torch.rand(8, 4, 6, 6) - 0.3, torch.tensor([[0.0, float("nan"), 1.0, float("inf")]]),
+          torch.sigmoid(torch.randn(16, 5) * 8), torch.tanh(torch.randn(3, 7, 11) * 4)]
+
+    def run():
+        out = []
+        for x in xs:
+            o = x * 2 + 1
+            v = A._layer_input_stats(x, o)
+            packed = list(v[2:]) if isinstance(v[2], float) else torch.cat([t.float().reshape(-1) for t in v[2:]]).tolist()
+            out.append(A._decode_layer_input(packed, v[0], v[1]))
+            for dim in range(x.ndim):
+                a = A._alive(x, dim)
+                out.append({"dead": float(A._dead_share(a)[0]) if isinstance(A._dead_share(a), torch.Tensor)
+                            else A._dead_share(a), "units": A._n_units(a)})
+            for kind in ("tanh", "sigmoid"):
+                out.append({kind: float(A._tail_share(x, kind))})
+        return out
+
+    host = run()
+    monkeypatch.setattr(A, "_host_view", lambda t: None)
+    device = run()
+    assert len(host) == len(device)
+    for h, d in zip(host, device):
+        assert h.keys() == d.keys()
+        for k in h:
+            assert h[k] == pytest.approx(d[k], rel=1e-5, abs=1e-7, nan_ok=True), k
 
 
 def test_an_optimizer_state_snapshot_is_a_deep_copy_with_each_tensor_copied_once():
