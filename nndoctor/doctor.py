@@ -1249,6 +1249,11 @@ class Doctor(tap.Listener):
         # time budget: rules may take at most ~2% of the wall time since the last evaluation, so a
         # model with very fast steps is judged less often in steps but never slowed by judging.
         if not (closing or force):
+            if self.repair is not None and self.repair.current is not None:
+                # a remedy is under test: the controller acts on nothing until its verdict, which flushes
+                # and evaluates by itself at the window's end (a scheduled look in between would be
+                # redone there); the schedule resumes after it
+                return
             now = time.perf_counter()
             if self.fixed_cadence:
                 # by steps only: at every flush while the run is young, then spaced 5% of the steps apart

@@ -79,6 +79,8 @@ def test_mann_kendall_matches_the_pairwise_definition_with_ties():
         sd = math.sqrt(n * (n - 1) * (2 * n + 5) / 18.0)
         want = (s - np.sign(s)) / sd
         assert mann_kendall_z(x) == pytest.approx(want)
+        with_nan = np.insert(x, [2, 5], np.nan)   # non-finite points are left out
+        assert mann_kendall_z(with_nan) == mann_kendall_z(x)
     assert mann_kendall_z(np.arange(30.0)) > 1.96 > -1.96 > mann_kendall_z(-np.arange(30.0))
 
 

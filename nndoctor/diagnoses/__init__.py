@@ -135,22 +135,24 @@ def note_severities(found: dict[str, str], findings) -> dict[str, str]:
 def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseException | None]]:
     """Yield (code, findings, None) per rule (findings None: the rule cannot judge yet), or
     (code, None, error) when a rule itself failed."""
-    for name, diag in REGISTRY.items():
-        if diag.rule is None:
-            continue
-        try:
-            # a diverged run's series hold inf/NaN: the rules judge them, and numpy's floating-point
-            # warnings about them must not reach the user's output (np.errstate only: a
-            # warnings.catch_warnings() here would reset the registry of the user's own once-per-line
-            # warnings at every evaluation, and they would print again)
-            with np.errstate(all="ignore"):
+    # a diverged run's series hold inf/NaN: the rules judge them, and numpy's floating-point warnings about
+    # them must not reach the user's output (np.errstate only: a warnings.catch_warnings() here would reset
+    # the registry of the user's own once-per-line warnings at every evaluation, and they would print
+    # again). Each rule runs under it; the results are yielded after, outside it.
+    results = []
+    with np.errstate(all="ignore"):
+        for name, diag in REGISTRY.items():
+            if diag.rule is None:
+                continue
+            try:
                 found = diag.rule(ctx)
                 found = list(found) if found is not None else None
-        except Exception as e:  # a broken rule must not take the others down
-            yield name, None, e
-            continue
-        note_severities(ctx.found, found or ())
-        yield name, found, None
+            except Exception as e:  # a broken rule must not take the others down
+                results.append((name, None, e))
+                continue
+            note_severities(ctx.found, found or ())
+            results.append((name, found, None))
+    yield from results
 
 
 # the families register their codes on import

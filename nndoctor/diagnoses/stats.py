@@ -55,9 +55,10 @@ def robust_noise(x: np.ndarray) -> float:
 
 
 @functools.lru_cache(maxsize=16)
-def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Index pairs (i, j), i < j, of n points (cached: the rules test the same lengths again and again)."""
-    return np.triu_indices(n, 1)
+def _upper(n: int) -> np.ndarray:
+    """The n x n boolean mask of the pairs (i, j), i < j (cached: the rules test the same lengths again
+    and again)."""
+    return np.triu(np.ones((n, n), dtype=bool), 1)
 
 
 def mann_kendall_z(x: np.ndarray) -> float:
@@ -67,9 +68,11 @@ def mann_kendall_z(x: np.ndarray) -> float:
     n = len(x)
     if n < 8:
         return 0.0
-    i, j = _pairs(n)
-    d = x[j] - x[i]
-    s = float(np.count_nonzero(d > 0) - np.count_nonzero(d < 0))
+    # S = sum over i < j of sign(x_j - x_i). With G[i, j] = x_j > x_i, the rises are G's pairs above the
+    # diagonal and the falls its pairs below it (x_j < x_i for i < j is G[j, i]); the diagonal is False, so
+    # S = 2 * #(G above) - #G: one comparison matrix, no gather of the n(n-1)/2 pairs (ties count 0)
+    G = x[None, :] > x[:, None]
+    s = float(2 * np.count_nonzero(G & _upper(n)) - np.count_nonzero(G))
     var = n * (n - 1) * (2 * n + 5) / 18.0
     if s > 0:
         return (s - 1) / math.sqrt(var)
