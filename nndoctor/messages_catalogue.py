@@ -195,6 +195,9 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
     "learning-rate-too-high.jump": ("the first updates moved the weights by {ratio:.2g} of their norm and the loss "
                                     "jumped from {loss0:.4g} to {peak:.4g}",
                                     "最初几次更新就让权重改变了其范数的 {ratio:.2g}，损失从 {loss0:.4g} 跳到 {peak:.4g}"),
+    "learning-rate-too-high.kills-units": ("ReLU units in {layers} that were alive at the start died from step "
+                                           "{step} on, under updates this large",
+                                           "{layers} 中开始时还活着的 ReLU 单元从第 {step} 步起在这么大的更新下死亡"),
     "learning-rate-too-high.update-ratio": ("; each update moves the weights by {ratio:.2g} of their norm (healthy "
                                             "~{healthy:g})",
                                             "；每次更新让权重改变其范数的 {ratio:.2g}（健康值约为 {healthy:g}）"),
