@@ -451,6 +451,46 @@ def test_relus_dead_from_the_start_do_not_blame_the_lr():
     assert f is None or "dead_since_step" not in f.evidence, f.evidence
 
 
+def _manual_sgd(reset, accum=1, steps=40, lr=0.05):
+    """A hand-written SGD loop (no optimizer): `p -= lr * p.grad` under no_grad every `accum`
+    backward passes; `reset` is None (never), "none" (p.grad = None) or "zero" (p.grad.zero_())."""
+    X, y = blobs()
+    m = mlp()
+
+    def run():
+        for i in range(steps * accum):
+            j = (i * 32) % len(X)
+            F.cross_entropy(m(X[j:j + 32]), y[j:j + 32]).backward()
+            if (i + 1) % accum:
+                continue
+            with torch.no_grad():
+                for p in m.parameters():
+                    p -= lr * p.grad
+                    if reset == "none":
+                        p.grad = None
+                    elif reset == "zero":
+                        p.grad.zero_()
+    with nndoctor.watch(m) as doctor:
+        run()
+    report = doctor.report()
+    assert not report.internal_errors, report.internal_errors
+    return report
+
+
+def test_manual_updates_that_never_reset_grad_are_gradient_not_zeroed():
+    """Held-out audit (2026-11-27): with no optimizer at all the step-interval test had nothing to look
+    at (0 steps, no finding). The hand-written update is the step: intervals between backward passes in
+    which the parameters were written in place, each checked for a .grad reset."""
+    f = _manual_sgd(reset=None).get("gradient-not-zeroed")
+    assert f is not None and f.severity == "error"
+    assert f.evidence["manual_update_intervals_checked"] >= 3 and f.evidence["intervals_with_reset"] == 0
+    assert "p.grad = None" in f.summary
+    # resetting by None or in place, and accumulating 4 backward passes per manual update: quiet
+    for reset, accum in (("none", 1), ("zero", 1), ("zero", 4)):
+        r = _manual_sgd(reset=reset, accum=accum)
+        assert "gradient-not-zeroed" not in alarms(r), (reset, accum, r.findings)
+
+
 # ----------------------------------------------------------------------------- batch size
 def test_batchnorm_over_two_examples():
     X, y = blobs()
