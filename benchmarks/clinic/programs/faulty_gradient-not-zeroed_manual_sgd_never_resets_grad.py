@@ -43,3 +43,4 @@ for epoch in range(12):
     with torch.no_grad():
         acc = (model(Xte).argmax(1) == yte).float().mean().item()
     print(f"epoch {epoch:2d}  loss {total / len(Xtr):.4f}  test acc {acc:.3f}")
+print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")

@@ -41,3 +41,4 @@ for epoch in range(20):
         with torch.no_grad():
             r2 = 1 - criterion(model(Xte), yte).item() / yte.var().item()
         print(f"epoch {epoch + 1:2d}  loss {loss.item():.4f}  test R^2 {r2:.3f}")
+print(f"NNDOCTOR_METRIC test_r2={r2:.4f} higher")

@@ -45,3 +45,6 @@ for step in range(TOTAL):
 
 with torch.no_grad():
     print(f"test acc {(model(Xte).argmax(1) == yte).float().mean().item():.3f}")
+
+with torch.no_grad():
+    print(f"NNDOCTOR_METRIC test_acc={(model(Xte).argmax(1) == yte).float().mean().item():.4f} higher")

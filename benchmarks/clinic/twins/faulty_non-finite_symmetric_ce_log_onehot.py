@@ -1,12 +1,4 @@
-"""Digits MLP trained on 20%-noisy labels with a hand-written symmetric cross-entropy (Wang et al. 2019) whose reverse term takes log() of one-hot labels.
-
-expect: non-finite
-
-Symmetric cross-entropy = CE(p, t) + RCE, with RCE = -sum(p * log(t)). The paper clamps log(0)
-to a constant (A = -4); this implementation does not, so log(t) is -inf for every wrong class:
-RCE is +inf from the first batch, backward produces inf * 0 = NaN gradients and the first
-optimizer step writes NaN into every weight.
-Fixed (log of the labels clamped at 1e-4, the paper's A ~ -9.2): test acc 0.931 vs 0.075 here.
+"""Healthy twin of faulty_non-finite_symmetric_ce_log_onehot.py: the labels' log clamped at 1e-4.
 """
 import torch
 import torch.nn as nn
@@ -32,7 +24,7 @@ class SymmetricCrossEntropy(nn.Module):
         ce = F.cross_entropy(logits, target)
         p = F.softmax(logits, dim=1).clamp(min=1e-7, max=1.0)
         t = F.one_hot(target, self.n_classes).float()
-        rce = -(p * torch.log(t)).sum(1).mean()
+        rce = -(p * torch.log(t.clamp(min=1e-4))).sum(1).mean()
         return self.alpha * ce + self.beta * rce
 
 
@@ -51,3 +43,4 @@ for epoch in range(10):
     with torch.no_grad():
         acc = (model(Xte).argmax(1) == yte).float().mean().item()
     print(f"epoch {epoch}  loss {loss.item():.4f}  test acc {acc:.3f}")
+print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")
