@@ -66,11 +66,17 @@ class _Probe:
     param: torch.Tensor
     grad_id: int | None = None
     version: int | None = None
+    param_version: int | None = None
 
     def mark(self) -> None:
         g = self.param.grad
         self.grad_id = id(g) if g is not None else None
         self.version = g._version if g is not None else None
+        self.param_version = self.param._version
+
+    def param_changed(self) -> bool:
+        """Was the parameter itself written in place (an update) since mark()?"""
+        return self.param_version is not None and self.param._version != self.param_version
 
     def version_now(self) -> int | None:
         g = self.param.grad
@@ -163,6 +169,7 @@ class Doctor(tap.Listener):
         self._graph: dict[str, Any] = _fresh_graph()
         self._probe: _Probe | None = None          # doctor-wide probe (no optimizer stepping)
         self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
+        self._manual_intervals: list[bool] = []    # ... of those, the ones with an in-place update: reset?
         self._steps_since_backward = 0
         self._last_eval_step = -1
         self._spike_eval_due = False                 # a gradient spike asked for the rules now (_watch_spike)
@@ -675,6 +682,7 @@ class Doctor(tap.Listener):
             pend["probe"] = (id(self._probe.param.grad), self._probe.version_now())
             if self._steps_since_backward == 0 and self.n_backward > 0:
                 pend["bw_reset"] = self._probe.was_reset()
+                pend["bw_updated"] = self._probe.param_changed()   # a manual in-place update, no step()
         pend["opt_resets"] = [rec for rec in self._opts.values()
                               if rec.probe is not None and not rec.reset_seen and rec.probe.was_reset()]
         self._backward_stack.append(pend)
@@ -732,6 +740,9 @@ class Doctor(tap.Listener):
                 self._collect_activations()
         if "bw_reset" in pend:
             self._bw_intervals.append(pend["bw_reset"])
+            if pend.get("bw_updated"):
+                self._manual_intervals.append(pend["bw_reset"])
+                del self._manual_intervals[:-64]
         for rec in pend["opt_resets"]:
             rec.reset_seen = True
         if self._probe is None:
@@ -1241,6 +1252,7 @@ class Doctor(tap.Listener):
             for r in self._opts.values()]
         st.facts["bw_intervals"] = list(self._bw_intervals[-64:])
         st.facts["bw_resets"] = int(sum(self._bw_intervals))
+        st.facts["manual_update_intervals"] = list(self._manual_intervals)
         st.facts["counts"] = {"step": self.step, "backward": self.n_backward}
 
     def _evaluate(self, closing: bool = False, force: bool = False) -> None:

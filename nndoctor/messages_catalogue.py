@@ -102,6 +102,11 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                   "调用了它）：每一步应用的都是过去所有梯度之和。"),
     "gradient-not-zeroed.some": ("Gradients of {optimizer} were not reset in {missed} of {intervals} step intervals.",
                                  "在 {intervals} 个更新间隔中，有 {missed} 个间隔里 {optimizer} 的梯度没有被清零。"),
+    "gradient-not-zeroed.manual": ("The parameters are updated by hand (no optimizer step), but their .grad is not "
+                                   "reset between updates in {missed} of {intervals} update intervals: each update "
+                                   "applies the sum of all past gradients (set p.grad = None after the update).",
+                                   "参数由手写代码更新（没有优化器的 step），但在 {intervals} 个更新间隔中有 {missed} "
+                                   "个没有清零 .grad：每次更新应用的都是过去所有梯度之和（更新后设 p.grad = None）。"),
 
     # -- broken-gradient-flow / parameter-not-optimized ------------------------------------------
     "list-and-more": ("{shown} and {more} more", "{shown} 等（另有 {more} 个）"),
@@ -195,6 +200,9 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
     "learning-rate-too-high.jump": ("the first updates moved the weights by {ratio:.2g} of their norm and the loss "
                                     "jumped from {loss0:.4g} to {peak:.4g}",
                                     "最初几次更新就让权重改变了其范数的 {ratio:.2g}，损失从 {loss0:.4g} 跳到 {peak:.4g}"),
+    "learning-rate-too-high.kills-units": ("ReLU units in {layers} that were alive at the start died from step "
+                                           "{step} on, under updates this large",
+                                           "{layers} 中开始时还活着的 ReLU 单元从第 {step} 步起在这么大的更新下死亡"),
     "learning-rate-too-high.update-ratio": ("; each update moves the weights by {ratio:.2g} of their norm (healthy "
                                             "~{healthy:g})",
                                             "；每次更新让权重改变其范数的 {ratio:.2g}（健康值约为 {healthy:g}）"),

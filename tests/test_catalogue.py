@@ -402,6 +402,95 @@ def test_healthy_lr_and_decayed_schedule_are_quiet():
     assert not alarms(r) & {"learning-rate-too-low", "learning-rate-too-high", "loss-not-decreasing"}, r.findings
 
 
+def _warmup_decay_adam(peak, steps=200, warm=20, bias=None):
+    X, y = blobs(n=512)
+    m = mlp(h=64)
+    if bias is not None:
+        with torch.no_grad():
+            m[2].bias.fill_(bias)
+    opt = torch.optim.Adam(m.parameters(), lr=peak)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: (s + 1) / warm if s < warm else max(0.0, (steps - s) / (steps - warm)))
+
+    def run():
+        for i in range(steps):
+            j = (i * 32) % 512
+            loss = F.cross_entropy(m(X[j:j + 32]), y[j:j + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+    return watched(m, opt, run)
+
+
+def test_relus_killed_by_a_warmup_peak_blame_the_lr():
+    """Held-out audit (2026-11-27): Adam warmed up to a peak of 0.3 then decayed to 0. The decay rescues
+    the loss (no divergence, no stall over the last half), but the peak kills the ReLUs that were
+    alive at the start: dead-relu alone named the symptom; the step size that killed them is the cause."""
+    from nndoctor.diagnoses.hyperparams import HIGH_RATIO
+    r = _warmup_decay_adam(0.3)
+    dead, f = r.get("dead-relu"), r.get("learning-rate-too-high")
+    assert dead is not None and dead.severity in ("warning", "error")
+    assert f is not None and f.severity == "warning", r.findings
+    ev = f.evidence
+    assert ev["dead_since_step"] > 0 and ev["update_weight_ratio_before_deaths"] >= HIGH_RATIO
+    assert all(v < 0.5 for v in ev["dead_fraction_at_first_sample"].values())
+    assert ev["lr"] == ev["max_lr_seen"] == pytest.approx(0.3) and ev["suggested_lr"] < 0.3
+    assert "alive at the start" in f.summary
+    # the same schedule at a peak of 1e-3 (and 0.1, where a few units die but dead-relu is only info): quiet
+    for peak in (1e-3, 0.1):
+        assert not alarms(_warmup_decay_adam(peak)) & {"learning-rate-too-high", "dead-relu"}
+
+
+def test_relus_dead_from_the_start_do_not_blame_the_lr():
+    """Units dead at the first sample (a -20 bias) under the same large Adam steps: an init problem;
+    the step-size path stays silent (it needs units alive at the start that die later)."""
+    r = _warmup_decay_adam(0.3, bias=-20.0)
+    assert r.get("dead-relu") is not None and r.get("dead-relu").severity == "error"
+    f = r.get("learning-rate-too-high")
+    assert f is None or "dead_since_step" not in f.evidence, f.evidence
+
+
+def _manual_sgd(reset, accum=1, steps=40, lr=0.05):
+    """A hand-written SGD loop (no optimizer): `p -= lr * p.grad` under no_grad every `accum`
+    backward passes; `reset` is None (never), "none" (p.grad = None) or "zero" (p.grad.zero_())."""
+    X, y = blobs()
+    m = mlp()
+
+    def run():
+        for i in range(steps * accum):
+            j = (i * 32) % len(X)
+            F.cross_entropy(m(X[j:j + 32]), y[j:j + 32]).backward()
+            if (i + 1) % accum:
+                continue
+            with torch.no_grad():
+                for p in m.parameters():
+                    p -= lr * p.grad
+                    if reset == "none":
+                        p.grad = None
+                    elif reset == "zero":
+                        p.grad.zero_()
+    with nndoctor.watch(m) as doctor:
+        run()
+    report = doctor.report()
+    assert not report.internal_errors, report.internal_errors
+    return report
+
+
+def test_manual_updates_that_never_reset_grad_are_gradient_not_zeroed():
+    """Held-out audit (2026-11-27): with no optimizer at all the step-interval test had nothing to look
+    at (0 steps, no finding). The hand-written update is the step: intervals between backward passes in
+    which the parameters were written in place, each checked for a .grad reset."""
+    f = _manual_sgd(reset=None).get("gradient-not-zeroed")
+    assert f is not None and f.severity == "error"
+    assert f.evidence["manual_update_intervals_checked"] >= 3 and f.evidence["intervals_with_reset"] == 0
+    assert "p.grad = None" in f.summary
+    # resetting by None or in place, and accumulating 4 backward passes per manual update: quiet
+    for reset, accum in (("none", 1), ("zero", 1), ("zero", 4)):
+        r = _manual_sgd(reset=reset, accum=accum)
+        assert "gradient-not-zeroed" not in alarms(r), (reset, accum, r.findings)
+
+
 # ----------------------------------------------------------------------------- batch size
 def test_batchnorm_over_two_examples():
     X, y = blobs()

@@ -911,3 +911,20 @@ def test_a_remedy_judged_worse_when_the_run_ends_is_rolled_back_too():
     assert all(torch.equal(p.detach(), q) for p, q in zip(params, states[rec["step"]])), \
         "the state before the remedy, restored in place"
     assert not opt._optimizer_step_pre_hooks and opt.param_groups[0]["lr"] == 0.1
+
+
+# --------------------------------------------------------------------------- ReLUs killed by the step (held-out audit)
+def test_lr_too_high_from_killed_relus_waits_for_the_dead_relu_repair():
+    """A learning-rate-too-high established from ReLU units the step killed has no live plan of its own:
+    dead-relu's repair re-initializes the units and lowers the LR by the measured update ratio (an LR cut
+    alone would leave them dead); the same code from the loss keeps its plan."""
+    killed = Finding("learning-rate-too-high", "warning", "", evidence={"dead_since_step": 40})
+    assert E.plan(killed) == []
+    assert E.plan(Finding("learning-rate-too-high", "warning", "")) == ["lower-lr", "warmup-scheduler", "clip-grad-norm"]
+    assert E.plan(Finding("dead-relu", "error", ""))[0] == "init-for-activation"
+    # on the held-out program (Adam warmed up to 0.2): dead-relu's re-init is kept, no LR cut competes
+    report, out = run_fixed("faulty_learning-rate-too-high_adamw_warmup_peak.py")
+    assert kept(report, "dead-relu", "init-for-activation")
+    assert not [r for r in report.repairs if r.get("code") == "learning-rate-too-high" and r.get("remedy")]
+    acc = float(out.split("NNDOCTOR_METRIC test_acc=")[1].split()[0])
+    assert acc > 0.92   # unrepaired 0.906; the twin (peak 1e-3) 0.969

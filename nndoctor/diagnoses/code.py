@@ -51,7 +51,10 @@ NOT_ZEROED = register(Diagnosis(
     traps=("gradient accumulation: zero_grad() every k backward passes, right after each step, is correct",),
     thresholds=("3 consecutive step intervals with no reset of a probe parameter's .grad (checked "
                 "exactly: None, a new tensor, or an in-place write between steps); gradient "
-                "accumulation resets once per optimizer step, so it never has such an interval",),
+                "accumulation resets once per optimizer step, so it never has such an interval",
+                "without any optimizer step (a hand-written update): the same test on the intervals between "
+                "backward passes in which the probe parameter itself was written in place; intervals "
+                "without an update (accumulation) are not counted"),
 ))
 
 BROKEN_FLOW = register(Diagnosis(
@@ -208,7 +211,28 @@ def check_not_zeroed(ctx: Context) -> list[Finding]:
             evidence={"optimizer": ov.name, "intervals_checked": len(iv), "intervals_with_reset": int(sum(iv)),
                       "grad_norm_first": float(tot[0]) if len(tot) else None,
                       "grad_norm_last": float(tot[-1]) if len(tot) else None}))
+    if not any(o.steps > 0 for o in ctx.optimizers()):
+        # no optimizer steps: a hand-written update (`p -= lr * p.grad` under no_grad) is the step. The
+        # intervals between backward passes in which the probe parameter was written in place, each with
+        # whether its .grad was reset; the same test as for an optimizer's step intervals
+        iv = ctx.facts.get("manual_update_intervals", [])
+        at = _first_run_without_reset(iv)
+        if at is not None:
+            out.append(NOT_ZEROED.finding(
+                "error", msg("gradient-not-zeroed.manual", missed=len(iv) - sum(iv), intervals=len(iv)),
+                step=ctx.n_backward, where=[],
+                evidence={"optimizer": None, "manual_update_intervals_checked": len(iv),
+                          "intervals_with_reset": int(sum(iv))}))
     return out
+
+
+def _first_run_without_reset(iv: list[bool], run_len: int = 3) -> int | None:
+    run = 0
+    for k, reset in enumerate(iv):
+        run = 0 if reset else run + 1
+        if run >= run_len:
+            return k
+    return None
 
 
 # ---------------------------------------------------------------------------- graph cut

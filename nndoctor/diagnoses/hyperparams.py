@@ -14,6 +14,8 @@ import numpy as np
 from ..findings import Finding
 from ..messages import Msg
 from . import Context, OptView
+from .activations import DEAD_WARN, _dead_layers, check_dead_relu
+from .activations import _samples as _act_samples
 from .registry import Diagnosis, register, rule
 from .stats import decades, mann_kendall_z, median, robust_noise, row_nanmedian, segment_medians, sig4, thin
 
@@ -56,6 +58,13 @@ LR_HIGH = register(Diagnosis(
                 f"early blow-up: the first updates move the weights by >= {EARLY_RATIO:g} of their norm (two decades "
                 f"above {HEALTHY_RATIO:g}) and the loss at least triples within them ({EARLY_JUMP:g}x its value at "
                 "initialization): a step size that fits the loss surface lowers the loss",
+                f"units killed by the step: ReLU units alive at the first activation sample die during training "
+                f"(dead-relu established as a warning or error, each dead layer below {DEAD_WARN:.0%} dead at the first "
+                f"sample, dead from a later one) "
+                f"while the median update/weight ratio of the steps up to their death is >= {HIGH_RATIO:g} (a decade "
+                f"above the usual {HEALTHY_RATIO:g}): the classic cause of dying ReLUs (cs231n) is a step large "
+                "enough to push a unit's weights where its pre-activation is negative on every input; units dead "
+                "from the start (an init or bias problem) or dying under small updates are not blamed on the LR",
                 "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3 (updates scale with the LR)"),
 ))
 
@@ -173,6 +182,33 @@ def _single_objective(ctx: Context) -> bool:
     return sum(1 for o in ctx.optimizers() if o.steps > 0) == 1
 
 
+def _units_killed_by_step(ctx: Context, ov: OptView) -> dict | None:
+    """ReLU units alive at the first activation sample (taken at or near initialization) that died during training under large updates: the
+    dead-relu finding's layers and onset, and the median update/weight ratio of the sampled steps up
+    to that onset; None unless that ratio is >= HIGH_RATIO. Looked at only once dead-relu is an alarm
+    (so it can add the cause to a run that already has one, never an alarm to a quiet run)."""
+    if "dead-relu" not in ctx.found:
+        return None
+    dead = [f for f in check_dead_relu(ctx) if f.severity in ("error", "warning")]
+    if not dead:
+        return None
+    ev = dead[0].evidence
+    since, samples = ev.get("since_step"), _act_samples(ctx)
+    if since is None or len(samples) < 2 or since <= samples[0]["step"]:
+        return None   # no onset seen after the first sample: they may have been dead from the start
+    first = _dead_layers(samples[0], ctx.batch_size())
+    layers = list(ev.get("dead_fraction", {}))
+    if any(first.get(k, (1.0,))[0] >= DEAD_WARN for k in layers):
+        return None   # dead (or unseen) at the first sample: an init or bias problem, not the step
+    ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps <= since)
+    if nr < 3 or not ratio >= HIGH_RATIO:
+        return None
+    return {"layers": ", ".join(f"`{k}`" for k in layers[:3]), "dead_since_step": since,
+            "dead_fraction_at_first_sample": {k: round(first[k][0], 3) for k in layers},
+            "dead_fraction": ev.get("dead_fraction"), "update_weight_ratio_before_deaths": sig4(ratio),
+            "steps_before_deaths_sampled": nr}
+
+
 @rule("learning-rate-too-high")
 def check_lr_high(ctx: Context) -> list[Finding]:
     out = []
@@ -205,14 +241,19 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
         first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
         blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
-        if not (diverged or oscillating or blowup):
+        killed = None if (diverged or oscillating or blowup) else _units_killed_by_step(ctx, ov)
+        if not (diverged or oscillating or blowup or killed):
             continue
+        if killed:   # judged by the step size that killed them, at the LR that took it there
+            ratio, lr = killed["update_weight_ratio_before_deaths"], lr_max
         noise = robust_noise(L[n // 2:])
         sugg = _suggest(lr, ratio, 1 / 100, 1 / 3) if ratio == ratio else None
         if sugg is None and lr > 0:
             sugg = float(f"{lr / 10:.1g}")
         what = (Msg("learning-rate-too-high.diverges", best=best, end=end) if diverged else
                 Msg("learning-rate-too-high.oscillates", start=start, end=end, noise=noise) if oscillating else
+                Msg("learning-rate-too-high.kills-units", layers=killed["layers"], step=killed["dead_since_step"])
+                if killed else
                 Msg("learning-rate-too-high.jump", ratio=first_ratio, loss0=float(L[0]), peak=float(np.max(L[1:6]))))
         out.append(LR_HIGH.finding(
             "error" if diverged else "warning",
@@ -224,10 +265,10 @@ def check_lr_high(ctx: Context) -> list[Finding]:
                       "first_updates_weight_ratio": sig4(first_ratio), "early_loss_max": sig4(float(np.max(L[1:6]))),
                       "late_share_above_init": round(above_init, 3), "loss_start": sig4(start), "loss_best_smoothed": sig4(best),
                       "loss_end": sig4(end), "loss_noise": sig4(noise), "update_weight_ratio": sig4(ratio),
-                      "suggested_lr": sugg,
+                      "suggested_lr": sugg, **(killed or {}),
                       # judged on the first updates only: a record of the past that later steps cannot clear
                       # (repair mode does not act on it after a repair made at or after that step)
-                      **({"evidence_last_step": 5} if not (diverged or oscillating) else {})},
+                      **({"evidence_last_step": 5} if blowup and not (diverged or oscillating) else {})},
             context={"suggested_lr": sugg, "max_lr": sugg}, key=ov.name))
     return out
 

@@ -83,6 +83,11 @@ def plan(f: Finding) -> list[str]:
     """The remedies, in order, that repair mode may apply live for this finding ([] if none)."""
     code, ev = f.code, f.evidence
     if code == "learning-rate-too-high":
+        if "dead_since_step" in ev:
+            # established from ReLU units the step killed (a dead-relu alarm is active): dead-relu's repair
+            # re-initializes them and lowers the LR by the same measured update ratio; the LR cut alone
+            # would leave them dead, so this finding waits for that repair instead of competing with it
+            return []
         return ["lower-lr", "warmup-scheduler", "clip-grad-norm"]
     if code == "learning-rate-too-low":
         return ["raise-lr", "adaptive-optimizer"]

@@ -14,7 +14,6 @@ small the conv biases alone decide the sign of each unit; they drift negative wi
 dozen steps and the deep convolutions go completely dead (all gradients exactly 0 after that).
 (fixed, std = sqrt(2 / fan_in): val acc 0.96 vs 0.22 here.)
 """
-import math
 
 import numpy as np
 import torch
