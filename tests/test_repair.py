@@ -928,3 +928,35 @@ def test_lr_too_high_from_killed_relus_waits_for_the_dead_relu_repair():
     assert not [r for r in report.repairs if r.get("code") == "learning-rate-too-high" and r.get("remedy")]
     acc = float(out.split("NNDOCTOR_METRIC test_acc=")[1].split()[0])
     assert acc > 0.92   # unrepaired 0.906; the twin (peak 1e-3) 0.969
+
+
+def test_scheduled_evaluations_pause_while_a_remedy_is_under_test(monkeypatch):
+    """While a remedy's window runs, the controller acts on nothing until its verdict, which flushes and
+    evaluates by itself: the scheduled evaluations in between are skipped (they would be redone there)."""
+    import nndoctor.diagnoses as D
+    import nndoctor.doctor as Dr
+
+    ctls, calls, flags = [], [], []
+    init, real_rules, real_eval = E.RepairController.__init__, D.run_rules, Dr.Doctor._evaluate
+
+    def capture(self, *a, **k):
+        init(self, *a, **k)
+        ctls.append(self)
+
+    def evaluate(self, closing=False, force=False):
+        flags.append((closing or force, self.repair is not None and self.repair.current is not None))
+        return real_eval(self, closing=closing, force=force)
+
+    def rules(ctx):
+        calls.append((flags[-1][0], ctls[0].current is not None))
+        return real_rules(ctx)
+
+    monkeypatch.setattr(E.RepairController, "__init__", capture)
+    monkeypatch.setattr(Dr.Doctor, "_evaluate", evaluate)
+    monkeypatch.setattr(D, "run_rules", rules)
+    report, _ = run_fixed("faulty_unnormalized-input_raw_breast_cancer_sgd.py")
+    assert kept(report, "unnormalized-input", "standardize-inputs")
+    asked_during_a_window = [f for f in flags if not f[0] and f[1]]
+    assert asked_during_a_window, "the remedy's window holds a flush step: a scheduled evaluation was asked for"
+    assert not [c for c in calls if not c[0] and c[1]], "no scheduled evaluation ran while a remedy was under test"
+    assert any(forced for forced, _ in calls), "the verdict evaluated"
