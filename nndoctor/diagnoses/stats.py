@@ -55,10 +55,14 @@ def robust_noise(x: np.ndarray) -> float:
 
 
 @functools.lru_cache(maxsize=16)
-def _upper(n: int) -> np.ndarray:
-    """The n x n boolean mask of the pairs (i, j), i < j (cached: the rules test the same lengths again
-    and again)."""
+def _upper_cached(n: int) -> np.ndarray:
     return np.triu(np.ones((n, n), dtype=bool), 1)
+
+
+def _upper(n: int) -> np.ndarray:
+    """The n x n boolean mask of the pairs (i, j), i < j (cached up to n = 1024, at most 16 x 1 MB: the
+    rules test the same few lengths again and again)."""
+    return _upper_cached(n) if n <= 1024 else np.triu(np.ones((n, n), dtype=bool), 1)
 
 
 def mann_kendall_z(x: np.ndarray) -> float:

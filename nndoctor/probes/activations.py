@@ -1,8 +1,10 @@
 """Activation probe: per-layer statistics of the forward signal, on sampled forward passes.
 
 Armed for a few consecutive training forward passes at a time (a *sample*), then removed, so
-between samples the model runs with no hook of ours at all. Everything is reduced on the device;
-the per-module numbers of one sample go to the host in one transfer when the sample ends.
+between samples the model runs with no hook of ours at all. Everything is reduced on the device and
+the per-module numbers of one sample go to the host in one transfer when the sample ends; CPU
+tensors are read through numpy instead (a zero-copy view, far cheaper than torch ops on the small
+tensors of a small model).
 
 Per module it records:
 * activation modules (ReLU, Sigmoid, Tanh...): for ReLU-like ones, which units (features or
