@@ -151,6 +151,7 @@ def run_rules(ctx: Context) -> Iterator[tuple[str, list[Finding] | None, BaseExc
                 results.append((name, None, e))
                 continue
             note_severities(ctx.found, found or ())
+            ctx.cache[("findings", name)] = found   # what later rules of this evaluation may read
             results.append((name, found, None))
     yield from results
 

@@ -193,11 +193,7 @@ def check_not_zeroed(ctx: Context) -> list[Finding]:
         iv = ov.intervals
         if not ov.has_probe or len(iv) < 3:
             continue
-        run, at = 0, None
-        for k, reset in enumerate(iv):
-            run = 0 if reset else run + 1
-            if run >= 3 and at is None:
-                at = k
+        at = _first_run_without_reset(iv)
         if at is None:
             continue
         G = ov.grad
@@ -227,6 +223,7 @@ def check_not_zeroed(ctx: Context) -> list[Finding]:
 
 
 def _first_run_without_reset(iv: list[bool], run_len: int = 3) -> int | None:
+    """The index at which ``run_len`` consecutive intervals without a .grad reset are first complete."""
     run = 0
     for k, reset in enumerate(iv):
         run = 0 if reset else run + 1

@@ -183,13 +183,16 @@ def _single_objective(ctx: Context) -> bool:
 
 
 def _units_killed_by_step(ctx: Context, ov: OptView) -> dict | None:
-    """ReLU units alive at the first activation sample (taken at or near initialization) that died during training under large updates: the
-    dead-relu finding's layers and onset, and the median update/weight ratio of the sampled steps up
-    to that onset; None unless that ratio is >= HIGH_RATIO. Looked at only once dead-relu is an alarm
-    (so it can add the cause to a run that already has one, never an alarm to a quiet run)."""
+    """ReLU units alive at the first activation sample (taken at or near initialization) that died
+    during training under large updates: the dead-relu finding's layers and onset, and the median
+    update/weight ratio of the sampled steps up to that onset; None unless that ratio is >= HIGH_RATIO.
+    Looked at only once dead-relu is an alarm (so it can add the cause to a run that already has one,
+    never an alarm to a quiet run)."""
     if "dead-relu" not in ctx.found:
         return None
-    dead = [f for f in check_dead_relu(ctx) if f.severity in ("error", "warning")]
+    key = ("findings", "dead-relu")   # this evaluation's findings, when dead-relu's rule has run already
+    found = ctx.cache[key] if key in ctx.cache else check_dead_relu(ctx)
+    dead = [f for f in found or () if f.severity in ("error", "warning")]
     if not dead:
         return None
     ev = dead[0].evidence

@@ -45,6 +45,7 @@ from torch import nn
 
 from .. import remedies as _remedies
 from ..findings import Finding
+from ..probes.tensors import norms
 from . import actions as A
 
 MAX_PER_FINDING = 3
@@ -1275,7 +1276,7 @@ def _total_norm(tensors: list) -> float:
     if not ts:
         return 0.0
     with torch.no_grad():
-        return float(torch.stack([n.double() for n in torch._foreach_norm(ts)]).norm())
+        return float(norms(ts).double().norm())
 
 
 def _mad(x: np.ndarray) -> float:
