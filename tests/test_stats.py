@@ -8,7 +8,7 @@ import pytest
 
 from nndoctor.diagnoses.gradients import _bursts, _running_median_before
 from nndoctor.diagnoses.stats import (mann_kendall_z, median, row_median, row_nanmedian, rows_at_same_steps,
-                                      spearman)
+                                      spearman, step_means)
 
 
 @pytest.mark.parametrize("shape", [(40, 1), (40, 2), (40, 5), (40, 6), (3, 20), (0, 4)])
@@ -22,6 +22,25 @@ def test_row_medians_match_numpy_with_and_without_nan(shape):
         warnings.simplefilter("ignore", RuntimeWarning)
         np.testing.assert_allclose(row_nanmedian(X), np.nanmedian(X, axis=1), equal_nan=True)
     np.testing.assert_allclose(row_median(X), np.median(X, axis=1), equal_nan=True)
+
+
+def test_step_means_match_nanmean_per_step_with_nan_and_inf():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(1, 60))
+        steps = np.sort(rng.integers(0, 20, n)).astype(float)
+        vals = rng.normal(size=n) * 10 ** rng.uniform(-3, 3, n)
+        u = rng.random(n)
+        vals[u < 0.1] = np.nan
+        vals[(u > 0.1) & (u < 0.13)] = np.inf
+        vals[(u > 0.13) & (u < 0.15)] = -np.inf
+        got_steps, got = step_means(steps, vals)
+        want_steps = np.unique(steps)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.array([np.nanmean(vals[steps == s]) for s in want_steps])
+        np.testing.assert_array_equal(got_steps, want_steps)
+        np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 10, 31])

@@ -127,6 +127,18 @@ def row_nanmedian(X: np.ndarray) -> np.ndarray:
     return out
 
 
+def step_means(steps: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct steps, and the mean of the non-NaN values at each (NaN where a step has none), as
+    ``[np.nanmean(vals[steps == u]) for u in np.unique(steps)]`` in three array ops instead of a
+    Python loop over the steps (a validation series logs several batches per step)."""
+    uniq, inv = np.unique(steps, return_inverse=True)
+    ok = ~np.isnan(vals)
+    cnt = np.bincount(inv[ok], minlength=len(uniq))
+    tot = np.bincount(inv[ok], weights=vals[ok], minlength=len(uniq))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return uniq, np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+
+
 def thin(x: np.ndarray, n: int = 400) -> np.ndarray:
     """At most n evenly spaced points of x (for the O(n^2) tests)."""
     if len(x) <= n:

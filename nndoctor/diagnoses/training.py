@@ -8,7 +8,7 @@ from ..findings import Finding
 from ..messages import msg
 from . import Context
 from .registry import Diagnosis, register, rule
-from .stats import mann_kendall_z, median, sig4, spearman, thin
+from .stats import mann_kendall_z, median, sig4, spearman, step_means, thin
 
 GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
 FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
@@ -90,10 +90,7 @@ def _val_series(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray]]:
         s = ctx.store[f"val_loss/{idx}"]
         if len(s) < 4:
             continue
-        steps, vals = s.steps, s.array()
-        uniq = np.unique(steps)
-        v = np.array([np.nanmean(vals[steps == u]) for u in uniq])
-        out.append((label, uniq, v))
+        out.append((label, *step_means(s.steps, s.array())))
     return out
 
 
