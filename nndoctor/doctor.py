@@ -147,6 +147,7 @@ class Doctor(tap.Listener):
         self._disabled = False
         self._open = False
         self._closed = False
+        self._depth = 0             # ``with doctor:`` blocks entered and not yet left
         self.step = 0               # iterations: the largest optimizer step count seen
         self.n_backward = 0
         self._opts: dict[int, _Opt] = {}
@@ -269,10 +270,15 @@ class Doctor(tap.Listener):
         return self
 
     def __enter__(self) -> "Doctor":
+        self._depth += 1
         return self.start()
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        self.close(exc if isinstance(exc, BaseException) else None)
+        # ``with doctor:`` nested in another ``with doctor:`` (a helper that enters the doctor it was
+        # handed): only the outermost exit ends the watch, or the outer block would run unwatched
+        self._depth = max(0, self._depth - 1)
+        if self._depth == 0:
+            self.close(exc if isinstance(exc, BaseException) else None)
         return False
 
     def close(self, exc: BaseException | None = None) -> Report:
@@ -722,6 +728,9 @@ class Doctor(tap.Listener):
             # GradScaler.scale(loss).backward(): the series gets the loss, not loss x scale
             scalars = [self._amp_scaled[1]]
         self._amp_scaled = None
+        if scalars and any(t.is_meta for t in scalars):
+            self._note_meta()
+            scalars = []
         if scalars:  # kept as is on the device; shaped and converted in one batch at the flush
             v = scalars[0].detach() if len(scalars) == 1 else sum(t.detach().reshape(()).float() for t in scalars)
             self._untagged_loss.append(len(self._pending_loss))
@@ -759,7 +768,7 @@ class Doctor(tap.Listener):
         if self.step == 0 and self.table.params and (self.n_backward <= 8 or self.n_backward % self.every == 0):
             # no optimizer step seen yet: keep a fingerprint of the parameters to see if anything
             # (a manual update, an unwatched optimizer) changes them
-            ps = [p for p in self.table.params if p.requires_grad]
+            ps = [p for p in self.table.params if p.requires_grad and not p.is_meta]
             if ps:
                 self._pending_bw_param.append((self.n_backward, norms([p.detach() for p in ps])))
         self._steps_since_backward = 0
@@ -799,7 +808,8 @@ class Doctor(tap.Listener):
                 self.store.append(f"lr/{rec.key}", rec.n_steps, max(lrs))
             # backward passes so far: maps the loss series (per backward pass) onto optimizer steps
             self.store.append("backward_at_step", rec.n_steps, self.n_backward)
-            rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
+            rec.snapshot_local = [j for j, p in enumerate(rec.params)
+                                  if (p.grad is not None or rec.closure) and not p.is_meta]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
         if self.repair is not None:
             self._repair_call("on_step_pre", rec)
@@ -858,6 +868,9 @@ class Doctor(tap.Listener):
         if not grads:  # step() sees no gradient at all: a row of "missing"
             self._pending_grad.append((rec.key, self.step, None, []))
             return
+        if grads[0].is_meta:
+            self._note_meta()
+            return
         if not rec.closure and (rec.noise is not None or rec.n_steps >= rec.noise_next):
             self._noise_window(rec, grads, local)
         if len(grads) <= 32 and grads[0].is_cpu:
@@ -883,6 +896,15 @@ class Doctor(tap.Listener):
             hits = self._flags.push(self.step, vec)  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
+
+    def _note_meta(self) -> None:
+        """Tensors on the meta device have shapes but no values (a dry run, or a model built with
+        ``torch.device("meta")`` and not yet materialized): there is nothing to measure."""
+        if not self.store.facts.get("meta_device"):
+            self.store.facts["meta_device"] = True
+            self.notes.append("the model's tensors are on the meta device (shapes, no values): nndoctor "
+                              "counts its backward passes and steps but reads no statistics until it is "
+                              "materialized (e.g. `model.to_empty(device=...)` and an initialization)")
 
     def _watch_spike(self, rec: _Opt, level: float) -> None:
         """A gradient norm 100x (2 decades) above its running level asks for the rules at the end of
@@ -910,9 +932,16 @@ class Doctor(tap.Listener):
                 return
             sel, total = [], 0
             for i, g in enumerate(grads):  # very large models: a subset of the tensors (20M values)
+                if g.layout != torch.strided or g.is_meta:
+                    # a sparse gradient (nn.Embedding(sparse=True)) has no fused norm or in-place sum,
+                    # and a meta one no values: the estimate uses the dense gradients
+                    continue
                 if total + g.numel() <= 20_000_000 or not sel:
                     sel.append(i)
                     total += g.numel()
+            if not sel:
+                rec.noise_next = rec.n_steps + 5 * self.every
+                return
             ns = rec.noise = {"local": list(local), "sel": sel, "sq": [], "k": 0, "cost": 0.0,
                               "acc": [grads[i].detach().float().clone() for i in sel]}
         elif ns["local"] != local:  # the set of parameters with gradients changed: start again later

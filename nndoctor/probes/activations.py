@@ -267,13 +267,15 @@ class ActivationProbe:
             name = self.names.get(id(module))
             if name is None:
                 return
+            out = next((t for t in iter_tensors(output) if t.is_floating_point()), None)
+            if out is not None and out.is_meta:   # shapes without values (a meta-device dry run)
+                return
             st = self.mods.get(name)
             if st is None:
                 st = self.mods[name] = _ModState(name, _kind(module), type(module).__name__, self._order)
                 self._order += 1
                 if st.kind == "layer" and self.samples == 0:  # poor-initialization reads the first sample
                     _weight_info(st, module)
-            out = next((t for t in iter_tensors(output) if t.is_floating_point()), None)
             inp = next((t for t in iter_tensors(inputs) if isinstance(t, torch.Tensor)), None)
             if st.kind in ("layer", "embedding", "norm") and self._first_layer is None:
                 self._first_layer = name
