@@ -722,7 +722,8 @@ class Doctor(tap.Listener):
         self._forward_since_backward = False
         if pend["stepping"] is not None:
             pend["stepping"].backward_in_step = True
-        scalars = [t for t in pend["roots"] if t.numel() == 1]
+        # the loss series is real: a complex root (backward with an explicit gradient) is not a loss
+        scalars = [t for t in pend["roots"] if t.numel() == 1 and not t.is_complex()]
         if scalars and self._amp_scaled is not None and len(scalars) == 1 \
                 and id(scalars[0]) == self._amp_scaled[0]:
             # GradScaler.scale(loss).backward(): the series gets the loss, not loss x scale
@@ -943,13 +944,13 @@ class Doctor(tap.Listener):
                 rec.noise_next = rec.n_steps + 5 * self.every
                 return
             ns = rec.noise = {"local": list(local), "sel": sel, "sq": [], "k": 0, "cost": 0.0,
-                              "acc": [grads[i].detach().float().clone() for i in sel]}
+                              "acc": [_real(grads[i]).float().clone() for i in sel]}
         elif ns["local"] != local:  # the set of parameters with gradients changed: start again later
             rec.noise = None
             rec.noise_next = rec.n_steps + self.every
             return
         else:
-            torch._foreach_add_(ns["acc"], [grads[i].detach().float() for i in ns["sel"]])
+            torch._foreach_add_(ns["acc"], [_real(grads[i]).float() for i in ns["sel"]])
         ns["sq"].append(torch.stack(torch._foreach_norm([grads[i].detach() for i in ns["sel"]])).float()
                         .pow(2).sum())
         ns["k"] += 1
@@ -1387,6 +1388,13 @@ def _dynamo_disabled(fn):
     nndoctor's code)."""
     disable = getattr(getattr(torch, "compiler", None), "disable", None)
     return disable(fn) if disable is not None else fn
+
+
+def _real(g: torch.Tensor) -> torch.Tensor:
+    """A complex gradient as its real view (same norm; ``.float()`` would drop the imaginary part
+    and warn in the user's process)."""
+    g = g.detach()
+    return torch.view_as_real(g) if g.is_complex() else g
 
 
 def _fresh_graph() -> dict[str, Any]:
