@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import os
 import time
 import traceback
 import weakref
@@ -121,8 +122,21 @@ class Doctor(tap.Listener):
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
                  on_finding: Callable[[Finding], None] | None = None, run_dir=None,
                  repair: bool = False, fixed_cadence: bool = False) -> None:
-        if every < 1:
-            raise ValueError("every must be >= 1")
+        every = _positive_int(every, "every", "optimizer steps between flushes of the statistics")
+        if on_finding is not None and not callable(on_finding):
+            raise TypeError(f"nndoctor.watch: on_finding must be a function of one Finding (called for each "
+                            f"new finding), got {type(on_finding).__name__}")
+        if run_dir is not None and not isinstance(run_dir, (str, os.PathLike)):
+            raise TypeError(f"nndoctor.watch: run_dir must be a folder path (str or pathlib.Path), "
+                            f"got {type(run_dir).__name__}")
+        models, model_names = _named_list(models)
+        optimizers, _ = _named_list(optimizers)
+        for m in models:
+            if not isinstance(m, nn.Module):
+                raise TypeError(_not_a_module(m))
+        for o in optimizers:
+            if not isinstance(unwrap_optimizer(o), torch.optim.Optimizer):
+                raise TypeError(_not_an_optimizer(o))
         self.every = every
         # fixed_cadence: the flush, the rules, the activation samples and the noise windows follow a
         # fixed step schedule (flush every ``every`` steps; rules at every flush while the run is young,
@@ -219,16 +233,11 @@ class Doctor(tap.Listener):
         self._n_step_pre = 0
         self._amp_pre: dict[int, int] = {}
 
-        models = _as_list(models)
         for i, m in enumerate(models):
-            if not isinstance(m, nn.Module):
-                raise TypeError(f"nndoctor.watch: expected a torch.nn.Module, got {type(m).__name__}")
-            self._add_root(m, None if len(models) == 1 else f"{type(unwrap_model(m)).__name__}{i}")
-        for o in _as_list(optimizers):
-            o = unwrap_optimizer(o)
-            if not isinstance(o, torch.optim.Optimizer):
-                raise TypeError(f"nndoctor.watch: expected a torch.optim.Optimizer, got {type(o).__name__}")
-            self._explicit_opts.append(o)
+            name = model_names[i] if model_names else f"{type(unwrap_model(m)).__name__}{i}"
+            self._add_root(m, None if len(models) == 1 and not model_names else name)
+        for o in optimizers:
+            self._explicit_opts.append(unwrap_optimizer(o))
         if not self.table.roots and not discover_models:
             raise ValueError("nndoctor.watch needs a model (or use nndoctor run, which finds them)")
         if self.table.roots and not self.table.params:
@@ -1450,6 +1459,66 @@ def _site_text(site) -> str:
         return "?"
     import os
     return f"{os.path.basename(site[0])}:{site[1]}: {site[2]}"
+
+
+def _positive_int(v, name: str, meaning: str) -> int:
+    """``v`` as an int >= 1 (numpy integers too), or a clear error naming the argument."""
+    import operator
+
+    try:
+        n = operator.index(v) if not isinstance(v, bool) else None
+    except TypeError:
+        n = None
+    if n is None:
+        raise TypeError(f"nndoctor.watch: {name} must be a whole number ({meaning}), got {v!r}")
+    if n < 1:
+        raise ValueError(f"nndoctor.watch: {name} must be >= 1 ({meaning}), got {n}")
+    return n
+
+
+def _named_list(x) -> tuple[list, list[str] | None]:
+    """One object, a list/tuple of them, or a dict of them (its keys name them in the report)."""
+    if isinstance(x, dict):
+        return list(x.values()), [str(k) for k in x]
+    return _as_list(x), None
+
+
+def _not_a_module(m) -> str:
+    """What was passed where a model goes, and what to pass instead."""
+    what = type(m).__name__
+    if isinstance(m, type) and issubclass(m, nn.Module):
+        hint = f"the class {m.__name__} itself, not a model: build it first, e.g. watch({m.__name__}(...), optimizer)"
+    elif isinstance(m, torch.optim.Optimizer) or isinstance(unwrap_optimizer(m), torch.optim.Optimizer):
+        hint = f"an optimizer ({what}) where the model goes: the order is watch(model, optimizer)"
+    elif isinstance(m, torch.Tensor):
+        hint = ("a tensor: watch() takes the model (an nn.Module); to watch plain tensors trained by an "
+                "optimizer, run the script with `nndoctor run`, which watches those too")
+    elif hasattr(m, "__next__") or what in ("generator", "dict_values", "map", "filter"):
+        hint = (f"a {what} (model.parameters()?): pass the model itself, watch(model, optimizer), so nndoctor "
+                "knows the layers and their names")
+    elif m is None:
+        hint = "None in the list of models"
+    else:
+        hint = what
+    return f"nndoctor.watch: expected a torch.nn.Module (the model), got {hint}"
+
+
+def _not_an_optimizer(o) -> str:
+    what = type(o).__name__
+    if isinstance(o, nn.Module):
+        hint = f"a module ({what}) where the optimizer goes: the order is watch(model, optimizer)"
+    elif isinstance(o, str):
+        hint = (f"the string {o!r}: pass the optimizer object you step (torch.optim.Adam(model.parameters())), "
+                "or leave it out and nndoctor finds the optimizers that step the model")
+    elif isinstance(o, type) and issubclass(o, torch.optim.Optimizer):
+        hint = f"the class {o.__name__} itself: pass the optimizer you built from it"
+    elif isinstance(o, dict):
+        hint = "a dict (a param group?): pass the optimizer itself"
+    elif o is None:
+        hint = "None in the list of optimizers"
+    else:
+        hint = what
+    return f"nndoctor.watch: expected a torch.optim.Optimizer, got {hint}"
 
 
 def _as_list(x) -> list:

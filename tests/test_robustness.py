@@ -840,3 +840,153 @@ def test_the_store_stays_bounded_over_2000_steps():
     # after warm-up the number of Python objects does not grow with the steps
     assert counts[2000][0] - counts[1000][0] <= max(200, 0.02 * counts[1000][0]), counts
     assert counts[2000][0] - counts[500][0] <= max(400, 0.04 * counts[500][0]), counts
+
+
+def test_double_backward_retain_graph_and_reentrant_checkpoint():
+    from torch.utils.checkpoint import checkpoint
+
+    class Ckpt(nn.Module):
+        def __init__(self, reentrant):
+            super().__init__()
+            self.a, self.b, self.c = nn.Linear(8, 16), nn.Linear(16, 16), nn.Linear(16, 2)
+            self.reentrant = reentrant
+
+        def forward(self, x):
+            h = torch.relu(self.a(x))
+            # use_reentrant=True runs a backward pass inside the backward pass
+            h = checkpoint(lambda t: torch.tanh(self.b(t)), h, use_reentrant=self.reentrant)
+            return self.c(h)
+
+    def loop(model, opt):
+        X, y = data()
+        losses = []
+        for i in range(10):
+            opt.zero_grad()
+            x = X[:16].clone().requires_grad_(True)
+            out = model(x)
+            lo = F.cross_entropy(out, y[:16])
+            total = lo
+            if not model.reentrant:   # (torch refuses autograd.grad through a reentrant checkpoint)
+                # a gradient penalty (WGAN-GP style): autograd.grad with create_graph, then backward through it
+                g, = torch.autograd.grad(lo, x, create_graph=True)
+                total = lo + 0.1 * g.pow(2).sum()
+            total.backward(retain_graph=True)
+            (0.0 * total).backward()   # a second backward through the retained graph
+            opt.step()
+            losses.append(total.detach())
+        return losses
+    for reentrant in (True, False):
+        r = twin(lambda: (lambda m: (m, torch.optim.Adam(m.parameters(), lr=1e-2)))(Ckpt(reentrant)), loop)
+        assert r.steps == 10 and r.backward_passes >= 20, r
+
+
+def test_forward_without_tensor_arguments_and_keyword_only_inputs():
+    class NoArgs(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(torch.randn(4, 2))
+
+        def forward(self):
+            return self.w
+
+    class KwOnly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = small()
+
+        def forward(self, *, features, scale=1.0):
+            return self.net(features) * scale
+
+    def loop0(model, opt):
+        losses = []
+        for i in range(8):
+            opt.zero_grad()
+            lo = (model() - 1).pow(2).mean()
+            lo.backward()
+            opt.step()
+            losses.append(lo.detach())
+        return losses
+    twin(lambda: (lambda m: (m, torch.optim.SGD(m.parameters(), lr=0.1)))(NoArgs()), loop0)
+    twin(lambda: (lambda m: (m, torch.optim.SGD(m.parameters(), lr=0.1)))(KwOnly()),
+         sgd_loop(out=lambda o: o) if False else _kw_loop)
+
+
+def _kw_loop(model, opt):
+    X, y = data()
+    losses = []
+    for i in range(8):
+        opt.zero_grad()
+        lo = F.cross_entropy(model(features=X[:16], scale=0.5), y[:16])
+        lo.backward()
+        opt.step()
+        losses.append(lo.detach())
+    return losses
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("call,exc,words", [
+    (lambda m, o: nndoctor.watch(m.parameters(), o), TypeError, "pass the model itself"),
+    (lambda m, o: nndoctor.watch(o, m), TypeError, "the order is watch(model, optimizer)"),
+    (lambda m, o: nndoctor.watch(m, m), TypeError, "the order is watch(model, optimizer)"),
+    (lambda m, o: nndoctor.watch(nn.Linear), TypeError, "build it first"),
+    (lambda m, o: nndoctor.watch(m, "adam"), TypeError, "pass the optimizer object you step"),
+    (lambda m, o: nndoctor.watch(m, torch.optim.Adam), TypeError, "the class Adam itself"),
+    (lambda m, o: nndoctor.watch(m, o.param_groups), TypeError, "param group"),
+    (lambda m, o: nndoctor.watch([m, None]), TypeError, "None in the list of models"),
+    (lambda m, o: nndoctor.watch(torch.zeros(3, requires_grad=True)), TypeError, "nndoctor run"),
+    (lambda m, o: nndoctor.watch(m, o, every=0), ValueError, "every must be >= 1"),
+    (lambda m, o: nndoctor.watch(m, o, every="20"), TypeError, "every must be a whole number"),
+    (lambda m, o: nndoctor.watch(m, o, every=2.5), TypeError, "every must be a whole number"),
+    (lambda m, o: nndoctor.watch(m, o, on_finding="print"), TypeError, "on_finding must be a function"),
+    (lambda m, o: nndoctor.watch(m, o, run_dir=3), TypeError, "run_dir must be a folder path"),
+    (lambda m, o: nndoctor.watch(m, o, lang="fr"), ValueError, "unknown language"),
+    (lambda m, o: nndoctor.watch([]), ValueError, "needs a model"),
+    (lambda m, o: nndoctor.watch("x", repair=True), TypeError, "torch.nn.Module"),
+], ids=["parameters", "swapped", "module-as-optimizer", "class", "string-optimizer", "optimizer-class",
+        "param-groups", "none", "tensor", "every-0", "every-str", "every-float", "on_finding", "run_dir",
+        "lang", "empty", "repair"])
+def test_bad_input_is_refused_before_anything_is_hooked(call, exc, words):
+    m = small()
+    o = torch.optim.SGD(m.parameters(), lr=0.1)
+    with Contract():
+        with pytest.raises(exc) as info:
+            call(m, o)
+    assert words in str(info.value), str(info.value)
+    assert_no_hooks(m)
+
+
+def test_dicts_of_models_and_optimizers_name_the_models_and_numpy_cadence():
+    import numpy as np
+
+    g, d = small(out=4), small(d=4, out=1)
+    og, od = torch.optim.SGD(g.parameters(), lr=0.01), torch.optim.SGD(d.parameters(), lr=0.01)
+    with nndoctor.watch({"generator": g, "critic": d}, {"g": og, "d": od}, every=np.int64(5)) as doc:
+        for i in range(6):
+            for o in (og, od):
+                o.zero_grad()
+            lo = d(g(torch.randn(8, 8))).mean()
+            lo.backward()
+            og.step()
+            od.step()
+    r = doc.report()
+    assert doc.every == 5 and r.steps == 6 and not r.internal_errors
+    layers = set(r.signals["grad_norm"]["layers"]) if r.signals and "grad_norm" in r.signals else set()
+    assert any(n.startswith("generator.") for n in layers) and any(n.startswith("critic.") for n in layers), layers
+
+
+def test_an_optimizer_facade_is_looked_through():
+    class Facade:   # holds the real optimizer as .optim (ZeroRedundancyOptimizer-like sharding wrappers)
+        def __init__(self, opt):
+            self.optim = opt
+
+        def step(self):
+            self.optim.step()
+
+        def zero_grad(self):
+            self.optim.zero_grad()
+
+    def build():
+        m = small()
+        return m, Facade(torch.optim.SGD(m.parameters(), lr=0.1))
+    r = twin(build, sgd_loop(steps=8), optims=lambda objs: objs[1])
+    assert r.steps == 8 and not any("holds none" in n for n in r.notes), r.notes
