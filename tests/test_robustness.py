@@ -94,7 +94,6 @@ class Contract:
     """``with Contract() as c: ...`` around a watched run: the global state is back after it."""
 
     def __enter__(self):
-        gc.collect()
         self.before = _global_state()
         return self
 
@@ -907,8 +906,7 @@ def test_forward_without_tensor_arguments_and_keyword_only_inputs():
             losses.append(lo.detach())
         return losses
     twin(lambda: (lambda m: (m, torch.optim.SGD(m.parameters(), lr=0.1)))(NoArgs()), loop0)
-    twin(lambda: (lambda m: (m, torch.optim.SGD(m.parameters(), lr=0.1)))(KwOnly()),
-         sgd_loop(out=lambda o: o) if False else _kw_loop)
+    twin(lambda: (lambda m: (m, torch.optim.SGD(m.parameters(), lr=0.1)))(KwOnly()), _kw_loop)
 
 
 def _kw_loop(model, opt):
@@ -990,3 +988,112 @@ def test_an_optimizer_facade_is_looked_through():
         return m, Facade(torch.optim.SGD(m.parameters(), lr=0.1))
     r = twin(build, sgd_loop(steps=8), optims=lambda objs: objs[1])
     assert r.steps == 8 and not any("holds none" in n for n in r.notes), r.notes
+
+
+# ----------------------------------------------------------------------------- nndoctor run
+RUN_SCRIPT = textwrap.dedent('''
+    import argparse
+    import os
+    import sys
+
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+
+    def main():
+        ap = argparse.ArgumentParser()
+        ap.add_argument("--steps", type=int, default=5)
+        ap.add_argument("--workers", type=int, default=0)
+        ap.add_argument("--mode", default="ok")
+        a = ap.parse_args()
+        os.makedirs("work", exist_ok=True)
+        os.chdir("work")                           # the script moves; its relative paths follow it
+        here = os.path.dirname(__file__)           # data next to the script, read through __file__
+        scale = float(open(os.path.join(here, "scale.txt")).read())   # (python's __file__ is absolute)
+        torch.manual_seed(0)
+        g = torch.Generator().manual_seed(1)
+        X = torch.randn(256, 8, generator=g) * scale
+        y = (X[:, 0] > 0).long()
+        loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, num_workers=a.workers,
+                            generator=torch.Generator().manual_seed(2),
+                            multiprocessing_context="fork" if a.workers else None)
+        model = nn.Sequential(nn.Linear(8, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 2))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+        step = 0
+        for epoch in range(100):
+            for xb, yb in loader:
+                opt.zero_grad()
+                loss = nn.functional.cross_entropy(model(xb), yb)
+                loss.backward()
+                opt.step()
+                print(repr(loss.item()))
+                step += 1
+                if a.mode == "interrupt" and step == 3:
+                    raise KeyboardInterrupt
+                if step >= a.steps:
+                    break
+            if step >= a.steps:
+                break
+        with open("done.txt", "w") as f:           # relative to the new cwd
+            f.write(str(step))
+        sys.exit(7)
+
+
+    if __name__ == "__main__":
+        main()
+''')
+
+
+def _script_dir(tmp_path):
+    d = tmp_path / "proj"
+    d.mkdir(exist_ok=True)
+    (d / "train.py").write_text(RUN_SCRIPT)
+    (d / "scale.txt").write_text("1.5")
+    return d
+
+
+def test_nndoctor_run_keeps_a_real_script_unchanged(tmp_path):
+    """argparse, __file__, os.chdir, relative paths, DataLoader workers (fork), dropout and sys.exit(7):
+    stdout (every loss, full precision) and the exit code are those of plain python, the script's
+    relative files land where it put them, and nndoctor's --json lands where the user asked."""
+    import contextlib
+    import io
+    import os
+    import runpy
+
+    _script_dir(tmp_path)
+    args = ["--steps", "24", "--workers", "2"]
+    # the plain run, as ``python proj/train.py ...`` would do it (in this process: no second torch import)
+    saved = sys.argv[:], os.getcwd()
+    sys.argv = ["proj/train.py", *args]
+    os.chdir(tmp_path)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as info:
+            runpy.run_path(str(tmp_path / "proj" / "train.py"), run_name="__main__")
+    finally:
+        sys.argv = saved[0]
+        os.chdir(saved[1])
+    assert info.value.code == 7
+    (tmp_path / "work" / "done.txt").unlink()
+    run = subprocess.run([sys.executable, "-m", "nndoctor", "run", "--json", "report.json", "proj/train.py",
+                          *args], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 7, run.stderr
+    assert run.stdout == out.getvalue() and len(run.stdout.split()) == 24
+    assert (tmp_path / "work" / "done.txt").read_text() == "24"
+    import json
+    rep = json.loads((tmp_path / "report.json").read_text())   # not in work/, where the script went
+    assert rep["steps"] == 24 and not rep.get("internal_errors"), rep.get("internal_errors")
+
+
+def test_nndoctor_run_on_a_keyboard_interrupt(tmp_path, monkeypatch, capsys):
+    from nndoctor.runner import run_script
+
+    _script_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    with Contract():
+        code, rep = run_script("proj/train.py", ["--mode", "interrupt"], quiet=True)
+    assert code == 130 and "KeyboardInterrupt" in capsys.readouterr().err
+    assert rep.steps == 3 and not rep.internal_errors, rep.internal_errors
+    assert Path.cwd() == tmp_path   # the script's chdir is undone for nndoctor's own outputs
