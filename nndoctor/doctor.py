@@ -183,7 +183,8 @@ class Doctor(tap.Listener):
         self._window_base: tuple[int, int, dict[int, int]] = (0, 0, {})
         self._graph: dict[str, Any] = _fresh_graph()
         self._probe: _Probe | None = None          # doctor-wide probe (no optimizer stepping)
-        self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
+        self._bw_intervals: list[bool] = []        # between backward passes with no step: reset? (latest)
+        self._bw_reset_count = 0                   # ... how many of them ever had a reset
         self._manual_intervals: list[bool] = []    # ... of those, the ones with an in-place update: reset?
         self._steps_since_backward = 0
         self._last_eval_step = -1
@@ -586,6 +587,8 @@ class Doctor(tap.Listener):
         if self._val_candidates:  # losses of an eval-mode forward that no backward pass followed
             self._pending_val.extend(self._val_candidates)
             self._val_candidates.clear()
+            if len(self._pending_val) >= 4096:   # (see _val_value)
+                self._flush()
         if torch.is_grad_enabled():
             if ridx is not None:
                 self._last_inputs[ridx] = (args, kwargs)
@@ -662,6 +665,10 @@ class Doctor(tap.Listener):
         else:
             self.store.facts.setdefault("val_sites", {})[str(idx)] = f"{name} at {_site_text(site)}"
             self._pending_val.append(row)
+            if len(self._pending_val) >= 4096:
+                # an evaluation-only stretch (no step, no backward: nothing else flushes) must not
+                # hold every value it computes: one transfer per 4096 values
+                self._flush()
 
     def log(self, **metrics: float) -> None:
         """Report numbers the doctor cannot see by itself, e.g. ``doctor.log(val_loss=0.42)``."""
@@ -759,6 +766,9 @@ class Doctor(tap.Listener):
                 self._collect_activations()
         if "bw_reset" in pend:
             self._bw_intervals.append(pend["bw_reset"])
+            self._bw_reset_count += bool(pend["bw_reset"])
+            if len(self._bw_intervals) > 128:   # the rules read the latest 64 and the count
+                del self._bw_intervals[:-64]
             if pend.get("bw_updated"):
                 self._manual_intervals.append(pend["bw_reset"])
                 del self._manual_intervals[:-64]
@@ -807,6 +817,8 @@ class Doctor(tap.Listener):
         self._untagged_loss.clear()
         if rec.n_steps > 1:
             rec.intervals.append(rec.reset_seen)
+            if len(rec.intervals) > 128:   # the rules read the latest 64 (bounded memory on long runs)
+                del rec.intervals[:-64]
         rec.reset_seen = False
         rec.backward_in_step = False
         if not rec.closure:
@@ -1290,7 +1302,7 @@ class Doctor(tap.Listener):
              "has_probe": r.probe is not None}
             for r in self._opts.values()]
         st.facts["bw_intervals"] = list(self._bw_intervals[-64:])
-        st.facts["bw_resets"] = int(sum(self._bw_intervals))
+        st.facts["bw_resets"] = self._bw_reset_count
         st.facts["manual_update_intervals"] = list(self._manual_intervals)
         st.facts["counts"] = {"step": self.step, "backward": self.n_backward}
 
