@@ -29,6 +29,7 @@ from torch import nn
 from .findings import Finding, Report
 from .probes import graph as graph_probe
 from .probes import tap
+from .probes.hooks import InertOnCopy
 from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
@@ -490,7 +491,10 @@ class Doctor(tap.Listener):
                 if wrapper is not target and wrapper._orig_mod is target:
                     target = wrapper  # torch.compile(model): the wrapper's hooks run outside the compiled code
                 else:  # model.compile(): the module's own hooks are compiled with it: keep dynamo out
-                    hook = _dynamo_disabled(hook)
+                    hook = InertOnCopy.eager(hook)
+            # (InertOnCopy: a deepcopy or torch.save of the model carries an inert hook, not the doctor)
+            if not isinstance(hook, InertOnCopy):
+                hook = InertOnCopy(hook)
             self._hooks.append(target.register_forward_pre_hook(hook, with_kwargs=True))
 
     def _register_optimizer(self, opt) -> _Opt:
@@ -1402,13 +1406,6 @@ class Doctor(tap.Listener):
                 self._remove_hooks()
             except Exception:
                 pass
-
-
-def _dynamo_disabled(fn):
-    """``fn`` run eagerly when called from code torch.compile traces (a graph break, not a trace of
-    nndoctor's code)."""
-    disable = getattr(getattr(torch, "compiler", None), "disable", None)
-    return disable(fn) if disable is not None else fn
 
 
 def _real(g: torch.Tensor) -> torch.Tensor:

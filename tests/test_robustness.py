@@ -14,7 +14,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 import gc
-import math
 import subprocess
 import sys
 import textwrap
@@ -869,7 +868,7 @@ def test_memory_stays_bounded_over_2000_steps():
     finally:
         tracemalloc.stop()
     assert not d.report().internal_errors
-    (c1, n1, b1, s1), (c2, n2, b2, s2) = snaps[1000], snaps[2000]
+    (c1, n1, b1, _), (c2, n2, b2, s2) = snaps[1000], snaps[2000]
     grew = {k: (c1.get(k, 0), v) for k, v in c2.items() if v > max(c1.get(k, 0), 130)}
     assert not grew, f"containers that grow with the steps: {grew}"
     # (a thinning keeps ~3/4 of the rows, so a series may sit a little above its capacity after a flush)
@@ -1148,3 +1147,58 @@ def test_nndoctor_run_on_a_keyboard_interrupt(tmp_path, monkeypatch, capsys):
     assert code == 130 and "KeyboardInterrupt" in capsys.readouterr().err
     assert rep.steps == 3 and not rep.internal_errors, rep.internal_errors
     assert Path.cwd() == tmp_path   # the script's chdir is undone for nndoctor's own outputs
+
+
+class _NoNndoctorUnpickler(__import__("pickle").Unpickler):
+    """Loads a pickle only if it references nothing of nndoctor (loadable where it is not installed)."""
+
+    def find_class(self, module, name):
+        assert not module.startswith("nndoctor"), f"the pickle references {module}.{name}"
+        return super().find_class(module, name)
+
+
+def test_deepcopy_and_torch_save_of_the_model_while_watched():
+    """EMA/target networks and best-model snapshots deep-copy the model inside the loop, checkpoints
+    pickle it whole: both work in the first steps (when nndoctor's per-layer hooks are on) and later,
+    the copy carries no nndoctor state, and a whole-model checkpoint loads without nndoctor."""
+    import copy
+    import io
+    import pickle
+
+    from nndoctor.probes.hooks import INERT
+
+    def loop(model, opt):
+        X, y = data()
+        losses, ema, saved = [], None, []
+        for i in range(12):
+            opt.zero_grad()
+            lo = F.cross_entropy(model(X[:16]), y[:16])
+            lo.backward()
+            opt.step()
+            if i in (0, 8):
+                ema = copy.deepcopy(model)          # (re)start an EMA copy, in and after the analysis window
+                for m in ema.modules():
+                    hooks = list(m._forward_hooks.values()) + list(m._forward_pre_hooks.values())
+                    assert all(h is INERT for h in hooks), hooks   # inert: no doctor inside the copy
+            with torch.no_grad():
+                for pe, p in zip(ema.parameters(), model.parameters()):
+                    pe.mul_(0.9).add_(p, alpha=0.1)
+                losses.append(F.cross_entropy(ema(X[16:32]), y[16:32]))
+            if i in (1, 10):
+                buf = io.BytesIO()
+                torch.save(model, buf)               # a whole-model checkpoint
+                saved.append(buf.getvalue())
+            losses.append(lo.detach())
+        for blob in saved:
+            restored = torch.load(io.BytesIO(blob), weights_only=False)
+            losses.append(F.cross_entropy(restored(X[:16]), y[:16]).detach())
+        return losses
+    r = twin(_mk(), loop)
+    assert r.steps == 12 and r.backward_passes == 12
+
+    m = small()
+    with nndoctor.watch(m):
+        m(torch.randn(2, 8))   # the first forward: every layer hooked
+        blob = pickle.dumps(m)
+    restored = _NoNndoctorUnpickler(io.BytesIO(blob)).load()
+    assert torch.equal(restored(torch.ones(1, 8)), m(torch.ones(1, 8)))

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from .forward import iter_tensors
+from .hooks import InertOnCopy
 
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
 _MODULES_DIR = _TORCH_DIR + "/nn/modules/"
@@ -161,6 +162,8 @@ class ActivationProbe:
         self.cost = 0.0          # seconds spent in this probe's hooks and collect() (the last sample)
         self._cost = 0.0
         self._patched: list[tuple[Any, str, Any]] = []
+        # what the modules hold: a copy of the model carries an inert hook, not this probe (probes.hooks)
+        self._hooks = (InertOnCopy(self._hook), InertOnCopy(self._root_post))
 
     @property
     def armed(self) -> bool:
@@ -172,8 +175,8 @@ class ActivationProbe:
         for root in roots:
             for m in root.modules():
                 if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES):
-                    self.handles.append(m.register_forward_hook(self._hook))
-            self.handles.append(root.register_forward_hook(self._root_post))
+                    self.handles.append(m.register_forward_hook(self._hooks[0]))
+            self.handles.append(root.register_forward_hook(self._hooks[1]))
         self._patch_functional()
 
     def disarm(self) -> None:
