@@ -685,8 +685,22 @@ class Doctor(tap.Listener):
             self.store.facts.setdefault("val_sites", {})[str(idx)] = "doctor.log(val_loss=...)"
             self._pending_val.append((self.step, idx, torch.as_tensor(float(v))))
 
-    @_guard
     def _on_backward_start(self, tensors) -> None:
+        # one entry per backward pass started (None: not one to record, or an internal error), popped by
+        # its end or, when the pass raises, by _on_backward_abort: the stack stays paired with the passes
+        self._backward_stack.append(self._backward_entry(tensors))
+        if len(self._backward_stack) > 8:  # (a bound, should a pass end unseen)
+            del self._backward_stack[0]
+
+    def _on_backward_abort(self) -> None:
+        """The backward pass raised (an out-of-memory error, a user's hook): drop its entry now. It holds
+        the loss, and through it the whole graph with its saved activations: kept, it would hold the very
+        memory a user's OOM handler frees to retry with a smaller batch."""
+        if self._backward_stack:
+            self._backward_stack.pop()
+
+    @_guard
+    def _backward_entry(self, tensors) -> dict | None:
         if self.repair is not None:
             self._repair_call("on_backward_start", tensors)
         roots = graph_probe.roots_of(tensors)
@@ -696,7 +710,7 @@ class Doctor(tap.Listener):
             # torch is about to raise "does not require grad": say why, if it is our model's loss
             if self._forward_since_backward or self.discover_models:
                 self._graph["no_history"] += 1
-            return
+            return None
         pend = {"roots": roots, "stepping": self._stepping,
                 "walk": graph_probe.walk(tensors) if self._window_open else None}
         if "activation_bytes" not in self.store.facts and self._window_open and self._forward_since_backward:
@@ -711,9 +725,7 @@ class Doctor(tap.Listener):
                 pend["bw_updated"] = self._probe.param_changed()   # a manual in-place update, no step()
         pend["opt_resets"] = [rec for rec in self._opts.values()
                               if rec.probe is not None and not rec.reset_seen and rec.probe.was_reset()]
-        self._backward_stack.append(pend)
-        if len(self._backward_stack) > 8:  # a backward that raised never ends: don't keep it forever
-            del self._backward_stack[0]
+        return pend
 
     def _attributed(self, pend: dict) -> bool:
         """Did this backward pass go through a watched model? (``nndoctor run`` watches every
@@ -736,6 +748,8 @@ class Doctor(tap.Listener):
         if not self._backward_stack:
             return
         pend = self._backward_stack.pop()
+        if pend is None:
+            return
         if not self._attributed(pend):
             return
         self.n_backward += 1

@@ -1202,3 +1202,41 @@ def test_deepcopy_and_torch_save_of_the_model_while_watched():
         blob = pickle.dumps(m)
     restored = _NoNndoctorUnpickler(io.BytesIO(blob)).load()
     assert torch.equal(restored(torch.ones(1, 8)), m(torch.ones(1, 8)))
+
+
+def test_a_failed_backward_releases_its_graph_and_the_retry_is_watched():
+    """The out-of-memory retry pattern: the backward pass raises, the user drops the loss and retries
+    with a smaller batch. The error reaches the user unchanged and nndoctor holds nothing of the failed
+    pass (its loss, and through it the graph's saved activations, would hold the memory being freed)."""
+    m = small()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    X, y = data()
+
+    def oom(grad):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    with Contract():
+        with nndoctor.watch(m, opt) as d:
+            for i in range(30):
+                bs = 64 if i % 5 == 2 else 16
+                opt.zero_grad()
+                h = torch.relu(m[0](X[:bs]))
+                if bs == 64:
+                    h.register_hook(oom)
+                loss = F.cross_entropy(m[2](h), y[:bs])
+                failed = None
+                try:
+                    loss.backward()
+                except RuntimeError as e:
+                    failed = str(e)
+                if failed is not None:   # (outside the except block: the traceback holds the loss too)
+                    assert "out of memory" in failed
+                    ref = weakref.ref(loss)
+                    del loss, h
+                    gc.collect()
+                    assert ref() is None, "nndoctor kept the failed pass's loss (and graph) alive"
+                    continue
+                opt.step()
+            assert d._backward_stack == []
+    r = d.report()
+    assert r.steps == 24 and r.backward_passes == 24 and not r.internal_errors, r
