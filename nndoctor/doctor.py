@@ -29,7 +29,7 @@ from torch import nn
 from .findings import Finding, Report
 from .probes import graph as graph_probe
 from .probes import tap
-from .probes.hooks import InertOnCopy
+from .probes.hooks import InertOnCopy, in_transform
 from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
@@ -586,7 +586,7 @@ class Doctor(tap.Listener):
     # ------------------------------------------------------------------ hooks (hot path)
     @_guard
     def _on_root_forward(self, ridx: int, module, args, kwargs) -> None:
-        if self._in_replay:
+        if self._in_replay or in_transform():
             return
         if self._val_candidates:  # losses of an eval-mode forward that no backward pass followed
             self._pending_val.extend(self._val_candidates)
@@ -631,7 +631,7 @@ class Doctor(tap.Listener):
         """A torch.nn.functional loss was called (see probes.tap)."""
         pred = args[0] if args else kwargs.get("input")
         target = args[1] if len(args) > 1 else kwargs.get("target")
-        if not isinstance(pred, torch.Tensor):
+        if not isinstance(pred, torch.Tensor) or in_transform():
             return
         if pred.requires_grad and torch.is_grad_enabled():
             if not (self.discover_models or self._forward_since_backward):

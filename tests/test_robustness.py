@@ -1240,3 +1240,71 @@ def test_a_failed_backward_releases_its_graph_and_the_retry_is_watched():
             assert d._backward_stack == []
     r = d.report()
     assert r.steps == 24 and r.backward_passes == 24 and not r.internal_errors, r
+
+
+def test_model_cast_mid_run_and_backward_with_inputs():
+    def loop(model, opt):
+        X, y = data()
+        losses = []
+        for i in range(12):
+            if i == 5:
+                model.double()    # the same Parameter objects, new dtype
+            x = X[:16].to(next(model.parameters()).dtype)
+            opt.zero_grad()
+            lo = F.cross_entropy(model(x), y[:16])
+            if i % 3 == 0:   # backward restricted to some leaves
+                lo.backward(inputs=list(model[2].parameters()))
+            else:
+                lo.backward()
+            opt.step()
+            losses.append(lo.detach().float())
+        return losses
+    r = twin(_mk(lr=0.1), loop)   # (plain SGD: Adam's own state would refuse the new dtype)
+    assert r.steps == 12
+
+
+def test_per_sample_gradients_with_vmap_and_torch_func():
+    from torch.func import functional_call, grad, vmap
+
+    def loop(model, opt):
+        X, y = data()
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def sample_loss(p, x, t):
+            return F.cross_entropy(functional_call(model, p, (x.unsqueeze(0),)), t.unsqueeze(0))
+        losses = []
+        for i in range(6):
+            per = vmap(grad(sample_loss), in_dims=(None, 0, 0))(params, X[:16], y[:16])
+            with torch.no_grad():
+                for k, p in model.named_parameters():
+                    p.grad = per[k].clamp(-1, 1).mean(0)   # clipped per-sample gradients (DP-SGD style)
+            opt.step()
+            params = {k: v.detach() for k, v in model.named_parameters()}
+            with torch.no_grad():
+                losses.append(F.cross_entropy(model(X[:16]), y[:16]))
+        return losses
+    r = twin(_mk(), loop)
+    assert r.steps == 6
+
+
+def test_on_finding_may_read_the_report_reentrantly():
+    m = small()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    X, y = data()
+    seen = []
+    doctor = None
+
+    def on_finding(f):
+        seen.append((f.code, len(doctor.report().findings)))   # a user printing the report as it grows
+
+    with Contract():
+        doctor = nndoctor.watch(m, opt, on_finding=on_finding)
+        with doctor:
+            for i in range(40):
+                lo = F.cross_entropy(m(X[:16]), y[:16])
+                lo.backward()          # no zero_grad: gradient-not-zeroed is found
+                opt.step()
+    r = doctor.report()
+    assert "gradient-not-zeroed" in [c for c, _ in seen]
+    assert [c for c, _ in seen].count("gradient-not-zeroed") == 1
+    assert not r.internal_errors, r.internal_errors

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from .forward import iter_tensors
-from .hooks import InertOnCopy
+from .hooks import InertOnCopy, in_transform
 
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
 _MODULES_DIR = _TORCH_DIR + "/nn/modules/"
@@ -208,7 +208,8 @@ class ActivationProbe:
         def wrapper(*args, **kwargs):
             out = orig(*args, **kwargs)
             try:
-                if torch.is_grad_enabled() and isinstance(out, torch.Tensor) and out.is_floating_point():
+                if torch.is_grad_enabled() and isinstance(out, torch.Tensor) and out.is_floating_point() \
+                        and not in_transform():
                     probe._functional(kind, out, args[0] if args and isinstance(args[0], torch.Tensor) else None)
             except Exception:  # a probe must never break the forward pass
                 pass
@@ -257,6 +258,8 @@ class ActivationProbe:
 
     # ------------------------------------------------------------------ the hook
     def _hook(self, module, inputs, output) -> None:
+        if in_transform():
+            return
         t0 = time.perf_counter()
         try:
             self._record(module, inputs, output)

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
-from .hooks import InertOnCopy
+from .hooks import InertOnCopy, in_transform
 
 
 def iter_tensors(obj: Any, depth: int = 0) -> Iterator[torch.Tensor]:
@@ -72,6 +72,8 @@ class ForwardRecorder:
             c.output_nodes.clear()
 
     def _post(self, module, inputs, output) -> None:
+        if in_transform():
+            return
         try:
             name = self.names.get(id(module))
             if name is None:

@@ -21,6 +21,20 @@ from typing import Any, Callable
 
 INERT = functools.partial(object.__init__, 0)
 
+try:
+    from torch._C._functorch import maybe_current_level as _functorch_level
+except Exception:  # pragma: no cover - torch without functorch
+    def _functorch_level():
+        return None
+
+
+def in_transform() -> bool:
+    """Inside a ``torch.func`` transform (``vmap``, ``grad``, ``jacrev``...: per-sample gradients,
+    DP-SGD): the tensors there are wrappers with no storage of their own (no data pointer, no
+    ``unique``), and what is computed is not the training step itself, which nndoctor sees outside
+    the transform (the gradients the user sets, the optimizer step). The hooks stand aside (~0.1 us)."""
+    return _functorch_level() is not None
+
 
 class InertOnCopy:
     __slots__ = ("fn", "__weakref__")
