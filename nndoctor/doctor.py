@@ -276,9 +276,32 @@ class Doctor(tap.Listener):
             self._register_optimizer(o)
             if not any(i < len(self.table.info) and self.table.info[i].root >= 0 for i in self._opts[id(o)].positions):
                 self.notes.append(f"{self._opts[id(o)].name} holds none of the watched model's parameters")
+        self._warn_if_already_watched()
         self._install_model_hooks()
         tap.attach(self)
         return self
+
+    def _warn_if_already_watched(self) -> None:
+        """A model already watched by a doctor nobody closed (a notebook cell with ``doctor = watch(...)``
+        run again): both keep watching, and the old one holds its model and hooks until closed. Said
+        once, here (not in the loop), as a warning and in the report's notes."""
+        mine = {id(r) for r in self.table.roots}
+        if not mine:
+            return
+        for other in tap.active():
+            if isinstance(other, Doctor) and other is not self and not other._closed \
+                    and mine & {id(r) for r in other.table.roots}:
+                started = other.run_meta.get("started")
+                ago = f", started {time.time() - started:.0f} s ago" if started else ""
+                text = (f"this model is also watched by another nndoctor doctor that is still open{ago} "
+                        "(a notebook cell run again?): both watch it, and the old one keeps its hooks and "
+                        "its references until closed. Use `with nndoctor.watch(...) as doctor:` or call "
+                        "`doctor.close()`; `nndoctor.close_all()` closes every open doctor")
+                self.notes.append(text)
+                import warnings
+
+                warnings.warn(f"nndoctor.watch: {text}", RuntimeWarning, stacklevel=4)
+                return
 
     def __enter__(self) -> "Doctor":
         self._depth += 1

@@ -798,7 +798,9 @@ def test_watch_entered_twice_and_two_models_at_once():
         with d:
             with d:   # entering the same doctor again is a no-op
                 pass
-            with nndoctor.watch(a, oa) as inner, nndoctor.watch(b, ob) as other:
+            with pytest.warns(RuntimeWarning, match="also watched by another nndoctor doctor"):
+                inner = nndoctor.watch(a, oa)
+            with inner, nndoctor.watch(b, ob) as other:
                 for i in range(8):
                     for m, o in ((a, oa), (b, ob)):
                         o.zero_grad()
@@ -1308,3 +1310,16 @@ def test_on_finding_may_read_the_report_reentrantly():
     assert "gradient-not-zeroed" in [c for c, _ in seen]
     assert [c for c, _ in seen].count("gradient-not-zeroed") == 1
     assert not r.internal_errors, r.internal_errors
+
+
+def test_a_notebook_cell_run_again_is_told_and_close_all_cleans_up():
+    m = small()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with Contract():
+        nndoctor.watch(m, opt)                   # the cell's first run: the doctor is never closed
+        with pytest.warns(RuntimeWarning, match="close_all"):
+            doctor = nndoctor.watch(m, opt)      # the cell again
+        assert any("still open" in n for n in doctor.notes)
+        reports = nndoctor.close_all()
+        assert len(reports) == 2 and tap.active_count() == 0
+    assert_no_hooks(m)

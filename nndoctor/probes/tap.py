@@ -267,6 +267,12 @@ def active_count() -> int:
     return len(_active)
 
 
+def active() -> list[Any]:
+    """The attached listeners (open doctors...), in attach order."""
+    with _lock:
+        return list(_active)
+
+
 def caller_site(skip_own: bool = True) -> tuple[str, int, str] | None:
     """(file, line, source line) of the first frame outside torch and nndoctor."""
     f = sys._getframe(1)
