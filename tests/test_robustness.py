@@ -1323,3 +1323,14 @@ def test_a_notebook_cell_run_again_is_told_and_close_all_cleans_up():
         reports = nndoctor.close_all()
         assert len(reports) == 2 and tap.active_count() == 0
     assert_no_hooks(m)
+
+
+def test_torch_export_with_a_dynamic_batch_while_watched():
+    """nndoctor's hooks must not trace into an export (FakeTensors) nor specialize its dynamic batch."""
+    m = small()
+    X = torch.randn(16, 8)
+    with nndoctor.watch(m) as d:
+        m(X).sum().backward()   # the first step: every layer hooked
+        ep = torch.export.export(m, (X,), dynamic_shapes=({0: torch.export.Dim("batch")},))
+    assert ep.module()(torch.randn(5, 8)).shape == (5, 2)   # the batch stayed dynamic
+    assert not d.report().internal_errors, d.report().internal_errors

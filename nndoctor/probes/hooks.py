@@ -28,12 +28,21 @@ except Exception:  # pragma: no cover - torch without functorch
         return None
 
 
+try:
+    from torch.compiler import is_compiling as _is_compiling
+except Exception:  # pragma: no cover - torch < 2.3
+    def _is_compiling():
+        return False
+
+
 def in_transform() -> bool:
     """Inside a ``torch.func`` transform (``vmap``, ``grad``, ``jacrev``...: per-sample gradients,
-    DP-SGD): the tensors there are wrappers with no storage of their own (no data pointer, no
-    ``unique``), and what is computed is not the training step itself, which nndoctor sees outside
-    the transform (the gradients the user sets, the optimizer step). The hooks stand aside (~0.1 us)."""
-    return _functorch_level() is not None
+    DP-SGD), or a trace (``torch.export``, dynamo): the tensors there are wrappers or fakes with no
+    storage of their own (no data pointer, no ``unique``), reading their sizes would specialize a
+    dynamic dimension of an export, and what is computed is not the training step itself, which
+    nndoctor sees outside (the gradients the user sets, the optimizer step, the compiled model's
+    wrapper). The hooks stand aside (~0.2 us)."""
+    return _functorch_level() is not None or _is_compiling()
 
 
 class InertOnCopy:
