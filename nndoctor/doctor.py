@@ -18,6 +18,7 @@ import math
 import os
 import time
 import traceback
+import warnings
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -1381,7 +1382,12 @@ class Doctor(tap.Listener):
                       undone=list(self.repair.undone) if self.repair is not None else [])
         token = SNIPPET_NAMES.set(self._snippet_names())
         try:
-            results = list(run_rules(ctx))
+            # numpy's notes on nndoctor's own statistics (an empty or all-NaN slice, an overflow in a
+            # diverged run's numbers) are not the user's business: none reaches their process (under
+            # ``-W error`` one would even turn a rule into an internal error)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                results = list(run_rules(ctx))
         finally:
             SNIPPET_NAMES.reset(token)
         for code, found, err in results:

@@ -1334,3 +1334,22 @@ def test_torch_export_with_a_dynamic_batch_while_watched():
         ep = torch.export.export(m, (X,), dynamic_shapes=({0: torch.export.Dim("batch")},))
     assert ep.module()(torch.randn(5, 8)).shape == (5, 2)   # the batch stayed dynamic
     assert not d.report().internal_errors, d.report().internal_errors
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning:nndoctor")   # no numpy warning of nndoctor's reaches the user
+def test_a_diverging_run_with_validation_warns_nothing_into_the_process():
+    m = small()
+    opt = torch.optim.SGD(m.parameters(), lr=50.0)
+    X, y = data(n=256)
+    with nndoctor.watch(m, opt, every=5) as d:
+        for i in range(60):
+            opt.zero_grad()
+            F.cross_entropy(m(X[:32]) * 10, y[:32]).backward()
+            opt.step()
+            with torch.no_grad():
+                m.eval()
+                F.cross_entropy(m(X[32:64]), y[32:64])   # a validation loss: NaN once the run diverged
+                m.train()
+    r = d.report()
+    assert not r.internal_errors, r.internal_errors
+    assert {"non-finite", "learning-rate-too-high"} & set(r.codes) or "exploding-gradient" in r.codes, r.codes
