@@ -48,6 +48,14 @@ def watch(model=None, optimizer=None, *, every: int = 20,
     return doctor.start()
 
 
+def close_all() -> list:
+    """Close every doctor still open in this process (e.g. those a re-run notebook cell left behind);
+    returns their reports."""
+    from .probes import tap
+
+    return [d.close() for d in tap.active() if isinstance(d, Doctor)]
+
+
 def _caller_names(model, optimizer) -> dict[str, str]:
     """The expressions the caller passed as model and optimizer (``net``, ``self.opt``...), read from
     the source of the ``watch(...)`` call, so remedy snippets can be pasted as they are. (Reading

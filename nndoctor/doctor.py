@@ -15,8 +15,10 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import os
 import time
 import traceback
+import warnings
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -28,6 +30,7 @@ from torch import nn
 from .findings import Finding, Report
 from .probes import graph as graph_probe
 from .probes import tap
+from .probes.hooks import InertOnCopy, in_transform
 from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
@@ -121,8 +124,21 @@ class Doctor(tap.Listener):
                  analysis_backward: int = 3, max_analysis_backward: int = 16,
                  on_finding: Callable[[Finding], None] | None = None, run_dir=None,
                  repair: bool = False, fixed_cadence: bool = False) -> None:
-        if every < 1:
-            raise ValueError("every must be >= 1")
+        every = _positive_int(every, "every", "optimizer steps between flushes of the statistics")
+        if on_finding is not None and not callable(on_finding):
+            raise TypeError(f"nndoctor.watch: on_finding must be a function of one Finding (called for each "
+                            f"new finding), got {type(on_finding).__name__}")
+        if run_dir is not None and not isinstance(run_dir, (str, os.PathLike)):
+            raise TypeError(f"nndoctor.watch: run_dir must be a folder path (str or pathlib.Path), "
+                            f"got {type(run_dir).__name__}")
+        models, model_names = _named_list(models)
+        optimizers, _ = _named_list(optimizers)
+        for m in models:
+            if not isinstance(m, nn.Module):
+                raise TypeError(_not_a_module(m))
+        for o in optimizers:
+            if not isinstance(unwrap_optimizer(o), torch.optim.Optimizer):
+                raise TypeError(_not_an_optimizer(o))
         self.every = every
         # fixed_cadence: the flush, the rules, the activation samples and the noise windows follow a
         # fixed step schedule (flush every ``every`` steps; rules at every flush while the run is young,
@@ -147,6 +163,7 @@ class Doctor(tap.Listener):
         self._disabled = False
         self._open = False
         self._closed = False
+        self._depth = 0             # ``with doctor:`` blocks entered and not yet left
         self.step = 0               # iterations: the largest optimizer step count seen
         self.n_backward = 0
         self._opts: dict[int, _Opt] = {}
@@ -168,7 +185,8 @@ class Doctor(tap.Listener):
         self._window_base: tuple[int, int, dict[int, int]] = (0, 0, {})
         self._graph: dict[str, Any] = _fresh_graph()
         self._probe: _Probe | None = None          # doctor-wide probe (no optimizer stepping)
-        self._bw_intervals: list[bool] = []        # between backward passes with no step: reset?
+        self._bw_intervals: list[bool] = []        # between backward passes with no step: reset? (latest)
+        self._bw_reset_count = 0                   # ... how many of them ever had a reset
         self._manual_intervals: list[bool] = []    # ... of those, the ones with an in-place update: reset?
         self._steps_since_backward = 0
         self._last_eval_step = -1
@@ -218,16 +236,11 @@ class Doctor(tap.Listener):
         self._n_step_pre = 0
         self._amp_pre: dict[int, int] = {}
 
-        models = _as_list(models)
         for i, m in enumerate(models):
-            if not isinstance(m, nn.Module):
-                raise TypeError(f"nndoctor.watch: expected a torch.nn.Module, got {type(m).__name__}")
-            self._add_root(m, None if len(models) == 1 else f"{type(unwrap_model(m)).__name__}{i}")
-        for o in _as_list(optimizers):
-            o = unwrap_optimizer(o)
-            if not isinstance(o, torch.optim.Optimizer):
-                raise TypeError(f"nndoctor.watch: expected a torch.optim.Optimizer, got {type(o).__name__}")
-            self._explicit_opts.append(o)
+            name = model_names[i] if model_names else f"{type(unwrap_model(m)).__name__}{i}"
+            self._add_root(m, None if len(models) == 1 and not model_names else name)
+        for o in optimizers:
+            self._explicit_opts.append(unwrap_optimizer(o))
         if not self.table.roots and not discover_models:
             raise ValueError("nndoctor.watch needs a model (or use nndoctor run, which finds them)")
         if self.table.roots and not self.table.params:
@@ -264,15 +277,43 @@ class Doctor(tap.Listener):
             self._register_optimizer(o)
             if not any(i < len(self.table.info) and self.table.info[i].root >= 0 for i in self._opts[id(o)].positions):
                 self.notes.append(f"{self._opts[id(o)].name} holds none of the watched model's parameters")
+        self._warn_if_already_watched()
         self._install_model_hooks()
         tap.attach(self)
         return self
 
+    def _warn_if_already_watched(self) -> None:
+        """A model already watched by a doctor nobody closed (a notebook cell with ``doctor = watch(...)``
+        run again): both keep watching, and the old one holds its model and hooks until closed. Said
+        once, here (not in the loop), as a warning and in the report's notes."""
+        mine = {id(r) for r in self.table.roots}
+        if not mine:
+            return
+        for other in tap.active():
+            if isinstance(other, Doctor) and other is not self and not other._closed \
+                    and mine & {id(r) for r in other.table.roots}:
+                started = other.run_meta.get("started")
+                ago = f", started {time.time() - started:.0f} s ago" if started else ""
+                text = (f"this model is also watched by another nndoctor doctor that is still open{ago} "
+                        "(a notebook cell run again?): both watch it, and the old one keeps its hooks and "
+                        "its references until closed. Use `with nndoctor.watch(...) as doctor:` or call "
+                        "`doctor.close()`; `nndoctor.close_all()` closes every open doctor")
+                self.notes.append(text)
+                import warnings
+
+                warnings.warn(f"nndoctor.watch: {text}", RuntimeWarning, stacklevel=4)
+                return
+
     def __enter__(self) -> "Doctor":
+        self._depth += 1
         return self.start()
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        self.close(exc if isinstance(exc, BaseException) else None)
+        # ``with doctor:`` nested in another ``with doctor:`` (a helper that enters the doctor it was
+        # handed): only the outermost exit ends the watch, or the outer block would run unwatched
+        self._depth = max(0, self._depth - 1)
+        if self._depth == 0:
+            self.close(exc if isinstance(exc, BaseException) else None)
         return False
 
     def close(self, exc: BaseException | None = None) -> Report:
@@ -474,7 +515,10 @@ class Doctor(tap.Listener):
                 if wrapper is not target and wrapper._orig_mod is target:
                     target = wrapper  # torch.compile(model): the wrapper's hooks run outside the compiled code
                 else:  # model.compile(): the module's own hooks are compiled with it: keep dynamo out
-                    hook = _dynamo_disabled(hook)
+                    hook = InertOnCopy.eager(hook)
+            # (InertOnCopy: a deepcopy or torch.save of the model carries an inert hook, not the doctor)
+            if not isinstance(hook, InertOnCopy):
+                hook = InertOnCopy(hook)
             self._hooks.append(target.register_forward_pre_hook(hook, with_kwargs=True))
 
     def _register_optimizer(self, opt) -> _Opt:
@@ -566,11 +610,13 @@ class Doctor(tap.Listener):
     # ------------------------------------------------------------------ hooks (hot path)
     @_guard
     def _on_root_forward(self, ridx: int, module, args, kwargs) -> None:
-        if self._in_replay:
+        if self._in_replay or in_transform():
             return
         if self._val_candidates:  # losses of an eval-mode forward that no backward pass followed
             self._pending_val.extend(self._val_candidates)
             self._val_candidates.clear()
+            if len(self._pending_val) >= 4096:   # (see _val_value)
+                self._flush()
         if torch.is_grad_enabled():
             if ridx is not None:
                 self._last_inputs[ridx] = (args, kwargs)
@@ -609,7 +655,7 @@ class Doctor(tap.Listener):
         """A torch.nn.functional loss was called (see probes.tap)."""
         pred = args[0] if args else kwargs.get("input")
         target = args[1] if len(args) > 1 else kwargs.get("target")
-        if not isinstance(pred, torch.Tensor):
+        if not isinstance(pred, torch.Tensor) or in_transform():
             return
         if pred.requires_grad and torch.is_grad_enabled():
             if not (self.discover_models or self._forward_since_backward):
@@ -647,6 +693,10 @@ class Doctor(tap.Listener):
         else:
             self.store.facts.setdefault("val_sites", {})[str(idx)] = f"{name} at {_site_text(site)}"
             self._pending_val.append(row)
+            if len(self._pending_val) >= 4096:
+                # an evaluation-only stretch (no step, no backward: nothing else flushes) must not
+                # hold every value it computes: one transfer per 4096 values
+                self._flush()
 
     def log(self, **metrics: float) -> None:
         """Report numbers the doctor cannot see by itself, e.g. ``doctor.log(val_loss=0.42)``."""
@@ -659,8 +709,22 @@ class Doctor(tap.Listener):
             self.store.facts.setdefault("val_sites", {})[str(idx)] = "doctor.log(val_loss=...)"
             self._pending_val.append((self.step, idx, torch.as_tensor(float(v))))
 
-    @_guard
     def _on_backward_start(self, tensors) -> None:
+        # one entry per backward pass started (None: not one to record, or an internal error), popped by
+        # its end or, when the pass raises, by _on_backward_abort: the stack stays paired with the passes
+        self._backward_stack.append(self._backward_entry(tensors))
+        if len(self._backward_stack) > 8:  # (a bound, should a pass end unseen)
+            del self._backward_stack[0]
+
+    def _on_backward_abort(self) -> None:
+        """The backward pass raised (an out-of-memory error, a user's hook): drop its entry now. It holds
+        the loss, and through it the whole graph with its saved activations: kept, it would hold the very
+        memory a user's OOM handler frees to retry with a smaller batch."""
+        if self._backward_stack:
+            self._backward_stack.pop()
+
+    @_guard
+    def _backward_entry(self, tensors) -> dict | None:
         if self.repair is not None:
             self._repair_call("on_backward_start", tensors)
         roots = graph_probe.roots_of(tensors)
@@ -670,7 +734,7 @@ class Doctor(tap.Listener):
             # torch is about to raise "does not require grad": say why, if it is our model's loss
             if self._forward_since_backward or self.discover_models:
                 self._graph["no_history"] += 1
-            return
+            return None
         pend = {"roots": roots, "stepping": self._stepping,
                 "walk": graph_probe.walk(tensors) if self._window_open else None}
         if "activation_bytes" not in self.store.facts and self._window_open and self._forward_since_backward:
@@ -685,9 +749,7 @@ class Doctor(tap.Listener):
                 pend["bw_updated"] = self._probe.param_changed()   # a manual in-place update, no step()
         pend["opt_resets"] = [rec for rec in self._opts.values()
                               if rec.probe is not None and not rec.reset_seen and rec.probe.was_reset()]
-        self._backward_stack.append(pend)
-        if len(self._backward_stack) > 8:  # a backward that raised never ends: don't keep it forever
-            del self._backward_stack[0]
+        return pend
 
     def _attributed(self, pend: dict) -> bool:
         """Did this backward pass go through a watched model? (``nndoctor run`` watches every
@@ -710,18 +772,24 @@ class Doctor(tap.Listener):
         if not self._backward_stack:
             return
         pend = self._backward_stack.pop()
+        if pend is None:
+            return
         if not self._attributed(pend):
             return
         self.n_backward += 1
         self._forward_since_backward = False
         if pend["stepping"] is not None:
             pend["stepping"].backward_in_step = True
-        scalars = [t for t in pend["roots"] if t.numel() == 1]
+        # the loss series is real: a complex root (backward with an explicit gradient) is not a loss
+        scalars = [t for t in pend["roots"] if t.numel() == 1 and not t.is_complex()]
         if scalars and self._amp_scaled is not None and len(scalars) == 1 \
                 and id(scalars[0]) == self._amp_scaled[0]:
             # GradScaler.scale(loss).backward(): the series gets the loss, not loss x scale
             scalars = [self._amp_scaled[1]]
         self._amp_scaled = None
+        if scalars and any(t.is_meta for t in scalars):
+            self._note_meta()
+            scalars = []
         if scalars:  # kept as is on the device; shaped and converted in one batch at the flush
             v = scalars[0].detach() if len(scalars) == 1 else sum(t.detach().reshape(()).float() for t in scalars)
             self._untagged_loss.append(len(self._pending_loss))
@@ -740,6 +808,9 @@ class Doctor(tap.Listener):
                 self._collect_activations()
         if "bw_reset" in pend:
             self._bw_intervals.append(pend["bw_reset"])
+            self._bw_reset_count += bool(pend["bw_reset"])
+            if len(self._bw_intervals) > 128:   # the rules read the latest 64 and the count
+                del self._bw_intervals[:-64]
             if pend.get("bw_updated"):
                 self._manual_intervals.append(pend["bw_reset"])
                 del self._manual_intervals[:-64]
@@ -759,7 +830,7 @@ class Doctor(tap.Listener):
         if self.step == 0 and self.table.params and (self.n_backward <= 8 or self.n_backward % self.every == 0):
             # no optimizer step seen yet: keep a fingerprint of the parameters to see if anything
             # (a manual update, an unwatched optimizer) changes them
-            ps = [p for p in self.table.params if p.requires_grad]
+            ps = [p for p in self.table.params if p.requires_grad and not p.is_meta]
             if ps:
                 self._pending_bw_param.append((self.n_backward, norms([p.detach() for p in ps])))
         self._steps_since_backward = 0
@@ -788,6 +859,8 @@ class Doctor(tap.Listener):
         self._untagged_loss.clear()
         if rec.n_steps > 1:
             rec.intervals.append(rec.reset_seen)
+            if len(rec.intervals) > 128:   # the rules read the latest 64 (bounded memory on long runs)
+                del rec.intervals[:-64]
         rec.reset_seen = False
         rec.backward_in_step = False
         if not rec.closure:
@@ -799,7 +872,8 @@ class Doctor(tap.Listener):
                 self.store.append(f"lr/{rec.key}", rec.n_steps, max(lrs))
             # backward passes so far: maps the loss series (per backward pass) onto optimizer steps
             self.store.append("backward_at_step", rec.n_steps, self.n_backward)
-            rec.snapshot_local = [j for j, p in enumerate(rec.params) if p.grad is not None or rec.closure]
+            rec.snapshot_local = [j for j, p in enumerate(rec.params)
+                                  if (p.grad is not None or rec.closure) and not p.is_meta]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
         if self.repair is not None:
             self._repair_call("on_step_pre", rec)
@@ -858,6 +932,9 @@ class Doctor(tap.Listener):
         if not grads:  # step() sees no gradient at all: a row of "missing"
             self._pending_grad.append((rec.key, self.step, None, []))
             return
+        if grads[0].is_meta:
+            self._note_meta()
+            return
         if not rec.closure and (rec.noise is not None or rec.n_steps >= rec.noise_next):
             self._noise_window(rec, grads, local)
         if len(grads) <= 32 and grads[0].is_cpu:
@@ -883,6 +960,15 @@ class Doctor(tap.Listener):
             hits = self._flags.push(self.step, vec)  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
+
+    def _note_meta(self) -> None:
+        """Tensors on the meta device have shapes but no values (a dry run, or a model built with
+        ``torch.device("meta")`` and not yet materialized): there is nothing to measure."""
+        if not self.store.facts.get("meta_device"):
+            self.store.facts["meta_device"] = True
+            self.notes.append("the model's tensors are on the meta device (shapes, no values): nndoctor "
+                              "counts its backward passes and steps but reads no statistics until it is "
+                              "materialized (e.g. `model.to_empty(device=...)` and an initialization)")
 
     def _watch_spike(self, rec: _Opt, level: float) -> None:
         """A gradient norm 100x (2 decades) above its running level asks for the rules at the end of
@@ -910,17 +996,24 @@ class Doctor(tap.Listener):
                 return
             sel, total = [], 0
             for i, g in enumerate(grads):  # very large models: a subset of the tensors (20M values)
+                if g.layout != torch.strided or g.is_meta:
+                    # a sparse gradient (nn.Embedding(sparse=True)) has no fused norm or in-place sum,
+                    # and a meta one no values: the estimate uses the dense gradients
+                    continue
                 if total + g.numel() <= 20_000_000 or not sel:
                     sel.append(i)
                     total += g.numel()
+            if not sel:
+                rec.noise_next = rec.n_steps + 5 * self.every
+                return
             ns = rec.noise = {"local": list(local), "sel": sel, "sq": [], "k": 0, "cost": 0.0,
-                              "acc": [grads[i].detach().float().clone() for i in sel]}
+                              "acc": [_real(grads[i]).float().clone() for i in sel]}
         elif ns["local"] != local:  # the set of parameters with gradients changed: start again later
             rec.noise = None
             rec.noise_next = rec.n_steps + self.every
             return
         else:
-            torch._foreach_add_(ns["acc"], [grads[i].detach().float() for i in ns["sel"]])
+            torch._foreach_add_(ns["acc"], [_real(grads[i]).float() for i in ns["sel"]])
         ns["sq"].append(torch.stack(torch._foreach_norm([grads[i].detach() for i in ns["sel"]])).float()
                         .pow(2).sum())
         ns["k"] += 1
@@ -1251,7 +1344,7 @@ class Doctor(tap.Listener):
              "has_probe": r.probe is not None}
             for r in self._opts.values()]
         st.facts["bw_intervals"] = list(self._bw_intervals[-64:])
-        st.facts["bw_resets"] = int(sum(self._bw_intervals))
+        st.facts["bw_resets"] = self._bw_reset_count
         st.facts["manual_update_intervals"] = list(self._manual_intervals)
         st.facts["counts"] = {"step": self.step, "backward": self.n_backward}
 
@@ -1289,7 +1382,12 @@ class Doctor(tap.Listener):
                       undone=list(self.repair.undone) if self.repair is not None else [])
         token = SNIPPET_NAMES.set(self._snippet_names())
         try:
-            results = list(run_rules(ctx))
+            # numpy's notes on nndoctor's own statistics (an empty or all-NaN slice, an overflow in a
+            # diverged run's numbers) are not the user's business: none reaches their process (under
+            # ``-W error`` one would even turn a rule into an internal error)
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore", RuntimeWarning)
+                results = list(run_rules(ctx))
         finally:
             SNIPPET_NAMES.reset(token)
         for code, found, err in results:
@@ -1353,11 +1451,11 @@ class Doctor(tap.Listener):
                 pass
 
 
-def _dynamo_disabled(fn):
-    """``fn`` run eagerly when called from code torch.compile traces (a graph break, not a trace of
-    nndoctor's code)."""
-    disable = getattr(getattr(torch, "compiler", None), "disable", None)
-    return disable(fn) if disable is not None else fn
+def _real(g: torch.Tensor) -> torch.Tensor:
+    """A complex gradient as its real view (same norm; ``.float()`` would drop the imaginary part
+    and warn in the user's process)."""
+    g = g.detach()
+    return torch.view_as_real(g) if g.is_complex() else g
 
 
 def _fresh_graph() -> dict[str, Any]:
@@ -1413,6 +1511,66 @@ def _site_text(site) -> str:
         return "?"
     import os
     return f"{os.path.basename(site[0])}:{site[1]}: {site[2]}"
+
+
+def _positive_int(v, name: str, meaning: str) -> int:
+    """``v`` as an int >= 1 (numpy integers too), or a clear error naming the argument."""
+    import operator
+
+    try:
+        n = operator.index(v) if not isinstance(v, bool) else None
+    except TypeError:
+        n = None
+    if n is None:
+        raise TypeError(f"nndoctor.watch: {name} must be a whole number ({meaning}), got {v!r}")
+    if n < 1:
+        raise ValueError(f"nndoctor.watch: {name} must be >= 1 ({meaning}), got {n}")
+    return n
+
+
+def _named_list(x) -> tuple[list, list[str] | None]:
+    """One object, a list/tuple of them, or a dict of them (its keys name them in the report)."""
+    if isinstance(x, dict):
+        return list(x.values()), [str(k) for k in x]
+    return _as_list(x), None
+
+
+def _not_a_module(m) -> str:
+    """What was passed where a model goes, and what to pass instead."""
+    what = type(m).__name__
+    if isinstance(m, type) and issubclass(m, nn.Module):
+        hint = f"the class {m.__name__} itself, not a model: build it first, e.g. watch({m.__name__}(...), optimizer)"
+    elif isinstance(m, torch.optim.Optimizer) or isinstance(unwrap_optimizer(m), torch.optim.Optimizer):
+        hint = f"an optimizer ({what}) where the model goes: the order is watch(model, optimizer)"
+    elif isinstance(m, torch.Tensor):
+        hint = ("a tensor: watch() takes the model (an nn.Module); to watch plain tensors trained by an "
+                "optimizer, run the script with `nndoctor run`, which watches those too")
+    elif hasattr(m, "__next__") or what in ("generator", "dict_values", "map", "filter"):
+        hint = (f"a {what} (model.parameters()?): pass the model itself, watch(model, optimizer), so nndoctor "
+                "knows the layers and their names")
+    elif m is None:
+        hint = "None in the list of models"
+    else:
+        hint = what
+    return f"nndoctor.watch: expected a torch.nn.Module (the model), got {hint}"
+
+
+def _not_an_optimizer(o) -> str:
+    what = type(o).__name__
+    if isinstance(o, nn.Module):
+        hint = f"a module ({what}) where the optimizer goes: the order is watch(model, optimizer)"
+    elif isinstance(o, str):
+        hint = (f"the string {o!r}: pass the optimizer object you step (torch.optim.Adam(model.parameters())), "
+                "or leave it out and nndoctor finds the optimizers that step the model")
+    elif isinstance(o, type) and issubclass(o, torch.optim.Optimizer):
+        hint = f"the class {o.__name__} itself: pass the optimizer you built from it"
+    elif isinstance(o, dict):
+        hint = "a dict (a param group?): pass the optimizer itself"
+    elif o is None:
+        hint = "None in the list of optimizers"
+    else:
+        hint = what
+    return f"nndoctor.watch: expected a torch.optim.Optimizer, got {hint}"
 
 
 def _as_list(x) -> list:

@@ -9,6 +9,7 @@ nndoctor has not seen steps.
 from __future__ import annotations
 
 import gc
+import os
 import runpy
 import sys
 import time
@@ -75,6 +76,7 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
         print(f"nndoctor run: no such script: {script}", file=sys.stderr)
         return 2, Report()
     saved_argv, saved_path = sys.argv[:], sys.path[:]
+    saved_cwd = os.getcwd()   # the script may chdir: nndoctor's own outputs (--json...) stay where asked
     sys.argv = [str(path)] + list(args)
     sys.path.insert(0, str(path.resolve().parent))
     doctor = Doctor(discover_models=True, every=every, repair=fix)
@@ -107,7 +109,9 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
         exchange = distributed.Exchange.attach(doctor)
     frozen = _freeze_heap()   # undone in the finally below
     try:
-        runpy.run_path(str(path), run_name="__main__")
+        # __file__ absolute, as ``python script.py`` sets it (3.9+): a script that chdirs and then reads
+        # files next to itself through __file__ works the same under nndoctor
+        runpy.run_path(str(path.resolve()), run_name="__main__")
     except _StopTraining:
         if stopped_on:
             f = stopped_on[0]
@@ -131,6 +135,10 @@ def run_script(script: str, args: list[str], *, json_path: str | None = None, ma
         traceback.print_exc()
     finally:
         sys.argv, sys.path[:] = saved_argv, saved_path
+        try:
+            os.chdir(saved_cwd)
+        except OSError:  # the folder was removed by the script: outputs go where the script left us
+            pass
         if frozen:
             gc.unfreeze()
         report = doctor.close(exc)

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from .forward import iter_tensors
+from .hooks import InertOnCopy, in_transform
 
 _TORCH_DIR = torch.__file__.rsplit("/", 1)[0]
 _MODULES_DIR = _TORCH_DIR + "/nn/modules/"
@@ -161,6 +162,8 @@ class ActivationProbe:
         self.cost = 0.0          # seconds spent in this probe's hooks and collect() (the last sample)
         self._cost = 0.0
         self._patched: list[tuple[Any, str, Any]] = []
+        # what the modules hold: a copy of the model carries an inert hook, not this probe (probes.hooks)
+        self._hooks = (InertOnCopy(self._hook), InertOnCopy(self._root_post))
 
     @property
     def armed(self) -> bool:
@@ -172,8 +175,8 @@ class ActivationProbe:
         for root in roots:
             for m in root.modules():
                 if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES):
-                    self.handles.append(m.register_forward_hook(self._hook))
-            self.handles.append(root.register_forward_hook(self._root_post))
+                    self.handles.append(m.register_forward_hook(self._hooks[0]))
+            self.handles.append(root.register_forward_hook(self._hooks[1]))
         self._patch_functional()
 
     def disarm(self) -> None:
@@ -205,7 +208,8 @@ class ActivationProbe:
         def wrapper(*args, **kwargs):
             out = orig(*args, **kwargs)
             try:
-                if torch.is_grad_enabled() and isinstance(out, torch.Tensor) and out.is_floating_point():
+                if torch.is_grad_enabled() and isinstance(out, torch.Tensor) and out.is_floating_point() \
+                        and not in_transform():
                     probe._functional(kind, out, args[0] if args and isinstance(args[0], torch.Tensor) else None)
             except Exception:  # a probe must never break the forward pass
                 pass
@@ -254,6 +258,8 @@ class ActivationProbe:
 
     # ------------------------------------------------------------------ the hook
     def _hook(self, module, inputs, output) -> None:
+        if in_transform():
+            return
         t0 = time.perf_counter()
         try:
             self._record(module, inputs, output)
@@ -267,13 +273,15 @@ class ActivationProbe:
             name = self.names.get(id(module))
             if name is None:
                 return
+            out = next((t for t in iter_tensors(output) if t.is_floating_point()), None)
+            if out is not None and out.is_meta:   # shapes without values (a meta-device dry run)
+                return
             st = self.mods.get(name)
             if st is None:
                 st = self.mods[name] = _ModState(name, _kind(module), type(module).__name__, self._order)
                 self._order += 1
                 if st.kind == "layer" and self.samples == 0:  # poor-initialization reads the first sample
                     _weight_info(st, module)
-            out = next((t for t in iter_tensors(output) if t.is_floating_point()), None)
             inp = next((t for t in iter_tensors(inputs) if isinstance(t, torch.Tensor)), None)
             if st.kind in ("layer", "embedding", "norm") and self._first_layer is None:
                 self._first_layer = name

@@ -8,6 +8,8 @@ from typing import Any, Iterator
 import torch
 from torch import nn
 
+from .hooks import InertOnCopy, in_transform
+
 
 def iter_tensors(obj: Any, depth: int = 0) -> Iterator[torch.Tensor]:
     """Tensors inside nested outputs (tensor, tuple/list, dict, dataclass-like objects)."""
@@ -51,11 +53,12 @@ class ForwardRecorder:
         self.calls: dict[str, ModuleCalls] = {}
         self._handles: list[Any] = []
         self._counter = 0
+        self._hook = InertOnCopy(self._post)   # a copy of the model carries an inert hook (probes.hooks)
 
     def install(self, roots: list[nn.Module]) -> None:
         for root in roots:
             for m in root.modules():
-                self._handles.append(m.register_forward_hook(self._post))
+                self._handles.append(m.register_forward_hook(self._hook))
 
     def unhook(self) -> None:
         """Take the hooks off, keeping what was recorded (install() puts them back)."""
@@ -69,6 +72,8 @@ class ForwardRecorder:
             c.output_nodes.clear()
 
     def _post(self, module, inputs, output) -> None:
+        if in_transform():
+            return
         try:
             name = self.names.get(id(module))
             if name is None:

@@ -208,6 +208,8 @@ def unwrap_optimizer(o):
         inner = getattr(o, "_optimizer", None)
         if not isinstance(inner, torch.optim.Optimizer):
             inner = getattr(o, "optimizer", None)
+        if not isinstance(inner, torch.optim.Optimizer) and not isinstance(o, torch.optim.Optimizer):
+            inner = getattr(o, "optim", None)   # a sharding facade (ZeroRedundancyOptimizer-like) that holds it
         if not isinstance(inner, torch.optim.Optimizer) or inner is o:
             return o
         o = inner

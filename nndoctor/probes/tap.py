@@ -35,6 +35,7 @@ class Listener:
 
     def _on_backward_start(self, tensors) -> None: ...
     def _on_backward_end(self) -> None: ...
+    def _on_backward_abort(self) -> None: ...
     def _on_step_pre(self, optimizer) -> None: ...
     def _on_step_post(self, optimizer) -> None: ...
     def _on_loss(self, name, args, kwargs, result) -> None: ...
@@ -54,7 +55,16 @@ def _patched_backward(tensors, *args, **kwargs):
     if doctors:
         for d in tuple(doctors):
             d._on_backward_start(tensors)
-    result = _original_backward(tensors, *args, **kwargs)
+    try:
+        result = _original_backward(tensors, *args, **kwargs)
+    except BaseException:   # the pass raised (out of memory, a user's hook): re-raised unchanged
+        if doctors:
+            for d in tuple(doctors):
+                try:
+                    d._on_backward_abort()
+                except Exception:  # pragma: no cover - a listener must not mask the user's error
+                    pass
+        raise
     if doctors:
         for d in tuple(doctors):
             d._on_backward_end()
@@ -255,6 +265,12 @@ def detach(doctor) -> None:
 
 def active_count() -> int:
     return len(_active)
+
+
+def active() -> list[Any]:
+    """The attached listeners (open doctors...), in attach order."""
+    with _lock:
+        return list(_active)
 
 
 def caller_site(skip_own: bool = True) -> tuple[str, int, str] | None:
