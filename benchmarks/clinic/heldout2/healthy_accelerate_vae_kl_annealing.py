@@ -4,8 +4,8 @@ expect: healthy
 trap: the loss rises for a while (the KL term is switched on gradually), accelerator.backward instead of loss.backward, the model returns a tuple (recon logits, mu, logvar)
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
-Trains well: the reconstruction BCE per image falls from ~44 to ~21 while the KL grows to ~9 nats,
-and the final ELBO (recon + KL) on held-out digits is ~31, better than the first epochs' at beta=1.
+Trains well: held-out reconstruction BCE 22.1 and KL 2.5 nats per image (ELBO 24.6); the total
+loss rises while beta ramps up over the first 8 epochs.
 """
 import torch
 import torch.nn as nn

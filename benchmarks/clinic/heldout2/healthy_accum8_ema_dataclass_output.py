@@ -4,7 +4,7 @@ expect: healthy
 trap: backward runs 8 times per optimizer step (micro-batches of 8 examples), the loss is divided by 8, an EMA copy of the model is updated after every step and evaluated instead of the model itself, the model returns a dataclass instead of a tensor
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
-Trains well: EMA model test acc ~0.97.
+Trains well: EMA model test acc 0.951.
 """
 from dataclasses import dataclass
 

@@ -4,7 +4,7 @@ expect: healthy
 trap: OneCycle warms up 32x to a peak LR of 0.8 (high, but BatchNorm makes the net scale-invariant so it trains), then anneals to ~1e-5; momentum cycles too
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
-Trains well: test acc ~0.98.
+Trains well: test acc 0.989.
 """
 import argparse
 

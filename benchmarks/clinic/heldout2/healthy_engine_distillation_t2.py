@@ -4,7 +4,7 @@ expect: healthy
 trap: two phases with two optimizers, a KL-divergence loss on softened distributions (T=4) multiplied by T^2 = 16, a teacher in eval() under no_grad during distillation
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
-Trains well: teacher test acc ~0.97, student (16 hidden units) ~0.96.
+Trains well: student (16 hidden units) test acc 0.927.
 """
 from dataclasses import dataclass
 

@@ -4,7 +4,7 @@ expect: healthy
 trap: 49:1 class imbalance, a focal loss that down-weights easy examples (its values are tiny, ~1e-2, and its gradients shrink as examples get easy), a loss that plateaus early at a low level
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
-Trains well: test ROC AUC ~0.95, recall of the positives ~0.8 at threshold 0.5.
+Trains well: test ROC AUC 0.910, recall of the positives 0.68 at threshold 0.5.
 """
 import torch
 import torch.nn as nn

@@ -5,7 +5,7 @@ trap: a frozen embedding (no gradient at all), sparse gradients (only the rows i
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
 The "pretrained" vectors are a fixed random projection made in a previous run and loaded from a tensor.
-Trains well: test acc ~0.95 (4 topics, chance 0.25).
+Trains well: test acc 0.952 (4 topics, chance 0.25).
 """
 import torch
 import torch.nn as nn

@@ -4,7 +4,7 @@ expect: healthy
 trap: a loss that crosses zero and keeps falling below it (-1.5 at the end), a softplus variance head, target noise that depends on x
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
-Trains well: test NLL ~-1.4 (a constant-variance fit: ~-0.6), mean RMSE ~0.10 against noise std 0.02-0.2.
+Trains well: test NLL -1.79, mean RMSE 0.122 against noise std 0.02-0.2.
 """
 import math
 

@@ -5,7 +5,7 @@ trap: a transformers model returning a ModelOutput (the loss computed inside the
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
 Task: label 1 when token 7 occurs more often than token 8 in the sequence.
-Trains well: val acc ~0.97 (chance 0.5).
+Trains well: val acc 0.992 (chance 0.5).
 """
 import random
 

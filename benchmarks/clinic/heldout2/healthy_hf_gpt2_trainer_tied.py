@@ -5,7 +5,7 @@ trap: the Hugging Face Trainer owns the loop (AdamW, linear warmup/decay, clippi
 
 Held out: written for the second generalization audit (2026-11-27) before reading the rules' code.
 Each sequence is start, start+d, start+2d, ... mod 32: after two tokens the rest is predictable.
-Trains well: eval loss ~3.5 (ln 32) -> ~0.9 (the first two tokens are random).
+Trains well: eval loss ln 32 = 3.47 -> 1.43 (the first two tokens are random: the floor is ~0.5).
 """
 import tempfile
 
