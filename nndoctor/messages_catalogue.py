@@ -218,6 +218,15 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                      "off",
                                      "损失在后半程下降得和前半程一样快（{last:.3g} 对 {first:.3g}）：它仍在直线下降，"
                                      "还没有开始趋于平缓"),
+    "learning-rate-too-low.decayed": ("Learning rate decayed away for {optimizer}: the schedule brought the LR from "
+                                      "{lr_max:g} to {lr:g} ({decades:.0f} decades) by step {since}, and it has "
+                                      "stayed below {floor:g} of its maximum for {share:.0%} of the run while the "
+                                      "loss went only from {start:.4g} to {end:.4g}: the run stopped learning "
+                                      "before it converged (a scheduler stepped per batch instead of per epoch?).",
+                                      "{optimizer} 的学习率被衰减殆尽：调度器在第 {since} 步前把学习率从 {lr_max:g} "
+                                      "降到 {lr:g}（{decades:.0f} 个数量级），此后 {share:.0%} 的训练时间都低于其最大值的 "
+                                      "{floor:g}，而损失只从 {start:.4g} 降到 {end:.4g}：训练在收敛之前就停止了学习"
+                                      "（是否把按轮调用的调度器放在了每个批次里？）。"),
     "batch-size-too-small.batchnorm": ("BatchNorm over too few values: {layers} normalize each channel over {values} "
                                        "value(s) per batch, so the batch statistics are mostly noise (relative error "
                                        "of the variance > 50%).",

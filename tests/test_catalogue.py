@@ -348,6 +348,40 @@ def test_learning_rate_too_low_suggests_a_higher_one():
     assert f.evidence["suggested_lr"] >= 3e-5 and "suggested" not in f.remedies[0].snippet
 
 
+def _scheduled_loop(model, opt, sched, X, y, steps, batch=32):
+    def run():
+        n = len(X)
+        for i in range(steps):
+            j = (i * batch) % n
+            loss = F.cross_entropy(model(X[j:j + batch]), y[j:j + batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()  # per batch
+    return run
+
+
+def test_a_per_epoch_scheduler_stepped_per_batch_decays_the_lr_away():
+    """StepLR(step_size=5, gamma=0.5) meant per epoch but stepped per batch: the LR is below 1e-3 of its
+    maximum from step ~50 of 250 on and the loss stops moving (held-out audit 2: it was missed, the rule
+    skipped every decayed LR). A schedule that decays at the end (cosine to 0 over the run, or a step
+    schedule ending at 1e-2 of its maximum) is not reported."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
+    f = watched(m, opt, _scheduled_loop(m, opt, sched, X, y, 250)).get("learning-rate-too-low")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["decayed_share"] >= 0.5 and f.evidence["lr_decayed_since_step"] <= 125
+    assert f.remedies[0].id == "schedule-per-epoch"
+    for make in (lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=250),
+                 lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=100, gamma=0.1)):
+        m = mlp()
+        opt = torch.optim.SGD(m.parameters(), lr=0.05)
+        r = watched(m, opt, _scheduled_loop(m, opt, make(opt), X, y, 250))
+        assert "learning-rate-too-low" not in alarms(r)
+
+
 def test_learning_rate_too_high_diverges():
     torch.manual_seed(0)
     X = torch.randn(256, 10) * torch.linspace(0.5, 2, 10)
