@@ -353,11 +353,12 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                              "model.train()）：{modules} 的行为和推理时一样（Dropout 关闭，BatchNorm 使用运行统计量）。"),
     "loss-not-decreasing.prior": ("The loss is no better than predicting the targets' frequencies: {fn} went from "
                                   "{start:.4g} to {end:.4g} in {steps} steps, and a constant prediction of the "
-                                  "label frequencies (the mean target) scores {null:.4g}: the model has learned the "
-                                  "prior, not the inputs (labels out of line with the inputs?).",
+                                  "label frequencies (the mean target) scores {null:.4g}: the model has learned at most "
+                                  "the prior, nothing from the inputs (labels out of line with the inputs, or inputs "
+                                  "it cannot use?).",
                                   "损失并不比按目标频率做预测更好：{fn} 在 {steps} 步内从 {start:.4g} 降到 {end:.4g}，"
-                                  "而按标签频率（目标均值）给出常数预测的损失是 {null:.4g}：模型学到的是先验，"
-                                  "而不是输入（标签与输入是否对不上？）。"),
+                                  "而按标签频率（目标均值）给出常数预测的损失是 {null:.4g}：模型至多学到了先验，"
+                                  "没有从输入中学到任何东西（标签与输入是否对不上，或者输入无法被模型利用？）。"),
     "loss-not-decreasing": ("The loss is not decreasing: {start:.4g} at the start, {end:.4g} after {steps} steps "
                             "({change:+.1%}), with no specific cause found.",
                             "损失不下降：开始时为 {start:.4g}，{steps} 步后为 {end:.4g}（{change:+.1%}），"
