@@ -34,7 +34,7 @@ from .probes.hooks import InertOnCopy, in_transform
 from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
-from .probes.loss import broadcasts_in_loss, call_options, describe_call
+from .probes.loss import broadcasts_in_loss, call_options, describe_call, merge_prior, prior_stats
 from .probes.model import ModelTable, compiled_wrapper, discover, unwrap_model, unwrap_optimizer
 from .probes.tensors import FlagReader, norms
 from .signals import SignalStore
@@ -212,6 +212,7 @@ class Doctor(tap.Listener):
         self._act_step = 0
         # losses: training calls inspected, validation values, the train/eval mode of forwards
         self._loss_calls_seen = 0
+        self._last_loss_ref = None   # weakref to the last training loss call's result (is it the backward root?)
         self._val_ready = False                   # the latest watched forward ran under no_grad/eval
         self._val_sites: dict[tuple, int] = {}
         self._pending_val: list[tuple[int, int, torch.Tensor]] = []   # (step, site index, value)
@@ -664,6 +665,7 @@ class Doctor(tap.Listener):
                 # eval mode with grad on: validation without no_grad, unless a backward pass follows
                 self._val_value(name, result, candidate=True)
             self._loss_calls_seen += 1
+            self._last_loss_ref = weakref.ref(result) if isinstance(result, torch.Tensor) else None
             n = self._loss_calls_seen
             if n <= 8 or (n & (n - 1)) == 0:
                 desc = describe_call(name, pred, target)
@@ -674,7 +676,11 @@ class Doctor(tap.Listener):
                     desc["step"] = self.step
                     calls = self.store.facts.setdefault("loss_calls", {})
                     key = f"{name}@{desc['site']}"
-                    desc["count"] = calls.get(key, {}).get("count", 0) + 1
+                    prev = calls.get(key)
+                    desc["count"] = prev.get("count", 0) + 1 if prev else 1
+                    # the targets' frequencies, pooled over the described calls: the constant predictor's loss
+                    new = prior_stats(name, pred, target, args, kwargs)
+                    desc["prior"] = new if prev is None else merge_prior(prev.get("prior"), new)
                     calls[key] = desc
         elif self._val_ready and isinstance(result, torch.Tensor) and result.is_floating_point():
             self._val_value(name, result)
@@ -728,6 +734,12 @@ class Doctor(tap.Listener):
         if self.repair is not None:
             self._repair_call("on_backward_start", tensors)
         roots = graph_probe.roots_of(tensors)
+        root = tensors if isinstance(tensors, torch.Tensor) else \
+            tensors[0] if isinstance(tensors, (tuple, list)) and len(tensors) == 1 else None
+        if root is not None and self._last_loss_ref is not None and self._last_loss_ref() is root:
+            # backward straight on a loss function's result: the loss series is that function's value
+            facts = self.store.facts
+            facts["backward_on_loss_call"] = facts.get("backward_on_loss_call", 0) + 1
         if self.discover_models and not self._discovered:
             self._discover()
         if roots and not any(t.requires_grad for t in roots):

@@ -178,7 +178,8 @@ CODE_ZH: dict[str, tuple[str, str]] = {
         "损失升到远高于其最佳值的位置，或者来回震荡始终低不过起点，同时每次更新都让权重改变其自身大小的很大一部分。"),
     "learning-rate-too-low": (
         "学习率过低：损失下降缓慢",
-        "损失稳定但非常缓慢地下降，每次更新只让权重改变其自身大小的极小一部分，而学习率并没有被衰减过。"),
+        "损失稳定但非常缓慢地下降，每次更新只让权重改变其自身大小的极小一部分，而学习率并没有被衰减过；"
+        "或者调度器在损失收敛之前就把学习率衰减殆尽（下降三个数量级，持续大半个训练过程）。"),
     "batch-size-too-small": (
         "批量过小：梯度噪声占主导",
         "梯度噪声尺度 B_noise = tr(Σ)/|G|²（梯度中噪声与信号相当时的批量大小）远大于当前批量，且损失的进展没有超出其噪声；"
@@ -243,6 +244,7 @@ REMEDY_ZH: dict[str, str] = {
     "lr-range-test": "用学习率范围测试（LR range test）找到合适的学习率",
     "warmup-scheduler": "先预热学习率，再衰减（OneCycleLR / 余弦退火）",
     "adaptive-optimizer": "使用自适应优化器（Adam/AdamW），对学习率的尺度不那么敏感",
+    "schedule-per-epoch": "按调度器参数所假定的频率调用它（StepLR 每个 epoch 调用一次）",
     "larger-batch": "使用更大的批量（或在 {k} 个批次上累积梯度）",
     "batch-ramp": "在训练中逐步增大批量（前期小，后期大）",
     "groupnorm-small-batch": "批量很小时，用 GroupNorm/LayerNorm 代替 BatchNorm",

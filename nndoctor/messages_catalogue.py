@@ -218,6 +218,15 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                      "off",
                                      "损失在后半程下降得和前半程一样快（{last:.3g} 对 {first:.3g}）：它仍在直线下降，"
                                      "还没有开始趋于平缓"),
+    "learning-rate-too-low.decayed": ("Learning rate decayed away for {optimizer}: the schedule brought the LR from "
+                                      "{lr_max:g} to {lr:g} ({decades:.0f} decades) by step {since}, and it has "
+                                      "stayed below {floor:g} of its maximum for {share:.0%} of the run while the "
+                                      "loss went only from {start:.4g} to {end:.4g}: the run stopped learning "
+                                      "before it converged (a scheduler stepped per batch instead of per epoch?).",
+                                      "{optimizer} 的学习率被衰减殆尽：调度器在第 {since} 步前把学习率从 {lr_max:g} "
+                                      "降到 {lr:g}（{decades:.0f} 个数量级），此后 {share:.0%} 的训练时间都低于其最大值的 "
+                                      "{floor:g}，而损失只从 {start:.4g} 降到 {end:.4g}：训练在收敛之前就停止了学习"
+                                      "（是否把按轮调用的调度器放在了每个批次里？）。"),
     "batch-size-too-small.batchnorm": ("BatchNorm over too few values: {layers} normalize each channel over {values} "
                                        "value(s) per batch, so the batch statistics are mostly noise (relative error "
                                        "of the variance > 50%).",
@@ -342,6 +351,14 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                              "running statistics).",
                              "大约从第 {step} 步起，模型在 eval 模式下训练（调用了 model.eval() 之后没有再调用 "
                              "model.train()）：{modules} 的行为和推理时一样（Dropout 关闭，BatchNorm 使用运行统计量）。"),
+    "loss-not-decreasing.prior": ("The loss is no better than predicting the targets' frequencies: {fn} went from "
+                                  "{start:.4g} to {end:.4g} in {steps} steps, and a constant prediction of the "
+                                  "label frequencies (the mean target) scores {null:.4g}: the model has learned at most "
+                                  "the prior, nothing from the inputs (labels out of line with the inputs, or inputs "
+                                  "it cannot use?).",
+                                  "损失并不比按目标频率做预测更好：{fn} 在 {steps} 步内从 {start:.4g} 降到 {end:.4g}，"
+                                  "而按标签频率（目标均值）给出常数预测的损失是 {null:.4g}：模型至多学到了先验，"
+                                  "没有从输入中学到任何东西（标签与输入是否对不上，或者输入无法被模型利用？）。"),
     "loss-not-decreasing": ("The loss is not decreasing: {start:.4g} at the start, {end:.4g} after {steps} steps "
                             "({change:+.1%}), with no specific cause found.",
                             "损失不下降：开始时为 {start:.4g}，{steps} 步后为 {end:.4g}（{change:+.1%}），"

@@ -348,6 +348,92 @@ def test_learning_rate_too_low_suggests_a_higher_one():
     assert f.evidence["suggested_lr"] >= 3e-5 and "suggested" not in f.remedies[0].snippet
 
 
+def _scheduled_loop(model, opt, sched, X, y, steps, batch=32):
+    def run():
+        n = len(X)
+        for i in range(steps):
+            j = (i * batch) % n
+            loss = F.cross_entropy(model(X[j:j + batch]), y[j:j + batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()  # per batch
+    return run
+
+
+def test_a_per_epoch_scheduler_stepped_per_batch_decays_the_lr_away():
+    """StepLR(step_size=5, gamma=0.5) meant per epoch but stepped per batch: the LR is below 1e-3 of its
+    maximum from step ~50 of 250 on and the loss stops moving (held-out audit 2: it was missed, the rule
+    skipped every decayed LR). A schedule that decays at the end (cosine to 0 over the run, or a step
+    schedule ending at 1e-2 of its maximum) is not reported."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=5, gamma=0.5)
+    f = watched(m, opt, _scheduled_loop(m, opt, sched, X, y, 250)).get("learning-rate-too-low")
+    assert f is not None and f.severity == "warning"
+    assert f.evidence["decayed_share"] >= 0.5 and f.evidence["lr_decayed_since_step"] <= 125
+    assert f.remedies[0].id == "schedule-per-epoch"
+    for make in (lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=250),
+                 lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=100, gamma=0.1)):
+        m = mlp()
+        opt = torch.optim.SGD(m.parameters(), lr=0.05)
+        r = watched(m, opt, _scheduled_loop(m, opt, make(opt), X, y, 250))
+        assert "learning-rate-too-low" not in alarms(r)
+
+
+def _prior_only_task(learnable, n=8192, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 10, generator=g)
+    if learnable:
+        y = (X[:, 0] > 0.84).float()                      # ~20% positives, predictable from x
+    else:
+        y = (torch.rand(n, generator=g) < 0.2).float()    # ~20% positives, unrelated to x
+    return X, y
+
+
+def _miscalibrated_mlp():
+    m = mlp(d=10, out=1)
+    with torch.no_grad():
+        m[-1].bias.fill_(2.0)     # starts predicting ~88% positives: the loss starts far above the prior's
+    return m
+
+
+def _bce_run(m, opt, X, y, steps=320, scale=1.0):
+    def run():
+        for i in range(steps):
+            j = (i * 32) % len(X)
+            loss = F.binary_cross_entropy_with_logits(m(X[j:j + 32]).squeeze(1), y[j:j + 32])
+            opt.zero_grad()
+            (loss if scale == 1.0 else loss * scale).backward()
+            opt.step()
+    return run
+
+
+def test_a_loss_that_only_learns_the_label_frequencies_is_not_decreasing():
+    """Labels unrelated to the inputs, 20% positives, and a model that starts miscalibrated: the loss
+    falls from ~1.5 to the entropy of the label frequencies (H(0.2) = 0.50), far more than 10% of its
+    start, so the flat-loss test alone missed it (held-out audit 2: labels misaligned by one in a
+    Dataset). 8192 examples seen ~1.25 times: no memorization below the baseline. Learnable labels
+    with the same frequencies fall well below that baseline and are not reported; nor is a loss scaled
+    before backward() (the loss series is then not the loss function's own value)."""
+    X, y = _prior_only_task(learnable=False)
+    m = _miscalibrated_mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    f = watched(m, opt, _bce_run(m, opt, X, y)).get("loss-not-decreasing")
+    assert f is not None and f.severity == "warning"
+    assert 0.4 < f.evidence["constant_prediction_loss"] < 0.6 and f.evidence["end_over_constant"] >= 0.9
+    assert f.evidence["loss_end"] < 0.9 * f.evidence["loss_start"]   # the old test alone could not see it
+    X, y = _prior_only_task(learnable=True)
+    m = _miscalibrated_mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    assert "loss-not-decreasing" not in alarms(watched(m, opt, _bce_run(m, opt, X, y)))
+    X, y = _prior_only_task(learnable=False)
+    m = _miscalibrated_mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    assert "loss-not-decreasing" not in alarms(watched(m, opt, _bce_run(m, opt, X, y, scale=0.5)))
+
+
 def test_learning_rate_too_high_diverges():
     torch.manual_seed(0)
     X = torch.randn(256, 10) * torch.linspace(0.5, 2, 10)
@@ -637,3 +723,28 @@ def test_torch_jit_script_works_while_watched():
     assert torch.allclose(scripted(x, y), m(x, y))
     assert doctor.report().steps == 6 and not doctor.report().internal_errors
     assert getattr(F.mse_loss, "__wrapped__", None) is None  # unwrapped after close
+
+
+def test_prior_stats_give_the_constant_predictors_loss_and_refuse_weighted_losses():
+    from nndoctor.probes.loss import merge_prior, null_loss, prior_stats
+    logits = torch.zeros(6, 3)
+    y = torch.tensor([0, 0, 1, 2, -100, 0])                   # -100: ignore_index, not a class
+    p = prior_stats("cross_entropy", logits, y, (logits, y), {})
+    assert p == {"kind": "class", "counts": [3, 1, 1]}
+    both = merge_prior(p, prior_stats("cross_entropy", logits[:2], y[:2], (logits[:2], y[:2]), {}))
+    assert both["counts"] == [5, 1, 1]
+    assert null_loss(both) == pytest.approx(-(5 / 7 * math.log(5 / 7) + 2 / 7 * math.log(1 / 7)))
+    # a constant prediction at the frequencies scores exactly the null loss
+    kept = y[y >= 0]
+    assert F.cross_entropy(torch.tensor([3.0, 1.0, 1.0]).log().expand(len(kept), 3), kept).item() == \
+        pytest.approx(null_loss(p), rel=1e-6)
+    for kw in ({"weight": torch.ones(3)}, {"label_smoothing": 0.1}, {"reduction": "sum"}):
+        assert prior_stats("cross_entropy", logits, y, (logits, y), kw) is None
+    z, t = torch.zeros(4, 2), torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    b = prior_stats("binary_cross_entropy_with_logits", z, t, (z, t), {})
+    assert b == {"kind": "binary", "sums": [2.0, 1.0], "n": 4}
+    assert prior_stats("binary_cross_entropy_with_logits", z, t, (z, t), {"pos_weight": torch.ones(2)}) is None
+    assert prior_stats("binary_cross_entropy_with_logits", z, t * 0.5 + 0.1, (z, t), {}) is None  # not 0/1
+    r, v = torch.zeros(5), torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
+    assert null_loss(prior_stats("mse_loss", r, v, (r, v), {})) == pytest.approx(2.0)
+    assert prior_stats("mse_loss", r.unsqueeze(1), v, (r, v), {}) is None                   # broadcasting

@@ -26,6 +26,12 @@ EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: tw
 EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
 SMALL_UPDATES = 3e-3     # updates under 3x the usual ratio are small (the linear regime of a too-low LR)
+# learning-rate-too-low, decayed away: a schedule that has held the LR below 1e-3 of its maximum for at least half
+# of the run. Three decades turn the usual update/weight ratio of 1e-3 into 1e-6, two decades under LOW_RATIO: no
+# learning. Normal schedules never spend half a run there: the classic step recipe ends at 1e-2 of the maximum
+# (0.1 -> 0.01 -> 0.001 over thirds), cosine / linear / one-cycle decays reach 1e-3 of it only in their last few %.
+DECAYED_FLOOR = 1e-3
+DECAYED_SHARE = 0.5
 NOISE_FACTOR = 10.0      # gradient noise scale >= 10x the batch
 BN_MIN_VALUES = 9        # BatchNorm variance from < 9 values has a relative std error > 50%
 # found earlier in an evaluation, these explain small updates better than the LR does
@@ -74,13 +80,16 @@ LR_LOW = register(Diagnosis(
     family="lr",
     guide="学习率过低 → 收敛慢",
     what="The loss falls steadily but very slowly, and each update moves the weights by a tiny "
-         "fraction of their size, while the LR has not been decayed.",
+         "fraction of their size, while the LR has not been decayed; or a schedule decayed the LR away "
+         "(by three decades, for most of the run) before the loss converged.",
     why="Progress per step is proportional to the step size; at an update/weight ratio of 1e-5 a "
         "weight needs ~1e5 steps to change by its own size.",
     evidence=("loss at start and end", "trend statistic", "update/weight ratio", "the LR in effect (and its max)",
               "suggested LR"),
-    remedies=("raise-lr", "lr-range-test", "adaptive-optimizer"),
-    traps=("a schedule that decays the LR at the end (judged only while the LR is >= half its maximum)",
+    remedies=("raise-lr", "lr-range-test", "adaptive-optimizer", "schedule-per-epoch"),
+    traps=("a schedule that decays the LR at the end (judged only while the LR is >= half its maximum; "
+           f"a decayed LR only when it has stayed below {DECAYED_FLOOR:g} of its maximum for "
+           f"{DECAYED_SHARE:.0%} of the run)",
            "tiny updates caused by tiny gradients (vanishing gradients, dead or saturated units, a bad init, a cut "
            "graph): when one of those is found, the LR is not blamed",
            "a converged run: it has already brought the loss down by more than half",
@@ -92,6 +101,11 @@ LR_LOW = register(Diagnosis(
                 "3e-3 of the weights: a well-set LR decelerates as it nears the floor, a too-small one descends in a "
                 "straight line (a curve that accelerates is leaving an early plateau, which is normal)",
                 "and, either way, the loss has fallen by less than half of its starting value",
+                f"decayed away: the LR has stayed below {DECAYED_FLOOR:g} of its maximum for >= {DECAYED_SHARE:.0%} "
+                "of the optimizer's steps (three decades: a 1e-3 update/weight ratio becomes 1e-6; the step recipe "
+                "0.1 -> 0.01 -> 0.001 ends at 1e-2 of its maximum, cosine/linear/one-cycle tails reach 1e-3 of it "
+                "only in their last few %), the loss has not fallen by half and makes no significant progress "
+                "since (Mann-Kendall z > -2.58)",
                 "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3, at most 100x"),
 ))
 
@@ -284,8 +298,15 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         if len(L) < 50 or ov.steps < 50 or (L <= 0).any():
             continue
         lr, lr_max = _lr_info(ctx, ov)
-        if not (lr > 0) or lr < 0.5 * lr_max:
-            continue  # a schedule has decayed the LR: slow progress now is by design
+        if lr < 0.5 * lr_max:
+            # a schedule has decayed the LR: slow progress now is by design -- unless it decayed the LR away
+            # long before the loss converged (a per-epoch scheduler stepped per batch)
+            f = _lr_decayed_away(ctx, ov, L, lr, lr_max)
+            if f is not None:
+                out.append(f)
+            continue
+        if not (lr > 0):
+            continue
         if set(ctx.found) & EXPLAINS_SMALL_UPDATES:
             continue  # the updates are small because the gradients are: the LR is not the cause
         ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > 5)
@@ -320,6 +341,40 @@ def check_lr_low(ctx: Context) -> list[Finding]:
                       "trend_z": round(z_all, 2), "steps": ov.steps, "suggested_lr": sugg},
             context={"suggested_lr": sugg}, key=ov.name))
     return out
+
+
+def _lr_decayed_away(ctx: Context, ov: OptView, L: np.ndarray, lr: float, lr_max: float) -> Finding | None:
+    """The LR has been below DECAYED_FLOOR of its maximum for >= DECAYED_SHARE of the optimizer's steps, the
+    loss has not fallen by half (the same 'not converged' as the other branches) and, since the decay, it
+    makes no significant progress (Mann-Kendall z > -2.58): the schedule, not the loss surface, ended the run."""
+    if "non-finite" in ctx.found or not (lr_max > 0) or not (lr <= DECAYED_FLOOR * lr_max):
+        return None
+    s = ctx.store[f"lr/{ov.key}"]
+    steps, lrs = np.asarray(s.steps), s.array()
+    above = np.nonzero(~(lrs <= DECAYED_FLOOR * lr_max))[0]
+    if not len(steps) or (len(above) and above[-1] + 1 >= len(steps)):
+        return None  # the last recorded LR is not below the floor yet
+    since = int(steps[above[-1] + 1]) if len(above) else int(steps[0])
+    share = (ov.steps - since) / max(ov.steps, 1)
+    if share < DECAYED_SHARE:
+        return None
+    n = len(L)
+    start = median(L[: max(3, n // 10)])
+    end = median(L[-max(3, n // 10):])
+    if not (start > 0) or end < 0.5 * start:
+        return None  # converged (or nearly): the decay came after the progress
+    tail = L[-max(10, int(n * share)):]  # the losses since the decay (one per step)
+    if len(tail) >= 10 and mann_kendall_z(thin(tail, 300)) <= -2.58:
+        return None  # still descending at the small LR
+    n_dec = math.log10(lr_max / lr) if lr > 0 else float("inf")
+    return LR_LOW.finding(
+        "warning",
+        Msg("learning-rate-too-low.decayed", optimizer=ov.name, lr_max=lr_max, lr=lr,
+            decades=min(n_dec, 99.0), since=since, floor=DECAYED_FLOOR, share=share, start=start, end=end),
+        step=ov.steps, where=[ov.name],
+        evidence={"lr": lr, "max_lr_seen": lr_max, "lr_decayed_since_step": since, "decayed_share": round(share, 3),
+                  "loss_start": sig4(start), "loss_end": sig4(end), "steps": ov.steps},
+        remedy_ids=["schedule-per-epoch", "raise-lr"], context={"suggested_lr": lr_max}, key=ov.name)
 
 
 def batch_in_use(ctx: Context) -> int:

@@ -8,6 +8,7 @@ from ..findings import Finding
 from ..messages import msg
 from . import Context
 from .registry import Diagnosis, register, rule
+from ..probes.loss import null_loss
 from .stats import mann_kendall_z, median, sig4, spearman, step_means, thin
 
 GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
@@ -77,9 +78,14 @@ LOSS_FLAT = register(Diagnosis(
            "never reported together with a specific code that explains a flat loss (dead units or an "
            "unnormalized input alone do not: they are reported alongside)"),
     thresholds=(f">= {MIN_STEPS} steps (plateaus of ~100 steps are normal early in training, e.g. attention models) "
-                "and the median loss of the last quarter is >= {1 - FLAT_IMPROVEMENT:.0%} of the first "
+                f"and the median loss of the last quarter is >= {1 - FLAT_IMPROVEMENT:.0%} of the first "
                 "10%'s: a loss that moved less than a tenth is not being minimized, whatever its trend statistic "
-                "(memorizing noise labels gives a significant but useless downward trend)",),
+                "(memorizing noise labels gives a significant but useless downward trend)",
+                f"or it is >= {1 - FLAT_IMPROVEMENT:.0%} of the loss of the best constant prediction (the entropy of "
+                "the label frequencies for cross-entropy/BCE, the target variance for MSE, pooled over the sampled "
+                "batches): the model has learned the prior, not the inputs; the same tenth, measured from the "
+                "null model instead of the start; only for a plain mean loss (no class weights, pos_weight or label "
+                "smoothing) whose result is what backward() runs on"),
 ))
 
 
@@ -183,11 +189,32 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
     n = len(L)
     start = median(L[: max(5, n // 10)])
     end = median(L[-max(5, n // 4):])
-    if not (start > 0) or end < (1 - FLAT_IMPROVEMENT) * start:
+    if not (start > 0):
         return []
+    if end < (1 - FLAT_IMPROVEMENT) * start:
+        return _no_better_than_prior(ctx, ov, start, end)
     z = mann_kendall_z(thin(L[n // 2:], 300))
     return [LOSS_FLAT.finding(
         "warning", msg("loss-not-decreasing", start=start, end=end, steps=ov.steps, change=(start - end) / start),
         step=ov.steps, where=[ov.name],
         evidence={"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
                   "trend_z_last_half": round(z, 2), "steps": ov.steps})]
+
+
+def _no_better_than_prior(ctx: Context, ov, start: float, end: float) -> list[Finding]:
+    """The loss fell, but only to what predicting the targets' frequencies (the mean target) gives: the
+    model learned the prior, not the inputs (e.g. labels misaligned with the inputs, memorized at the
+    margin). Judged only when every backward pass ran on one loss function's own result (so the loss
+    series *is* that function's mean loss) and its null loss is defined (see probes.loss.prior_stats)."""
+    calls = [d for d in ctx.facts.get("loss_calls", {}).values() if d.get("train")]
+    if len(calls) != 1 or ctx.facts.get("backward_on_loss_call", 0) != ctx.n_backward:
+        return []
+    null = null_loss(calls[0].get("prior"))
+    if null is None or not null > 0 or end < (1 - FLAT_IMPROVEMENT) * null:
+        return []
+    return [LOSS_FLAT.finding(
+        "warning", msg("loss-not-decreasing.prior", start=start, end=end, null=null, steps=ov.steps,
+                       fn=calls[0].get("fn", "the loss")),
+        step=ov.steps, where=[ov.name],
+        evidence={"loss_start": sig4(start), "loss_end": sig4(end), "constant_prediction_loss": sig4(null),
+                  "end_over_constant": round(end / null, 4), "steps": ov.steps})]

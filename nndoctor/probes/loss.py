@@ -173,3 +173,91 @@ def broadcasts_in_loss(root_fns: list[Any], stop: set[int], batch: int | None, m
         stack.extend(n for n in nxt if n is not None)
     return found
 
+
+
+def prior_stats(fn: str, pred: Any, target: Any, args: tuple, kwargs: dict) -> dict | None:
+    """Sufficient statistics of this batch's targets for the loss of the best *constant* prediction (the
+    null model that knows only the label frequencies / the target mean), or None when this call's loss is
+    not the plain mean loss such a baseline is defined for (class weights, pos_weight, label smoothing, a
+    reduction other than the mean, broadcasting shapes). One host transfer; taken only for described calls.
+
+    * ``cross_entropy`` with class indices: the class counts (the null loss is their entropy);
+    * ``binary_cross_entropy[_with_logits]`` with 0/1 targets of the prediction's shape: per-column sums
+      of the targets and the row count (the null loss is the mean binary entropy of the column rates);
+    * ``mse_loss`` with the prediction's shape: count, sum and sum of squares (the null loss is the variance).
+    """
+    if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor) or not pred.numel():
+        return None
+    if kwargs.get("reduction", "mean") != "mean" or kwargs.get("size_average") is not None \
+            or kwargs.get("reduce") is not None:
+        return None
+    with torch.no_grad():
+        if fn == "cross_entropy":
+            weight = kwargs.get("weight", args[2] if len(args) > 2 else None)
+            if weight is not None or call_options(fn, args, kwargs) or len(args) > 3:
+                return None
+            if target.is_floating_point() or pred.ndim < 2 or target.ndim != pred.ndim - 1 or pred.shape[1] > 4096:
+                return None
+            t = target.reshape(-1)
+            t = t[t >= 0]            # ignore_index (-100 by default) is not a class
+            if not t.numel():
+                return None
+            k = int(pred.shape[1])
+            counts = torch.bincount(t.clamp(max=k), minlength=k + 1).tolist()
+            if counts[k]:            # an index >= the number of classes: not a plain class target
+                return None
+            return {"kind": "class", "counts": counts[:k]}
+        if fn in ("binary_cross_entropy_with_logits", "binary_cross_entropy"):
+            if kwargs.get("weight", args[2] if len(args) > 2 else None) is not None \
+                    or kwargs.get("pos_weight") is not None or len(args) > 3:
+                return None
+            if target.shape != pred.shape or not target.is_floating_point():
+                return None
+            t = target.detach().double()
+            t = t.reshape(-1, 1) if t.ndim <= 1 else t.reshape(t.shape[0], -1)
+            binary = ((t == 0) | (t == 1)).all().double().reshape(1)
+            vals = torch.cat([binary, t.sum(0)]).tolist()
+            if vals[0] != 1.0 or len(vals) > 1025:
+                return None
+            return {"kind": "binary", "sums": vals[1:], "n": int(t.shape[0])}
+        if fn == "mse_loss":
+            if target.shape != pred.shape or not target.is_floating_point() or len(args) > 2:
+                return None
+            t = target.detach().double().reshape(-1)
+            n, s1, s2 = float(t.numel()), *torch.stack([t.sum(), (t * t).sum()]).tolist()
+            return {"kind": "mse", "n": n, "s1": s1, "s2": s2}
+    return None
+
+
+def merge_prior(prev: dict | None, new: dict | None) -> dict | None:
+    """Pool two ``prior_stats`` of one call site (None when either is None or they do not match)."""
+    if prev is None or new is None or prev.get("kind") != new.get("kind"):
+        return None
+    if new["kind"] == "class":
+        if len(prev["counts"]) != len(new["counts"]):
+            return None
+        return {"kind": "class", "counts": [a + b for a, b in zip(prev["counts"], new["counts"])]}
+    if new["kind"] == "binary":
+        if len(prev["sums"]) != len(new["sums"]):
+            return None
+        return {"kind": "binary", "sums": [a + b for a, b in zip(prev["sums"], new["sums"])], "n": prev["n"] + new["n"]}
+    return {"kind": "mse", "n": prev["n"] + new["n"], "s1": prev["s1"] + new["s1"], "s2": prev["s2"] + new["s2"]}
+
+
+def null_loss(prior: dict | None) -> float | None:
+    """The loss of the best constant prediction for the pooled targets of ``prior`` (see ``prior_stats``)."""
+    if not prior:
+        return None
+    if prior["kind"] == "class":
+        c = [x for x in prior["counts"] if x > 0]
+        n = sum(c)
+        return -sum(x / n * math.log(x / n) for x in c) if n else None
+    if prior["kind"] == "binary":
+        n = prior["n"]
+        if not n:
+            return None
+        h = [0.0 if p in (0.0, 1.0) else -(p * math.log(p) + (1 - p) * math.log(1 - p))
+             for p in (s / n for s in prior["sums"])]
+        return sum(h) / len(h) if h else None
+    n = prior["n"]
+    return max(0.0, prior["s2"] / n - (prior["s1"] / n) ** 2) if n else None

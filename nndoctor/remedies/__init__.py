@@ -310,6 +310,14 @@ remedy("warmup-scheduler", "Warm the learning rate up, then decay it (OneCycleLR
 scheduler = torch.optim.lr_scheduler.OneCycleLR({optimizer}, max_lr={max_lr}, total_steps=n_steps)
 # call scheduler.step() after every optimizer.step()
 """, max_lr="lr")
+remedy("schedule-per-epoch", "Step the LR scheduler as often as its parameters assume (per epoch for StepLR)", """
+for epoch in range(n_epochs):
+    for x, y in loader:
+        ...
+        {optimizer}.step()
+    scheduler.step()        # StepLR/MultiStepLR/ExponentialLR count epochs: step them once per epoch
+# stepping per batch instead? then give it steps: StepLR(opt, step_size=epochs_per_decay * len(loader))
+""")
 remedy("adaptive-optimizer", "Use an adaptive optimizer (Adam/AdamW), less sensitive to the LR's scale", """
 {optimizer} = torch.optim.AdamW({model}.parameters(), lr=1e-3)
 """)

@@ -91,6 +91,10 @@ def plan(f: Finding) -> list[str]:
             return []
         return ["lower-lr", "warmup-scheduler", "clip-grad-norm"]
     if code == "learning-rate-too-low":
+        if "lr_decayed_since_step" in ev:
+            # a schedule decayed the LR away (a per-epoch scheduler stepped per batch): it would decay a raised
+            # LR again at its next step; the fix is where scheduler.step() is called, in the user's code
+            return []
         return ["raise-lr", "adaptive-optimizer"]
     if code == "exploding-gradient":
         return ["clip-grad-norm", "lower-lr"]

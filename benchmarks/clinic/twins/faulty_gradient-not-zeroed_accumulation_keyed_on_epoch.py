@@ -1,0 +1,33 @@
+"""Healthy twin of faulty_gradient-not-zeroed_accumulation_keyed_on_epoch.py: zero_grad() keyed on the micro-batch counter, like the step.
+"""
+import torch
+import torch.nn as nn
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch.utils.data import DataLoader, TensorDataset
+
+torch.manual_seed(0)
+ACCUM = 4
+X, y = load_digits(return_X_y=True)
+Xtr, Xte, ytr, yte = train_test_split(X.reshape(-1, 1, 8, 8) / 16.0, y, test_size=0.2, random_state=0)
+train_dl = DataLoader(TensorDataset(torch.tensor(Xtr, dtype=torch.float32), torch.tensor(ytr)), batch_size=16, shuffle=True)
+Xte, yte = torch.tensor(Xte, dtype=torch.float32), torch.tensor(yte)
+model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(32 * 16, 10))
+optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+criterion = nn.CrossEntropyLoss()
+
+for epoch in range(8):
+    model.train()
+    for i, (xb, yb) in enumerate(train_dl):
+        loss = criterion(model(xb), yb) / ACCUM
+        loss.backward()
+        if (i + 1) % ACCUM == 0:
+            optimizer.step()
+            if (i + 1) % ACCUM == 0:
+                optimizer.zero_grad()
+    model.eval()
+    with torch.no_grad():
+        acc = (model(Xte).argmax(1) == yte).float().mean().item()
+    print(f"epoch {epoch} loss {loss.item() * ACCUM:.4f} test acc {acc:.3f}")
+print(f"NNDOCTOR_METRIC test_acc={acc:.4f} higher")
