@@ -199,6 +199,12 @@ class Doctor(tap.Listener):
         self._in_replay = False
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
+        # nndoctor run finds the model at the first backward pass, after its first forward ran unhooked: until
+        # then two process-wide module hooks keep the outermost module call's inputs (module, args), so a NaN
+        # made by that first forward can still be replayed and located (``_investigate_nonfinite``)
+        self._pre_discovery: tuple[Any, tuple] | None = None
+        self._global_hooks: list[Any] = []
+        self._global_depth = 0
         self._stepping: _Opt | None = None        # the optimizer whose step() is running
         self.var_names: dict[str, str] = {}      # the user's names for the model and optimizer
         self._backward_stack: list[dict] = []     # backward passes started, not yet ended
@@ -280,8 +286,35 @@ class Doctor(tap.Listener):
                 self.notes.append(f"{self._opts[id(o)].name} holds none of the watched model's parameters")
         self._warn_if_already_watched()
         self._install_model_hooks()
+        if self.discover_models and not self._discovered:
+            self._install_pre_discovery_hooks()
         tap.attach(self)
         return self
+
+    def _install_pre_discovery_hooks(self) -> None:
+        from torch.nn.modules.module import register_module_forward_hook, register_module_forward_pre_hook
+
+        def pre(module, args):   # (runs in the user's forward: must never raise)
+            self._global_depth += 1
+            if self._global_depth == 1 and not self._in_replay and torch.is_grad_enabled():
+                try:
+                    self._pre_discovery = (weakref.ref(module), args)
+                except TypeError:
+                    pass
+
+        def post(module, args, output):
+            self._global_depth = max(0, self._global_depth - 1)
+
+        try:
+            self._global_hooks = [register_module_forward_pre_hook(pre),
+                                  register_module_forward_hook(post, always_call=True)]
+        except Exception as e:  # pragma: no cover - a torch without global module hooks
+            self._internal_error("pre-discovery hooks", e)
+
+    def _remove_pre_discovery_hooks(self) -> None:
+        for h in self._global_hooks:
+            h.remove()
+        self._global_hooks = []
 
     def _warn_if_already_watched(self) -> None:
         """A model already watched by a doctor nobody closed (a notebook cell with ``doctor = watch(...)``
@@ -388,6 +421,8 @@ class Doctor(tap.Listener):
         for h in self._hooks:
             h.remove()
         self._hooks.clear()
+        self._remove_pre_discovery_hooks()
+        self._pre_discovery = None
         if self._recorder is not None:
             self._recorder.remove()
             self._recorder = None
@@ -574,6 +609,8 @@ class Doctor(tap.Listener):
 
     def _discover(self) -> None:
         """nndoctor run: find the models and optimizers an unmodified script created."""
+        seen, self._pre_discovery = self._pre_discovery, None
+        self._remove_pre_discovery_hooks()
         roots, opts = discover()
         new = [r for r in roots if not any(unwrap_model(r) is w for w in self.table.roots)]
         if not new:
@@ -586,6 +623,11 @@ class Doctor(tap.Listener):
         names = _variable_names(new + opts)   # one heap scan for every name needed below
         for r in new:
             self._add_root(r, names.get(id(r)) or type(unwrap_model(r)).__name__ if len(roots) > 1 else None)
+        called = seen[0]() if seen is not None else None
+        if called is not None:
+            for ridx in range(before, len(self.table.roots)):
+                if unwrap_model(called) is self.table.roots[ridx]:
+                    self._last_inputs.setdefault(ridx, (seen[1], {}))
         self._hook_roots(before)
         if self._window_open and self._recorder is not None:
             self._recorder.install(self._eager_roots(before))
@@ -1243,6 +1285,8 @@ class Doctor(tap.Listener):
             if origin is not None and origin.stage in ("input", "forward", "parameter"):
                 facts.update(stage=origin.stage, where=[origin.module] if origin.module else [],
                              module_type=origin.module_type, detail=origin.detail)
+                if origin.enters:
+                    facts["enters_module"] = origin.enters
             elif last_loss is not None and not math.isfinite(last_loss):
                 facts.update(stage="loss", where=[], detail="the model's outputs are finite but the loss "
                                                             "computed from them is not")

@@ -245,6 +245,7 @@ REMEDY_ZH: dict[str, str] = {
     "warmup-scheduler": "先预热学习率，再衰减（OneCycleLR / 余弦退火）",
     "adaptive-optimizer": "使用自适应优化器（Adam/AdamW），对学习率的尺度不那么敏感",
     "schedule-per-epoch": "按调度器参数所假定的频率调用它（StepLR 每个 epoch 调用一次）",
+    "safe-forward": "让 forward 中自己的运算在 `{enters}` 之前保持有限（除法加 epsilon，log/sqrt 之前 clamp）",
     "larger-batch": "使用更大的批量（或在 {k} 个批次上累积梯度）",
     "batch-ramp": "在训练中逐步增大批量（前期小，后期大）",
     "groupnorm-small-batch": "批量很小时，用 GroupNorm/LayerNorm 代替 BatchNorm",

@@ -81,6 +81,57 @@ def test_a_backward_nan_tries_safe_sqrt_first():
     assert "safe-sqrt" not in E.plan(Finding("non-finite", "error", "", evidence={"stage": "loss"}))
 
 
+# --------------------------------------------------------------------------- a NaN a module's own forward code makes
+class _StandardizingMLP(nn.Module):
+    """(x - mean) / std over the batch in forward(): 0/0 on a constant feature, before fc1 sees it."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Linear(6, 16), nn.Linear(16, 3)
+
+    def forward(self, x):
+        x = (x - x.mean(0)) / x.std(0)
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+def test_a_nan_made_between_layers_is_located_at_the_layer_it_enters():
+    from nndoctor.probes.forward import locate_nonfinite_forward
+
+    m = _StandardizingMLP()
+    x = torch.randn(8, 6)
+    x[:, 2] = 1.0                                      # a constant feature: std 0
+    names = {id(mod): (n or "net") for n, mod in m.named_modules()}
+    o = locate_nonfinite_forward(m, (x,), {}, names)
+    assert (o.stage, o.module, o.enters) == ("forward", "net", "fc1")
+    x[:, 2] = torch.randn(8)                           # no constant feature: nothing to find
+    assert locate_nonfinite_forward(m, (x,), {}, names).stage == "none"
+
+
+def test_a_nan_from_the_first_forward_is_located_under_nndoctor_run_and_repaired_with_the_code_fix():
+    # nndoctor run finds the model at the first backward pass, after the forward that made the NaN ran
+    # unhooked: the process-wide hooks kept its inputs, so the NaN is located in the model's own forward
+    # code (not blamed on the loss), and safe-forward turns 0/0 into 0, what an epsilon would give
+    from torch.nn.modules import module as M
+
+    report, out = run_fixed("faulty_non-finite_per_batch_standardization_zero_std.py")
+    nf = [f for f in report.findings if f.code == "non-finite"][0]
+    assert nf.evidence["stage"] == "forward" and nf.evidence["enters_module"] == "fc1"
+    assert nf.remedies[0].id == "safe-forward" and "std(0) + 1e-5" in nf.remedies[0].snippet
+    rec = kept(report, "non-finite", "safe-forward")
+    assert rec["step"] <= 1 and rec["action"]["layer"] == "fc1"
+    acc = float(out.split("NNDOCTOR_METRIC test_acc=")[1].split()[0])
+    assert acc > 0.9                                   # unrepaired 0.08 (NaN from the first step); the fixed code 0.976
+    assert not M._global_forward_pre_hooks and not M._global_forward_hooks   # the process-wide hooks are gone
+
+
+def test_a_forward_code_nan_at_the_first_step_tries_the_code_guard_first_and_later_the_step_size():
+    first = Finding("non-finite", "error", "", evidence={"stage": "forward", "enters_module": "fc1", "step": 1})
+    later = Finding("non-finite", "error", "", evidence={"stage": "forward", "enters_module": "fc1", "step": 40})
+    assert E.plan(first)[0] == "safe-forward"          # no update yet: the step size cannot have made it
+    assert E.plan(later)[0] == "lower-lr" and "safe-forward" in E.plan(later)
+    assert "safe-forward" not in E.plan(Finding("non-finite", "error", "", evidence={"stage": "forward"}))
+
+
 # --------------------------------------------------------------------------- a NaN the code makes: give up, stay finite
 def test_a_nan_the_code_makes_is_reported_as_the_codes_and_the_model_stays_finite():
     report, out = run_fixed("faulty_non-finite_heteroscedastic_relu_variance.py")

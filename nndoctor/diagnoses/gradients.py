@@ -18,13 +18,14 @@ NON_FINITE = register(Diagnosis(
     family="gradients",
     guide="梯度爆炸 / 数值溢出",
     what="A NaN or Inf appeared. nndoctor names the first step and the origin: the input batch, "
-         "the first module whose finite inputs gave a non-finite output, the loss computed from "
+         "the first module whose finite inputs gave a non-finite output (and, when that module's own "
+         "code made it between its layers, the layer it first entered), the loss computed from "
          "finite outputs, the backward pass (finite forward, non-finite gradient), or the "
          "optimizer update (finite gradients, non-finite parameters).",
     why="One NaN spreads to every parameter at the next update; from then on the run is lost.",
     evidence=("step", "stage", "origin module/parameter", "loss value", "parameters with non-finite gradients"),
-    remedies=("lower-lr", "clip-grad-norm", "safe-log", "safe-sqrt", "check-data-finite", "fp32-loss",
-              "detect-anomaly-once"),
+    remedies=("lower-lr", "clip-grad-norm", "safe-log", "safe-sqrt", "safe-forward", "check-data-finite",
+              "fp32-loss", "detect-anomaly-once"),
     traps=("AMP GradScaler steps whose inf gradients are skipped by design: the optimizer step is "
            "not called for them, so nndoctor never sees those gradients as a step.",),
     thresholds=("None: any non-finite value in a gradient that reaches optimizer.step(), or in the loss, "
@@ -186,10 +187,15 @@ def check_non_finite(ctx: Context) -> list[Finding]:
         "backward": msg("non-finite.in-backward-at", module=where[0]) if where else msg("non-finite.in-backward"),
         "update": msg("non-finite.in-update-of", module=where[0]) if where else msg("non-finite.in-update"),
     }.get(stage, msg("non-finite.in-unknown"))
+    context = None
+    if stage == "forward" and nf.get("enters_module") and where:
+        # made by the module's own code between its layers (finite inputs and parameters): that code is the fix
+        ids = ["safe-forward"] + [i for i in ids if i != "safe-log"]
+        context = {"enters": nf["enters_module"], "module": where[0]}
     evidence = {k: v for k, v in nf.items() if k not in ("where", "detail")}
     summary = msg("non-finite", step=nf.get('step'), place=place)
     return [NON_FINITE.finding("error", summary, step=nf.get("step"), where=where, evidence=evidence,
-                               remedy_ids=ids, detail=nf.get("detail", ""))]
+                               remedy_ids=ids, detail=nf.get("detail", ""), context=context)]
 
 
 @rule("exploding-gradient")

@@ -102,6 +102,10 @@ class ForwardOrigin:
     module: str | None = None
     module_type: str | None = None
     detail: str = ""
+    # the first module (in execution order) whose *inputs* held NaN/Inf, when that is a submodule of
+    # ``module``: the values were made by ``module``'s own code before it called that submodule (e.g.
+    # ``(x - x.mean(0)) / x.std(0)`` in a forward(), 0/0 on a constant feature)
+    enters: str | None = None
 
 
 def locate_nonfinite_forward(root: nn.Module, args: tuple, kwargs: dict, names: dict[int, str]) -> ForwardOrigin:
@@ -116,6 +120,12 @@ def locate_nonfinite_forward(root: nn.Module, args: tuple, kwargs: dict, names: 
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             return ForwardOrigin("input", detail="the batch fed to the model contains NaN/Inf")
     found: list[ForwardOrigin] = []
+    entered: list[nn.Module] = []
+
+    def pre(module, inputs):
+        if not entered and not all(bool(torch.isfinite(t).all()) for t in iter_tensors(inputs)
+                                   if t.is_floating_point()):
+            entered.append(module)
 
     def post(module, inputs, output):
         if found:
@@ -131,13 +141,22 @@ def locate_nonfinite_forward(root: nn.Module, args: tuple, kwargs: dict, names: 
                 return
             ins = [t for t in iter_tensors(inputs) if t.is_floating_point()]
             if all(bool(torch.isfinite(t).all()) for t in ins):
-                found.append(ForwardOrigin("forward", name, type(module).__name__,
-                                           "finite inputs, non-finite output"))
+                sub = entered[0] if entered and entered[0] is not module and \
+                    any(entered[0] is m for m in module.modules()) else None
+                if sub is not None:
+                    first = names.get(id(sub), type(sub).__name__)
+                    found.append(ForwardOrigin("forward", name, type(module).__name__,
+                                               f"finite inputs, non-finite output: made by {name}'s own forward "
+                                               f"code, first seen entering {first}", enters=first))
+                else:
+                    found.append(ForwardOrigin("forward", name, type(module).__name__,
+                                               "finite inputs, non-finite output"))
 
     cpu_rng = torch.get_rng_state()
     cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
     buffers = [(b, b.detach().clone()) for b in root.buffers()]
     handles = [m.register_forward_hook(post) for m in root.modules()]
+    handles += [m.register_forward_pre_hook(pre) for m in root.modules()]
     try:
         with torch.no_grad():
             root(*args, **kwargs)

@@ -61,6 +61,8 @@ LIVE: dict[str, str] = {
     "relu-family": "hidden nn.Sigmoid/nn.Tanh modules replaced by nn.ReLU, the layers feeding them He-initialized",
     "standardize-inputs": "the first layer's input standardized with the measured per-feature mean/std",
     "check-data-finite": "NaN/Inf in the model's floating inputs replaced by 0",
+    "safe-forward": "NaN/Inf entering the module named by the finding replaced by 0 (a forward pre-hook): "
+                    "what an epsilon makes of 0/0",
     "safe-sqrt": "the backward pass's 0 * inf products at ops with an infinite derivative (sqrt, log, div at 0) "
                  "set to 0 by hooks on those graph nodes",
     "model-train": "model.train() before each forward pass with gradients enabled",
@@ -141,6 +143,11 @@ remedy("safe-sqrt", "Keep sqrt/norm/pow away from 0 (their gradient at 0 is inf)
 r = torch.sqrt(x + 1e-12)              # or torch.sqrt(x.clamp_min(1e-12))
 n = torch.linalg.vector_norm(v, dim=-1).clamp_min(1e-12)
 """)
+remedy("safe-forward", "Make the forward code's own arithmetic finite before `{enters}` (an epsilon, a clamp)", """
+# in {module}.forward, the code that computes what `{enters}` is fed makes NaN/Inf from finite inputs, e.g.
+x = (x - x.mean(0)) / (x.std(0) + 1e-5)     # an epsilon in every division by a statistic (0/0 on a constant)
+x = torch.log(x.clamp_min(1e-7))             # a clamp before log / sqrt / pow of values that can reach 0
+""", enters="the first layer", module="the model")
 remedy("fp32-loss", "Compute the loss in float32", """
 with torch.autocast(device_type="cuda", enabled=False):
     loss = loss_fn(output.float(), target)

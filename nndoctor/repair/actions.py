@@ -769,6 +769,38 @@ class FiniteInputs(Action):
         return tuple(out) if changed else None
 
 
+class FiniteForward(Action):
+    """Replace NaN/Inf entering the layer where a module's own forward code first made them (the
+    finding's ``enters_module``) by 0: a forward pre-hook on that layer. For 0/0 on a constant
+    feature (``(x - mean) / std``) it gives what an epsilon in the division gives, 0; the permanent
+    fix is that epsilon (or a clamp) in the user's forward code."""
+
+    remedy = "safe-forward"
+
+    def apply(self) -> dict[str, Any]:
+        name = self.finding.evidence.get("enters_module")
+        d = self.ctl.doctor
+        layer = next((m for r in d.table.roots for m in r.modules() if d.table.module_names.get(id(m)) == name),
+                     None) if name else None
+        if layer is None:
+            raise CannotApply(f"no module named {name!r} to guard")
+        self.replaced = 0
+        self.handles.append(layer.register_forward_pre_hook(_guarded(self.ctl, "finite forward", self._pre),
+                                                            prepend=True))
+        self.context = {"enters": name, "module": (self.finding.where or ["the model"])[0]}
+        return {"layer": name, "how": f"torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on what `{name}` is fed"}
+
+    def _pre(self, module, args):
+        out, changed = [], False
+        for a in args:
+            if isinstance(a, torch.Tensor) and a.is_floating_point():
+                out.append(torch.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0))
+                changed = True
+            else:
+                out.append(a)
+        return tuple(out) if changed else None
+
+
 class TrainMode(Action):
     """Run every forward pass that has gradients on in train() mode, and give the model back its
     mode after the pass: the training passes use dropout and batch statistics, while the user's own

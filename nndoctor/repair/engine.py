@@ -101,6 +101,12 @@ def plan(f: Finding) -> list[str]:
     if code == "non-finite":
         if ev.get("stage") == "input":
             return ["check-data-finite", "clip-grad-norm"]
+        if ev.get("stage") == "forward" and ev.get("enters_module"):
+            # made by a module's own forward code between its layers, from finite inputs and parameters: at
+            # the first step (no update yet) the step size cannot have made it, so that code comes first
+            if (ev.get("step") or 0) <= 1:
+                return ["safe-forward", "lower-lr", "clip-grad-norm"]
+            return ["lower-lr", "clip-grad-norm", "safe-forward"]
         if ev.get("stage") == "backward":
             # the loss was finite and the backward pass made the NaN: an op's infinite derivative (sqrt at
             # 0) first; an LR blow-up overflows the forward pass first, not the backward
@@ -156,6 +162,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.StandardizeInput(ctl, f)
     if remedy == "check-data-finite":
         return A.FiniteInputs(ctl, f)
+    if remedy == "safe-forward":
+        return A.FiniteForward(ctl, f)
     if remedy == "safe-sqrt":
         return A.FiniteBackward(ctl, f)
     if remedy == "model-train":
@@ -535,6 +543,10 @@ class RepairController:
         worse = nonfinite or (len(tail) > 0 and len(ref) > 0 and
                               float(np.median(tail)) > float(np.quantile(ref, WORSE_QUANTILE)) + noise)
         improved = len(tail) > 0 and len(ref) > 0 and float(np.median(tail)) < float(np.median(ref))
+        if f.code == "non-finite" and not len(ref) and len(after) >= 4 and len(fin) == len(after):
+            # non-finite from the run's first step: no finite reference exists. Every loss under the remedy
+            # finite, and falling over its window (second half below the first), is the improvement
+            improved = float(np.median(tail)) < float(np.median(fin[: len(fin) // 2]))
         if cleared and action.remedy == "raise-lr" and len(tail) > 0 and len(ref) > 0 and not improved:
             # a too-low LR is found by its slow, straight descent; a raise that ends that descent without
             # bringing the loss below where it was has not sped learning up, it has stalled it (the finding
