@@ -124,6 +124,40 @@ def test_a_nan_from_the_first_forward_is_located_under_nndoctor_run_and_repaired
     assert not M._global_forward_pre_hooks and not M._global_forward_hooks   # the process-wide hooks are gone
 
 
+def test_a_model_holding_a_remedys_hooks_can_be_saved_and_deep_copied():
+    # a checkpoint (torch.save of the whole model) or an EMA copy taken while a remedy's hook is on the model
+    # must work, and the copy must not carry the doctor (the remedy's hooks turn inert in it)
+    import copy
+    import io
+
+    from nndoctor.probes.hooks import INERT
+
+    torch.manual_seed(0)
+    m = _StandardizingMLP()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    X, y = torch.randn(64, 6), torch.randint(0, 3, (64,))
+    X[:, 2] = 1.0                                          # 0/0 at the first forward: safe-forward goes on fc1
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        for i in range(30):
+            loss = nn.functional.cross_entropy(m(X[i % 4 * 16:(i % 4 + 1) * 16]), y[i % 4 * 16:(i % 4 + 1) * 16])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if i == 10:
+                assert len(m.fc1._forward_pre_hooks) == 1  # the remedy's hook is on
+                buf = io.BytesIO()
+                torch.save(m, buf)
+                twin = copy.deepcopy(m)
+    assert not doctor.internal_errors
+    assert [r["remedy"] for r in doctor.report().repairs if r.get("remedy")][0] == "safe-forward"
+    restored = torch.load(io.BytesIO(buf.getvalue()), weights_only=False)
+    assert all(h is INERT for h in twin.fc1._forward_pre_hooks.values())
+    assert all(h.func is object.__init__ for h in restored.fc1._forward_pre_hooks.values())   # the same, unpickled
+    for copied in (restored, twin):
+        out = copied(X[:16])                                # the inert hook changes nothing: NaN as coded
+        assert torch.isnan(out).any()
+
+
 def test_a_forward_code_nan_at_the_first_step_tries_the_code_guard_first_and_later_the_step_size():
     first = Finding("non-finite", "error", "", evidence={"stage": "forward", "enters_module": "fc1", "step": 1})
     later = Finding("non-finite", "error", "", evidence={"stage": "forward", "enters_module": "fc1", "step": 40})

@@ -38,19 +38,24 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from ..probes.hooks import InertOnCopy
+
 
 class CannotApply(Exception):
     """The remedy has no live form for this finding (e.g. a functional activation)."""
 
 
 def _guarded(ctl, where: str, fn: Callable) -> Callable:
+    """``fn`` as a hook that never raises into the user's loop, and that a deep copy or a pickle of the
+    module or optimizer holding it turns into an inert hook (``InertOnCopy``): ``torch.save(model)`` and
+    ``copy.deepcopy(model)`` keep working while a remedy is applied, and the copy carries no doctor."""
     def hook(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # never raise into the user's loop
             ctl.doctor._internal_error(f"repair {where}", exc)
             return None
-    return hook
+    return InertOnCopy(hook)
 
 
 def _sig(x: float) -> float:
