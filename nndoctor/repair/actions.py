@@ -750,28 +750,29 @@ class StandardizeInput(Action):
         return ((x.to(dt) - m) / s,) + tuple(args[1:])
 
 
+def _finite_args(module, args):
+    """A forward pre-hook: the floating tensor arguments with NaN/Inf replaced by 0 (None: none to change)."""
+    out, changed = [], False
+    for a in args:
+        if isinstance(a, torch.Tensor) and a.is_floating_point():
+            out.append(torch.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0))
+            changed = True
+        else:
+            out.append(a)
+    return tuple(out) if changed else None
+
+
 class FiniteInputs(Action):
     """Replace NaN/Inf in the model's floating inputs by 0 (a forward pre-hook on the model)."""
 
     remedy = "check-data-finite"
 
     def apply(self) -> dict[str, Any]:
-        self.replaced = 0
         for root in self.ctl.doctor.table.roots:
-            self.handles.append(root.register_forward_pre_hook(_guarded(self.ctl, "finite inputs", self._pre),
+            self.handles.append(root.register_forward_pre_hook(_guarded(self.ctl, "finite inputs", _finite_args),
                                                                prepend=True))
         return {"how": "torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on the model's floating inputs"}
 
-    def _pre(self, module, args):
-        out, changed = [], False
-        for a in args:
-            if isinstance(a, torch.Tensor) and a.is_floating_point():
-                b = torch.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
-                out.append(b)
-                changed = True
-            else:
-                out.append(a)
-        return tuple(out) if changed else None
 
 
 class FiniteForward(Action):
@@ -789,21 +790,11 @@ class FiniteForward(Action):
                      None) if name else None
         if layer is None:
             raise CannotApply(f"no module named {name!r} to guard")
-        self.replaced = 0
-        self.handles.append(layer.register_forward_pre_hook(_guarded(self.ctl, "finite forward", self._pre),
+        self.handles.append(layer.register_forward_pre_hook(_guarded(self.ctl, "finite forward", _finite_args),
                                                             prepend=True))
         self.context = {"enters": name, "module": (self.finding.where or ["the model"])[0]}
         return {"layer": name, "how": f"torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on what `{name}` is fed"}
 
-    def _pre(self, module, args):
-        out, changed = [], False
-        for a in args:
-            if isinstance(a, torch.Tensor) and a.is_floating_point():
-                out.append(torch.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0))
-                changed = True
-            else:
-                out.append(a)
-        return tuple(out) if changed else None
 
 
 class TrainMode(Action):
