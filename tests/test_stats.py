@@ -103,6 +103,25 @@ def test_mann_kendall_matches_the_pairwise_definition_with_ties():
     assert mann_kendall_z(np.arange(30.0)) > 1.96 > -1.96 > mann_kendall_z(-np.arange(30.0))
 
 
+def test_mann_kendall_memory_does_not_grow_with_the_lengths_tested():
+    """The rules test series of ever new lengths: the pair mask must not be kept once per length (an LRU
+    cache of one n x n mask per length grew by ~40 kB per new length, up to 16 MB, and made the 2000-step
+    memory test fail in CI)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    mann_kendall_z(rng.normal(size=300))   # the one shared mask is made here
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(150, 300, 7):
+            mann_kendall_z(rng.normal(size=n))
+        grew = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grew < 50_000, grew
+
+
 def test_running_median_before_is_the_median_of_the_preceding_window():
     L = np.random.default_rng(0).normal(size=57)
     out = _running_median_before(L, 20)

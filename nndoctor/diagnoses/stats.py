@@ -1,7 +1,6 @@
 """Small scale-free statistics shared by the rules (numpy only)."""
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -54,15 +53,22 @@ def robust_noise(x: np.ndarray) -> float:
     return median(np.abs(d - median(d))) * 1.4826 / math.sqrt(2)
 
 
-@functools.lru_cache(maxsize=16)
-def _upper_cached(n: int) -> np.ndarray:
-    return np.triu(np.ones((n, n), dtype=bool), 1)
+_UPPER_MAX = 1024
+_upper_big: np.ndarray | None = None
 
 
 def _upper(n: int) -> np.ndarray:
-    """The n x n boolean mask of the pairs (i, j), i < j (cached up to n = 1024, at most 16 x 1 MB: the
-    rules test the same few lengths again and again)."""
-    return _upper_cached(n) if n <= 1024 else np.triu(np.ones((n, n), dtype=bool), 1)
+    """The n x n boolean mask of the pairs (i, j), i < j.
+
+    For n <= 1024 it is a view of one 1 MB mask made once (the top-left n x n block of an upper
+    triangle is the upper triangle of that block), so memory stays flat however many lengths the
+    rules test; an LRU cache of one mask per length held up to 16 MB and grew as new lengths came."""
+    global _upper_big
+    if n > _UPPER_MAX:
+        return np.triu(np.ones((n, n), dtype=bool), 1)
+    if _upper_big is None:
+        _upper_big = np.triu(np.ones((_UPPER_MAX, _UPPER_MAX), dtype=bool), 1)
+    return _upper_big[:n, :n]
 
 
 def mann_kendall_z(x: np.ndarray) -> float:
