@@ -104,3 +104,40 @@ def test_merge_keeps_worst_severity_earliest_step_and_names_the_ranks():
     assert merged.steps == 50 and merged.backward_passes == 150
     assert any("rank 3 did not report within 60 s" in n for n in merged.notes)
     assert any(n.startswith("rank 2: 50 steps") for n in merged.notes)
+
+
+def test_every_store_operation_of_the_exchange_is_bounded_and_the_store_timeout_put_back():
+    """The process group's store waits up to its own timeout (30 min by default) on each operation: the
+    exchange bounds them all by NNDOCTOR_DIST_TIMEOUT (a hung store would otherwise hold the job at its
+    exit for that long) and puts the script's timeout back."""
+    from datetime import timedelta
+
+    import torch.distributed as dist
+
+    from nndoctor.findings import Report
+    from nndoctor.integrations import distributed
+    from nndoctor.integrations.distributed import Exchange
+
+    server = dist.TCPStore("127.0.0.1", 0, 1, True, timeout=timedelta(minutes=30))
+    seen = []
+
+    class Recording(dist.PrefixStore):
+        def set(self, key, value):
+            seen.append(("set", self.timeout))
+            return super().set(key, value)
+
+        def wait(self, keys, timeout):
+            seen.append(("wait", min(self.timeout, timeout)))
+            return super().wait(keys, timeout)
+
+    store = Recording("job", server)
+    for rank in (1, 0):   # rank 1 reports, rank 0 waits for rank 1 and for rank 2, which never reports
+        distributed._sessions = 0   # (two ranks in one process: the same session number)
+        ex = Exchange()
+        ex.store, ex.rank, ex.world = store, rank, 3
+        merged = ex.merge(Report(findings=[], steps=5, backward_passes=5), None, timeout=0.5)
+        assert store.timeout == timedelta(minutes=30)   # put back
+    assert all(t <= timedelta(seconds=1) for _, t in seen), seen
+    assert [k for k, _ in seen] == ["set", "set", "wait", "wait"], seen
+    assert any("rank 2 did not report" in n for n in merged.notes)
+    assert any(n.startswith("rank 1:") for n in merged.notes)

@@ -98,25 +98,49 @@ class Exchange:
         _sessions += 1
         prefix = f"nndoctor/{_sessions}/"
         payload = {"rank": self.rank, "report": json.loads(report.to_json()), "loss": loss_summary(doctor)}
+        # every store operation is bounded by the same timeout: the store's own is the process group's
+        # (30 min by default), so an unresponsive store would otherwise hold this rank, and the job, at
+        # its exit for that long. The store's timeout is put back afterwards (it belongs to the script).
+        restore = _bound_store(self.store, timeout)
         try:
-            self.store.set(prefix + str(self.rank), json.dumps(payload))
-        except Exception as exc:
-            report.notes.append(f"rank {self.rank}: could not share the report with rank 0 ({type(exc).__name__}: {exc})")
-            return report if self.rank == 0 else None
-        if self.rank != 0:
-            return None
-        payloads, missing = {0: payload}, []
-        deadline = time.monotonic() + timeout
-        for r in range(1, self.world):
-            left = deadline - time.monotonic()
             try:
-                if left <= 0:
-                    raise TimeoutError
-                self.store.wait([prefix + str(r)], timedelta(seconds=left))
-                payloads[r] = json.loads(self.store.get(prefix + str(r)))
-            except Exception:
-                missing.append(r)
+                self.store.set(prefix + str(self.rank), json.dumps(payload))
+            except Exception as exc:
+                report.notes.append(f"rank {self.rank}: could not share the report with rank 0 "
+                                    f"({type(exc).__name__}: {exc})")
+                return report if self.rank == 0 else None
+            if self.rank != 0:
+                return None
+            payloads, missing = {0: payload}, []
+            deadline = time.monotonic() + timeout
+            for r in range(1, self.world):
+                left = deadline - time.monotonic()
+                try:
+                    if left <= 0:
+                        raise TimeoutError
+                    self.store.wait([prefix + str(r)], timedelta(seconds=left))
+                    payloads[r] = json.loads(self.store.get(prefix + str(r)))
+                except Exception:
+                    missing.append(r)
+        finally:
+            restore()
         return merge_reports(payloads, self.world, missing, timeout)
+
+
+def _bound_store(store, timeout: float):
+    """Set the store's timeout to ``timeout`` seconds; returns the function that puts the old one back."""
+    try:
+        old = store.timeout
+        store.set_timeout(timedelta(seconds=max(1.0, timeout)))
+    except Exception:   # a store without a settable timeout: its own applies
+        return lambda: None
+
+    def restore() -> None:
+        try:
+            store.set_timeout(old)
+        except Exception:
+            pass
+    return restore
 
 
 def loss_summary(doctor) -> dict[str, Any]:
