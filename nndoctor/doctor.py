@@ -192,6 +192,8 @@ class Doctor(tap.Listener):
         self._last_eval_step = -1
         self._spike_eval_due = False                 # a gradient spike asked for the rules now (_watch_spike)
         self._spike_eval_step = -(1 << 30)
+        self._spike_gap = 5                          # steps between such early looks (doubles when fruitless)
+        self._spike_level = -math.inf                # log10 gradient norm that asked for the last one
         self._last_eval_time = 0.0
         self._last_eval_cost = 0.0
         self._last_flush_time = 0.0
@@ -1029,14 +1031,26 @@ class Doctor(tap.Listener):
         this step rather than at the next flush: 2 decades is exploding-gradient's own burst threshold,
         and an explosion compounds within a few steps (a recurrent net's goes from 1e2 to inf in ~15),
         so waiting up to ``every`` steps can cost most of a short run. Read from the norms the step
-        computes anyway (CPU tensors only: no extra device sync); at most one such early look every 5
-        steps, none once the rule has spoken."""
+        computes anyway (CPU tensors only: no extra device sync); none once the rule has spoken.
+
+        Spikes that settle (a rare heavy batch) are not an explosion, and one look each would cost a
+        rules evaluation every few steps on a noisy run: after each look that finds no explosion the
+        gap to the next doubles (5, 10, 20... steps: O(log steps) looks), unless the norm has risen a
+        decade above the one that asked for the last look -- an explosion compounds, so its next look
+        comes 5 steps later as before."""
         prev = rec.log_norm
         rec.log_norm = level if prev is None else prev + 0.1 * (level - prev)   # ~10-step memory
         if prev is not None and rec.n_steps > 5 and level - prev >= 2 \
                 and self.step - self._spike_eval_step >= 5 \
-                and not any(k[0] == "exploding-gradient" and f.severity != "info" for k, f in self._findings.items()):
+                and (self.step - self._spike_eval_step >= self._spike_gap or level >= self._spike_level + 1) \
+                and not (self.repair is not None and self.repair.current is not None) \
+                and not self._exploding_spoken():
+            # (not while repair mode tests a remedy: its verdict flushes and judges at the window's end)
             self._spike_eval_due = True
+            self._spike_level = level
+
+    def _exploding_spoken(self) -> bool:
+        return any(k[0] == "exploding-gradient" and f.severity != "info" for k, f in self._findings.items())
 
     def _noise_window(self, rec: _Opt, grads: list[torch.Tensor], local: list[int]) -> None:
         """Gradient noise scale (McCandlish et al. 2018, appendix A): over K consecutive steps keep
@@ -1110,6 +1124,10 @@ class Doctor(tap.Listener):
             self._spike_eval_step = self.step
             self._flush()
             self._evaluate(force=True)
+            if not self._exploding_spoken():
+                # a look that found no explosion (a noisy run whose gradients jump by 100x and settle)
+                # doubles the gap to the next one: O(log steps) early looks in all, not one every 5 steps
+                self._spike_gap *= 2
             if self._flush_callbacks:
                 self._notify_flush()
         if rec.n_steps == self.step and (self.step % self.every == 0 or self.step in (3, 5)):
