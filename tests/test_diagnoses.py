@@ -174,6 +174,28 @@ def test_step_missing_zero_lr():
     assert f.remedies[0].id == "nonzero-lr"
 
 
+def test_an_update_rounded_away_by_a_decayed_lr_is_the_lr_not_a_missing_step():
+    """A scheduler stepped per batch takes the LR to 1e-20 of its start: step() is applied and its update
+    is below float32's resolution of the weights. The parameters stop changing, but the step is not
+    missing: learning-rate-too-low names the cause, optimizer-step-missing stays quiet."""
+    torch.manual_seed(0)
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.1)   # meant per epoch
+    X, y = blobs()
+
+    def loop():
+        for i in range(120):
+            j = (i * 32) % len(X)
+            opt.zero_grad()
+            nn.functional.cross_entropy(m(X[j:j + 32]), y[j:j + 32]).backward()
+            opt.step()
+            sched.step()
+    r = watched(m, opt, loop)
+    assert "optimizer-step-missing" not in r, r
+    assert r.get("learning-rate-too-low").evidence["lr_decayed_since_step"] < 30
+
+
 def test_manual_rebinding_update_vs_working_manual_update():
     X, y = blobs()
 

@@ -102,6 +102,36 @@ NOT_OPTIMIZED = register(Diagnosis(
 
 
 # ---------------------------------------------------------------------------- step missing
+# A float32 weight w keeps its value under an update smaller than half its ulp, ~|w| * 2^-24.
+FP32_RESOLUTION = 2.0 ** -24
+
+
+def _update_rounds_away(ctx: Context, ov) -> bool:
+    """step() is applied but its update is rounded away: the LR has fallen so far (a schedule stepped too
+    often) that the last sampled update that did change the weights, scaled by the LR's fall since, is
+    below float32's resolution of the weights. Judged on the parameter with the largest relative update
+    (if even its update rounds away, all do); only when an earlier update did change the weights."""
+    lr_now = max(ov.lrs) if ov.lrs else 0.0
+    if not (lr_now > 0) or not len(ov.upd_steps):
+        return False
+    s = ctx.store[f"lr/{ov.key}"]
+    lr_steps, lr_vals = np.asarray(s.steps), s.array()
+    if not len(lr_steps):
+        return False
+    P, U = ov.param, ov.update
+    with np.errstate(divide="ignore", invalid="ignore"):
+        R = np.where((P > 0) & (U > 0) & np.isfinite(P) & np.isfinite(U), U / np.where(P > 0, P, 1), 0.0)
+    moved = np.nonzero(R.max(axis=1) > 0)[0] if R.size else np.zeros(0, dtype=int)
+    if not len(moved):
+        return False
+    r = moved[-1]
+    k = int(np.searchsorted(lr_steps, ov.upd_steps[r], side="right")) - 1
+    lr_then = float(lr_vals[k]) if k >= 0 else float("nan")
+    if not (lr_then > 0):
+        return False
+    return float(R[r].max()) * lr_now / lr_then < FP32_RESOLUTION
+
+
 @rule("optimizer-step-missing")
 def check_step_missing(ctx: Context) -> list[Finding]:
     out = []
@@ -135,6 +165,8 @@ def check_step_missing(ctx: Context) -> list[Finding]:
         if all(zero):
             lrs = ov.lrs
             all_zero_lr = bool(lrs) and all(lr == 0 for lr in lrs)
+            if not all_zero_lr and _update_rounds_away(ctx, ov):
+                continue   # the step is not missing: the LR is (learning-rate-too-low says so)
             summary = msg("optimizer-step-missing.no-change-lr0" if all_zero_lr else
                           "optimizer-step-missing.no-change", optimizer=ov.name)
             ids = ["nonzero-lr", "call-step"] if all_zero_lr else ["nonzero-lr", "call-step", "use-optimizer"]
