@@ -86,6 +86,22 @@ def test_learning_rate_too_high_is_lowered_to_the_measured_value():
     assert acc > 0.85   # unrepaired: ~0.69 (the program's docstring); fixed by hand: 0.91
 
 
+def test_a_schedule_that_decayed_the_lr_away_is_held_at_its_peak_and_left_to_its_own_clock():
+    """A per-epoch StepLR stepped per batch: the LR in effect is held at the schedule's peak during step()
+    (a raised LR would be decayed again by the next scheduler.step()); the scheduler's own LRs and clock
+    are untouched; the report gives the code change (step it per epoch)."""
+    report, out = run_fixed("faulty_learning-rate-too-low_steplr_stepped_per_batch.py")
+    rec = kept(report, "learning-rate-too-low", "schedule-per-epoch")
+    assert rec["action"]["lr_held_at"] == 0.05 and rec["action"]["lr_before"][0] < 1e-6
+    assert _loss_improved(rec)
+    assert "scheduler.step()" in rec["permanent_fix"]
+    assert "optimizer-step-missing" not in report   # the update rounded away is the LR's doing
+    last_lr = float(out.split("epoch 14 lr ")[1].split()[0])
+    assert last_lr < 1e-20   # the script's scheduler kept its own (decayed) values
+    acc = float(out.split("NNDOCTOR_METRIC test_acc=")[1].split()[0])
+    assert acc > 0.9   # unrepaired 0.538; the twin (stepped per epoch) 0.958
+
+
 def test_exploding_gradient_is_clipped():
     # a deep ReLU MLP on raw targets in the hundreds with plain SGD: the updates amplify each other
     g = torch.Generator().manual_seed(0)

@@ -53,6 +53,8 @@ LIVE: dict[str, str] = {
     "lower-lr": "each group's lr times the measured factor (suggested LR / LR) during step()",
     "raise-lr": "each group's lr times the measured factor (suggested LR / LR) during step()",
     "warmup-scheduler": "a linear warmup of the lr from 1% over max(20, 5*every) steps",
+    "schedule-per-epoch": "the lr in effect during step() held at the schedule's peak (the decay undone; the "
+                          "epoch length is the script's, so no slower clock is guessed)",
     "clip-grad-norm": "gradients clipped before step() at 2x their early norm; non-finite steps skipped",
     "zero-grad": "optimizer.zero_grad() after every optimizer.step()",
     "optimizer-all-params": "optimizer.add_param_group() with the missing parameters",

@@ -212,6 +212,42 @@ class Warmup(Action):
         super().undo()
 
 
+class HoldLr(Action):
+    """The live form of "step the scheduler as often as it assumes": a schedule that has decayed the LR
+    away (a per-epoch scheduler stepped per batch) keeps decaying whatever LR is set, so the decay is
+    undone during each step instead: the LR in effect is held at the peak the schedule started from
+    (``max_lr_seen``), and the scheduler keeps its own clock untouched (taking the remedy back leaves
+    its schedule exactly as the script made it). How long an epoch is cannot be known from outside, so
+    the live form holds the peak rather than guess a slower clock; the permanent fix is the code's."""
+
+    remedy = "schedule-per-epoch"
+
+    def apply(self) -> dict[str, Any]:
+        opts = self.ctl.target_optimizers(self.finding)
+        if not opts:
+            raise CannotApply("no optimizer to change")
+        peak = self.finding.evidence.get("max_lr_seen")
+        if not isinstance(peak, (int, float)) or not peak > 0:
+            raise CannotApply("no peak LR measured")
+        for o in opts:
+            self.ctl.lr_control(o).factors[id(self)] = lambda n, o=o: _to_peak(o, peak)
+        self.opts = opts
+        return {"lr_before": [_first_lr(o) for o in opts], "lr_held_at": _sig(peak),
+                "how": "the LR in effect during step() raised back to the schedule's peak; the scheduler "
+                       "is left stepping as the script steps it"}
+
+    def undo(self) -> None:
+        for o in getattr(self, "opts", []):
+            self.ctl.lr_control(o).factors.pop(id(self), None)
+        super().undo()
+
+
+def _to_peak(opt, peak: float) -> float:
+    """The factor that brings the optimizer's largest group LR up to ``peak`` (1 when it is there, or 0)."""
+    cur = max((float(g["lr"]) for g in opt.param_groups), default=0.0)
+    return peak / cur if 0 < cur < peak else 1.0
+
+
 def _default_lr(cls) -> float | None:
     """The default ``lr`` of an optimizer class (read from a throw-away instance of this torch version)."""
     try:

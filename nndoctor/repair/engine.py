@@ -93,8 +93,9 @@ def plan(f: Finding) -> list[str]:
     if code == "learning-rate-too-low":
         if "lr_decayed_since_step" in ev:
             # a schedule decayed the LR away (a per-epoch scheduler stepped per batch): it would decay a raised
-            # LR again at its next step; the fix is where scheduler.step() is called, in the user's code
-            return []
+            # LR again at its next step, so the live form holds the LR in effect at the schedule's peak (the
+            # permanent fix is where scheduler.step() is called, in the user's code)
+            return ["schedule-per-epoch"]
         return ["raise-lr", "adaptive-optimizer"]
     if code == "exploding-gradient":
         return ["clip-grad-norm", "lower-lr"]
@@ -143,6 +144,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.SwapOptimizer(ctl, f)
     if remedy == "warmup-scheduler":
         return A.Warmup(ctl, f)
+    if remedy == "schedule-per-epoch":
+        return A.HoldLr(ctl, f)
     if remedy == "clip-grad-norm":
         return A.ClipGrad(ctl, f)
     if remedy == "zero-grad":
