@@ -67,6 +67,8 @@ LIVE: dict[str, str] = {
                     "what an epsilon makes of 0/0",
     "safe-sqrt": "the backward pass's 0 * inf products at ops with an infinite derivative (sqrt, log, div at 0) "
                  "set to 0 by hooks on those graph nodes",
+    "safe-log": "while gradients are on, torch.log/log2/log10 take an input element that is exactly 0 as the "
+                "smallest normal number (log(0) = -inf becomes -87 in float32, its gradient 0); nothing else changes",
     "model-train": "model.train() before each forward pass with gradients enabled",
     "adaptive-optimizer": "a plain SGD optimizer turned into Adam in place (same object, groups and hooks; "
                           "lr 1e-3, fresh moments)",

@@ -509,6 +509,93 @@ class FiniteBackward(Action):
                 f"(ops hooked: {ops})")
 
 
+LOG_FUNCTIONS = ("log", "log2", "log10")
+
+
+class SafeLog(Action):
+    """``log(0) = -inf`` in a hand-written loss (the log of a one-hot label, ``log(1 - sigmoid(z))``
+    once the sigmoid rounds to 1) makes the loss infinite and its gradient NaN (``inf - inf``,
+    ``0 * inf``) from finite model outputs. The live form of the code fix ``torch.log(p.clamp_min(eps))``:
+    while gradients are on, ``torch.log``/``log2``/``log10`` and the Tensor methods of those names take
+    an input element that is exactly 0 (or subnormal) as the dtype's smallest normal number, so its log
+    is large and finite (-87 in float32) and its gradient there 0. Every other element is untouched
+    (the same result, bit for bit): a negative input still gives NaN, and under ``no_grad`` (the script's
+    own evaluation and metrics) nothing changes. Undo puts the functions back (unless something else
+    has replaced them since). For the first steps under test it counts the elements it changed (device
+    tensors, read once): none changed means the NaN has another cause."""
+
+    remedy = "safe-log"
+
+    def apply(self) -> dict[str, Any]:
+        self.count = None
+        self.calls = 0
+        self.counting = True
+        for owner in (torch, torch.Tensor):
+            for name in LOG_FUNCTIONS:
+                orig = getattr(owner, name, None)
+                if orig is not None:
+                    self.handles.append(_Patched(owner, name, self._wrap(orig)))
+        return {"how": "while gradients are on, torch.log/log2/log10 (and the Tensor methods) take an input "
+                       "element that is exactly 0 as the smallest normal number (log(0) = -inf becomes -87 in "
+                       "float32, its gradient 0); every other element and every no_grad call is untouched"}
+
+    def _wrap(self, orig: Callable) -> Callable:
+        def safe_log(x, *args, **kwargs):
+            if isinstance(x, torch.Tensor) and x.is_floating_point() and torch.is_grad_enabled():
+                try:
+                    tiny = torch.finfo(x.dtype).tiny
+                    low = (x >= 0) & (x < tiny)
+                    if self.counting:
+                        self.calls += 1
+                        n = low.sum()
+                        self.count = n if self.count is None else self.count + n
+                    x = torch.where(low, torch.full_like(x, tiny), x)
+                except Exception as exc:  # never raise into the user's loop: the plain log then
+                    self.ctl.doctor._internal_error("repair safe log", exc)
+            return orig(x, *args, **kwargs)
+        safe_log.__wrapped__ = orig
+        return safe_log
+
+    def inapplicable(self, steps: int, early: int) -> str | None:
+        if steps == early and self.counting:
+            self.counting = False   # the count is for this check only: no cost after it
+            self.n_changed = self.changed()   # one host read, at this step only
+            self.n_steps_counted = steps
+            if self.calls == 0:
+                return "no log was taken with gradients on: the NaN has another cause"
+            if self.n_changed == 0:
+                return f"no log of 0 in {self.calls} log calls: the NaN has another cause"
+        return None
+
+    def changed(self) -> int:
+        return int(self.count) if getattr(self, "count", None) is not None else 0
+
+    def note(self) -> str:
+        n = getattr(self, "n_changed", None)
+        if n is None:
+            return ""
+        return f"{n} log(0) elements made finite in {self.calls} log calls over the first {self.n_steps_counted} steps"
+
+
+class _Patched:
+    """A handle (``remove()``) for an attribute replaced on a module or class: puts the original back
+    (deleting it where it was inherited), unless something else has replaced ours since."""
+
+    def __init__(self, owner: Any, name: str, new: Callable) -> None:
+        self.owner, self.name, self.new = owner, name, new
+        self.own = name in vars(owner)
+        self.orig = vars(owner).get(name)
+        setattr(owner, name, new)
+
+    def remove(self) -> None:
+        if vars(self.owner).get(self.name) is not self.new:
+            return
+        if self.own:
+            setattr(self.owner, self.name, self.orig)
+        else:
+            delattr(self.owner, self.name)
+
+
 class _Deregister:
     """A handle (``remove()``) that takes an action out of the controller's per-backward list."""
 

@@ -108,6 +108,12 @@ def plan(f: Finding) -> list[str]:
             if (ev.get("step") or 0) <= 1:
                 return ["safe-forward", "lower-lr", "clip-grad-norm"]
             return ["lower-lr", "clip-grad-norm", "safe-forward"]
+        if ev.get("stage") == "loss":
+            # the loss is non-finite from finite model outputs: a log of 0 in a hand-written loss first when
+            # no update has been made yet (the step size cannot have made it), else after the step size
+            if (ev.get("step") or 0) <= 1:
+                return ["safe-log", "lower-lr", "clip-grad-norm"]
+            return ["lower-lr", "clip-grad-norm", "safe-log"]
         if ev.get("stage") == "backward":
             # the loss was finite and the backward pass made the NaN: an op's infinite derivative (sqrt at
             # 0) first; an LR blow-up overflows the forward pass first, not the backward
@@ -169,6 +175,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.FiniteForward(ctl, f)
     if remedy == "safe-sqrt":
         return A.FiniteBackward(ctl, f)
+    if remedy == "safe-log":
+        return A.SafeLog(ctl, f)
     if remedy == "model-train":
         return A.TrainMode(ctl, f)
     raise KeyError(remedy)
