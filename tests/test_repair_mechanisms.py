@@ -209,6 +209,30 @@ def test_dead_relus_at_init_keep_the_lr():
         assert (doctor.repair.dead_relu_lr_factor(g) is None) == (r[0] < 1e-2)
 
 
+def test_a_run_that_is_learning_is_not_restarted_for_dead_units():
+    """Dead units found late in a run whose loss has fallen a decade below its start (a OneCycle peak that
+    killed part of a layer, the rest of the net converging): re-initializing or swapping layers would throw
+    the progress away (an attempt 4 steps before the end left the script's final accuracy at 0.09), so the
+    restarting remedies are not applied and the one that keeps what was learned is tried."""
+    torch.manual_seed(0)
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        losses = train(m, opt, X, y, steps=150)
+        assert losses[-10:].median() < 0.1 * losses[:5].median()   # learning
+        before = [p.detach().clone() for p in m.parameters()]
+        _inject(doctor, "dead-relu", dead_fraction={"1": 0.8}, dead_fraction_at_init={"1": 0.0})
+        train(m, opt, X, y, steps=3)
+    recs = attempts(doctor.report(), "dead-relu")
+    restarts = [r for r in recs if r["remedy"] in ("init-for-activation", "leaky-relu")]
+    assert restarts and all(r["outcome"] == "not applicable" and "the run is learning" in r["why"] for r in restarts)
+    assert isinstance(m[1], nn.ReLU)   # not swapped
+    assert any(r["remedy"] == "lower-lr" for r in recs)
+    # what changed the weights is the 3 SGD steps, not a re-initialization
+    assert all((a - b).norm() < 0.5 * b.norm() for a, b in zip(m.parameters(), before))
+
+
 # --------------------------------------------------------------------------- early rollback
 class _Jump(A.Action):
     """Multiplies the model's output by 50: every loss after it is far above the reference."""

@@ -52,6 +52,11 @@ MAX_PER_FINDING = 3
 MAX_ATTEMPTS = 8
 DISK_THRESHOLD = 1 << 30     # snapshots larger than this (bytes) go to a temporary file
 WORSE_QUANTILE = 0.9
+# a remedy that restarts part of the model (re-initialization, an activation swap) is not applied to a run
+# whose loss has already fallen this far below its start: the failures those remedies cure (dead, saturated
+# or vanishing units, a bad init) keep the loss near its start -- chance level -- so a run a decade below it
+# is learning, and a restart would throw that progress away (the finding's code fix is still reported)
+LEARNING_FALL = 0.1
 
 
 # a measured LR change that helped while the finding stayed may be applied again, measured anew (the
@@ -462,6 +467,14 @@ class RepairController:
         tried.append(remedy)
         rec: dict[str, Any] = {"code": f.code, "finding": f.summary[:200], "finding_key": list(map(str, key)),
                                "remedy": remedy, "step": d.step, "attempt": len(tried), "steps": 0}
+        action = make_action(self, f, remedy)
+        if action.restarts:
+            why = self._progress_a_restart_would_lose()
+            if why:
+                rec.update(outcome="not applicable", why=why)
+                self.attempts.append(rec)
+                self._dirty = True  # the next remedy (one that keeps what was learned) at the next step
+                return
         before_bw = d.n_backward
         rolled = None
         if self.best is not None and self._degraded():
@@ -476,7 +489,6 @@ class RepairController:
             rec["rolled_back_to_step"] = self.best.step
             if notes:
                 rec["rollback_notes"] = notes
-        action = make_action(self, f, remedy)
         if action.restarts:
             # it resets what part of the model learned (wherever the run was rolled back to): those layers are
             # at their start again, so the run's start is the reference
@@ -619,6 +631,19 @@ class RepairController:
             if outcome in ("cleared", "improved"):
                 self._restored = None
                 self._maybe_snapshot(force=True)
+
+    def _progress_a_restart_would_lose(self) -> str | None:
+        """Why a restarting remedy would do harm here (the run is learning: LEARNING_FALL), else None."""
+        start = self._losses(first=5)
+        now = self._losses(after_bw=max(0, self.doctor.n_backward - self.window))
+        start, now = start[np.isfinite(start)], now[np.isfinite(now)]
+        if len(start) < 3 or len(now) < 5:
+            return None
+        s, n = float(np.median(start)), float(np.median(now))
+        if s > 0 and n <= LEARNING_FALL * s:
+            return (f"the run is learning: its loss fell from {s:.4g} to {n:.4g} (more than {1 / LEARNING_FALL:g}x); "
+                    f"re-initializing or swapping layers would throw that progress away")
+        return None
 
     def _not_applicable(self, why: str) -> None:
         """The remedy under test found nothing to act on (it changed nothing): taken back without a verdict,
@@ -865,10 +890,10 @@ class RepairController:
         ratio, n = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
         return n >= 1 and ratio >= EARLY_RATIO
 
-    def update_ratio(self, opt) -> tuple[float, int] | None:
+    def update_ratio(self, opt, until: int | None = None) -> tuple[float, int] | None:
         """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
-        sampled steps after the fifth of the per-step median ratio of the weight matrices (None when not
-        measured)."""
+        sampled steps after the fifth (or, with ``until``, up to that step) of the per-step median ratio of
+        the weight matrices (None when not measured)."""
         from ..diagnoses.hyperparams import _weight_ratio
         rec = self._rec(opt)
         if rec is None:
@@ -876,7 +901,7 @@ class RepairController:
         ctx, ov = self._view(rec)
         if ov is None or not len(ov.upd_steps):
             return None
-        ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > 5)
+        ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > 5 if until is None else ov.upd_steps <= until)
         return (ratio, n) if n >= 3 and math.isfinite(ratio) else None
 
     def dead_relu_lr_factor(self, f: Finding) -> tuple[float, str] | None:
@@ -886,17 +911,21 @@ class RepairController:
         A unit dies when one update pushes its pre-activation below zero for every input (the guide: a too
         high LR kills ReLUs); a re-initialized unit dies again under the same updates. Oversized is the
         learning-rate rule's threshold, an update/weight ratio >= HIGH_RATIO (1e-2, a decade above the usual
-        1e-3); the factor is HEALTHY_RATIO / ratio (the rule's suggestion), between 1/100 and 1/2."""
+        1e-3); the factor is HEALTHY_RATIO / ratio (the rule's suggestion), between 1/100 and 1/2. The ratio is
+        the one of the updates that killed them, up to the deaths' onset (``since_step``, as the learning-rate
+        rule measures it): after it, a schedule (OneCycle's anneal) or the dead units themselves change it."""
         from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
         at_init = f.evidence.get("dead_fraction_at_init")
         if isinstance(at_init, dict) and at_init and all(v >= 0.5 for v in at_init.values()):
             return None    # dead from the start: the init (or a bias), not the updates
         opts = self.target_optimizers(None)
-        m = self.update_ratio(opts[0]) if opts else None
+        since = f.evidence.get("since_step")
+        m = self.update_ratio(opts[0], until=since if isinstance(since, int) else None) if opts else None
         if m is None or m[0] < HIGH_RATIO:
             return None
         fac = min(max(HEALTHY_RATIO / m[0], 1 / 100), 1 / 2)
-        return fac, (f"the update/weight ratio {m[0]:.3g} (median over {m[1]} steps) is >= {HIGH_RATIO:g}: the "
+        return fac, (f"the update/weight ratio {m[0]:.3g} (median over {m[1]} steps"
+                     f"{f' up to step {since}, when the units died' if isinstance(since, int) else ''}) is >= {HIGH_RATIO:g}: the "
                      f"LR brought to the healthy ratio {HEALTHY_RATIO:g}")
 
     def loss_growth(self) -> float | None:
