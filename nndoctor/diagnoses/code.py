@@ -28,13 +28,16 @@ STEP_MISSING = register(Diagnosis(
     traps=("gradient accumulation (step every k backward passes): parameters change every k passes",
            "a manual in-place update (p -= lr * p.grad) with no optimizer: parameters change, so it is fine",
            "LR warmup from 0: only the first step has lr 0",
+           "a schedule that decayed the LR to ~1e-20 of its start (a per-epoch scheduler stepped per batch): "
+           "step() is applied and its update rounds away; that is learning-rate-too-low's finding",
            "a deliberately frozen model: it has no gradients"),
     thresholds=("no step and gradients reset between >= 2 backward passes with parameters unchanged: "
                 "resetting gradients without a step is never gradient accumulation",
                 "no step, no reset: after 64 backward passes (longer than any common accumulation) or "
                 "at the end of the run",
                 "steps seen: the last 3 sampled updates are exactly zero for every parameter with a "
-                "non-zero gradient"),
+                "non-zero gradient, unless the LR explains it: the last update that moved the weights, "
+                "scaled by the LR's fall since, is below float32's 2^-24 relative resolution"),
 ))
 
 NOT_ZEROED = register(Diagnosis(
