@@ -1035,9 +1035,10 @@ class Doctor(tap.Listener):
 
         Spikes that settle (a rare heavy batch) are not an explosion, and one look each would cost a
         rules evaluation every few steps on a noisy run: after each look that finds no explosion the
-        gap to the next doubles (5, 10, 20... steps: O(log steps) looks), unless the norm has risen a
-        decade above the one that asked for the last look -- an explosion compounds, so its next look
-        comes 5 steps later as before."""
+        gap to the next doubles (5, 10, 20... steps) up to ``every``, the flush cadence (so a noisy
+        run is judged at most once per flush: its other findings, e.g. a batch too small, are not
+        delayed by the flushes' time budget), unless the norm has risen a decade above the one that
+        asked for the last look -- an explosion compounds, so its next look comes 5 steps later."""
         prev = rec.log_norm
         rec.log_norm = level if prev is None else prev + 0.1 * (level - prev)   # ~10-step memory
         if prev is not None and rec.n_steps > 5 and level - prev >= 2 \
@@ -1126,8 +1127,9 @@ class Doctor(tap.Listener):
             self._evaluate(force=True)
             if not self._exploding_spoken():
                 # a look that found no explosion (a noisy run whose gradients jump by 100x and settle)
-                # doubles the gap to the next one: O(log steps) early looks in all, not one every 5 steps
-                self._spike_gap *= 2
+                # doubles the gap to the next one, up to the flush cadence the user chose (``every``): on
+                # such a run the looks are then no more frequent than the flushes, not one every 5 steps
+                self._spike_gap = min(2 * self._spike_gap, max(5, self.every))
             if self._flush_callbacks:
                 self._notify_flush()
         if rec.n_steps == self.step and (self.step % self.every == 0 or self.step in (3, 5)):
