@@ -243,7 +243,8 @@ class HoldLr(Action):
 
 
 def _to_peak(opt, peak: float) -> float:
-    """The factor that brings the optimizer's largest group LR up to ``peak`` (1 when it is there, or 0)."""
+    """The factor that brings the optimizer's largest group LR up to ``peak``: 1 when that LR is already at
+    or above it, or is exactly 0 (a zero LR cannot be scaled up)."""
     cur = max((float(g["lr"]) for g in opt.param_groups), default=0.0)
     return peak / cur if 0 < cur < peak else 1.0
 
