@@ -448,10 +448,14 @@ class Doctor(tap.Listener):
     @_guard
     def _guarded_suspend(self) -> None:
         self._suspend_module_hooks()
+        if self.repair is not None:
+            self.repair.suspend()
 
     @_guard
     def _guarded_resume(self) -> None:
         self._resume_module_hooks()
+        if self.repair is not None:
+            self.repair.resume()
 
     def _resume_module_hooks(self) -> None:
         if self._closed or self._disabled:

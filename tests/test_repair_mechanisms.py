@@ -362,3 +362,41 @@ def test_a_log_of_zero_in_a_hand_written_loss_is_repaired_live_with_the_code_fix
     acc = float(out.split("NNDOCTOR_METRIC test_acc=")[1].split()[0])
     assert acc > 0.88   # unrepaired 0.075; the twin (log clamped at 1e-4 in the code) 0.931
     assert torch.log(torch.zeros(1)).item() == -math.inf   # torch given back at the end of the run
+
+
+def _log_twice(x):
+    return torch.log(x) + x.log()
+
+
+def test_torch_jit_script_works_while_remedies_with_hooks_and_patches_are_applied():
+    """TorchScript compiles every module hook and resolves every torch function a scripted function calls:
+    a remedy's Python hook on the model (model-train) or its patched torch.log (safe-log) would make
+    ``torch.jit.script`` fail -- e.g. a script that exports its model at the end of a run under
+    ``nndoctor run --fix``. While a script compiles they step aside, and come back after."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        doctor.repair.window = 40
+        train(m, opt, X, y, steps=5)
+        _inject(doctor, "train-mode-off")
+        train(m, opt, X, y, steps=2)
+        assert doctor.repair.current is not None and doctor.repair.current["remedy"] == "model-train"
+        action = doctor.repair.current["_action"]
+        mine = [h.fn for h in action.handles]
+        assert len(mine) == 2
+        scripted = torch.jit.script(m)
+        assert torch.allclose(scripted(X[:4]), m(X[:4]))
+        on_model = list(m._forward_pre_hooks.values()) + list(m._forward_hooks.values())
+        assert all(any(fn is h for h in on_model) for fn in mine)   # back after the compile
+        # a kept safe-log's patched torch.log: scripting a function that calls it
+        act = A.SafeLog(doctor.repair, Finding("non-finite", "error", "", evidence={"stage": "loss"}))
+        act.apply()
+        doctor.repair.attempts.append({"code": "non-finite", "remedy": "safe-log", "_action": act})
+        patched = torch.log
+        fn = torch.jit.script(_log_twice)
+        assert torch.allclose(fn(torch.ones(3) * 2), 2 * torch.log(torch.ones(3) * 2))
+        assert torch.log is patched   # the patch is back
+        doctor.repair.attempts.pop()
+        act.undo()
+    assert torch.log(torch.zeros(1)).item() == -math.inf

@@ -58,6 +58,29 @@ def _guarded(ctl, where: str, fn: Callable) -> Callable:
     return InertOnCopy(hook)
 
 
+class _ModuleHook:
+    """A module hook a remedy put on the user's model, as a handle that can also be taken off and put back:
+    ``torch.jit.script(model)`` compiles every module hook, and ours are Python it cannot compile, so
+    while a script is compiled (``probes.tap`` wraps ``torch.jit.script``) the remedies' hooks step
+    aside, as the doctor's own do (``suspend``/``resume``)."""
+
+    def __init__(self, module: nn.Module, kind: str, fn: Callable, **kwargs: Any) -> None:
+        self.module, self.kind, self.fn, self.kwargs = module, kind, fn, kwargs
+        self.handle = getattr(module, kind)(fn, **kwargs)
+
+    def remove(self) -> None:
+        if self.handle is not None:
+            self.handle.remove()
+            self.handle = None
+
+    def suspend(self) -> None:
+        self.remove()
+
+    def resume(self) -> None:
+        if self.handle is None:
+            self.handle = getattr(self.module, self.kind)(self.fn, **self.kwargs)
+
+
 def _sig(x: float) -> float:
     return float(f"{x:.2g}") if x and math.isfinite(x) else x
 
@@ -88,6 +111,17 @@ class Action:
 
     def note(self) -> str:
         return ""
+
+    def suspend(self) -> None:
+        """Step aside while ``torch.jit.script`` compiles (module hooks off, patched functions back)."""
+        for h in self.handles:
+            if hasattr(h, "suspend"):
+                h.suspend()
+
+    def resume(self) -> None:
+        for h in self.handles:
+            if hasattr(h, "resume"):
+                h.resume()
 
     def inapplicable(self, steps: int, early: int) -> str | None:
         """After ``steps`` steps under test: why the remedy has found nothing to act on (it changed
@@ -596,6 +630,13 @@ class _Patched:
         else:
             delattr(self.owner, self.name)
 
+    def suspend(self) -> None:
+        self.remove()
+
+    def resume(self) -> None:
+        if vars(self.owner).get(self.name) is self.orig or (not self.own and self.name not in vars(self.owner)):
+            setattr(self.owner, self.name, self.new)
+
 
 class _Deregister:
     """A handle (``remove()``) that takes an action out of the controller's per-backward list."""
@@ -853,7 +894,7 @@ class StandardizeInput(Action):
         # second moment would hold the first layer's steps down for ~1/(1 - beta2) = 1000 steps), so the
         # optimizer starts afresh, as Reinit does for the layers it resets
         self.ctl.drop_optimizer_state(list(self.ctl.doctor.table.params))
-        self.handles.append(layer.register_forward_pre_hook(_guarded(self.ctl, "standardize", self._pre),
+        self.handles.append(_ModuleHook(layer, "register_forward_pre_hook", _guarded(self.ctl, "standardize", self._pre),
                                                             prepend=True))
         return {"layer": name, "features": int(mean.numel()), "unit_dim": dim,
                 "mean_range": [_sig(float(mean.min())), _sig(float(mean.max()))],
@@ -893,7 +934,7 @@ class FiniteInputs(Action):
 
     def apply(self) -> dict[str, Any]:
         for root in self.ctl.doctor.table.roots:
-            self.handles.append(root.register_forward_pre_hook(_guarded(self.ctl, "finite inputs", _finite_args),
+            self.handles.append(_ModuleHook(root, "register_forward_pre_hook", _guarded(self.ctl, "finite inputs", _finite_args),
                                                                prepend=True))
         return {"how": "torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on the model's floating inputs"}
 
@@ -914,7 +955,7 @@ class FiniteForward(Action):
                      None) if name else None
         if layer is None:
             raise CannotApply(f"no module named {name!r} to guard")
-        self.handles.append(layer.register_forward_pre_hook(_guarded(self.ctl, "finite forward", _finite_args),
+        self.handles.append(_ModuleHook(layer, "register_forward_pre_hook", _guarded(self.ctl, "finite forward", _finite_args),
                                                             prepend=True))
         self.context = {"enters": name, "module": (self.finding.where or ["the model"])[0]}
         return {"layer": name, "how": f"torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on what `{name}` is fed"}
@@ -933,9 +974,9 @@ class TrainMode(Action):
         self.switched = 0
         self._flipped: list[nn.Module] = []
         for root in self.ctl.doctor.table.roots:
-            self.handles.append(root.register_forward_pre_hook(_guarded(self.ctl, "train mode", self._pre),
+            self.handles.append(_ModuleHook(root, "register_forward_pre_hook", _guarded(self.ctl, "train mode", self._pre),
                                                                prepend=True))
-            self.handles.append(root.register_forward_hook(_guarded(self.ctl, "train mode", self._post),
+            self.handles.append(_ModuleHook(root, "register_forward_hook", _guarded(self.ctl, "train mode", self._post),
                                                            always_call=True))
         return {"how": "model.train() for each forward pass with gradients enabled; the model's own mode "
                        "is restored after the pass"}

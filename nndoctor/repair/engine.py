@@ -342,6 +342,25 @@ class RepairController:
         if d.step % d.every == 0:
             self._maybe_snapshot()
 
+    def _live_actions(self) -> list[A.Action]:
+        acts = [a.get("_action") for a in self.attempts]
+        if self.guard is not None:
+            acts.append(self.guard)
+        seen: set[int] = set()
+        return [a for a in acts if a is not None and not (id(a) in seen or seen.add(id(a)))]
+
+    def suspend(self) -> None:
+        """While ``torch.jit.script`` compiles: the applied remedies' module hooks off and patched torch
+        functions back (TorchScript compiles every module hook and resolves every torch function it calls)."""
+        for a in self._live_actions():
+            a.suspend()
+
+    def resume(self) -> None:
+        if self._closed:
+            return
+        for a in self._live_actions():
+            a.resume()
+
     def close(self) -> None:
         if self.current is not None:  # the run ended during a verdict window: judge what there is
             try:
