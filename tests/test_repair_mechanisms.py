@@ -326,28 +326,32 @@ def test_safe_sqrt_is_not_applicable_when_no_0_times_inf_occurs():
     assert rec["steps"] == doctor.repair._early_steps() and "DivBackward0" in rec["why"]
 
 
-def test_safe_log_changes_only_log_of_zero_with_gradients_on_and_undo_puts_torch_back():
-    """The live form of ``torch.log(p.clamp_min(eps))``: an exact 0 (or subnormal) becomes the smallest
-    normal number while gradients are on (log finite, its gradient 0); every other element, a negative
-    input's NaN and every no_grad call are untouched; undo restores torch.log and Tensor.log."""
+def test_safe_log_is_the_printed_clamp_with_gradients_on_and_undo_puts_torch_back():
+    """The live form of the printed fix ``torch.log(p.clamp_min(1e-7))``: an element in [0, 1e-7) becomes
+    1e-7 while gradients are on (log finite, its gradient 0); every other element, a negative input's NaN
+    and every no_grad call are untouched; undo restores torch.log and Tensor.log."""
+    from nndoctor.remedies import CATALOGUE, SAFE_LOG_EPS
+
+    assert SAFE_LOG_EPS == 1e-7 and "clamp_min(1e-7)" in CATALOGUE["safe-log"].snippet   # live == printed
     ctl = _ctl()
     orig_fn, had_method = torch.log, "log" in vars(torch.Tensor)
     act = A.SafeLog(ctl, Finding("non-finite", "error", "", evidence={"stage": "loss"}))
     act.apply()
     try:
-        x = torch.tensor([0.0, 1e-45, 0.5, 2.0, -1.0], requires_grad=True)
+        x = torch.tensor([0.0, 1e-45, 0.5, 2.0, -1.0, 3e-7], requires_grad=True)
         y = torch.log(x)
-        tiny = torch.finfo(torch.float32).tiny
-        assert y[0].item() == y[1].item() == pytest.approx(math.log(tiny))
         f32 = lambda v: torch.tensor(v, dtype=torch.float32).item()   # noqa: E731
+        floor = torch.log(torch.tensor(1e-7)).item()
+        assert y[0].item() == y[1].item() == floor == pytest.approx(math.log(1e-7), rel=1e-6)
         assert y[2].item() == f32(math.log(0.5)) and y[3].item() == f32(math.log(2.0)) and math.isnan(y[4].item())
-        y[:4].sum().backward()
+        assert y[5].item() == torch.log(torch.tensor(3e-7)).item() > floor   # above the clamp: untouched
+        y[[0, 1, 2, 3, 5]].sum().backward()
         assert x.grad[:2].tolist() == [0.0, 0.0] and x.grad[2].item() == pytest.approx(2.0)
-        assert torch.isfinite(x.detach().log2()[1:4]).all() and torch.isfinite(torch.log10(x[:1])).all()
+        assert torch.isfinite(x.detach().log2()[:4]).all() and torch.isfinite(torch.log10(x[:1])).all()
         with torch.no_grad():
             assert torch.log(torch.zeros(1)).item() == -math.inf
         assert act.inapplicable(3, 3) is None and act.n_changed == 5   # log: 2; log2: 2 (0, 1e-45); log10: 1
-        assert "5 log(0) elements" in act.note()
+        assert "5 elements below 1e-07" in act.note()
     finally:
         act.undo()
     assert torch.log is orig_fn and ("log" in vars(torch.Tensor)) == had_method
@@ -357,7 +361,7 @@ def test_safe_log_changes_only_log_of_zero_with_gradients_on_and_undo_puts_torch
 def test_a_log_of_zero_in_a_hand_written_loss_is_repaired_live_with_the_code_fix():
     report, out = run_fixed("faulty_non-finite_symmetric_ce_log_onehot.py")
     rec = kept(report, "non-finite", "safe-log")
-    assert rec["step"] == 1 and "log(0) elements" in rec["note"]
+    assert rec["step"] == 1 and "log(0) among them" in rec["note"]
     assert "clamp_min" in rec["permanent_fix"]
     acc = float(out.split("NNDOCTOR_METRIC test_acc=")[1].split()[0])
     assert acc > 0.88   # unrepaired 0.075; the twin (log clamped at 1e-4 in the code) 0.931

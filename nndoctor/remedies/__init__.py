@@ -67,8 +67,8 @@ LIVE: dict[str, str] = {
                     "what an epsilon makes of 0/0",
     "safe-sqrt": "the backward pass's 0 * inf products at ops with an infinite derivative (sqrt, log, div at 0) "
                  "set to 0 by hooks on those graph nodes",
-    "safe-log": "while gradients are on, torch.log/log2/log10 take an input element that is exactly 0 as the "
-                "smallest normal number (log(0) = -inf becomes -87 in float32, its gradient 0); nothing else changes",
+    "safe-log": "while gradients are on, torch.log/log2/log10 take an input element in [0, 1e-7) as 1e-7 (the "
+                "printed fix's clamp: log(0) = -inf becomes -16.1, its gradient 0); nothing else changes",
     "model-train": "model.train() before each forward pass with gradients enabled",
     "adaptive-optimizer": "a plain SGD optimizer turned into Adam in place (same object, groups and hooks; "
                           "lr 1e-3, fresh moments)",
@@ -136,6 +136,8 @@ bad = ~torch.isfinite(X).all(dim=1)
 print(f"{{int(bad.sum())}} rows with NaN/Inf")
 X, y = X[~bad], y[~bad]            # or impute: X = torch.nan_to_num(X, nan=0.0)
 """)
+# the clamp the safe-log snippet prints; repair mode's live safe-log applies the same one (tests check both)
+SAFE_LOG_EPS = 1e-7
 remedy("safe-log", "Compute the loss on logits with a numerically safe op (no log(0))", """
 # instead of  -(y * torch.log(torch.sigmoid(z))) ...  or  torch.log(torch.softmax(z, 1))
 loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y)

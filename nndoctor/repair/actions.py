@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from ..probes.hooks import InertOnCopy
+from ..remedies import SAFE_LOG_EPS
 
 
 class CannotApply(Exception):
@@ -550,14 +551,15 @@ LOG_FUNCTIONS = ("log", "log2", "log10")
 class SafeLog(Action):
     """``log(0) = -inf`` in a hand-written loss (the log of a one-hot label, ``log(1 - sigmoid(z))``
     once the sigmoid rounds to 1) makes the loss infinite and its gradient NaN (``inf - inf``,
-    ``0 * inf``) from finite model outputs. The live form of the code fix ``torch.log(p.clamp_min(eps))``:
-    while gradients are on, ``torch.log``/``log2``/``log10`` and the Tensor methods of those names take
-    an input element that is exactly 0 (or subnormal) as the dtype's smallest normal number, so its log
-    is large and finite (-87 in float32) and its gradient there 0. Every other element is untouched
-    (the same result, bit for bit): a negative input still gives NaN, and under ``no_grad`` (the script's
-    own evaluation and metrics) nothing changes. Undo puts the functions back (unless something else
-    has replaced them since). For the first steps under test it counts the elements it changed (device
-    tensors, read once): none changed means the NaN has another cause."""
+    ``0 * inf``) from finite model outputs. The live form of the code fix the report prints,
+    ``torch.log(p.clamp_min(1e-7))`` (``remedies.SAFE_LOG_EPS``; the dtype's smallest normal number where
+    that is larger, e.g. float16): while gradients are on, ``torch.log``/``log2``/``log10`` and the Tensor
+    methods of those names take an input element in ``[0, eps)`` as ``eps``, so its log is finite (-16.1)
+    and its gradient there 0 -- what the run will do once the printed fix is in the code. Every other
+    element is untouched (the same result, bit for bit): a negative input still gives NaN, and under
+    ``no_grad`` (the script's own evaluation and metrics) nothing changes. Undo puts the functions back
+    (unless something else has replaced them since). For the first steps under test it counts the
+    elements it changed (device tensors, read once): none changed means the NaN has another cause."""
 
     remedy = "safe-log"
 
@@ -570,21 +572,22 @@ class SafeLog(Action):
                 orig = getattr(owner, name, None)
                 if orig is not None:
                     self.handles.append(_Patched(owner, name, self._wrap(orig)))
-        return {"how": "while gradients are on, torch.log/log2/log10 (and the Tensor methods) take an input "
-                       "element that is exactly 0 as the smallest normal number (log(0) = -inf becomes -87 in "
-                       "float32, its gradient 0); every other element and every no_grad call is untouched"}
+        return {"how": f"while gradients are on, torch.log/log2/log10 (and the Tensor methods) take an input "
+                       f"element in [0, {SAFE_LOG_EPS:g}) as {SAFE_LOG_EPS:g}, the printed fix's clamp (log(0) = -inf "
+                       f"becomes {math.log(SAFE_LOG_EPS):.1f}, its gradient 0); every other element and every "
+                       f"no_grad call is untouched"}
 
     def _wrap(self, orig: Callable) -> Callable:
         def safe_log(x, *args, **kwargs):
             if isinstance(x, torch.Tensor) and x.is_floating_point() and torch.is_grad_enabled():
                 try:
-                    tiny = torch.finfo(x.dtype).tiny
-                    low = (x >= 0) & (x < tiny)
+                    eps = max(SAFE_LOG_EPS, torch.finfo(x.dtype).tiny)
+                    low = (x >= 0) & (x < eps)
                     if self.counting:
                         self.calls += 1
                         n = low.sum()
                         self.count = n if self.count is None else self.count + n
-                    x = torch.where(low, torch.full_like(x, tiny), x)
+                    x = torch.where(low, torch.full_like(x, eps), x)
                 except Exception as exc:  # never raise into the user's loop: the plain log then
                     self.ctl.doctor._internal_error("repair safe log", exc)
             return orig(x, *args, **kwargs)
@@ -609,7 +612,8 @@ class SafeLog(Action):
         n = getattr(self, "n_changed", None)
         if n is None:
             return ""
-        return f"{n} log(0) elements made finite in {self.calls} log calls over the first {self.n_steps_counted} steps"
+        return (f"{n} elements below {SAFE_LOG_EPS:g} (log(0) among them) clamped in {self.calls} log calls over "
+                f"the first {self.n_steps_counted} steps")
 
 
 class _Patched:
