@@ -638,7 +638,7 @@ class _Patched:
         self.remove()
 
     def resume(self) -> None:
-        if vars(self.owner).get(self.name) is self.orig or (not self.own and self.name not in vars(self.owner)):
+        if vars(self.owner).get(self.name) is self.orig:   # (None, as orig, where it was inherited)
             setattr(self.owner, self.name, self.new)
 
 

@@ -343,11 +343,8 @@ class RepairController:
             self._maybe_snapshot()
 
     def _live_actions(self) -> list[A.Action]:
-        acts = [a.get("_action") for a in self.attempts]
-        if self.guard is not None:
-            acts.append(self.guard)
-        seen: set[int] = set()
-        return [a for a in acts if a is not None and not (id(a) in seen or seen.add(id(a)))]
+        acts = [a["_action"] for a in self.attempts if a.get("_action") is not None]   # current and kept
+        return acts + ([self.guard] if self.guard is not None else [])
 
     def suspend(self) -> None:
         """While ``torch.jit.script`` compiles: the applied remedies' module hooks off and patched torch
