@@ -197,6 +197,10 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                           "{end:.4g} now, step-to-step noise {noise:.3g})",
                                           "损失来回震荡而没有进展（开始时中位数为 {start:.4g}，现在为 {end:.4g}，"
                                           "步间噪声 {noise:.3g}）"),
+    "learning-rate-too-high.climbs": ("the loss climbs back: its median fell to {best:.4g} and is now {end:.4g} "
+                                      "(the latest losses rank above the best ones, z = {z:.1f})",
+                                      "损失回升：其中位数曾降到 {best:.4g}，现在为 {end:.4g}"
+                                      "（最近的损失在秩上高于最好的那段，z = {z:.1f}）"),
     "learning-rate-too-high.jump": ("the first updates moved the weights by {ratio:.2g} of their norm and the loss "
                                     "jumped from {loss0:.4g} to {peak:.4g}",
                                     "最初几次更新就让权重改变了其范数的 {ratio:.2g}，损失从 {loss0:.4g} 跳到 {peak:.4g}"),

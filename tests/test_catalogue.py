@@ -446,6 +446,47 @@ def test_learning_rate_too_high_diverges():
     assert f is not None and f.severity == "error" and f.evidence["suggested_lr"] < 0.3
 
 
+def _digits_lr_raised_midway(seed, lr_late):
+    """Digits MLP, SGD + momentum at lr=0.1 for 150 steps (the loss falls ~1.8 -> ~0.2), then at lr_late."""
+    from sklearn.datasets import load_digits
+    torch.manual_seed(seed)
+    d = load_digits()
+    X, y = torch.tensor(d.data, dtype=torch.float32) / 16, torch.tensor(d.target)
+    m = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+    opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9)
+
+    def run():
+        for i in range(300):
+            if i == 150:
+                for g in opt.param_groups:
+                    g["lr"] = lr_late
+            j = (i * 32) % (len(X) - 32)
+            loss = F.cross_entropy(m(X[j:j + 32]), y[j:j + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with nndoctor.watch(m, opt) as doctor:
+        run()
+    return doctor.report()
+
+
+def test_a_loss_climbing_back_under_large_updates_is_a_too_high_lr():
+    """The LR raised to 0.5 half-way: the loss climbs from ~0.2 back to 0.7-1.6, below its start (~1.8), so
+    neither divergence (end above start) nor oscillation (end >= start) says so; the climb does (a
+    significant rise over the last half to >= 2x the best, with updates a decade above the usual ratio).
+    The same run kept at lr=0.1 is quiet."""
+    from nndoctor.diagnoses.hyperparams import CLIMB_FACTOR, CLIMB_Z, HIGH_RATIO
+    for seed in (0, 2):
+        f = _digits_lr_raised_midway(seed, 0.5).get("learning-rate-too-high")
+        assert f is not None and f.severity == "warning", seed
+        ev = f.evidence
+        assert "climbs back" in f.summary
+        assert ev["loss_last_window_median"] >= CLIMB_FACTOR * ev["loss_best_window_median"] and ev["climb_rank_z"] >= CLIMB_Z
+        assert ev["loss_end"] < ev["loss_start"]
+        assert ev["update_weight_ratio"] >= HIGH_RATIO
+    assert "learning-rate-too-high" not in alarms(_digits_lr_raised_midway(0, 0.1))
+
+
 def test_noisy_batches_under_small_updates_do_not_blame_a_high_lr():
     """Regression on noisy targets with a batch of 2 and a small LR (update/weight ratio ~1-2e-3): the loss
     barely moves and a quarter to a half of the late batches lie 1.5x above the untrained model's loss

@@ -504,3 +504,29 @@ def test_tiny_inputs_are_not_vanishing_gradients():
     X = X * 1e-4
     r = watched(m, opt, lambda: train(m, opt, X, y, steps=40))
     assert "vanishing-gradient" not in r, r
+
+
+def test_exploding_bursts_with_a_loss_that_only_learned_the_mean_are_not_excused_as_improving():
+    """Bursts of 2.5-3.5 decades on a raw-scale regression: the loss falls from ~25000 (predicting ~0) to
+    ~6000, which is what predicting the targets' mean scores. Against its start that is 'improving' and
+    the bursts were excused; against the best constant prediction it has learned nothing, and the
+    explosion is reported. With a constant-prediction loss the run did beat, it stays excused."""
+    from types import SimpleNamespace
+
+    from nndoctor.diagnoses.gradients import _exploding_for
+    rng = np.random.default_rng(0)
+    n = 200
+    logg = 2.6 + 0.1 * rng.standard_normal(n)
+    logg[12:15] += [2.5, 1.8, 1.2]
+    logg[17:19] += [3.5, 1.0]
+    G = (10 ** logg)[:, None]
+    loss = np.where(np.arange(n) < 30, 25000.0, 6100.0) * np.exp(0.2 * rng.standard_normal(n))
+    ov = SimpleNamespace(grad=G, grad_steps=np.arange(1, n + 1), loss=loss, positions=[0], lrs=[5e-4], name="opt")
+
+    def ctx(null):
+        return SimpleNamespace(facts={}, params=[SimpleNamespace(name="0.weight")],
+                               constant_prediction_loss=lambda: null)
+    assert _exploding_for(ctx(None), ov) is None            # no constant-prediction level: improving (as before)
+    f = _exploding_for(ctx(5943.0), ov)                       # the targets' variance: no better than the mean
+    assert f is not None and f.evidence["bursts_at_steps"][:2] == [13, 18]
+    assert _exploding_for(ctx(12000.0), ov) is None          # a loss well below the constant prediction: improving

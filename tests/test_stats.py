@@ -213,3 +213,18 @@ def test_an_optimizer_state_snapshot_is_a_deep_copy_with_each_tensor_copied_once
     for k, s in before.items():
         for name, t in s.items():
             assert torch.equal(snap["state"][k][name], t)
+
+
+def test_mann_whitney_z_matches_scipy_and_is_scale_free():
+    from scipy import stats as sps
+
+    from nndoctor.diagnoses.stats import mann_whitney_z
+    rng = np.random.default_rng(0)
+    for shift in (0.0, 0.3, 1.0, -0.5):
+        a, b = rng.normal(size=40), rng.normal(size=25) + shift
+        p = sps.mannwhitneyu(b, a, alternative="greater", use_continuity=False, method="asymptotic").pvalue
+        assert mann_whitney_z(a, b) == pytest.approx(sps.norm.isf(p), abs=1e-9)
+        # ranks only: a monotone transform of both samples leaves it unchanged
+        assert mann_whitney_z(np.exp(a), np.exp(b)) == pytest.approx(mann_whitney_z(a, b))
+    assert mann_whitney_z(np.array([1.0, 2.0]), np.arange(10.0)) == 0.0          # too few values
+    assert mann_whitney_z(np.array([1.0, np.nan, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) > 0

@@ -68,7 +68,7 @@ sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(HERE))
 
 from metric_of import EVALUATORS, from_output  # noqa: E402
-from score import parse_header  # noqa: E402
+from score import parse_header, shift_seeds  # noqa: E402
 
 METRIC_RE = re.compile(r"NNDOCTOR_METRIC\s+(\w+)=(\S+)\s+(higher|lower)")
 TOLERANCE = 0.05
@@ -97,30 +97,12 @@ def within(repaired: float, twin: float, higher: bool, tol: float = TOLERANCE) -
 
 
 # --------------------------------------------------------------------------- forked runs
-def _shift_seeds(offset: int) -> None:
-    """Make every seed the program sets ``offset`` larger (the twin's seed spread; see the docstring)."""
-    import random
-
-    import numpy as np
-    import torch
-
-    def shifted(fn):
-        def wrapper(seed=None, *args, **kwargs):
-            return fn(seed + offset if isinstance(seed, int) else seed, *args, **kwargs)
-        return wrapper
-
-    torch.manual_seed = shifted(torch.manual_seed)
-    random.seed = shifted(random.seed)
-    np.random.seed = shifted(np.random.seed)
-    np.random.default_rng = shifted(np.random.default_rng)
-
-
 def _child(kind: str, path: str, out: str, report: str) -> None:
     code, evaluate = 1, None
     try:
         kind, _, offset = kind.partition("+")
         if offset:
-            _shift_seeds(int(offset))
+            shift_seeds(int(offset))
         f = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(f, 1)
         os.dup2(f, 2)

@@ -301,9 +301,33 @@ def _zygote_main(list_file: str, out_file: str, jobs: int, timeout: float, stop_
     return 0
 
 
+def shift_seeds(offset: int) -> None:
+    """Make every seed the program sets ``offset`` larger: ``torch.manual_seed``, ``random.seed``,
+    ``numpy.random.seed`` and ``numpy.random.default_rng`` are wrapped (a ``torch.Generator().manual_seed``
+    and sklearn's ``random_state`` are not). The same program then makes a different run: another draw of
+    its initialization and data, as another machine's floating point would (``--seed-offset``)."""
+    import random
+
+    import numpy as np
+    import torch
+
+    def shifted(fn):
+        def wrapper(seed=None, *args, **kwargs):
+            return fn(seed + offset if isinstance(seed, int) else seed, *args, **kwargs)
+        return wrapper
+
+    torch.manual_seed = shifted(torch.manual_seed)
+    random.seed = shifted(random.seed)
+    np.random.seed = shifted(np.random.seed)
+    np.random.default_rng = shifted(np.random.default_rng)
+
+
 def _child(path: Path, report: str, out: str, err: str, stop_early: bool = False) -> None:
     code = 1
     try:
+        offset = int(os.environ.get("NNDOCTOR_CLINIC_SEED_OFFSET") or 0)
+        if offset:
+            shift_seeds(offset)
         stop_on = None
         if stop_early:
             try:
@@ -678,10 +702,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--programs-dir", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--no-fork", action="store_true", help="one fresh interpreter per program (slower)")
     ap.add_argument("--zygote", nargs=2, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--seed-offset", type=int, default=0, metavar="K",
+                    help="run every program with each seed it sets shifted by K (torch, random, numpy): another "
+                         "draw of each run, to see which verdicts hold beyond the one trajectory (forked runs only)")
     ap.add_argument("--stop-early", action="store_true",
                     help="stop each faulty program once its expected code is found (recall and false alarms are "
                          "scored the same; the extra codes a full run would add are not seen); the test uses it")
     args = ap.parse_args(argv)
+    if args.seed_offset:
+        if args.no_fork or args.runner:
+            print("--seed-offset needs the forked runner (no --no-fork, no --runner)", file=sys.stderr)
+            return 2
+        os.environ["NNDOCTOR_CLINIC_SEED_OFFSET"] = str(args.seed_offset)   # inherited by the zygote
     if args.zygote:
         return _zygote_main(args.zygote[0], args.zygote[1], max(1, args.jobs), args.timeout, args.stop_early)
 

@@ -84,6 +84,19 @@ class Context:
         sizes = self.facts.get("batch_sizes") or {}
         return max(sizes, key=sizes.get) if sizes else 0
 
+    def constant_prediction_loss(self) -> float | None:
+        """The training loss of the best constant prediction (the entropy of the label frequencies for
+        cross-entropy/BCE, the target variance for MSE; ``probes.loss.null_loss``), when it is defined for
+        this run's loss series: one plain mean loss function (no class weights, pos_weight or label
+        smoothing) computed the training loss, and every backward pass ran on that function's own result,
+        so the series *is* that function's mean loss. None otherwise."""
+        calls = [d for d in self.facts.get("loss_calls", {}).values() if d.get("train")]
+        if len(calls) != 1 or self.facts.get("backward_on_loss_call", 0) != self.n_backward:
+            return None
+        from ..probes.loss import null_loss
+        null = null_loss(calls[0].get("prior"))
+        return float(null) if null is not None and null > 0 else None
+
     def label(self, module: str) -> str:
         """`name` (Type) for messages."""
         t = self.module_types.get(module)

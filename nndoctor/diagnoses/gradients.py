@@ -32,6 +32,8 @@ NON_FINITE = register(Diagnosis(
                 "is a finding.",),
 ))
 
+IMPROVEMENT = 0.10   # a loss 10% below its reference has improved (loss-not-decreasing's FLAT_IMPROVEMENT)
+
 EXPLODING = register(Diagnosis(
     code="exploding-gradient",
     title="Gradient norm grows by orders of magnitude",
@@ -47,10 +49,15 @@ EXPLODING = register(Diagnosis(
     remedies=("clip-grad-norm", "lower-lr", "weight-decay", "use-lstm-gru", "add-normalization", "he-init"),
     traps=("the first steps of training (the baseline is the first third of the history, not step 0 alone)",
            "a GradScaler (AMP) skipping an overflowing step (never reaches optimizer.step())",
-           "a gradient norm that rises while the loss keeps falling (e.g. BatchNorm nets with weight decay)"),
+           "a gradient norm that rises while the loss keeps falling (e.g. BatchNorm nets with weight decay)",
+           "a loss that falls only because the model learns the targets' mean or class frequencies (raw-scale "
+           "regression targets start far above that level) is not improving"),
     thresholds=("growth >= 2 decades (100x) of the rolling median over the baseline: healthy runs move "
                 "their gradient norm within about one decade; two decades with no loss improvement is "
                 "not a normal phase of training",
+                f"the loss is improving when its last 3 values are >= {IMPROVEMENT:.0%} below the first third's "
+                f"median and, where the best constant prediction's loss is known (one plain mean loss function), "
+                f">= {IMPROVEMENT:.0%} below that too (the tenth loss-not-decreasing uses)",
                 "error at >= 4 decades or when NaN/Inf follows",
                 "bursts: >= 2 decades above the median of the previous 20 steps, compounding over more than one "
                 "step (or >= 3 decades at once): one odd batch is not an explosion; error at >= 4 decades, "
@@ -259,7 +266,14 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     improving = False
     if len(loss) >= 6:
         m = max(1, len(loss) // 3)
-        improving = median(loss[-3:]) < median(loss[:m]) * 0.9
+        end = median(loss[-3:])
+        improving = end < median(loss[:m]) * (1 - IMPROVEMENT)
+        # a loss that fell only to what the best constant prediction scores (a regression on raw-scale
+        # targets starts far above it: learning the targets' mean is most of its fall) has learned nothing
+        # the bursts could have spared
+        null = ctx.constant_prediction_loss()
+        if improving and null is not None and not end < null * (1 - IMPROVEMENT):
+            improving = False
     severity = None
     if growth >= 2 and (followed_by_nonfinite or not improving):
         severity = "error" if (growth >= 4 or followed_by_nonfinite) else "warning"

@@ -17,11 +17,13 @@ from . import Context, OptView
 from .activations import DEAD_WARN, _dead_layers, check_dead_relu
 from .activations import _samples as _act_samples
 from .registry import Diagnosis, register, rule
-from .stats import decades, mann_kendall_z, median, robust_noise, row_nanmedian, segment_medians, sig4, thin
+from .stats import decades, mann_kendall_z, mann_whitney_z, median, robust_noise, row_nanmedian, segment_medians, sig4, thin
 
 HEALTHY_RATIO = 1e-3     # update/weight per step: the usual rule of thumb (Karpathy, cs231n)
 HIGH_RATIO = 1e-2        # a decade above it
 ABOVE_INIT = 0.1         # share of late losses above the loss at initialization
+CLIMB_Z = 2.58           # the last window's losses above the best window's, significant at 1% (Mann-Whitney)
+CLIMB_FACTOR = 2.0       # ... with a median >= 2x the best window's: the model is clearly worse than it was
 EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: two decades above 1e-3
 EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
@@ -61,6 +63,11 @@ LR_HIGH = register(Diagnosis(
                 f"untrained model's: steps that make the model clearly worse than no training at all (not with "
                 f"updates under {SMALL_UPDATES:g} of the weights: with steps that small such batches "
                 f"are the loss's noise)",
+                f"climbing back: with no significant progress over the last half, the losses of the last tenth of "
+                f"the run lie above those of its best tenth (Mann-Whitney z >= {CLIMB_Z:g}, significant at 1%) with a "
+                f"median >= {CLIMB_FACTOR:g}x as high, while the median update/weight ratio is >= {HIGH_RATIO:g}: a "
+                "model made clearly worse by steps a decade above the usual size (a loss that rises under "
+                "normal-sized steps, e.g. a curriculum or a KL weight ramping up, is not blamed on the LR)",
                 f"early blow-up: the first updates move the weights by >= {EARLY_RATIO:g} of their norm (two decades "
                 f"above {HEALTHY_RATIO:g}) and the loss at least triples within them ({EARLY_JUMP:g}x its value at "
                 "initialization): a step size that fits the loss surface lowers the loss",
@@ -243,7 +250,8 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > 5)
         lr, lr_max = _lr_info(ctx, ov)
         diverged = best > 0 and decades(best, end) >= 1.0 and end > start
-        stalled = mann_kendall_z(thin(L[n // 2:], 300)) > -1.96
+        z_late = mann_kendall_z(thin(L[n // 2:], 300))
+        stalled = z_late > -1.96
         # late losses clearly worse than the untrained model's (its level: the loss before any update, or
         # the early median when that is higher, so one lucky first batch does not set the bar)
         init_level = max(float(L[0]), start)
@@ -255,11 +263,27 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         overshooting = not (nr >= 3 and ratio < SMALL_UPDATES)
         oscillating = stalled and ((end >= start and nr >= 3 and ratio >= HIGH_RATIO) or
                                    (above_init >= ABOVE_INIT and overshooting))
+        # the loss climbing back from its best under large updates, with no progress over the last half: the
+        # last tenth's losses lie significantly above those of the best tenth (rank test, scale-free) with a
+        # median at least twice as high, while the median update moves the weights by a decade more than the
+        # usual 1e-3 (a rise under normal-sized steps, e.g. a curriculum or a KL weight ramping up, is not the
+        # LR's). Windows of losses, not a trend: a loss that jumps up when the LR is raised and then bounces on
+        # a higher plateau has no trend over the last half, and has climbed all the same
+        climbing, climb = False, {}
+        if stalled and not (diverged or oscillating) and nr >= 3 and ratio >= HIGH_RATIO:
+            w = max(5, n // 10)
+            k = int(np.argmin([median(L[i:i + w]) for i in range(0, n - 2 * w + 1, w)]))
+            low, last = L[k * w:(k + 1) * w], L[-w:]
+            lo_m, end_m = median(low), median(last)
+            z_climb = mann_whitney_z(low, last)
+            climbing = lo_m > 0 and end_m >= CLIMB_FACTOR * lo_m and z_climb >= CLIMB_Z
+            climb = {"loss_best_window_median": sig4(lo_m), "loss_best_window_steps": [k * w, (k + 1) * w],
+                     "loss_last_window_median": sig4(end_m), "climb_rank_z": round(z_climb, 2)}
         # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
         first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
         blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
-        killed = None if (diverged or oscillating or blowup) else _units_killed_by_step(ctx, ov)
-        if not (diverged or oscillating or blowup or killed):
+        killed = None if (diverged or oscillating or climbing or blowup) else _units_killed_by_step(ctx, ov)
+        if not (diverged or oscillating or climbing or blowup or killed):
             continue
         if killed:   # judged by the step size that killed them, at the LR that took it there
             ratio, lr = killed["update_weight_ratio_before_deaths"], lr_max
@@ -269,6 +293,8 @@ def check_lr_high(ctx: Context) -> list[Finding]:
             sugg = float(f"{lr / 10:.1g}")
         what = (Msg("learning-rate-too-high.diverges", best=best, end=end) if diverged else
                 Msg("learning-rate-too-high.oscillates", start=start, end=end, noise=noise) if oscillating else
+                Msg("learning-rate-too-high.climbs", best=climb["loss_best_window_median"],
+                    end=climb["loss_last_window_median"], z=climb["climb_rank_z"]) if climbing else
                 Msg("learning-rate-too-high.kills-units", layers=killed["layers"], step=killed["dead_since_step"])
                 if killed else
                 Msg("learning-rate-too-high.jump", ratio=first_ratio, loss0=float(L[0]), peak=float(np.max(L[1:6]))))
@@ -282,6 +308,7 @@ def check_lr_high(ctx: Context) -> list[Finding]:
                       "first_updates_weight_ratio": sig4(first_ratio), "early_loss_max": sig4(float(np.max(L[1:6]))),
                       "late_share_above_init": round(above_init, 3), "loss_start": sig4(start), "loss_best_smoothed": sig4(best),
                       "loss_end": sig4(end), "loss_noise": sig4(noise), "update_weight_ratio": sig4(ratio),
+                      "trend_z_last_half": round(float(z_late), 2), **climb,
                       "suggested_lr": sugg, **(killed or {}),
                       # judged on the first updates only: a record of the past that later steps cannot clear
                       # (repair mode does not act on it after a repair made at or after that step)

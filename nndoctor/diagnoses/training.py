@@ -8,7 +8,6 @@ from ..findings import Finding
 from ..messages import msg
 from . import Context
 from .registry import Diagnosis, register, rule
-from ..probes.loss import null_loss
 from .stats import mann_kendall_z, median, sig4, spearman, step_means, thin
 
 GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
@@ -206,12 +205,10 @@ def _no_better_than_prior(ctx: Context, ov, start: float, end: float) -> list[Fi
     model learned the prior, not the inputs (e.g. labels misaligned with the inputs, memorized at the
     margin). Judged only when every backward pass ran on one loss function's own result (so the loss
     series *is* that function's mean loss) and its null loss is defined (see probes.loss.prior_stats)."""
+    null = ctx.constant_prediction_loss()
+    if null is None or end < (1 - FLAT_IMPROVEMENT) * null:
+        return []
     calls = [d for d in ctx.facts.get("loss_calls", {}).values() if d.get("train")]
-    if len(calls) != 1 or ctx.facts.get("backward_on_loss_call", 0) != ctx.n_backward:
-        return []
-    null = null_loss(calls[0].get("prior"))
-    if null is None or not null > 0 or end < (1 - FLAT_IMPROVEMENT) * null:
-        return []
     return [LOSS_FLAT.finding(
         "warning", msg("loss-not-decreasing.prior", start=start, end=end, null=null, steps=ov.steps,
                        fn=calls[0].get("fn", "the loss")),

@@ -1,17 +1,21 @@
-"""A GRU regressor on 150-step sequences, recurrent weights initialised orthogonal with gain 2, plain SGD, no clipping.
+"""A GRU regressor on 150-step sequences, recurrent weights initialised orthogonal with gain 2.5, plain SGD, no clipping.
 
 expect: exploding-gradient
 allow: non-finite, loss-not-decreasing, learning-rate-too-high, poor-initialization, saturated-activation
 
 The task is to read a long noisy sequence and output its (scaled) sum. The author
-initialised each of the three recurrent gate blocks with `nn.init.orthogonal_(w, gain=2.0)`
+initialised each of the three recurrent gate blocks with `nn.init.orthogonal_(w, gain=2.5)`
 "so the memory does not fade over 150 steps" and trains with SGD at lr=0.1 without
-gradient clipping. The first ~20 steps look normal (global gradient norm between ~0.3 and
-~5, the loss falls from 1.8 to ~0.9), then backpropagation through 150 steps of the
-amplifying recurrence takes over: the gradient norm is ~10-16 at steps 30-36, ~1e2 at step
-39, ~1e6 at step 42, ~1e15 by step 54 and inf/NaN from step ~57; the loss goes from ~1 at
-step 35 to 1e5 at step 45 and NaN at step 70. The same loop with
-clip_grad_norm_(..., 1.0) trains stably (loss ~0.6 at step 75).
+gradient clipping. Backpropagation through 150 steps of the amplifying recurrence takes over
+within a few steps: at seed 0 the global gradient norm goes from ~10 at step 0 to ~6e2 at
+step 3 and inf at step 8, then compounds by ~0.75 decades a step (1e10 at step 19, 1e18 at
+step 31) until inf/NaN for good from step 32; the loss is 15 at step 5, 2.5e4 at step 10,
+1e19 at step 20 and NaN from step 40. Over seeds 0-4 every run ends NaN (the first non-finite
+gradient at steps 8-33). The same loop with clip_grad_norm_(..., 1.0) trains stably (test
+MSE 0.94-1.06 over seeds 0-2; predicting 0 scores ~1).
+(Measured on an AMD EPYC CPU, torch 2.13. With gain 2.0 the explosion was a matter of luck:
+on an earlier machine it blew up by step ~57, here it never did over five seeds, so the gain was
+raised until every seed explodes.)
 """
 import torch
 import torch.nn as nn
@@ -22,7 +26,7 @@ SEQ_LEN, HIDDEN, BATCH, STEPS = 150, 64, 32, 80
 
 
 class SequenceRegressor(nn.Module):
-    def __init__(self, hidden=HIDDEN, recurrent_gain=2.0):
+    def __init__(self, hidden=HIDDEN, recurrent_gain=2.5):
         super().__init__()
         self.gru = nn.GRU(1, hidden, batch_first=True)
         self.out = nn.Linear(hidden, 1)

@@ -9,7 +9,7 @@ SEQ_LEN, HIDDEN, BATCH, STEPS = 150, 64, 32, 80
 
 
 class SequenceRegressor(nn.Module):
-    def __init__(self, hidden=HIDDEN, recurrent_gain=2.0):
+    def __init__(self, hidden=HIDDEN, recurrent_gain=2.5):
         super().__init__()
         self.gru = nn.GRU(1, hidden, batch_first=True)
         self.out = nn.Linear(hidden, 1)

@@ -1,15 +1,4 @@
-"""Synthetic regression with an MLP, SGD + momentum and a warmup to a peak LR copied from a ResNet recipe.
-
-expect: exploding-gradient
-allow: learning-rate-too-high, non-finite, loss-not-decreasing
-
-The schedule (linear warmup over 200 steps to lr=0.3, momentum 0.9) is the usual one for
-ResNets with BatchNorm; this plain 4-layer ReLU MLP on a squared-error loss has no
-normalisation to absorb it. The first ~110 steps go well (the loss falls from ~1.9 to
-~0.4), then the loss starts bouncing as the LR keeps rising, and around step 180 the
-gradient norm, which had hovered around 1-3 for the whole run, jumps to 1e2, 1e4, 1e5
-and 1e13 within about ten steps; the next step is NaN.
-(clip_grad_norm_, a lower peak, or normalisation fix it.)
+"""Healthy twin of faulty_learning-rate-too-high_warmup_peak_too_high.py: gradients clipped (clip_grad_norm_, 1.0).
 """
 import torch
 from torch import nn
@@ -35,6 +24,7 @@ for step in range(220):
     loss = nn.functional.mse_loss(model(X[idx]), y[idx])
     optimizer.zero_grad()
     loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     optimizer.step()
     scheduler.step()
     if step % 25 == 0:
