@@ -142,7 +142,7 @@ class Doctor(tap.Listener):
         self.every = every
         # fixed_cadence: the flush, the rules, the activation samples and the noise windows follow a
         # fixed step schedule (flush every ``every`` steps; rules at every flush while the run is young,
-        # then spaced 5% of the steps apart; samples at every 2^k-th and every 4th flush), not the
+        # then spaced 10% of the steps apart; samples at every 2^k-th and every 4th flush), not the
         # ~1-2% wall-time budgets below. For runs whose verdicts must not depend on the machine's load
         # or come late: a tuning trial the doctor may prune, and repair mode (below). The rules and
         # their evidence standards are the same; only when they look changes.
@@ -1441,10 +1441,12 @@ class Doctor(tap.Listener):
                 return
             now = time.perf_counter()
             if self.fixed_cadence:
-                # by steps only: at every flush while the run is young, then spaced 5% of the steps apart
-                # (the rules' cost grows with the history)
+                # by steps only: at every flush while the run is young (up to 10x the flush cadence), then
+                # spaced 10% of the steps apart: the rules' cost grows with the history, and a problem that
+                # appears at step t is looked for within ~0.1 t steps (the geometric schedule plain watching
+                # aims at with its time budget)
                 if self._last_eval_step >= 0 and self.step > 5 and \
-                        self.step - self._last_eval_step < max(1, self.step // 20):
+                        self.step - self._last_eval_step < max(1, self.step // 10):
                     return
             elif self._last_eval_step >= 0 and self.step > 5 and \
                     now - self._last_eval_time < 50 * self._last_eval_cost:

@@ -104,6 +104,9 @@ class SignalStore:
         self.capacity = capacity
         self.series: dict[str, Series] = {}
         self.facts: dict[str, Any] = {}
+        # what a rule derived from the series and may reuse at the next evaluation (a causal statistic of
+        # a series that only grows: its values for the old rows do not change); a cache, never exported
+        self.memo: dict[Any, Any] = {}
 
     def __getitem__(self, name: str) -> Series:
         s = self.series.get(name)

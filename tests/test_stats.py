@@ -228,3 +228,19 @@ def test_mann_whitney_z_matches_scipy_and_is_scale_free():
         assert mann_whitney_z(np.exp(a), np.exp(b)) == pytest.approx(mann_whitney_z(a, b))
     assert mann_whitney_z(np.array([1.0, 2.0]), np.arange(10.0)) == 0.0          # too few values
     assert mann_whitney_z(np.array([1.0, np.nan, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])) > 0
+
+
+def test_the_running_median_kept_between_evaluations_equals_the_full_computation():
+    from nndoctor.diagnoses.gradients import _running_median_before_memo
+    rng = np.random.default_rng(1)
+    L = rng.normal(size=400)
+    memo = {}
+    for n in (3, 19, 20, 21, 40, 41, 41, 100, 257, 400):   # a series that grows between evaluations
+        got = _running_median_before_memo(memo, "k", L[:n], 20)
+        np.testing.assert_array_equal(got, _running_median_before(L[:n], 20))
+    # rows rewritten (a rollback left some out): recomputed in full, not patched
+    L2 = np.concatenate([L[:100], L[200:]])
+    np.testing.assert_array_equal(_running_median_before_memo(memo, "k", L2, 20), _running_median_before(L2, 20))
+    np.testing.assert_array_equal(_running_median_before_memo(memo, "k", L2[:50], 20),
+                                  _running_median_before(L2[:50], 20))
+    assert _bursts(L, memo={}, key="a") == _bursts(L)

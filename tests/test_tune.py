@@ -549,3 +549,32 @@ def test_pruning_benchmark_reuses_the_rows_of_pruners_that_never_consult_the_doc
     assert ts[1].state == optuna.trial.TrialState.PRUNED and ts[1].user_attrs["pruned_step"] == 20
     assert ts[1].user_attrs["diagnosed"] == ["dead-relu: x"] and ts[0].value == 0.3
     assert pruning._reused(rows, "p", 1, "none") is None and pruning._reused(rows, "p", 0, "median") is None
+
+
+def test_fixed_cadence_evaluates_at_every_flush_while_young_then_a_tenth_of_the_steps_apart(monkeypatch):
+    import nndoctor.diagnoses as diagnoses
+    from nndoctor.doctor import Doctor
+
+    seen = []
+    real = diagnoses.run_rules
+
+    def spy(ctx):
+        if not ctx.closing:
+            seen.append(ctx.step)
+        return real(ctx)
+    monkeypatch.setattr(diagnoses, "run_rules", spy)
+    import torch
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    with Doctor(model, opt, every=10, fixed_cadence=True).start():
+        for _ in range(400):
+            x = torch.randn(32, 8)
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(x), x[:, :1]).backward()
+            opt.step()
+    assert [s for s in seen if 5 < s <= 100] == list(range(10, 101, 10))   # every flush while young
+    late = [s for s in seen if s > 100]
+    gaps = [b - a for a, b in zip([100] + late, late)]
+    assert late and all(g >= a // 10 for g, a in zip(gaps, late))   # each look >= a tenth of its step after the last
+    assert len(late) <= 12                                                # 300 steps: not one per flush (30)

@@ -215,14 +215,39 @@ def check_exploding(ctx: Context) -> list[Finding]:
     return out
 
 
-def _bursts(L: np.ndarray, window: int = 20, min_history: int = 5) -> list[tuple[int, float]]:
+def _running_median_before_memo(memo: dict | None, key, L: np.ndarray, window: int) -> np.ndarray:
+    """``_running_median_before(L, window)``, reusing the previous evaluation's result for the rows it
+    already had: out[t] depends on L[:t] only, so when the series has only grown since (the old rows
+    unchanged: not so after a rollback or a rewrite of the store), only the new rows are computed."""
+    if memo is None:
+        return _running_median_before(L, window)
+    prev = memo.get(key)
+    n = len(L)
+    if prev is not None:
+        pL, pout = prev
+        m = len(pL)
+        if window < m <= n and np.array_equal(pL, L[:m]):
+            out = np.empty(n)
+            out[:m] = pout
+            if n > m:   # out[t] = median(L[t - window: t]) for t = m .. n-1
+                out[m:] = row_median(np.lib.stride_tricks.sliding_window_view(L[m - window: n - 1], window))
+            memo[key] = (L.copy(), out)
+            return out
+    out = _running_median_before(L, window)
+    memo[key] = (L.copy(), out)
+    return out
+
+
+def _bursts(L: np.ndarray, window: int = 20, min_history: int = 5, memo: dict | None = None,
+            key=None) -> list[tuple[int, float]]:
     """Episodes where log10(grad norm) rises >= 2 decades above its running median.
 
     A burst must compound over more than one step (a neighbour >= 1 decade above the running level)
     or reach 3 decades: a single odd batch is not an explosion. Returns (row, excess) per episode.
+    ``memo``/``key``: where the running median is kept between evaluations (see the memo function).
     """
     out: list[tuple[int, float]] = []
-    excess = L - _running_median_before(L, window)
+    excess = L - _running_median_before_memo(memo, (key, window), L, window)
     excess[:min_history] = -np.inf
     nxt = min_history
     for t in np.flatnonzero(excess >= 2).tolist():   # (rows before min_history hold -inf)
@@ -261,7 +286,8 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     peak_i = int(np.argmax(roll))
     growth = float(roll[peak_i] - base)
     # (b) bursts far above the running level
-    bursts = _bursts(L)
+    bursts = _bursts(L, memo=getattr(getattr(ctx, "store", None), "memo", None),
+                     key=("exploding-bursts", getattr(ov, "key", None)))
     loss = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
     improving = False
     if len(loss) >= 6:

@@ -24,6 +24,8 @@ HIGH_RATIO = 1e-2        # a decade above it
 ABOVE_INIT = 0.1         # share of late losses above the loss at initialization
 CLIMB_Z = 2.58           # the last window's losses above the best window's, significant at 1% (Mann-Whitney)
 CLIMB_FACTOR = 2.0       # ... with a median >= 2x the best window's: the model is clearly worse than it was
+CLIMB_MIN_STEPS = 100    # ... windows of a tenth of the run hold >= 10 losses: a window's median is not one
+                         # batch's luck, and the best of the ~10 windows is not picked from noise
 EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: two decades above 1e-3
 EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
@@ -63,7 +65,8 @@ LR_HIGH = register(Diagnosis(
                 f"untrained model's: steps that make the model clearly worse than no training at all (not with "
                 f"updates under {SMALL_UPDATES:g} of the weights: with steps that small such batches "
                 f"are the loss's noise)",
-                f"climbing back: with no significant progress over the last half, the losses of the last tenth of "
+                f"climbing back (runs of >= {CLIMB_MIN_STEPS} steps, so a tenth holds >= 10 losses): with no "
+                f"significant progress over the last half, the losses of the last tenth of "
                 f"the run lie above those of its best tenth (Mann-Whitney z >= {CLIMB_Z:g}, significant at 1%) with a "
                 f"median >= {CLIMB_FACTOR:g}x as high, while the median update/weight ratio is >= {HIGH_RATIO:g}: a "
                 "model made clearly worse by steps a decade above the usual size (a loss that rises under "
@@ -270,7 +273,7 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         # LR's). Windows of losses, not a trend: a loss that jumps up when the LR is raised and then bounces on
         # a higher plateau has no trend over the last half, and has climbed all the same
         climbing, climb = False, {}
-        if stalled and not (diverged or oscillating) and nr >= 3 and ratio >= HIGH_RATIO:
+        if n >= CLIMB_MIN_STEPS and stalled and not (diverged or oscillating) and nr >= 3 and ratio >= HIGH_RATIO:
             w = max(5, n // 10)
             k = int(np.argmin([median(L[i:i + w]) for i in range(0, n - 2 * w + 1, w)]))
             low, last = L[k * w:(k + 1) * w], L[-w:]
