@@ -244,3 +244,33 @@ def test_the_running_median_kept_between_evaluations_equals_the_full_computation
     np.testing.assert_array_equal(_running_median_before_memo(memo, "k", L2[:50], 20),
                                   _running_median_before(L2[:50], 20))
     assert _bursts(L, memo={}, key="a") == _bursts(L)
+
+
+def test_the_probes_sorted_quantile_equals_torch_quantile():
+    import torch
+
+    from nndoctor.probes.activations import _quantile_rows
+    g = torch.Generator().manual_seed(0)
+    for n in (2, 3, 7, 64, 100, 2048):
+        f = torch.randn(n, 5, generator=g).abs()
+        for q in (0.5, 0.9, 0.99):
+            torch.testing.assert_close(_quantile_rows(f, q), torch.quantile(f, q, dim=0), rtol=1e-5, atol=1e-6)
+
+
+def test_quantile_equals_numpy_and_needs_no_numpy_ma():
+    import subprocess
+    import sys
+
+    from nndoctor.diagnoses.stats import quantile
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 5, 40, 101):
+        x = rng.normal(size=n)
+        for q in (0.0, 0.25, 0.5, 0.9, 1.0):
+            assert quantile(x, q) == pytest.approx(float(np.quantile(x, q)), rel=1e-12, abs=1e-12)
+    assert math.isnan(quantile([], 0.5)) and math.isnan(quantile([1.0, np.nan], 0.5))
+    # median and quantile do not import numpy.ma (np.quantile/np.median/np.nanmedian do: ~20-30 ms once)
+    code = ("import sys, numpy as np; from nndoctor.diagnoses.stats import median, quantile, row_nanmedian; "
+            "median([1.0, 2.0]); quantile([1.0, 2.0], 0.9); row_nanmedian(np.ones((2, 3))); "
+            "print('numpy.ma' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

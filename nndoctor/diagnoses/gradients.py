@@ -316,7 +316,7 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     X = G[:cut][ok]
     with np.errstate(divide="ignore", invalid="ignore"):
         per = np.log10(np.where(X > 0, X, np.nan))
-        growth_per = np.nanmax(per[k0:], axis=0) - np.nanmedian(per[:k0], axis=0) if n > k0 else np.zeros(X.shape[1])
+        growth_per = np.nanmax(per[k0:], axis=0) - row_nanmedian(per[:k0].T) if n > k0 else np.zeros(X.shape[1])
     order = np.argsort(-np.nan_to_num(growth_per, nan=-np.inf))
     top = [ctx.params[ov.positions[j]].name for j in order[:3] if np.isfinite(growth_per[j])]
     evidence = {

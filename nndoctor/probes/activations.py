@@ -476,6 +476,18 @@ def _weight_info(st: _ModState, m: nn.Module) -> None:
         st.fan_out = int(w.shape[0] * receptive)
 
 
+def _quantile_rows(f: torch.Tensor, q: float) -> torch.Tensor:
+    """``torch.quantile(f, q, dim=0)`` (linear interpolation) by one sort: the same values to float
+    rounding, ~2x cheaper per call, and without torch.quantile's ~9 ms first call in a process (a whole
+    step of a small model, paid by every short run)."""
+    n = f.shape[0]
+    pos = q * (n - 1)
+    lo = int(pos)
+    hi = min(lo + 1, n - 1)
+    s = f.sort(dim=0).values
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
 def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
     """Per feature: mean, std, 99th percentile of |x|, share of values that are 0 or 1, share of
     non-zero values -> (5, F)."""
@@ -485,7 +497,7 @@ def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
             f = f[:: f.shape[0] // 2048 + 1]
         mean = f.mean(0)
         std = f.std(0) if f.shape[0] > 1 else torch.zeros_like(mean)
-        p99 = torch.quantile(f.abs(), 0.99, dim=0) if f.shape[0] > 1 else f.abs()[0]
+        p99 = _quantile_rows(f.abs(), 0.99) if f.shape[0] > 1 else f.abs()[0]
         binary = ((f == 0) | (f == 1)).float().mean(0)
         nonzero = (f != 0).float().mean(0)
         return torch.stack([mean, std, p99, binary, nonzero])

@@ -45,6 +45,7 @@ from torch import nn
 
 from .. import remedies as _remedies
 from ..findings import Finding
+from ..diagnoses.stats import median as _median, quantile as _quantile
 from ..probes.tensors import norms
 from . import actions as A
 
@@ -194,7 +195,7 @@ class Snapshot:
         self.step = step
         self.bw = ctl.doctor.n_backward
         self.ref = ref
-        self.level = float(np.median(ref)) if len(ref) else float("inf")
+        self.level = float(_median(ref)) if len(ref) else float("inf")
         self.path: str | None = None
         params = [p for p in d.table.params]
         buffers = [b for r in d.table.roots for b in r.buffers()]
@@ -580,25 +581,25 @@ class RepairController:
             nonfinite = len(fin) < len(after) / 2 or not self._params_finite()
         noise = self._noise(ref)
         worse = nonfinite or (len(tail) > 0 and len(ref) > 0 and
-                              float(np.median(tail)) > float(np.quantile(ref, WORSE_QUANTILE)) + noise)
-        improved = len(tail) > 0 and len(ref) > 0 and float(np.median(tail)) < float(np.median(ref))
+                              float(_median(tail)) > float(_quantile(ref, WORSE_QUANTILE)) + noise)
+        improved = len(tail) > 0 and len(ref) > 0 and float(_median(tail)) < float(_median(ref))
         if f.code == "non-finite" and not len(ref) and len(after) >= 4 and len(fin) == len(after):
             # non-finite from the run's first step: no finite reference exists. Every loss under the remedy
             # finite, and falling over its window (second half below the first), is the improvement
-            improved = float(np.median(tail)) < float(np.median(fin[: len(fin) // 2]))
+            improved = float(_median(tail)) < float(_median(fin[: len(fin) // 2]))
         if cleared and action.remedy == "raise-lr" and len(tail) > 0 and len(ref) > 0 and not improved:
             # a too-low LR is found by its slow, straight descent; a raise that ends that descent without
             # bringing the loss below where it was has not sped learning up, it has stalled it (the finding
             # clears because there is no descent left to judge): not a repair
             cleared = False
-            rec["raise_stalled"] = (f"the finding cleared but the loss did not fall: median {np.median(tail):.4g} over "
-                                    f"the window's second half, not below the reference median {np.median(ref):.4g}")
+            rec["raise_stalled"] = (f"the finding cleared but the loss did not fall: median {_median(tail):.4g} over "
+                                    f"the window's second half, not below the reference median {_median(ref):.4g}")
         if nonfinite or (worse and not (cleared and action.loss_may_rise)):
             outcome = "rolled back"
             rec["why"] = ("the loss became non-finite" if nonfinite else
-                          f"the loss got worse: median {np.median(tail):.4g} over the window's second half, above "
+                          f"the loss got worse: median {_median(tail):.4g} over the window's second half, above "
                           f"the reference window's {int(WORSE_QUANTILE * 100)}th percentile "
-                          f"{np.quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
+                          f"{_quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
             action.undo()
             if self.pre is not None:
                 # also when the run ended inside the window (final): a remedy judged worse is rolled back, so
@@ -655,7 +656,7 @@ class RepairController:
         start, now = start[np.isfinite(start)], now[np.isfinite(now)]
         if len(start) < 3 or len(now) < 5:
             return None
-        s, n = float(np.median(start)), float(np.median(now))
+        s, n = float(_median(start)), float(_median(now))
         if s > 0 and n <= LEARNING_FALL * s:
             return (f"the run is learning: its loss fell from {s:.4g} to {n:.4g} (more than {1 / LEARNING_FALL:g}x); "
                     f"re-initializing or swapping layers would throw that progress away")
@@ -786,7 +787,7 @@ class RepairController:
         ref = self.best.ref
         if not len(ref):
             return False
-        now, top = float(np.median(fin)), float(np.quantile(ref, WORSE_QUANTILE))
+        now, top = float(_median(fin)), float(_quantile(ref, WORSE_QUANTILE))
         if len(ref) >= 5 and now > top + _mad(ref):
             return True
         # a reference too short to have a spread (the state before the first step): diverged, i.e. a
@@ -846,7 +847,7 @@ class RepairController:
         tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
         tot = tot[-self.window:] if before else tot[-max(1, last):]
         tot = tot[np.isfinite(tot)]
-        return float(f"{np.median(tot):.4g}") if len(tot) else None
+        return float(f"{_median(tot):.4g}") if len(tot) else None
 
     def healthy_level(self, opt) -> tuple[float, int] | None:
         """The gradient norm's level over the run's healthy history (Pascanu et al. 2013: clip at the
@@ -875,7 +876,7 @@ class RepairController:
         per = max(1.0, self.doctor.n_backward / max(1, rec.n_steps))
         tot = tot[: max(1, int(k / per))]
         tot = tot[np.isfinite(tot) & (tot > 0)]
-        return (float(np.median(tot)), int(len(tot))) if len(tot) >= 5 else None
+        return (float(_median(tot)), int(len(tot))) if len(tot) >= 5 else None
 
     def _view(self, rec):
         """The rules' context and this optimizer's view of its signals (as the rules see them now)."""
@@ -959,7 +960,7 @@ class RepairController:
                 cur = []
         if len(best) < 3:
             return None
-        r = float(np.median(best))
+        r = float(_median(best))
         return r if r >= 2 else None
 
     def healthy_grad_norm(self, f: Finding, opt) -> tuple[float, str]:
@@ -980,7 +981,7 @@ class RepairController:
             tot = tot[np.isfinite(tot) & (tot > 0)]
             if len(tot):
                 early = tot[: max(3, len(tot) // 3)]
-                return 2.0 * float(np.median(early)), "2x the median gradient norm of the first third of the run"
+                return 2.0 * float(_median(early)), "2x the median gradient norm of the first third of the run"
         return 1.0, "the conventional max_norm=1.0 (no gradient norms measured)"
 
     # -- what the actions need from the doctor ----------------------------------------------------
@@ -1208,7 +1209,7 @@ class RepairController:
         ref = self._losses(after_bw=self._snap_bw)
         if not len(ref) or not np.isfinite(ref).all():
             return
-        level = float(np.median(ref))
+        level = float(_median(ref))
         if self.best is not None and level >= self.best.level and not force and not self._stale(self.best):
             self._snap_bw = d.n_backward
             self._snap_time = now
@@ -1353,7 +1354,7 @@ def _total_norm(tensors: list) -> float:
 
 def _mad(x: np.ndarray) -> float:
     """Robust spread (median absolute deviation scaled to a normal's std)."""
-    return float(1.4826 * np.median(np.abs(x - np.median(x)))) if len(x) else 0.0
+    return float(1.4826 * _median(np.abs(x - _median(x)))) if len(x) else 0.0
 
 
 def _stats(x: np.ndarray) -> dict[str, Any]:
@@ -1362,7 +1363,7 @@ def _stats(x: np.ndarray) -> dict[str, Any]:
     fin = x[np.isfinite(x)]
     out: dict[str, Any] = {"n": int(len(x))}
     if len(fin):
-        out.update(median=float(f"{np.median(fin):.4g}"), first=float(f"{fin[0]:.4g}"), last=float(f"{fin[-1]:.4g}"))
+        out.update(median=float(f"{_median(fin):.4g}"), first=float(f"{fin[0]:.4g}"), last=float(f"{fin[-1]:.4g}"))
     if len(fin) < len(x):
         out["non_finite"] = int(len(x) - len(fin))
     return out
