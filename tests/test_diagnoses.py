@@ -573,3 +573,48 @@ def test_a_large_head_over_a_flat_body_is_not_vanishing():
     ctx, ov, order = _vanishing_ctx(names, profile)
     assert _vanishing_for(ctx, ov, order) is None
 
+
+def _lr_low_ctx(loss, ratio=1e-3, lr=1e-4):
+    """A rule-level context for check_lr_low: one optimizer at a constant LR, a loss per step and weight
+    updates of `ratio` of the weights."""
+    from types import SimpleNamespace
+    n = len(loss)
+    steps = np.arange(1, n + 1)
+    sampled = steps[::20]
+    store = {"lr/0": type("S", (), {"array": lambda self: np.full(n, lr), "steps": steps,
+                                     "__len__": lambda self: n})()}
+    ov = SimpleNamespace(key=0, name="opt", steps=n, positions=[0], lrs=[lr], loss=np.asarray(loss),
+                         upd_steps=sampled, param=np.ones((len(sampled), 1)),
+                         update=np.full((len(sampled), 1), ratio))
+    return SimpleNamespace(optimizers=lambda: [ov], store=store, found={}, cache={},
+                           params=[SimpleNamespace(kind="weight")])
+
+
+def _sixths(levels, noise, n=300, seed=0):
+    """A positive per-step loss whose medians of sixths are exactly `levels`, with multiplicative noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for lv, k in zip(levels, [len(c) for c in np.array_split(np.arange(n), 6)]):
+        e = noise * rng.standard_normal(k)
+        out.append(lv * np.exp(e - np.median(e)))
+    return np.concatenate(out)
+
+
+def test_lr_too_low_crawl_is_not_excused_as_accelerating_by_noise():
+    """The clinic's GRU at RMSprop lr=1e-4 (seed offset 2): its validation loss fell by a steady 0.03-0.06 per
+    50 steps, but the per-batch training loss's sixths (0.929, 0.935, 0.894 | 0.839, 0.777, 0.755) made a second
+    half drop 2.4x the first; the point test took that for a curve leaving a plateau. The excess over 2x is
+    0.015, a tenth of its standard error (per-batch noise ~0.24): not an acceleration."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    loss = _sixths([0.929, 0.935, 0.894, 0.839, 0.777, 0.755], noise=0.3)
+    f = check_lr_low(_lr_low_ctx(loss))
+    assert len(f) == 1 and f[0].code == "learning-rate-too-low"
+    assert f[0].evidence["acceleration_z"] < 1.96
+
+
+def test_lr_too_low_a_curve_leaving_a_plateau_significantly_is_excused():
+    """The same descent packed into the second half with little noise: an acceleration far beyond the
+    medians' noise (a run leaving an early plateau), not a too-low LR."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    loss = _sixths([0.95, 0.95, 0.94, 0.9, 0.8, 0.7], noise=0.05)
+    assert check_lr_low(_lr_low_ctx(loss)) == []
