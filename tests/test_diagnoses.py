@@ -530,3 +530,91 @@ def test_exploding_bursts_with_a_loss_that_only_learned_the_mean_are_not_excused
     f = _exploding_for(ctx(5943.0), ov)                       # the targets' variance: no better than the mean
     assert f is not None and f.evidence["bursts_at_steps"][:2] == [13, 18]
     assert _exploding_for(ctx(12000.0), ov) is None          # a loss well below the constant prediction: improving
+
+
+def _vanishing_ctx(names, profile, steps=12, seed=0):
+    """A rule-level context for _vanishing_for: one weight per layer whose relative gradient ||g||/||w|| follows
+    `profile` (log10, input -> output) with 0.05-decade noise per sampled step."""
+    from types import SimpleNamespace
+    rng = np.random.default_rng(seed)
+    n = len(names)
+    P = np.ones((steps, n))
+    G = 10 ** (np.asarray(profile)[None, :] + 0.05 * rng.standard_normal((steps, n)))
+    ov = SimpleNamespace(name="opt", positions=list(range(n)), upd_steps=np.arange(1, steps + 1) * 20,
+                         grad_steps=np.arange(1, steps + 1) * 20, grad=G, param=P)
+    ctx = SimpleNamespace(params=[SimpleNamespace(kind="weight", module=m, requires_grad=True) for m in names],
+                          activation_types=lambda: ["Tanh"], label=lambda m: f"`{m}`")
+    return ctx, ov, {m: i for i, m in enumerate(names)}
+
+
+def test_vanishing_onto_a_floor_of_early_layers_is_found_whatever_the_floor_wiggles():
+    """Eight tanh layers initialised at N(0, 0.01^2) (clinic: tanh_small_init, seed offset 2): the early layers'
+    weight gradients sit on a floor ~1e-9 (the forward signal vanishes too), flat within half a decade and
+    slightly falling toward the output, under a climb of 7.7 decades over the last three layers. The rank
+    correlation of that profile is 0.47 (0.55 at another seed): its bar of 0.5 let the floor's wiggles decide.
+    Judged in decades the decay is steady: the steps against it total 0.45 of 7.7 decades."""
+    from nndoctor.diagnoses.gradients import _vanishing_for
+    from nndoctor.diagnoses.stats import spearman
+    names = [f"hidden.{i}" for i in range(8)] + ["out"]
+    profile = [-9.09, -9.19, -9.34, -9.46, -9.54, -9.38, -7.32, -4.79, -1.45]
+    assert spearman(np.arange(9), np.array(profile)) < 0.5
+    ctx, ov, order = _vanishing_ctx(names, profile)
+    f = _vanishing_for(ctx, ov, order)
+    assert f is not None and f.severity == "error" and f.evidence["decay_decades"] > 7
+    assert f.where[0] == "hidden.0"
+
+
+def test_a_large_head_over_a_flat_body_is_not_vanishing():
+    """The same floor with the whole climb at the output layer alone (one odd layer: a head with a large
+    gradient), in layers of unrelated names (no repeated-structure test applies): not a steady decay."""
+    from nndoctor.diagnoses.gradients import _vanishing_for
+    names = ["embed", "proj", "mixer", "gate", "norm", "pool", "head"]
+    profile = [-5.0, -5.1, -5.2, -5.1, -5.2, -5.1, -1.0]
+    ctx, ov, order = _vanishing_ctx(names, profile)
+    assert _vanishing_for(ctx, ov, order) is None
+
+
+def _lr_low_ctx(loss, ratio=1e-3, lr=1e-4):
+    """A rule-level context for check_lr_low: one optimizer at a constant LR, a loss per step and weight
+    updates of `ratio` of the weights."""
+    from types import SimpleNamespace
+    n = len(loss)
+    steps = np.arange(1, n + 1)
+    sampled = steps[::20]
+    store = {"lr/0": type("S", (), {"array": lambda self: np.full(n, lr), "steps": steps,
+                                     "__len__": lambda self: n})()}
+    ov = SimpleNamespace(key=0, name="opt", steps=n, positions=[0], lrs=[lr], loss=np.asarray(loss),
+                         upd_steps=sampled, param=np.ones((len(sampled), 1)),
+                         update=np.full((len(sampled), 1), ratio))
+    return SimpleNamespace(optimizers=lambda: [ov], store=store, found={}, cache={},
+                           params=[SimpleNamespace(kind="weight")])
+
+
+def _sixths(levels, noise, n=300, seed=0):
+    """A positive per-step loss whose medians of sixths are exactly `levels`, with multiplicative noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for lv, k in zip(levels, [len(c) for c in np.array_split(np.arange(n), 6)]):
+        e = noise * rng.standard_normal(k)
+        out.append(lv * np.exp(e - np.median(e)))
+    return np.concatenate(out)
+
+
+def test_lr_too_low_crawl_is_not_excused_as_accelerating_by_noise():
+    """The clinic's GRU at RMSprop lr=1e-4 (seed offset 2): its validation loss fell by a steady 0.03-0.06 per
+    50 steps, but the per-batch training loss's sixths (0.929, 0.935, 0.894 | 0.839, 0.777, 0.755) made a second
+    half drop 2.4x the first; the point test took that for a curve leaving a plateau. The excess over 2x is
+    0.015, a tenth of its standard error (per-batch noise ~0.24): not an acceleration."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    loss = _sixths([0.929, 0.935, 0.894, 0.839, 0.777, 0.755], noise=0.3)
+    f = check_lr_low(_lr_low_ctx(loss))
+    assert len(f) == 1 and f[0].code == "learning-rate-too-low"
+    assert f[0].evidence["acceleration_z"] < 1.96
+
+
+def test_lr_too_low_a_curve_leaving_a_plateau_significantly_is_excused():
+    """The same descent packed into the second half with little noise: an acceleration far beyond the
+    medians' noise (a run leaving an early plateau), not a too-low LR."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    loss = _sixths([0.95, 0.95, 0.94, 0.9, 0.8, 0.7], noise=0.05)
+    assert check_lr_low(_lr_low_ctx(loss)) == []
