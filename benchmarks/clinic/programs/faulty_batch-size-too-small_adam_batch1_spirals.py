@@ -1,22 +1,26 @@
-"""Three-arm spiral classifier: Adam lr=1e-2 with mini-batches of 2 samples.
+"""Three-arm spiral classifier: Adam lr=1e-2 with "mini-batches" of a single sample.
 
 expect: batch-size-too-small
+allow: learning-rate-too-high, dead-relu
 
-Moderate case. lr=1e-2 is a good Adam setting for this MLP with batches of 64 (it reaches
-100% validation accuracy). The config sets batch_size=2 instead, and Adam normalizes the
-update by the gradient's running RMS, so each step still has size ~lr no matter how little
-signal the 2-sample gradient carries: the weights random-walk around the solution. The
-loss comes down at first but then wanders (full-train loss 0.89, 0.84, 0.66, 0.36, 0.52,
-0.97 at steps 100..600) and validation accuracy hovers between 0.6 and 0.9.
-Fixed (batch_size=64, same lr, same 600 steps, about the same wall time, <1 s each): train loss
-0.001, val acc 1.00; here train loss 0.97, val acc 0.75.
+lr=1e-2 is a good Adam setting for this MLP with batches of 64 (it reaches 100% validation
+accuracy). The config sets batch_size=1 instead, and Adam normalizes the update by the
+gradient's running RMS, so each step still has size ~lr no matter how little signal the
+one-sample gradient carries: the weights random-walk around the solution. Over seeds 0-4 the
+full-train loss at step 600 is 0.73, 0.70, 0.95, 0.87, 0.69 and the validation accuracy 0.68,
+0.71, 0.43, 0.55, 0.64. The first updates also jump the loss from ~1.1 to ~2.6 and silence some
+ReLUs on most seeds (the LR and dead-relu warnings that come with it are allowed).
+Fixed (batch_size=64, same lr, same 600 steps, <1 s each): train loss 0.001, val acc 1.00.
+(This program used batches of 2 until the seed audit: at seed 0 its loss stalled in the last
+quarter by chance, but at seeds 1 and 2 it was still clearly improving at step 600 (val acc 0.96
+and 0.81), where the rule rightly keeps quiet about small batches that train.)
 """
 import math
 
 import torch
 import torch.nn as nn
 
-config = dict(batch_size=2, lr=1e-2, steps=600, hidden=64, n_per_class=600, seed=0)
+config = dict(batch_size=1, lr=1e-2, steps=600, hidden=64, n_per_class=600, seed=0)
 
 
 def make_spirals(n_per_class, noise=0.08):
