@@ -618,3 +618,23 @@ def test_lr_too_low_a_curve_leaving_a_plateau_significantly_is_excused():
     from nndoctor.diagnoses.hyperparams import check_lr_low
     loss = _sixths([0.95, 0.95, 0.94, 0.9, 0.8, 0.7], noise=0.05)
     assert check_lr_low(_lr_low_ctx(loss)) == []
+
+
+def test_dead_relu_severity_follows_the_worst_layers_share_not_the_number_of_layers():
+    """A one-hidden-layer net with 17 of its 32 ReLUs dead from init (sklearn's diabetes features, std 0.048,
+    against PyTorch's default bias init) used to be an error because "every ReLU layer" was at least half
+    dead -- in a one-layer net that is just the one layer. By the documented tiers 53% is info (as it is
+    for any layer of a deeper net); 2/3 stays a warning and >= 90% an error."""
+    from types import SimpleNamespace
+
+    from nndoctor.diagnoses.activations import check_dead_relu
+
+    def ctx(dead):
+        mods = {"net.0": {"kind": "layer", "order": 0, "is_model_input": 1},
+                "net.1": {"kind": "relu", "order": 1, "dead": dead, "units": 32}}
+        samples = [{"step": s, "forwards": 3, "modules": mods} for s in (1, 200, 400)]
+        return SimpleNamespace(facts={"act_samples": samples}, batch_size=lambda: 25, label=lambda k: k)
+    assert [f.severity for f in check_dead_relu(ctx(17 / 32))] == ["info"]
+    assert [f.severity for f in check_dead_relu(ctx(22 / 32))] == ["warning"]
+    assert [f.severity for f in check_dead_relu(ctx(29 / 32))] == ["error"]
+    assert check_dead_relu(ctx(15 / 32)) == []

@@ -48,7 +48,8 @@ DEAD_RELU = register(Diagnosis(
                 "warning at >= 2/3 (fewer than a third of the units carry the layer); between 1/2 and 2/3 info: "
                 "networks often train as well with that share silent (e.g. a VAE encoder under its KL term loses "
                 "~60% of its units with no change to the ELBO, checked against LeakyReLU)",
-                "error at >= 90%: the layer passes almost no signal or gradient"),
+                "error at >= 90%: the layer passes almost no signal or gradient (by the worst layer's share "
+                "alone: a one-hidden-layer net at 53% is info, like any layer at 53%)"),
 ))
 
 SATURATED = register(Diagnosis(
@@ -143,7 +144,11 @@ def check_dead_relu(ctx: Context) -> list[Finding]:
     # a warning needs harm: units still dying as training goes, or a run that is not learning;
     # a stable share of silent units in a run that learns well is worth knowing (info), not an alarm
     grew = max((bad[k][0] - first.get(k, (0.0, 0))[0]) for k in bad) if samples[0] is not samples[-1] else 0.0
-    if worst >= DEAD_ERROR or len(bad) == len(last):
+    # severity by the worst layer's share alone, in the documented tiers. (It used to be an error too
+    # whenever every ReLU layer was at least half dead: in a one-hidden-layer net "every layer" is that one
+    # layer, so 53% dead was an error there while 65% in a two-layer net was info -- the escalation said
+    # nothing about harm, only about how many ReLU layers the model has.)
+    if worst >= DEAD_ERROR:
         severity = "error"
     elif worst >= DEAD_WARN_MOST:
         severity = "warning"

@@ -2,6 +2,11 @@
 
 expect: healthy
 trap: CrossEntropyLoss called with float probability targets (mixup blends one-hot rows, then label_smoothing=0.1) -- soft-label CE is a legitimate use, not a multi-label or regression mismatch; the training loss stays well above 0 by construction (mixed targets have entropy); uint8 images converted with / 255.0 (inputs in [0, 1], not raw 0..255)
+
+The classifier head uses LeakyReLU(0.01): with a plain ReLU there, 56-69% of its 64 units died during
+training on every seed tried (seed offsets 0-4; ~10% at init), a real dead-relu finding that crossed the
+rule's 2/3 warning line at offset 2 (44/64) with no cost in accuracy.  Test accuracy after 10 epochs,
+offsets 0-4: 0.94 0.92 0.98 0.96 0.97 (ReLU head: 0.95 0.94 0.94 0.98 0.97).
 """
 import numpy as np
 import torch
@@ -47,7 +52,7 @@ x_test, y_test = to_tensor(test_imgs), torch.from_numpy(test_labels)
 model = nn.Sequential(
     nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
     nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-    nn.Flatten(), nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, N_CLASSES),
+    nn.Flatten(), nn.Linear(32 * 4 * 4, 64), nn.LeakyReLU(0.01), nn.Linear(64, N_CLASSES),
 )
 criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
 optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.05)
