@@ -11,6 +11,10 @@ from .registry import Diagnosis, register, rule
 from .stats import mann_kendall_z, median, sig4, spearman, step_means, thin
 
 GL_THRESHOLD = 0.25        # Prechelt's generalization loss GL = val/val_min - 1
+# |rank correlation| the rule asks of both its trends (val loss up over time, val loss down as train loss
+# falls): 0.5 is the conventional 'large' effect for a correlation (Cohen 1988); it is the bar the
+# time trend always had, and the co-movement test uses the same one rather than a value of its own
+TREND_RHO = 0.5
 FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
 MIN_STEPS = 200            # early plateaus of ~100 steps are normal (attention models before warmup ends)
 # specific codes that explain a flat loss by themselves
@@ -32,6 +36,10 @@ OVERFITTING = register(Diagnosis(
               "opened)", "generalization loss GL = val/val_min - 1", "training loss at the minimum and now"),
     remedies=("early-stopping", "dropout", "weight-decay", "smaller-model"),
     traps=("noisy validation loss: the rise must hold for >= 3 evaluations and trend upward",
+           "a validation minimum that was one lucky evaluation in a noisy phase, then a learning rate decayed to "
+           "~0 (ReduceLROnPlateau): the validation loss sits above that dip while the training loss no longer "
+           "falls, and its creep of 1e-4 is a perfect rank trend; the validation loss must rise *as* the training "
+           "loss falls (their rank correlation, evaluation by evaluation), not merely be above an early dip",
            "early stopping: a run that ends soon after its validation minimum (within a quarter of its length) "
            "has been stopped in time",
            "a loss computed under no_grad on the training set (another call site: a separate series)"),
@@ -39,7 +47,12 @@ OVERFITTING = register(Diagnosis(
                 "when?', GL criterion; Prechelt stops at a few %, but mild rises of up to ~20% are common at the end "
                 "of well-regularized runs on small validation sets, while a quarter above the best checkpoint is a "
                 "model clearly worse than one the run already had), rank correlation of step and val loss after the minimum >= 0.5, the "
-                "training loss lower than at the minimum, and the rise spanning >= 25% of the run",),
+                "training loss lower than at the minimum, and the rise spanning >= 25% of the run",
+                f"from the minimum on, the rank correlation of the training loss (the median of the steps since the "
+                f"previous evaluation) and the validation loss <= -{TREND_RHO}: the same 'large' effect (Cohen) the "
+                "time trend must show; memorization drives both together (rho ~ -1), while a loss that sits above an "
+                "early noisy minimum after the learning rate decayed has a training loss of pure minibatch noise "
+                "there (rho ~ 0)"),
 ))
 
 TRAIN_MODE_OFF = register(Diagnosis(
@@ -99,6 +112,24 @@ def _val_series(ctx: Context) -> list[tuple[str, np.ndarray, np.ndarray]]:
     return out
 
 
+def _train_at_evals(tsteps: np.ndarray, tl: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The training loss paired with each evaluation: the median of the training losses logged since the
+    previous evaluation (tsteps in (steps[k-1], steps[k]]), or the nearest one when none was."""
+    out = np.full(len(steps), np.nan)
+    fin = np.isfinite(tl)
+    ts, tv = tsteps[fin], tl[fin]
+    if not len(tv):
+        return out
+    lo = np.searchsorted(ts, np.concatenate(([-np.inf], steps[:-1])), side="right")
+    hi = np.searchsorted(ts, steps, side="right")
+    for k in range(len(steps)):
+        if hi[k] > lo[k]:
+            out[k] = median(tv[lo[k]:hi[k]])
+        else:
+            out[k] = tv[int(np.argmin(np.abs(ts - steps[k])))]
+    return out
+
+
 @rule("overfitting")
 def check_overfitting(ctx: Context) -> list[Finding]:
     out = []
@@ -122,7 +153,7 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         if not (gl[-3:] >= GL_THRESHOLD).all():
             continue
         rho = spearman(steps[i:], v[i:])
-        if rho < 0.5:
+        if rho < TREND_RHO:
             continue
         if steps[-1] - steps[i] < 0.25 * max(steps[-1], 1):
             continue
@@ -131,6 +162,17 @@ def check_overfitting(ctx: Context) -> list[Finding]:
         t_end = median(tl[-max(3, len(tl) // 10):])
         if not t_end < t_at:
             continue
+        # overfitting is the validation loss going up *as* the training loss goes down: evaluation by
+        # evaluation from the minimum on, not only 'higher than the minimum, with a lower training loss at
+        # the end'. A rank statistic of val vs time alone is scale-free, so a val loss frozen by a decayed
+        # learning rate that creeps by 1e-4 ranks as a perfect trend; against a training loss that no
+        # longer moves (minibatch noise) it correlates ~0.
+        t_ev = _train_at_evals(tsteps, tl, steps)
+        ok = np.isfinite(t_ev)
+        ok[:i] = False
+        co = spearman(t_ev[ok], v[ok]) if ok.sum() >= 3 else 0.0
+        if co > -TREND_RHO:
+            continue
         out.append(OVERFITTING.finding(
             "warning", msg("overfitting", label=label, step=int(steps[i]), best=v[i], now=v[-1], rise=gl[-1],
                            train_then=t_at, train_now=t_end),
@@ -138,6 +180,7 @@ def check_overfitting(ctx: Context) -> list[Finding]:
             evidence={"val_loss_min": sig4(v[i]), "val_min_step": int(steps[i]), "val_loss_now": sig4(v[-1]),
                       "generalization_loss": round(float(gl[-1]), 3), "train_loss_at_val_min": sig4(t_at),
                       "train_loss_now": sig4(t_end), "evaluations": len(v),
+                      "rank_corr_train_val_since_min": round(float(co), 3),
                       "val_curve": [[int(s), sig4(x)] for s, x in zip(steps[-20:], v[-20:])]},
             key=label))
     return out
