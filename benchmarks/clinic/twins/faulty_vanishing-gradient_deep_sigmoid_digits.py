@@ -1,4 +1,6 @@
-"""Healthy twin of faulty_vanishing-gradient_deep_sigmoid_digits.py: ReLU activations with He (kaiming_normal_) init.
+"""Healthy twin of faulty_vanishing-gradient_deep_sigmoid_digits.py: ReLU activations with He (kaiming_normal_) init,
+and the LR lowered to 0.01 (with the program's lr=0.1 and momentum 0.9 the 12-layer ReLU net does not train: train
+accuracy 0.26 / 0.09 / 0.10 over seeds 0-2, its ReLUs dying; at 0.01: 0.94 / 0.93 / 0.96).
 """
 import torch
 import torch.nn as nn
@@ -21,7 +23,7 @@ for m in model:
         nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
         nn.init.zeros_(m.bias)
 
-optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 criterion = nn.CrossEntropyLoss()
 
 for epoch in range(8):
