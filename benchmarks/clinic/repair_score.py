@@ -370,7 +370,7 @@ def markdown(res: dict) -> str:
                        if "fix_seeds" in r else " — | — | — |") if fseeds else ""))
     out.append("")
     out.append(f"**{s['within_5pct']} of {s['pairs']} repairable programs end within 5% of their twin's metric "
-               f"({(s['share_within'] or 0):.0%}; target ≥ {SHARE_TARGET:.0%}); median time ratio "
+               f"({(s['share_within'] or 0):.1%}; target ≥ {SHARE_TARGET:.0%}); median time ratio "
                f"{_fmt(s['median_time_ratio'])}x (target ≤ {TIME_TARGET}x).** Median CPU-time ratio "
                f"{_fmt(s.get('median_cpu_ratio'))}x.")
     if s.get("within_twin_range") is not None:
