@@ -287,8 +287,12 @@ def check_lr_high(ctx: Context) -> list[Finding]:
             lo_m, end_m = median(low), median(last)
             z_climb = mann_whitney_z(low, last)
             climbing = lo_m > 0 and end_m >= CLIMB_FACTOR * lo_m and z_climb >= CLIMB_Z
-            climb = {"loss_best_window_median": sig4(lo_m), "loss_best_window_steps": [k * w, (k + 1) * w],
-                     "loss_last_window_median": sig4(end_m), "climb_rank_z": round(z_climb, 2)}
+            bw = ov.loss_steps[np.isfinite(ov.loss)] if len(ov.loss_steps) == len(ov.loss) else None
+            climb = {"loss_best_window_median": sig4(lo_m), "loss_last_window_median": sig4(end_m),
+                     "climb_rank_z": round(z_climb, 2),
+                     # where the best tenth was, in backward passes (the loss series' own index)
+                     "loss_best_window_backward_passes": [int(bw[k * w]), int(bw[(k + 1) * w - 1])]
+                     if bw is not None and len(bw) == n else None}
         # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
         first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
         blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
