@@ -255,6 +255,8 @@ def test_the_probes_sorted_quantile_equals_torch_quantile():
         f = torch.randn(n, 5, generator=g).abs()
         for q in (0.5, 0.9, 0.99):
             torch.testing.assert_close(_quantile_rows(f, q), torch.quantile(f, q, dim=0), rtol=1e-5, atol=1e-6)
+    f[3, 1] = float("nan")   # a column with a NaN is NaN, the others unchanged
+    torch.testing.assert_close(_quantile_rows(f, 0.99), torch.quantile(f, 0.99, dim=0), equal_nan=True)
 
 
 def test_quantile_equals_numpy_and_needs_no_numpy_ma():

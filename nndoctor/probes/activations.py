@@ -484,8 +484,10 @@ def _quantile_rows(f: torch.Tensor, q: float) -> torch.Tensor:
     pos = q * (n - 1)
     lo = int(pos)
     hi = min(lo + 1, n - 1)
-    s = f.sort(dim=0).values
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    s = f.sort(dim=0).values   # NaN sorts last
+    out = s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    # a column holding a NaN is NaN, as torch.quantile has it (its top is then NaN: one comparison)
+    return torch.where(torch.isnan(s[-1]), s[-1], out)
 
 
 def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
