@@ -600,16 +600,19 @@ def _sixths(levels, noise, n=300, seed=0):
     return np.concatenate(out)
 
 
-def test_lr_too_low_crawl_is_not_excused_as_accelerating_by_noise():
-    """The clinic's GRU at RMSprop lr=1e-4 (seed offset 2): its validation loss fell by a steady 0.03-0.06 per
-    50 steps, but the per-batch training loss's sixths (0.929, 0.935, 0.894 | 0.839, 0.777, 0.755) made a second
-    half drop 2.4x the first; the point test took that for a curve leaving a plateau. The excess over 2x is
-    0.015, a tenth of its standard error (per-batch noise ~0.24): not an acceleration."""
+def test_lr_too_low_an_unproven_acceleration_is_not_an_alarm_either_way_it_reports_its_z():
+    """Where the sixths' medians are too noisy to tell a straight descent from an accelerating one, the
+    point comparison decides and a curve whose second half fell more than twice as much as its first is
+    excused (a false alarm costs more than a miss). A version that excused only a *significant*
+    acceleration caught the clinic's crawling GRU at seed offset 2 (sixths 0.929, 0.935, 0.894 | 0.839,
+    0.777, 0.755: 2.4x, z 0.1) but fired on the healthy retain_graph program at offset 5 (drops 0.009 then
+    0.030, z 0.09). A second half within 2x is the linear regime, and the evidence says how far from the
+    noise that comparison is (acceleration_z)."""
     from nndoctor.diagnoses.hyperparams import check_lr_low
-    loss = _sixths([0.929, 0.935, 0.894, 0.839, 0.777, 0.755], noise=0.3)
-    f = check_lr_low(_lr_low_ctx(loss))
+    assert check_lr_low(_lr_low_ctx(_sixths([0.929, 0.935, 0.894, 0.839, 0.777, 0.755], noise=0.3))) == []
+    f = check_lr_low(_lr_low_ctx(_sixths([0.95, 0.92, 0.89, 0.86, 0.83, 0.80], noise=0.15)))
     assert len(f) == 1 and f[0].code == "learning-rate-too-low"
-    assert f[0].evidence["acceleration_z"] < 1.96
+    assert abs(f[0].evidence["acceleration_z"]) < 1.96    # the straight line's z: within the noise
 
 
 def test_lr_too_low_a_curve_leaving_a_plateau_significantly_is_excused():

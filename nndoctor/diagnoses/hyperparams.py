@@ -30,11 +30,6 @@ EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: tw
 EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
 SMALL_UPDATES = 3e-3     # updates under 3x the usual ratio are small (the linear regime of a too-low LR)
-# learning-rate-too-low's linear regime is excused as "accelerating" (leaving an early plateau) only when the second
-# half's drop exceeds twice the first's significantly (5%, two-sided): the drops are differences of medians of
-# sixths of a noisy per-batch loss, and a point comparison let one sixth's noise decide the verdict (a GRU whose
-# validation loss fell by a steady 0.03-0.06 per 50 steps had a training-loss second half 2.4x its first, z 0.1)
-ACCEL_Z = 1.96
 # learning-rate-too-low, decayed away: a schedule that has held the LR below 1e-3 of its maximum for at least half
 # of the run. Three decades turn the usual update/weight ratio of 1e-3 into 1e-6, two decades under LOW_RATIO: no
 # learning. Normal schedules never spend half a run there: the classic step recipe ends at 1e-2 of the maximum
@@ -112,9 +107,8 @@ LR_LOW = register(Diagnosis(
     thresholds=(f"median update/weight ratio of the weight matrices <= {LOW_RATIO:g} (a decade below the usual "
                 f"{HEALTHY_RATIO:g}) over >= 50 steps",
                 "or the linear regime: a significant downward trend (Mann-Kendall z <= -2.58, 1% level) whose second "
-                "half drops at least half as much as its first (medians of sixths) and not significantly more than "
-                f"twice as much (z < {ACCEL_Z:g}, 5%: the excess over twice the first drop, in standard errors of the "
-                "sixths' medians, from the loss's step-to-step noise), with updates under "
+                "half drops between half and twice as much as its first (medians of sixths; the evidence's "
+                "acceleration_z says how far from noise the comparison is), with updates under "
                 "3e-3 of the weights: a well-set LR decelerates as it nears the floor, a too-small one descends in a "
                 "straight line (a curve that accelerates is leaving an early plateau, which is normal)",
                 "and, either way, the loss has fallen by less than half of its starting value",
@@ -363,8 +357,12 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         z_all = mann_kendall_z(thin(L, 300))
         tiny = ratio <= LOW_RATIO
         z_acc = _acceleration_z(L, drop_first, drop_last)
-        # no noise estimate (a flat-lined loss): the point comparison
-        accelerating = z_acc >= ACCEL_Z if z_acc == z_acc else drop_last > 2 * drop_first
+        # accelerating: the second half falls more than twice as fast as the first (a point comparison of
+        # medians of sixths). A version that excused the curve only when the acceleration was significant
+        # (z >= 1.96) caught a crawling GRU at one more seed, but a false alarm is worse than a miss: on a
+        # noisy healthy run (the clinic's retain_graph program at seed offset 5: drops 0.009 then 0.030,
+        # z 0.09) nothing is established either way, and it fired. z is kept in the evidence.
+        accelerating = drop_last > 2 * drop_first
         # the linear regime: descending steadily (significant trend), the second half as fast as the first
         # (not accelerating either: a curve that speeds up is leaving an early plateau, which is normal --
         # when the speed-up is more than the sixths' medians' noise can make; and not with updates already
