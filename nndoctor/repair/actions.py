@@ -898,8 +898,8 @@ class StandardizeInput(Action):
         # second moment would hold the first layer's steps down for ~1/(1 - beta2) = 1000 steps), so the
         # optimizer starts afresh, as Reinit does for the layers it resets
         self.ctl.drop_optimizer_state(list(self.ctl.doctor.table.params))
-        self.handles.append(_ModuleHook(layer, "register_forward_pre_hook", _guarded(self.ctl, "standardize", self._pre),
-                                                            prepend=True))
+        self.handles.append(_ModuleHook(layer, "register_forward_pre_hook",
+                                         _guarded(self.ctl, "standardize", self._pre), prepend=True))
         return {"layer": name, "features": int(mean.numel()), "unit_dim": dim,
                 "mean_range": [_sig(float(mean.min())), _sig(float(mean.max()))],
                 "std_range": [_sig(float(std.min())), _sig(float(std.max()))]}
@@ -938,8 +938,8 @@ class FiniteInputs(Action):
 
     def apply(self) -> dict[str, Any]:
         for root in self.ctl.doctor.table.roots:
-            self.handles.append(_ModuleHook(root, "register_forward_pre_hook", _guarded(self.ctl, "finite inputs", _finite_args),
-                                                               prepend=True))
+            self.handles.append(_ModuleHook(root, "register_forward_pre_hook",
+                                             _guarded(self.ctl, "finite inputs", _finite_args), prepend=True))
         return {"how": "torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on the model's floating inputs"}
 
 
@@ -959,8 +959,8 @@ class FiniteForward(Action):
                      None) if name else None
         if layer is None:
             raise CannotApply(f"no module named {name!r} to guard")
-        self.handles.append(_ModuleHook(layer, "register_forward_pre_hook", _guarded(self.ctl, "finite forward", _finite_args),
-                                                            prepend=True))
+        self.handles.append(_ModuleHook(layer, "register_forward_pre_hook",
+                                         _guarded(self.ctl, "finite forward", _finite_args), prepend=True))
         self.context = {"enters": name, "module": (self.finding.where or ["the model"])[0]}
         return {"layer": name, "how": f"torch.nan_to_num(x, nan=0, posinf=0, neginf=0) on what `{name}` is fed"}
 
@@ -978,10 +978,10 @@ class TrainMode(Action):
         self.switched = 0
         self._flipped: list[nn.Module] = []
         for root in self.ctl.doctor.table.roots:
-            self.handles.append(_ModuleHook(root, "register_forward_pre_hook", _guarded(self.ctl, "train mode", self._pre),
-                                                               prepend=True))
-            self.handles.append(_ModuleHook(root, "register_forward_hook", _guarded(self.ctl, "train mode", self._post),
-                                                           always_call=True))
+            self.handles.append(_ModuleHook(root, "register_forward_pre_hook",
+                                             _guarded(self.ctl, "train mode", self._pre), prepend=True))
+            self.handles.append(_ModuleHook(root, "register_forward_hook",
+                                             _guarded(self.ctl, "train mode", self._post), always_call=True))
         return {"how": "model.train() for each forward pass with gradients enabled; the model's own mode "
                        "is restored after the pass"}
 
