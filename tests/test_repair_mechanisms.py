@@ -4,6 +4,7 @@ input standardization."""
 import math
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -222,9 +223,44 @@ def test_dead_relus_at_init_keep_the_lr():
         assert doctor.repair.dead_relu_lr_factor(f) is None
         # alive at init: the LR is lowered only when the updates are oversized (this loop's are not)
         g = Finding("dead-relu", "error", "", where=["1"], evidence={"dead_fraction_at_init": {"1": 0.0}})
-        r = doctor.repair.update_ratio(opt)
+        r = doctor.repair.network_ratio(opt)
         assert r is not None and r[0] > 0
         assert (doctor.repair.dead_relu_lr_factor(g) is None) == (r[0] < 1e-2)
+
+
+def test_the_updates_that_kill_units_are_judged_on_the_whole_network():
+    """A unit's pre-activation moves with every update below it: 12 layers each moved by ~0.7% per step
+    (under the per-layer 1e-2) move the network by ~sqrt(12) x 0.7% = 2.4% (the ratios in quadrature), and
+    such steps kill a deep ReLU net's units. The LR comes down to the healthy per-layer ratio."""
+    from nndoctor.diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO, _network_ratio
+    # the arithmetic: per sampled step sqrt(sum of squares) over the weight matrices, then the median
+    R = np.array([[3e-3, 4e-3, np.nan], [6e-3, 8e-3, 0.0], [np.nan, np.nan, np.nan]])
+    P = np.ones_like(R)
+    ov = SimpleNamespace(key=0, positions=[0, 1, 2], upd_steps=np.array([1, 20, 40]), param=P, update=R)
+    ctx = SimpleNamespace(cache={}, params=[SimpleNamespace(kind="weight")] * 3)
+    net, n = _network_ratio(ctx, ov, np.array([True, True, True]))
+    assert n == 2 and net == pytest.approx((5e-3 + 1e-2) / 2)   # the unmeasured step is not a zero
+    # a 12-layer ReLU net at lr 0.06 with momentum: each layer under 1e-2, the network above it
+    torch.manual_seed(0)
+    X, y = blobs()
+    layers, d = [], X.shape[1]
+    for _ in range(12):
+        layers += [nn.Linear(d, 64), nn.ReLU()]
+        d = 64
+    m = nn.Sequential(*layers, nn.Linear(d, int(y.max()) + 1))
+    for mod in m:
+        if isinstance(mod, nn.Linear):
+            nn.init.kaiming_normal_(mod.weight, nonlinearity="relu")
+            nn.init.zeros_(mod.bias)
+    opt = torch.optim.SGD(m.parameters(), lr=0.06, momentum=0.9)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=100)
+        per_layer, net = doctor.repair.update_ratio(opt), doctor.repair.network_ratio(opt)
+        assert per_layer[0] < HIGH_RATIO <= net[0], (per_layer, net)
+        g = Finding("dead-relu", "error", "", where=["1"], evidence={"dead_fraction_at_init": {"1": 0.0}})
+        fac, why = doctor.repair.dead_relu_lr_factor(g)
+        assert fac == pytest.approx(min(max(HEALTHY_RATIO / per_layer[0], 1 / 100), 1 / 2))
+        assert "in quadrature" in why
 
 
 def test_a_run_that_is_learning_is_not_restarted_for_dead_units():

@@ -77,10 +77,13 @@ LR_HIGH = register(Diagnosis(
                 f"units killed by the step: ReLU units alive at the first activation sample die during training "
                 f"(dead-relu established as a warning or error, each dead layer below {DEAD_WARN:.0%} dead at the first "
                 f"sample, dead from a later one) "
-                f"while the median update/weight ratio of the steps up to their death is >= {HIGH_RATIO:g} (a decade "
-                f"above the usual {HEALTHY_RATIO:g}): the classic cause of dying ReLUs (cs231n) is a step large "
-                "enough to push a unit's weights where its pre-activation is negative on every input; units dead "
-                "from the start (an init or bias problem) or dying under small updates are not blamed on the LR",
+                f"while the steps up to their death move the network by >= {HIGH_RATIO:g} of its weights (a decade "
+                f"above the usual {HEALTHY_RATIO:g}; the weight matrices' update/weight ratios added in quadrature, "
+                "sqrt(sum r_k^2), median over the sampled steps: a unit's pre-activation moves with every update "
+                "below it, and uncorrelated layer updates add in quadrature, so for one layer this is its ratio and "
+                "for L layers updated alike sqrt(L) times it): the classic cause of dying ReLUs (cs231n) is a step "
+                "large enough to push a unit's weights where its pre-activation is negative on every input; units "
+                "dead from the start (an init or bias problem) or dying under small updates are not blamed on the LR",
                 "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3 (updates scale with the LR)"),
 ))
 
@@ -161,6 +164,21 @@ OOM = register(Diagnosis(
 ))
 
 
+def _ratio_matrix(ctx: Context, ov: OptView) -> np.ndarray:
+    """Update/weight ratio per sampled step (rows) and weight matrix (columns; every parameter when
+    there is no matrix), NaN where not measured; once per evaluation."""
+    R = ctx.cache.get(("ratio_matrix", ov.key))
+    if R is None or len(R) != len(ov.upd_steps):
+        cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
+        if not cols:
+            cols = list(range(len(ov.positions)))
+        P, U = ov.param[:, cols], ov.update[:, cols]
+        ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            R = ctx.cache[("ratio_matrix", ov.key)] = np.where(ok, U / np.where(P > 0, P, 1), np.nan)
+    return R
+
+
 def _weight_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, int]:
     """Median over the selected sampled steps of the per-step median update/weight ratio of the
     weight matrices (all parameters when there is no matrix); and how many steps it rests on."""
@@ -169,17 +187,31 @@ def _weight_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, i
     per_row = ctx.cache.get(("weight_ratio", ov.key))
     if per_row is None or len(per_row) != len(ov.upd_steps):
         # every sampled step's median ratio, once per evaluation (the rules ask for several row subsets)
-        cols = [j for j, i in enumerate(ov.positions) if i < len(ctx.params) and ctx.params[i].kind == "weight"]
-        if not cols:
-            cols = list(range(len(ov.positions)))
-        P, U = ov.param[:, cols], ov.update[:, cols]
-        ok = (P > 0) & (U >= 0) & np.isfinite(P) & np.isfinite(U)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            R = np.where(ok, U / np.where(P > 0, P, 1), np.nan)
-        per_row = ctx.cache[("weight_ratio", ov.key)] = row_nanmedian(R)
+        per_row = ctx.cache[("weight_ratio", ov.key)] = row_nanmedian(_ratio_matrix(ctx, ov))
     per_step = per_row[rows]
     per_step = per_step[np.isfinite(per_step)]
     return (median(per_step), len(per_step)) if len(per_step) else (float("nan"), 0)
+
+
+def _network_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, int]:
+    """How far one update moves the network's function, relative to it: per sampled step the
+    root-sum-square of the weight matrices' update/weight ratios, and its median over the selected
+    steps (with how many it rests on).
+
+    To first order a net's output changes by the sum of what each layer's update changes; updates of
+    different layers are not aligned, so their relative changes add in quadrature, sqrt(sum r_k^2). For
+    one layer that is its ratio r, which the rules of thumb (HEALTHY_RATIO, HIGH_RATIO) were stated for;
+    for L layers updated alike it is sqrt(L) r: a 12-layer ReLU net whose layers each move by 0.8% per
+    step moves its pre-activations by ~3%, enough to push units below zero for every input, where one
+    layer at 0.8% would not."""
+    if not len(ov.upd_steps) or not rows.any():
+        return float("nan"), 0
+    R = _ratio_matrix(ctx, ov)[rows]
+    seen = np.isfinite(R).any(axis=1)
+    if not seen.any():
+        return float("nan"), 0
+    per_step = np.sqrt(np.nansum(R[seen] ** 2, axis=1))
+    return median(per_step), len(per_step)
 
 
 def _loss(ov: OptView) -> np.ndarray:
@@ -210,7 +242,8 @@ def _single_objective(ctx: Context) -> bool:
 def _units_killed_by_step(ctx: Context, ov: OptView) -> dict | None:
     """ReLU units alive at the first activation sample (taken at or near initialization) that died
     during training under large updates: the dead-relu finding's layers and onset, and the median
-    update/weight ratio of the sampled steps up to that onset; None unless that ratio is >= HIGH_RATIO.
+    update/weight ratio of the sampled steps up to that onset; None unless those steps moved the network
+    by >= HIGH_RATIO (``_network_ratio``).
     Looked at only once dead-relu is an alarm (so it can add the cause to a run that already has one,
     never an alarm to a quiet run)."""
     if "dead-relu" not in ctx.found:
@@ -228,13 +261,16 @@ def _units_killed_by_step(ctx: Context, ov: OptView) -> dict | None:
     layers = list(ev.get("dead_fraction", {}))
     if any(first.get(k, (1.0,))[0] >= DEAD_WARN for k in layers):
         return None   # dead (or unseen) at the first sample: an init or bias problem, not the step
-    ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps <= since)
-    if nr < 3 or not ratio >= HIGH_RATIO:
+    # what moves a unit's pre-activation is every update below it: the updates are judged by how far they
+    # move the network as a whole (the layers' ratios in quadrature, ``_network_ratio``)
+    net, nr = _network_ratio(ctx, ov, ov.upd_steps <= since)
+    if nr < 3 or not net >= HIGH_RATIO:
         return None
+    ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= since)
     return {"layers": ", ".join(f"`{k}`" for k in layers[:3]), "dead_since_step": since,
             "dead_fraction_at_first_sample": {k: round(first[k][0], 3) for k in layers},
             "dead_fraction": ev.get("dead_fraction"), "update_weight_ratio_before_deaths": sig4(ratio),
-            "steps_before_deaths_sampled": nr}
+            "network_update_ratio_before_deaths": sig4(net), "steps_before_deaths_sampled": nr}
 
 
 @rule("learning-rate-too-high")

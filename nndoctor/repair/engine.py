@@ -907,7 +907,7 @@ class RepairController:
         ratio, n = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
         return n >= 1 and ratio >= EARLY_RATIO
 
-    def update_ratio(self, opt, until: int | None = None) -> tuple[float, int] | None:
+    def update_ratio(self, opt, until: int | None = None, after: int = 0) -> tuple[float, int] | None:
         """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
         sampled steps after the fifth (or, with ``until``, up to that step) of the per-step median ratio of
         the weight matrices (None when not measured)."""
@@ -918,32 +918,69 @@ class RepairController:
         ctx, ov = self._view(rec)
         if ov is None or not len(ov.upd_steps):
             return None
-        ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > 5 if until is None else ov.upd_steps <= until)
+        ratio, n = _weight_ratio(ctx, ov, self._ratio_rows(ov, until, after))
+        return (ratio, n) if n >= 3 and math.isfinite(ratio) else None
+
+    @staticmethod
+    def _ratio_rows(ov, until: int | None, after: int) -> np.ndarray:
+        rows = ov.upd_steps > 5 if until is None else ov.upd_steps <= until
+        return rows & (ov.upd_steps > after) if after else rows
+
+    def network_ratio(self, opt, until: int | None = None, after: int = 0) -> tuple[float, int] | None:
+        """How far one update moves the network as a whole (``hyperparams._network_ratio``: the weight
+        matrices' ratios added in quadrature), over the same steps as :meth:`update_ratio`."""
+        from ..diagnoses.hyperparams import _network_ratio
+        rec = self._rec(opt)
+        if rec is None:
+            return None
+        ctx, ov = self._view(rec)
+        if ov is None or not len(ov.upd_steps):
+            return None
+        ratio, n = _network_ratio(ctx, ov, self._ratio_rows(ov, until, after))
         return (ratio, n) if n >= 3 and math.isfinite(ratio) else None
 
     def dead_relu_lr_factor(self, f: Finding) -> tuple[float, str] | None:
         """For ReLUs that died during training (alive at the first sample, dead since): when the updates are
         oversized, the factor that brings the LR to the healthy update/weight ratio, else None.
 
-        A unit dies when one update pushes its pre-activation below zero for every input (the guide: a too
-        high LR kills ReLUs); a re-initialized unit dies again under the same updates. Oversized is the
-        learning-rate rule's threshold, an update/weight ratio >= HIGH_RATIO (1e-2, a decade above the usual
-        1e-3); the factor is HEALTHY_RATIO / ratio (the rule's suggestion), between 1/100 and 1/2. The ratio is
-        the one of the updates that killed them, up to the deaths' onset (``since_step``, as the learning-rate
-        rule measures it): after it, a schedule (OneCycle's anneal) or the dead units themselves change it."""
+        A unit dies when an update pushes its pre-activation below zero for every input (the guide: a too
+        high LR kills ReLUs); a re-initialized unit dies again under the same updates. What moves a unit's
+        pre-activation is every update below it, so the updates are judged by how far they move the network
+        as a whole: the weight matrices' update/weight ratios added in quadrature (``network_ratio``; for one
+        layer, its ratio). Oversized is the learning-rate rule's threshold for that, >= HIGH_RATIO (1e-2, a
+        decade above the usual 1e-3): a 12-layer ReLU net at 0.7% per layer (2.4% in all) loses most of its
+        units within 40 steps, and at 0.1% per layer (0.4% in all) trains. The factor brings each layer to
+        the healthy ratio, HEALTHY_RATIO / (the layers' median ratio, as the rule's suggestion measures it),
+        between 1/100 and 1/2. The ratios are those of the updates that killed the units, up to the deaths'
+        onset (``since_step``, as the learning-rate rule measures them): after it, a schedule (OneCycle's
+        anneal) or the dead units themselves change them."""
         from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
         at_init = f.evidence.get("dead_fraction_at_init")
         if isinstance(at_init, dict) and at_init and all(v >= 0.5 for v in at_init.values()):
             return None    # dead from the start: the init (or a bias), not the updates
         opts = self.target_optimizers(None)
         since = f.evidence.get("since_step")
-        m = self.update_ratio(opts[0], until=since if isinstance(since, int) else None) if opts else None
-        if m is None or m[0] < HIGH_RATIO:
+        until = since if isinstance(since, int) else None
+        # the updates of the network that had the deaths: those since repair's last change before them
+        # (a swapped activation or a re-initialization is another network, with other ratios)
+        # (too few sampled steps since: all of them)
+        last = max((a["step"] for a in self.attempts if isinstance(a.get("step"), int)
+                    and (until is None or a["step"] < until)), default=0)
+        net = m = None
+        for after in dict.fromkeys((last, 0)) if opts else ():
+            net = self.network_ratio(opts[0], until=until, after=after)
+            m = self.update_ratio(opts[0], until=until, after=after)
+            if net is not None and m is not None:
+                break
+        if net is None or m is None or net[0] < HIGH_RATIO:
             return None
         fac = min(max(HEALTHY_RATIO / m[0], 1 / 100), 1 / 2)
-        return fac, (f"the update/weight ratio {m[0]:.3g} (median over {m[1]} steps"
-                     f"{f' up to step {since}, when the units died' if isinstance(since, int) else ''}) is >= {HIGH_RATIO:g}: the "
-                     f"LR brought to the healthy ratio {HEALTHY_RATIO:g}")
+        return fac, (f"the updates moved the network by {net[0]:.3g} of its weights per step (the layers' "
+                     f"update/weight ratios in quadrature, median over {net[1]} steps"
+                     f"{f' after step {after}' if after else ''}"
+                     f"{f' up to step {since}, when the units died' if until is not None else ''}), >= "
+                     f"{HIGH_RATIO:g}: the LR brought to the healthy ratio {HEALTHY_RATIO:g} per layer (now "
+                     f"{m[0]:.3g})")
 
     def loss_growth(self) -> float | None:
         """The loss's geometric growth per step while it diverges (the median ratio of consecutive losses
