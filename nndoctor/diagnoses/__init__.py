@@ -90,12 +90,15 @@ class Context:
         this run's loss series: one plain mean loss function (no class weights, pos_weight or label
         smoothing) computed the training loss, and every backward pass ran on that function's own result,
         so the series *is* that function's mean loss. None otherwise."""
+        if "constant_prediction_loss" in self.cache:   # (several rules ask, once per evaluation)
+            return self.cache["constant_prediction_loss"]
         calls = [d for d in self.facts.get("loss_calls", {}).values() if d.get("train")]
-        if len(calls) != 1 or self.facts.get("backward_on_loss_call", 0) != self.n_backward:
-            return None
-        from ..probes.loss import null_loss
-        null = null_loss(calls[0].get("prior"))
-        return float(null) if null is not None and null > 0 else None
+        null = None
+        if len(calls) == 1 and self.facts.get("backward_on_loss_call", 0) == self.n_backward:
+            from ..probes.loss import null_loss
+            null = null_loss(calls[0].get("prior"))
+        out = self.cache["constant_prediction_loss"] = float(null) if null is not None and null > 0 else None
+        return out
 
     def label(self, module: str) -> str:
         """`name` (Type) for messages."""

@@ -10,7 +10,7 @@ from ..findings import Finding
 from ..messages import msg
 from . import Context, OptView
 from .registry import Diagnosis, register, rule
-from .stats import median, row_median, row_nanmedian, rows_at_same_steps, spearman
+from .stats import median, row_median, row_nanmedian, rows_at_same_steps, spearman, windows
 
 NON_FINITE = register(Diagnosis(
     code="non-finite",
@@ -118,7 +118,7 @@ def _rolling_median(x: np.ndarray, k: int = 3) -> np.ndarray:
     if k == 3:  # the median of three, elementwise: max(min(a, b), min(max(a, b), c)) (NaN propagates)
         a, b, c = x[:-2], x[1:-1], x[2:]
         return np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))
-    return row_median(np.lib.stride_tricks.sliding_window_view(x, k))
+    return row_median(windows(x, k))
 
 
 def _running_median_before(L: np.ndarray, window: int) -> np.ndarray:
@@ -129,7 +129,7 @@ def _running_median_before(L: np.ndarray, window: int) -> np.ndarray:
         head = np.where(np.tri(h - 1, h - 1, dtype=bool), L[: h - 1], np.nan)
         out[1:h] = row_nanmedian(head)
     if len(L) > window:
-        out[window:] = row_median(np.lib.stride_tricks.sliding_window_view(L[:-1], window))
+        out[window:] = row_median(windows(L[:-1], window))
     return out
 
 
@@ -235,7 +235,7 @@ def _running_median_before_memo(memo: dict | None, key, L: np.ndarray, window: i
             out = np.empty(n)
             out[:m] = pout
             if n > m:   # out[t] = median(L[t - window: t]) for t = m .. n-1
-                out[m:] = row_median(np.lib.stride_tricks.sliding_window_view(L[m - window: n - 1], window))
+                out[m:] = row_median(windows(L[m - window: n - 1], window))
             memo[key] = (L.copy(), out)
             return out
     out = _running_median_before(L, window)

@@ -285,13 +285,11 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         n = len(L)
         start = median(L[: max(3, n // 10)])
         end = median(L[-max(3, n // 10):])
-        smooth = np.convolve(L, np.ones(5) / 5, mode="valid")
-        best = float(smooth.min())
         ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > 5)
-        lr, lr_max = _lr_info(ctx, ov)
+        # (the smoothed best, the trend test and the LR are read only where a verdict needs them: a healthy
+        # run, its loss falling under normal-sized steps, is judged on the cheap tests alone)
+        best = float(np.convolve(L, np.ones(5) / 5, mode="valid").min()) if end > start else float("nan")
         diverged = best > 0 and decades(best, end) >= 1.0 and end > start
-        z_late = mann_kendall_z(thin(L[n // 2:], 300))
-        stalled = z_late > -1.96
         # late losses clearly worse than the untrained model's (its level: the loss before any update, or
         # the early median when that is higher, so one lucky first batch does not set the bar)
         init_level = max(float(L[0]), start)
@@ -301,8 +299,11 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         # such batches are the loss's batch-to-batch noise around a level that has barely moved (a too-low
         # LR on a noisy loss: ~10% of its batches lie 1.5x above the start by chance)
         overshooting = not (nr >= 3 and ratio < SMALL_UPDATES)
-        oscillating = stalled and ((end >= start and nr >= 3 and ratio >= HIGH_RATIO) or
-                                   (above_init >= ABOVE_INIT and overshooting))
+        large = (end >= start and nr >= 3 and ratio >= HIGH_RATIO) or (above_init >= ABOVE_INIT and overshooting)
+        may_climb = n >= CLIMB_MIN_STEPS and not diverged and nr >= 3 and ratio >= HIGH_RATIO
+        z_late = mann_kendall_z(thin(L[n // 2:], 300)) if (large or may_climb) else None
+        stalled = z_late is not None and z_late > -1.96
+        oscillating = stalled and large
         # the loss climbing back from its best under large updates, with no progress over the last half: the
         # last tenth's losses lie significantly above those of the best tenth (rank test, scale-free) with a
         # median at least twice as high, while the median update moves the weights by a decade more than the
@@ -329,6 +330,11 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         killed = None if (diverged or oscillating or climbing or blowup) else _units_killed_by_step(ctx, ov)
         if not (diverged or oscillating or climbing or blowup or killed):
             continue
+        lr, lr_max = _lr_info(ctx, ov)
+        if best != best:
+            best = float(np.convolve(L, np.ones(5) / 5, mode="valid").min())
+        if z_late is None:
+            z_late = mann_kendall_z(thin(L[n // 2:], 300))
         if killed:   # judged by the step size that killed them, at the LR that took it there
             ratio, lr = killed["update_weight_ratio_before_deaths"], lr_max
         noise = robust_noise(L[n // 2:])

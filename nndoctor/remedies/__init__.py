@@ -43,8 +43,26 @@ def remedy(id: str, title: str, snippet: str, **defaults: Any) -> RemedyDoc:
     return doc
 
 
+_RENDERED: dict[Any, tuple[Remedy, ...]] = {}
+
+
 def render(ids: list[str], **context: Any) -> list[Remedy]:
-    return [CATALOGUE[i].render(**context) for i in ids]
+    """The remedies ``ids`` rendered for ``context``. An active finding is rebuilt at every evaluation with
+    the same remedies and context: the rendering is kept (up to 256 distinct ones; a Remedy is never
+    modified after it is made, so findings may share one)."""
+    try:
+        # (the values' types too: 1, 1.0 and True are equal keys but render as "1", "1.0" and "True")
+        key = (tuple(ids), tuple((k, type(v), v) for k, v in sorted(context.items())))
+        hit = _RENDERED.get(key)
+    except TypeError:   # an unhashable or unorderable context value: rendered every time
+        key, hit = None, None
+    if hit is None:
+        hit = tuple(CATALOGUE[i].render(**context) for i in ids)
+        if key is not None:
+            if len(_RENDERED) >= 256:
+                _RENDERED.clear()
+            _RENDERED[key] = hit
+    return list(hit)
 
 
 # The remedies repair mode (``watch(..., repair=True)``, ``nndoctor run --fix``) can apply to the

@@ -210,7 +210,11 @@ class Snapshot:
             state = {"params": [p.detach().to("cpu", copy=True) for p in params],
                      "buffers": [b.detach().to("cpu", copy=True) for b in buffers],
                      "opts": [(id(o), _sig(o), _cpu(o.state_dict())) for o, _ in opts]}
+        # the total norm of the parameters, for the blown-up-weights test (``_blown_up``): read when asked
+        # (most snapshots are replaced by a better one before any test needs theirs), from memory
+        self._norm: float | None = None
         if nbytes > ctl.disk_threshold:
+            self._norm = _total_norm(state["params"])   # (a snapshot on disk: now, while it is in memory)
             fd, self.path = tempfile.mkstemp(prefix="nndoctor-snapshot-", suffix=".pt")
             os.close(fd)
             torch.save(state, self.path)
@@ -220,8 +224,12 @@ class Snapshot:
         self.opt_refs = {id(o): o for o, _ in opts}
         self.opt_keys = {r.key for _, r in opts}    # the training phase it belongs to
         self.n_params = len(params)
-        # the total norm of the parameters (finite ones), for the blown-up-weights test (``_blown_up``)
-        self.norm = _total_norm(state["params"])
+
+    @property
+    def norm(self) -> float:
+        if self._norm is None:
+            self._norm = _total_norm(self.state["params"]) if self.state is not None else float("nan")
+        return self._norm
 
     def restore(self, ctl: "RepairController") -> list[str]:
         state = self.state if self.state is not None else torch.load(self.path, weights_only=False)
