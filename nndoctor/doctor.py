@@ -779,7 +779,7 @@ class Doctor(tap.Listener):
 
     @_guard
     def _backward_entry(self, tensors) -> dict | None:
-        if self.repair is not None:
+        if self.repair is not None and self.repair.backward_actions:   # (the remedies that watch backward passes)
             self._repair_call("on_backward_start", tensors)
         roots = graph_probe.roots_of(tensors)
         root = tensors if isinstance(tensors, torch.Tensor) else \
@@ -935,7 +935,7 @@ class Doctor(tap.Listener):
             rec.snapshot_local = [j for j, p in enumerate(rec.params)
                                   if (p.grad is not None or rec.closure) and not p.is_meta]
             rec.snapshot = [rec.params[j].detach().clone() for j in rec.snapshot_local]
-        if self.repair is not None:
+        if self.repair is not None and self.repair.best is None:   # (its one use: the state before the first update)
             self._repair_call("on_step_pre", rec)
 
     # ------------------------------------------------------------------ AMP (GradScaler)

@@ -317,6 +317,8 @@ class RepairController:
     def after_evaluate(self) -> None:
         self._dirty = True
 
+    # (the doctor calls on_backward_start only while backward_actions is not empty, and on_step_pre only
+    # while best is None: they run at every step, and otherwise do nothing)
     def on_backward_start(self, tensors) -> None:
         for a in tuple(self.backward_actions):
             a.on_backward_start(tensors)
