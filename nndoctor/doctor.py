@@ -1329,9 +1329,14 @@ class Doctor(tap.Listener):
         """Move pending device statistics to the host (one transfer per kind) into the store."""
         st = self.store
         if self._pending_loss:
-            dev = self._pending_loss[0][1].device
-            vals = torch.stack([v.to(dev, torch.float32).reshape(()) for _, v in self._pending_loss]) \
-                .cpu().numpy().astype(np.float64)
+            if all(v.is_cpu for _, v in self._pending_loss):
+                # CPU values are read in place (.item() is a memory read there, no sync), then rounded to
+                # float32 as the device path's .to(float32) does: the same numbers, without a tensor op each
+                vals = np.array([v.item() for _, v in self._pending_loss], dtype=np.float32).astype(np.float64)
+            else:
+                dev = self._pending_loss[0][1].device
+                vals = torch.stack([v.to(dev, torch.float32).reshape(()) for _, v in self._pending_loss]) \
+                    .cpu().numpy().astype(np.float64)
             bws = np.array([bw for bw, _ in self._pending_loss], dtype=np.int64)
             st["loss"].extend(bws, vals)
             tags = dict(self._loss_tags)
