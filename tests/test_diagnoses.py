@@ -1,8 +1,11 @@
 """Each code of this release fires on a small faulty loop, names the right place, and carries
 numbers; its healthy twin stays quiet."""
+import math
+
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 import nndoctor
@@ -688,3 +691,50 @@ def test_overfitting_needs_the_val_loss_to_rise_as_the_train_loss_falls():
     clean_val = 0.5 + 0.004 * (epochs - 12) ** 2 / (1 + 0.05 * np.abs(epochs - 12))   # minimum at epoch 12
     f = check_overfitting(_overfitting_ctx(clean_val, 2.0 * np.exp(-epochs / 6)))
     assert len(f) == 1 and f[0].evidence["val_min_step"] == 9 * 13
+
+
+# ----------------------------------------------------------------------------- cheaper paths, same numbers
+def test_loss_call_summaries_on_the_cpu_are_the_device_paths_numbers():
+    """describe_call reads CPU tensors through numpy (zero-copy views): every summary it reports is the
+    one the torch path computes, for class, one-hot, regression, NaN/Inf, half and integer arguments."""
+    from nndoctor.probes import loss as L
+
+    g = torch.Generator().manual_seed(0)
+    cases = [
+        (torch.randn(32, 10, generator=g), torch.randint(0, 10, (32,), generator=g)),
+        (torch.randn(32, 1, generator=g), torch.randn(32, 1, generator=g)),
+        (torch.softmax(torch.randn(50, 4, generator=g), 1), F.one_hot(torch.randint(0, 4, (50,), generator=g), 4).float()),
+        (torch.randn(10000, 3, generator=g), torch.randint(0, 2, (10000, 3), generator=g).float()),
+        (torch.randn(8, generator=g), torch.tensor([1., float("nan"), float("nan"), 0, 1, 2, float("inf"), -3])),
+        (torch.randn(8, 5, generator=g).half(), torch.randint(0, 5, (8,), generator=g, dtype=torch.int32)),
+        (torch.randn(0, 5), torch.zeros(0, dtype=torch.long)),
+        (torch.randn(6, 3, generator=g).double(), torch.tensor([True, False, True, True, False, False])),
+        (torch.randn(4, 3, 8, 8, generator=g), torch.randint(0, 3, (4, 8, 8), generator=g)),
+        (torch.randn(4, 3, generator=g)[:, ::2], torch.rand(4, 2, generator=g)),
+    ]
+    for pred, target in cases:
+        host = L._summaries_host(pred, target)
+        n_unique = host.pop()
+        dev, dev_unique = L._summaries_device(pred, target)
+        assert n_unique == dev_unique and len(host) == len(dev) == 10
+        assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(host, dev)), (pred.dtype, host, dev)
+    # and the broadcast check is torch's
+    shapes = [[], [1], [3], [0], [2, 3], [3, 1], [1, 3], [2, 1, 3], [0, 3], [32, 10], [32], [32, 1]]
+    for a in shapes:
+        for b in shapes:
+            try:
+                ref = list(torch.broadcast_shapes(a, b))
+            except RuntimeError:
+                ref = None
+            assert L._broadcast(list(a), list(b)) == ref, (a, b)
+
+
+def test_rendered_remedies_are_reused_only_for_the_same_ids_and_context():
+    from nndoctor import remedies as R
+
+    a = R.render(["lower-lr"], suggested_lr=1)
+    b = R.render(["lower-lr"], suggested_lr=1.0)
+    c = R.render(["lower-lr"], suggested_lr=1)
+    assert a[0].snippet != b[0].snippet            # 1 and 1.0 are equal keys, and render differently
+    assert c[0] is a[0] and c is not a             # the same rendering, in a list of its own
+    assert R.render(["lower-lr"], suggested_lr=[0.1])[0].snippet   # an unhashable value: rendered, not cached

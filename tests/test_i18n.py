@@ -279,3 +279,35 @@ def test_every_message_renders_in_both_languages_with_sample_values():
         params = {k: (0.5 if spec else "`x`") for k, spec in specs.items()}
         assert render(mid, params, "en") is not None and render(mid, params, "zh") is not None
         assert isinstance(Msg(mid, **params).render("zh"), str)
+
+
+def test_the_english_summary_fast_path_renders_what_the_general_renderer_does():
+    """``str(msg)`` (str.format_map) gives the text ``render(id, _plain(params), "en")`` (string.Formatter)
+    gives, for every message with numbers, NaN/Inf, numpy scalars, lists and nested fragments."""
+    import random
+
+    import numpy as np
+
+    from nndoctor.messages import _plain
+
+    rnd = random.Random(0)
+    values = [1.5, float("nan"), float("inf"), -float("inf"), 3, 1.23e-4, "x", [1, 2.0], True, None,
+              np.float32(0.1), np.float64(2.5), np.int64(7)]
+    compared = 0
+    for mid, (en, _) in MESSAGES.items():
+        names = sorted(fields(en))
+        for trial in range(12):
+            params = {f: rnd.choice(values) for f in names}
+            if trial % 3 == 0 and names:
+                other = rnd.choice(sorted(MESSAGES))
+                params[names[0]] = Msg(other, **{g: rnd.choice(values) for g in fields(MESSAGES[other][0])})
+            m = Msg(mid, **params)
+            try:
+                ref = render(mid, _plain(m.params), "en")
+            except (KeyError, ValueError, IndexError, TypeError):
+                continue   # values a template's format spec does not take: str() falls back to the same error path
+            assert str(m) == ref, (mid, params)
+            compared += 1
+    assert compared > 1000
+    j = join([msg("resolved", step=3, summary="x"), msg("resolved", step=float("nan"), summary="y")], "; ")
+    assert str(j) == render(JOIN, _plain(j.params), "en")

@@ -8,7 +8,7 @@ import pytest
 
 from nndoctor.diagnoses.gradients import _bursts, _running_median_before
 from nndoctor.diagnoses.stats import (mann_kendall_z, median, row_median, row_nanmedian, rows_at_same_steps,
-                                      spearman, step_means)
+                                      spearman, step_means, windows)
 
 
 @pytest.mark.parametrize("shape", [(40, 1), (40, 2), (40, 5), (40, 6), (3, 20), (0, 4)])
@@ -276,3 +276,18 @@ def test_quantile_equals_numpy_and_needs_no_numpy_ma():
             "print('numpy.ma' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+@pytest.mark.parametrize("n,k", [(0, 3), (2, 3), (3, 3), (10, 1), (10, 3), (50, 20), (7, 0)])
+def test_windows_are_numpys_sliding_windows(n, k):
+    rng = np.random.default_rng(n + k)
+    for x in (rng.normal(size=n), rng.normal(size=2 * n)[::2], np.arange(n, dtype=np.int64)):   # (a strided view too)
+        try:
+            ref = np.lib.stride_tricks.sliding_window_view(x, k)
+        except ValueError:
+            with pytest.raises(ValueError):
+                windows(x, k)
+            continue
+        got = windows(x, k)
+        assert got.shape == ref.shape and np.array_equal(got, ref)
+        assert not got.flags.writeable   # a view of the rules' input: never written through
