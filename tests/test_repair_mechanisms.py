@@ -2,6 +2,8 @@
 re-initialization, the early rollback, the NaN safeguard after giving up, the optimizer state after
 input standardization."""
 import math
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -458,3 +460,37 @@ def test_torch_jit_script_works_while_remedies_with_hooks_and_patches_are_applie
         doctor.repair.attempts.pop()
         act.undo()
     assert torch.log(torch.zeros(1)).item() == -math.inf
+
+
+def test_snapshots_on_disk_are_taken_at_doubling_flushes_and_in_memory_at_every_improving_one():
+    """Repair mode snapshots the best state at every flush where the loss improves. A snapshot that goes to
+    disk (above ``disk_threshold``: seconds to write for a large model) is taken only at the 1st, 2nd, 4th,
+    8th... flush, so a long run writes O(log steps) of them."""
+    def snapshot_steps(threshold):
+        torch.manual_seed(0)
+        X, y = blobs()
+        m = mlp()
+        opt = torch.optim.SGD(m.parameters(), lr=0.05)
+        taken = []
+        with nndoctor.watch(m, opt, repair=True) as doctor:
+            ctl = doctor.repair
+            ctl.disk_threshold = threshold
+            orig = ctl._maybe_snapshot
+
+            def spy(force=False):   # the scheduled snapshots (a remedy's own "before" state is always taken)
+                before = ctl.best
+                orig(force=force)
+                if not force and ctl.best is not before:
+                    taken.append((doctor.step, ctl.best.path is not None))
+            ctl._maybe_snapshot = spy
+            train(m, opt, X, y, steps=400)
+        return taken
+
+    memory = snapshot_steps(1 << 40)
+    disk = snapshot_steps(1)
+    assert all(not on_disk for _, on_disk in memory) and all(on_disk for _, on_disk in disk)
+    flushes = lambda taken: [s // 20 for s, _ in taken]   # noqa: E731
+    assert len(flushes(memory)) >= 10                 # a healthy run improves at most flushes up to step 400
+    assert flushes(disk) and all(k & (k - 1) == 0 for k in flushes(disk)), disk
+    assert len(flushes(disk)) <= 5 < len(flushes(memory))
+    assert not list(Path(tempfile.gettempdir()).glob("nndoctor-snapshot-*"))   # none left behind

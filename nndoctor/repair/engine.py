@@ -197,12 +197,7 @@ class Snapshot:
         self.ref = ref
         self.level = float(_median(ref)) if len(ref) else float("inf")
         self.path: str | None = None
-        params = [p for p in d.table.params]
-        buffers = [b for r in d.table.roots for b in r.buffers()]
-        opts = [(r.ref(), r) for r in d._opts.values() if r.ref() is not None]
-        nbytes = sum(t.numel() * t.element_size() for t in params + buffers)
-        nbytes += sum(t.numel() * t.element_size() for o, _ in opts for s in o.state.values()
-                      for t in s.values() if isinstance(t, torch.Tensor))
+        params, buffers, opts, nbytes = _state_of(d)
         self.nbytes = nbytes
         self.params = params
         self.buffers = buffers
@@ -261,6 +256,18 @@ class Snapshot:
                 pass
             self.path = None
         self.state = None
+
+
+def _state_of(d) -> tuple[list, list, list, int]:
+    """What a snapshot keeps of the doctor's run: parameters, buffers, (optimizer, record) pairs, and
+    their size in bytes with the optimizers' state."""
+    params = list(d.table.params)
+    buffers = [b for r in d.table.roots for b in r.buffers()]
+    opts = [(r.ref(), r) for r in d._opts.values() if r.ref() is not None]
+    nbytes = sum(t.numel() * t.element_size() for t in params + buffers)
+    nbytes += sum(t.numel() * t.element_size() for o, _ in opts for s in o.state.values()
+                  for t in s.values() if isinstance(t, torch.Tensor))
+    return params, buffers, opts, nbytes
 
 
 def _sig(o) -> tuple:
@@ -1247,9 +1254,17 @@ class RepairController:
     def _maybe_snapshot(self, force: bool = False) -> None:
         """Keep the best state seen: a snapshot at a healthy point whose loss level is the lowest."""
         now = time.perf_counter()
-        if not force and not self.doctor.fixed_cadence and now - self._snap_time < 50 * self._snap_cost:
-            return   # held to ~2% of the wall time (a doctor on a fixed cadence checks at every flush)
         d = self.doctor
+        if not force and not d.fixed_cadence and now - self._snap_time < 50 * self._snap_cost:
+            return   # held to ~2% of the wall time (a doctor on a fixed cadence checks at every flush)
+        if not force and d.fixed_cadence and self.best is not None:
+            # on a fixed cadence (repair mode), by steps: at every flush while a snapshot fits in memory;
+            # one that goes to disk (a model and optimizer state above disk_threshold: seconds to write)
+            # only at the 1st, 2nd, 4th, 8th... flush, so a long run writes O(log steps) of them, not one
+            # per flush (the size read from the last snapshot's)
+            k = d.step // max(1, d.every)
+            if k & (k - 1) and self.best.nbytes > self.disk_threshold:
+                return
         if any(f.severity == "error" and not f.evidence.get("resolved") and self._key(f) not in self.kept
                for f in d._findings.values()):
             return
