@@ -80,8 +80,10 @@ LR_HIGH = register(Diagnosis(
                 f"while the steps up to their death move the network by >= {HIGH_RATIO:g} of its weights (a decade "
                 f"above the usual {HEALTHY_RATIO:g}; the weight matrices' update/weight ratios added in quadrature, "
                 "sqrt(sum r_k^2), median over the sampled steps: a unit's pre-activation moves with every update "
-                "below it, and uncorrelated layer updates add in quadrature, so for one layer this is its ratio and "
-                "for L layers updated alike sqrt(L) times it): the classic cause of dying ReLUs (cs231n) is a step "
+                "below it, and uncorrelated layer updates add in quadrature, so for one layer this is its ratio, "
+                "for L layers updated alike sqrt(L) times it, and never less than the fastest layer's: on its own it "
+                "says only that some layer moves fast, which is why it is read only for units that died): the "
+                "classic cause of dying ReLUs (cs231n) is a step "
                 "large enough to push a unit's weights where its pre-activation is negative on every input; units "
                 "dead from the start (an init or bias problem) or dying under small updates are not blamed on the LR",
                 "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3 (updates scale with the LR)"),
