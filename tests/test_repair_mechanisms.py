@@ -464,9 +464,9 @@ def test_torch_jit_script_works_while_remedies_with_hooks_and_patches_are_applie
 
 def test_snapshots_on_disk_are_taken_at_doubling_flushes_and_in_memory_at_every_improving_one():
     """Repair mode snapshots the best state at every flush where the loss improves. A snapshot that goes to
-    disk (above ``disk_threshold``: seconds to write for a large model) is taken only at the 1st, 2nd, 4th,
-    8th... flush, so a long run writes O(log steps) of them."""
-    def snapshot_steps(threshold):
+    disk (above ``disk_threshold``: seconds to write for a large model), or that copies an accelerator's
+    tensors to host memory, is taken only at the 1st, 2nd, 4th, 8th... flush: O(log steps) of them."""
+    def snapshot_steps(threshold, from_device=False):
         torch.manual_seed(0)
         X, y = blobs()
         m = mlp()
@@ -483,14 +483,24 @@ def test_snapshots_on_disk_are_taken_at_doubling_flushes_and_in_memory_at_every_
                 if not force and ctl.best is not before:
                     taken.append((doctor.step, ctl.best.path is not None))
             ctl._maybe_snapshot = spy
+            if from_device:   # as for a model on an accelerator: each snapshot a copy over the bus to host memory
+                make = ctl._snapshot
+
+                def on_device(*a, **k):
+                    snap = make(*a, **k)
+                    snap.from_device = True
+                    return snap
+                ctl._snapshot = on_device
             train(m, opt, X, y, steps=400)
         return taken
 
     memory = snapshot_steps(1 << 40)
     disk = snapshot_steps(1)
+    device = snapshot_steps(1 << 40, from_device=True)
     assert all(not on_disk for _, on_disk in memory) and all(on_disk for _, on_disk in disk)
     flushes = lambda taken: [s // 20 for s, _ in taken]   # noqa: E731
     assert len(flushes(memory)) >= 10                 # a healthy run improves at most flushes up to step 400
     assert flushes(disk) and all(k & (k - 1) == 0 for k in flushes(disk)), disk
     assert len(flushes(disk)) <= 5 < len(flushes(memory))
+    assert flushes(device) == flushes(disk)          # host copies from an accelerator: the same doubling schedule
     assert not list(Path(tempfile.gettempdir()).glob("nndoctor-snapshot-*"))   # none left behind

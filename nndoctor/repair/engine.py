@@ -199,6 +199,8 @@ class Snapshot:
         self.path: str | None = None
         params, buffers, opts, nbytes = _state_of(d)
         self.nbytes = nbytes
+        # kept in host memory: from an accelerator that is a copy over the bus, far slower than the device's
+        self.from_device = any(not t.is_cpu for t in params + buffers)
         self.params = params
         self.buffers = buffers
         with torch.no_grad():
@@ -1258,12 +1260,13 @@ class RepairController:
         if not force and not d.fixed_cadence and now - self._snap_time < 50 * self._snap_cost:
             return   # held to ~2% of the wall time (a doctor on a fixed cadence checks at every flush)
         if not force and d.fixed_cadence and self.best is not None:
-            # on a fixed cadence (repair mode), by steps: at every flush while a snapshot fits in memory;
-            # one that goes to disk (a model and optimizer state above disk_threshold: seconds to write)
-            # only at the 1st, 2nd, 4th, 8th... flush, so a long run writes O(log steps) of them, not one
-            # per flush (the size read from the last snapshot's)
+            # on a fixed cadence (repair mode), by steps: at every flush for a model on the CPU whose snapshot
+            # fits in memory (a memory copy); one that goes to disk (a model and optimizer state above
+            # disk_threshold: seconds to write), or that copies an accelerator's tensors to host memory over
+            # the bus (slower than the device by ~100x), only at the 1st, 2nd, 4th, 8th... flush: a long run
+            # makes O(log steps) of them, not one per flush (size and device read from the last snapshot)
             k = d.step // max(1, d.every)
-            if k & (k - 1) and self.best.nbytes > self.disk_threshold:
+            if k & (k - 1) and (self.best.nbytes > self.disk_threshold or self.best.from_device):
                 return
         if any(f.severity == "error" and not f.evidence.get("resolved") and self._key(f) not in self.kept
                for f in d._findings.values()):
