@@ -928,35 +928,31 @@ class RepairController:
 
     def update_ratio(self, opt, until: int | None = None, after: int = 0) -> tuple[float, int] | None:
         """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
-        sampled steps after the fifth (or, with ``until``, up to that step) of the per-step median ratio of
-        the weight matrices (None when not measured)."""
-        from ..diagnoses.hyperparams import _weight_ratio
-        rec = self._rec(opt)
-        if rec is None:
-            return None
-        ctx, ov = self._view(rec)
-        if ov is None or not len(ov.upd_steps):
-            return None
-        ratio, n = _weight_ratio(ctx, ov, self._ratio_rows(ov, until, after))
-        return (ratio, n) if n >= 3 and math.isfinite(ratio) else None
-
-    @staticmethod
-    def _ratio_rows(ov, until: int | None, after: int) -> np.ndarray:
-        rows = ov.upd_steps > 5 if until is None else ov.upd_steps <= until
-        return rows & (ov.upd_steps > after) if after else rows
+        sampled steps after the fifth (or, with ``until``, up to that step; with ``after``, after that one)
+        of the per-step median ratio of the weight matrices (None when not measured)."""
+        return self._ratios(opt, until, after)[0]
 
     def network_ratio(self, opt, until: int | None = None, after: int = 0) -> tuple[float, int] | None:
         """How far one update moves the network as a whole (``hyperparams._network_ratio``: the weight
         matrices' ratios added in quadrature), over the same steps as :meth:`update_ratio`."""
-        from ..diagnoses.hyperparams import _network_ratio
+        return self._ratios(opt, until, after)[1]
+
+    def _ratios(self, opt, until: int | None, after: int) -> tuple[tuple[float, int] | None, tuple[float, int] | None]:
+        """(update_ratio, network_ratio) from one view of the optimizer's signals; each None where fewer than
+        three sampled steps measure it."""
+        from ..diagnoses.hyperparams import _network_ratio, _weight_ratio
         rec = self._rec(opt)
         if rec is None:
-            return None
+            return None, None
         ctx, ov = self._view(rec)
         if ov is None or not len(ov.upd_steps):
-            return None
-        ratio, n = _network_ratio(ctx, ov, self._ratio_rows(ov, until, after))
-        return (ratio, n) if n >= 3 and math.isfinite(ratio) else None
+            return None, None
+        rows = ov.upd_steps > 5 if until is None else ov.upd_steps <= until
+        if after:
+            rows = rows & (ov.upd_steps > after)
+        out = [(r, n) if n >= 3 and math.isfinite(r) else None
+               for r, n in (_weight_ratio(ctx, ov, rows), _network_ratio(ctx, ov, rows))]
+        return out[0], out[1]
 
     def dead_relu_lr_factor(self, f: Finding) -> tuple[float, str] | None:
         """For ReLUs that died during training (alive at the first sample, dead since): when the updates are
@@ -987,8 +983,7 @@ class RepairController:
                     and (until is None or a["step"] < until)), default=0)
         net = m = None
         for after in dict.fromkeys((last, 0)) if opts else ():
-            net = self.network_ratio(opts[0], until=until, after=after)
-            m = self.update_ratio(opts[0], until=until, after=after)
+            m, net = self._ratios(opts[0], until, after)
             if net is not None and m is not None:
                 break
         if net is None or m is None or net[0] < HIGH_RATIO:
