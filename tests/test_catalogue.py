@@ -702,6 +702,42 @@ def test_loss_not_decreasing_only_without_a_specific_cause():
     assert "optimizer-step-missing" in alarms(r2) and "loss-not-decreasing" not in alarms(r2)
 
 
+def _flat_rule_on(loss):
+    """check_loss_flat on one optimizer whose loss series is ``loss`` (a synthetic Context)."""
+    import numpy as np
+    from nndoctor.diagnoses import Context, OptView
+    from nndoctor.diagnoses.training import check_loss_flat
+    from nndoctor.signals import SignalStore
+    L = np.asarray(loss, dtype=float)
+    n = len(L)
+    ov = OptView(key=0, name="optimizer0 (Adam)", steps=n, positions=[], lrs=[1e-3], intervals=[], has_probe=True,
+                 grad_steps=np.arange(1, n + 1), grad=np.ones((n, 1)), upd_steps=np.arange(1, n + 1),
+                 param=np.ones((n, 1)), update=np.full((n, 1), 1e-3), loss_steps=np.arange(1, n + 1), loss=L)
+    ctx = Context(store=SignalStore(), params=[], step=n, n_backward=n)
+    ctx._views = [ov]
+    return check_loss_flat(ctx)
+
+
+def test_loss_not_decreasing_starts_from_the_first_losses_not_a_share_of_the_run():
+    import numpy as np
+    rng = np.random.default_rng(0)
+    t = np.arange(600)
+    # a run that learns fast and then slowly (a VAE's loss: 41 -> 28 in its first 60 steps, 25 at the end): it
+    # moved by 40%; its first 10% (median ~28) is within 10% of its end, which the rule once took as "flat"
+    fast = 25 + 17 * np.exp(-t / 10) + 2.5 * np.exp(-t / 300) + rng.normal(0, 0.5, 600)
+    assert np.median(fast[-150:]) >= 0.9 * np.median(fast[:60])   # (the old measure would have fired)
+    assert _flat_rule_on(fast) == []
+    # a flat loss is still one: labels the model cannot learn (the same noise, no fall)
+    flat = 0.693 + rng.normal(0, 0.02, 600)
+    f = _flat_rule_on(flat)
+    assert len(f) == 1 and f[0].code == "loss-not-decreasing"
+    assert abs(f[0].evidence["relative_improvement"]) < 0.1
+    # the summary gives the change with its sign: a loss that fell a little reads as a fall
+    slight = np.linspace(1.0, 0.95, 600) + rng.normal(0, 0.01, 600)
+    f = _flat_rule_on(slight)
+    assert len(f) == 1 and "(-" in str(f[0].summary)
+
+
 def test_every_patch_is_undone_after_close():
     originals = (torch.sigmoid, torch.tanh, torch.Tensor.sigmoid, torch.Tensor.tanh, F.cross_entropy, F.mse_loss,
                  torch.autograd.backward, torch.jit.script)
