@@ -544,6 +544,33 @@ def test_a_repaired_run_is_reproducible():
     assert runs[0][1] == runs[1][1], "the same seed gives the same repaired run (its printed losses and metric)"
 
 
+# --------------------------------------------------------------------------- a swap to ReLU checked for dying units
+def test_a_swap_to_relu_that_the_runs_lr_kills_is_applied_again_with_a_lower_lr():
+    # 12 sigmoid layers at SGD lr 0.1 + momentum: the swap to ReLU (He init) clears the vanishing gradient, but
+    # at that LR half of the new ReLUs' units die within 40 steps (the twin needs lr 0.01 as well)
+    report, out = run_fixed("faulty_vanishing-gradient_deep_sigmoid_digits.py")
+    recs = attempts(report, "vanishing-gradient")
+    assert [r["remedy"] for r in recs[:2]] == ["relu-family", "relu-family"], recs
+    first, again = recs[0], recs[1]
+    assert first["outcome"] == "rolled back" and "dying" in first["why"], first
+    assert first["restored_state_of_step"] == first["step"]      # the state from before the swap
+    assert again["outcome"] in ("cleared", "improved"), again
+    act = again["action"]
+    assert 0.01 <= act["lr_factor"] <= 0.5 and act["lr_after"][0] < act["lr_before"][0] == 0.1, act
+    # the permanent fix is the whole change: the activation, the He init that came with it, and the LR
+    fix = again["permanent_fix"]
+    assert "ReLU" in fix and "kaiming_normal_" in fix and f'group["lr"] = {act["lr_after"][0]}' in fix, fix
+    acc = [float(line.split("=")[1].split()[0]) for line in out.splitlines() if line.startswith("NNDOCTOR_METRIC")]
+    assert acc[-1] >= 0.7, acc   # (the swap kept at lr 0.1 ended at 0.48-0.65: its units dead)
+
+
+def test_a_swap_to_relu_whose_units_live_is_kept_as_it_is():
+    report, _ = run_fixed("faulty_vanishing-gradient_sigmoid_regressor.py")
+    recs = attempts(report, "vanishing-gradient")
+    assert recs[0]["remedy"] == "relu-family" and recs[0]["outcome"] == "cleared", recs
+    assert "lr_factor" not in recs[0]["action"] and len(recs) == 1, recs
+
+
 # --------------------------------------------------------------------------- vanishing gradients, functional tanh
 def test_vanishing_gradient_through_a_functional_tanh_is_repaired_by_reinitializing_the_stack():
     f = Finding(code="vanishing-gradient", severity="error", summary="")

@@ -129,6 +129,22 @@ class Action:
         nothing, so its window would measure nothing), else None. Checked at every step: cheap."""
         return None
 
+    def _lower_lr_with_it(self, lr_factor: tuple[float, str], out: dict[str, Any]) -> None:
+        """The LR multiplied by ``lr_factor[0]`` for as long as this remedy is applied (a factor on every
+        optimizer's LR control, taken back by ``_undo_lr``); what it did goes into ``out``."""
+        f, why = lr_factor
+        self.opts = self.ctl.target_optimizers(None)
+        for o in self.opts:
+            self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
+        new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in self.opts]
+        self.context["suggested_lr"] = new[0] if new else None
+        out.update(lr_before=[_first_lr(o) for o in self.opts], lr_after=new, lr_factor=_sig(f), lr_from=why)
+
+    def _undo_lr(self) -> None:
+        for o in getattr(self, "opts", ()):
+            self.ctl.lr_control(o).factors.pop(id(self), None)
+        self.opts = []
+
 
 # ----------------------------------------------------------------------------- learning rate
 class LrControl:
@@ -790,19 +806,11 @@ class Reinit(Action):
         self.context = {"init_call": call, "init_title": f"Initialize weights for the activation: {call.split('(')[0]}"}
         out: dict[str, Any] = {"layers": done[:20]}
         if self.lr_factor is not None:
-            f, why = self.lr_factor
-            self.opts = self.ctl.target_optimizers(None)
-            for o in self.opts:
-                self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
-            new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in self.opts]
-            self.context["suggested_lr"] = new[0] if new else None
-            out.update(lr_before=[_first_lr(o) for o in self.opts], lr_after=new, lr_factor=_sig(f), lr_from=why)
+            self._lower_lr_with_it(self.lr_factor, out)
         return out
 
     def undo(self) -> None:
-        for o in self.opts:
-            self.ctl.lr_control(o).factors.pop(id(self), None)
-        self.opts = []
+        self._undo_lr()
         super().undo()
 
     def _apply_raw(self, raw: list[tuple[str, nn.Parameter]]) -> dict[str, Any]:
@@ -846,10 +854,18 @@ class SwapActivation(Action):
 
     restarts = True
 
-    def __init__(self, ctl, finding, remedy: str) -> None:
+    def __init__(self, ctl, finding, remedy: str, lr_factor: tuple[float, str] | None = None) -> None:
         super().__init__(ctl, finding)
         self.remedy = remedy
         self.swapped: list[tuple[nn.Module, str, nn.Module]] = []
+        self.lr_factor = lr_factor   # (factor, why): the LR lowered with the swap (a retry: see the controller)
+        self.opts: list = []
+        self.reinit: list[str] = []  # the layers He-initialized with it (relu-family)
+
+    def new_relus(self) -> list[str]:
+        """The names of the ReLUs this swap put in (relu-family)."""
+        return [self.ctl.doctor.table.module_names.get(id(getattr(parent, child)), child)
+                for parent, child, _ in self.swapped] if self.remedy == "relu-family" else []
 
     def apply(self) -> dict[str, Any]:
         targets = self.ctl.activations_for(self.finding, self.remedy)
@@ -874,10 +890,15 @@ class SwapActivation(Action):
                 init_layer(m, "relu")
                 self.ctl.drop_optimizer_state(m.parameters())
                 reinit.append(lname)
+        self.reinit = reinit
         self.context = {"activation": type(targets[0][3]).__name__, "where": ", ".join(t[0] for t in targets[:3])}
-        return {"swapped": done[:20], **({"reinitialized_he": reinit[:20]} if reinit else {})}
+        out = {"swapped": done[:20], **({"reinitialized_he": reinit[:20]} if reinit else {})}
+        if self.lr_factor is not None:
+            self._lower_lr_with_it(self.lr_factor, out)
+        return out
 
     def undo(self) -> None:
+        self._undo_lr()
         for parent, child, old in reversed(self.swapped):
             setattr(parent, child, old)
         self.swapped.clear()

@@ -321,6 +321,9 @@ class RepairController:
         # (first, last) optimizer steps and backward passes undone by rollbacks: the rules judge the
         # model the run has, not the one a rollback threw away (``Context.undone``)
         self.undone: list[tuple[int, int, int, int]] = []
+        # finding key -> (remedy, (LR factor, why)): a remedy rolled back for a side effect of the run's LR,
+        # to be applied again with the LR lowered (see _swap_killed_units)
+        self._retry: dict[tuple, tuple[str, tuple[float, str]]] = {}
 
     # -- doctor wiring ------------------------------------------------------------------------
     def after_evaluate(self) -> None:
@@ -493,7 +496,10 @@ class RepairController:
         key = self._key(f)
         tried = self.tried.setdefault(key, [])
         prev = self.kept.get(key)
-        if prev is not None and prev["remedy"] in REPEATABLE:
+        retry = self._retry.pop(key, None)
+        if retry is not None:
+            remedy = retry[0]   # taken back for what the run's LR did with it: again, with the LR lowered
+        elif prev is not None and prev["remedy"] in REPEATABLE:
             remedy = prev["remedy"]   # it helped and the finding is still there: once more, from the new evidence
         else:
             remedy = next((r for r in self.plan_for(f) if r not in tried), None)
@@ -503,7 +509,7 @@ class RepairController:
         tried.append(remedy)
         rec: dict[str, Any] = {"code": f.code, "finding": f.summary[:200], "finding_key": list(map(str, key)),
                                "remedy": remedy, "step": d.step, "attempt": len(tried), "steps": 0}
-        action = make_action(self, f, remedy)
+        action = make_action(self, f, remedy) if retry is None else A.SwapActivation(self, f, remedy, lr_factor=retry[1])
         if action.restarts:
             why = self._progress_a_restart_would_lose()
             if why:
@@ -613,12 +619,18 @@ class RepairController:
             cleared = False
             rec["raise_stalled"] = (f"the finding cleared but the loss did not fall: median {_median(tail):.4g} over "
                                     f"the window's second half, not below the reference median {_median(ref):.4g}")
-        if nonfinite or (worse and not (cleared and action.loss_may_rise)):
+        killed = None
+        if not (nonfinite or worse or final) and (cleared or improved) and isinstance(action, A.SwapActivation) \
+                and action.lr_factor is None:
+            killed = self._swap_killed_units(rec, action)
+        if nonfinite or (worse and not (cleared and action.loss_may_rise)) or killed is not None:
             outcome = "rolled back"
-            rec["why"] = ("the loss became non-finite" if nonfinite else
+            rec["why"] = ("the loss became non-finite" if nonfinite else killed[1] if killed is not None else
                           f"the loss got worse: median {_median(tail):.4g} over the window's second half, above "
                           f"the reference window's {int(WORSE_QUANTILE * 100)}th percentile "
                           f"{_quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
+            if killed is not None:
+                self._retry[key] = (action.remedy, killed[0])
             action.undo()
             if self.pre is not None:
                 # also when the run ended inside the window (final): a remedy judged worse is rolled back, so
@@ -656,8 +668,8 @@ class RepairController:
                     self.done.add(key)
         else:
             rec["_action"] = None
-            if len(self.tried.get(key, [])) >= self.max_per_finding or \
-                    not any(r not in self.tried.get(key, []) for r in plan(f)):
+            if key not in self._retry and (len(self.tried.get(key, [])) >= self.max_per_finding or
+                                           not any(r not in self.tried.get(key, []) for r in plan(f))):
                 self._give_up(key, f, final=final)
         note = action.note()
         if note:
@@ -762,7 +774,15 @@ class RepairController:
         if doc is None:
             return ""
         names = self.doctor._snippet_names()
-        return doc.render(**{**names, **action.context}).snippet
+        parts = [doc.render(**{**names, **action.context}).snippet]
+        # what the remedy did besides its catalogue snippet is part of the fix too: the He init that came
+        # with a swap to ReLU, and an LR lowered with the remedy (a dead-ReLU re-initialization, a retried swap)
+        if isinstance(action, A.SwapActivation) and action.reinit:
+            parts.append(_remedies.CATALOGUE["he-init"].render(**names).snippet)
+        if getattr(action, "lr_factor", None) is not None and action.context.get("suggested_lr") is not None:
+            parts.append(_remedies.CATALOGUE["lower-lr"].render(
+                **{**names, "suggested_lr": action.context["suggested_lr"]}).snippet)
+        return "\n".join(parts)
 
     # -- measurements ---------------------------------------------------------------------------
     def _losses(self, after_bw: int | None = None, first: int | None = None) -> np.ndarray:
@@ -995,6 +1015,52 @@ class RepairController:
                      f"{f' up to step {since}, when the units died' if until is not None else ''}), >= "
                      f"{HIGH_RATIO:g}: the LR brought to the healthy ratio {HEALTHY_RATIO:g} per layer (now "
                      f"{m[0]:.3g})")
+
+    def _swap_killed_units(self, rec: dict[str, Any], action: "A.SwapActivation") -> tuple[tuple[float, str], str] | None:
+        """A swap to ReLUs that cleared its finding, checked for its known side effect: the run's LR, set for
+        the saturating net, kills the ReLUs it put in (the guide: a too high LR kills ReLUs). The swap
+        re-initialized their layers (He, bias 0), so its units all fire at first; the verdict reads the
+        latest activation sample taken since, and the updates since.
+
+        Killed: in that sample the median new ReLU layer has >= DEAD_WARN (half) of its units silent on every
+        example (dead-relu's reporting threshold; the median layer, so half the network, not one odd layer),
+        while the updates move the network by >= HIGH_RATIO of its weights per step (``network_ratio``, as
+        dead_relu_lr_factor judges dying units). One sample suffices here where dead-relu itself asks for
+        two: this decides whether to keep a change repair made, not whether to alarm about the user's code,
+        and a wrong call costs a retry at a lower LR. Returns ((LR factor, why), the verdict's reason): the
+        factor that brings the median layer to HEALTHY_RATIO, between 1/100 and 1/2 (dead_relu_lr_factor's)."""
+        from ..diagnoses.activations import DEAD_WARN, _dead_layers
+        from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO, _network_ratio, _weight_ratio
+        names = action.new_relus()
+        d = self.doctor
+        samples = [s for s in d.store.facts.get("act_samples", []) if s.get("modules") and s.get("step", -1) > rec["step"]]
+        if not names or not samples:
+            return None
+        dead = _dead_layers(samples[-1], d._last_batch or 1)
+        shares = [dead[n][0] for n in names if n in dead]
+        if len(shares) < max(1, len(names) // 2) or float(np.median(shares)) < DEAD_WARN:
+            return None
+        opts = self.target_optimizers(None)
+        r = self._rec(opts[0]) if opts else None
+        if r is None:
+            return None
+        ctx, ov = self._view(r)
+        if ov is None or not len(ov.upd_steps):
+            return None
+        rows = ov.upd_steps > rec["step"]   # the updates of the swapped network
+        net, n = _network_ratio(ctx, ov, rows)
+        m, _ = _weight_ratio(ctx, ov, rows)
+        if n < 2 or not (net >= HIGH_RATIO) or not (m > 0):
+            return None
+        fac = min(max(HEALTHY_RATIO / m, 1 / 100), 1 / 2)
+        share = float(np.median(shares))
+        why_lr = (f"the swapped network's updates moved it by {net:.3g} of its weights per step (the layers' update/"
+                  f"weight ratios in quadrature, median over {n} steps), >= {HIGH_RATIO:g}: the LR brought to the "
+                  f"healthy ratio {HEALTHY_RATIO:g} per layer (now {m:.3g})")
+        why = (f"the ReLUs it put in are dying under the run's LR: at step {samples[-1]['step']} the median new ReLU "
+               f"layer had {share:.0%} of its units silent on every example, while {why_lr.split(': ')[0]}; "
+               f"applied again from the state before it, with the LR x{A._sig(fac):g}")
+        return (fac, why_lr), why
 
     def loss_growth(self) -> float | None:
         """The loss's geometric growth per step while it diverges (the median ratio of consecutive losses
