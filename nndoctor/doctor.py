@@ -1331,11 +1331,17 @@ class Doctor(tap.Listener):
         if self._pending_loss:
             if all(v.is_cpu for _, v in self._pending_loss):
                 # CPU values are read in place (.item() is a memory read there, no sync), then rounded to
-                # float32 as the device path's .to(float32) does: the same numbers, without a tensor op each
-                vals = np.array([v.item() for _, v in self._pending_loss], dtype=np.float32).astype(np.float64)
+                # float32 as the device path's .to(float32) does: the same numbers, without a tensor op each.
+                # A finite float64 loss beyond float32's range (1e60 in a diverging float64 run) is kept
+                # finite, at float32's largest value: rounded to inf it would report a NaN/Inf the run lacks
+                raw = np.array([v.item() for _, v in self._pending_loss], dtype=np.float64)
+                big = np.isfinite(raw) & (np.abs(raw) > _F32_MAX)
+                if big.any():
+                    raw[big] = np.sign(raw[big]) * _F32_MAX
+                vals = raw.astype(np.float32).astype(np.float64)
             else:
                 dev = self._pending_loss[0][1].device
-                vals = torch.stack([v.to(dev, torch.float32).reshape(()) for _, v in self._pending_loss]) \
+                vals = torch.stack([_to_f32(v.to(dev)).reshape(()) for _, v in self._pending_loss]) \
                     .cpu().numpy().astype(np.float64)
             bws = np.array([bw for bw, _ in self._pending_loss], dtype=np.int64)
             st["loss"].extend(bws, vals)
@@ -1666,6 +1672,16 @@ def _as_list(x) -> list:
     if isinstance(x, (list, tuple)):
         return list(x)
     return [x]
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _to_f32(v: torch.Tensor) -> torch.Tensor:
+    """``v.to(float32)``, with a finite float64 value beyond float32's range kept finite (saturated)."""
+    if v.dtype == torch.float64:
+        v = torch.where(torch.isfinite(v), v.clamp(-_F32_MAX, _F32_MAX), v)
+    return v.to(torch.float32)
 
 
 def _signature(opt) -> tuple:

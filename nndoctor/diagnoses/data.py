@@ -34,12 +34,13 @@ UNNORMALIZED = register(Diagnosis(
            "already standardized or [0, 1]-scaled data (magnitudes ~1)",
            "a model that normalizes its input itself (BatchNorm/LayerNorm first, or arithmetic in "
            "forward(): what is judged is the input of the first layer, after it)",
-           "sparse features that are mostly 0, e.g. pixels (left out of the spread test: they have no scale of "
-           "their own)"),
+           "sparse features that are mostly 0, e.g. pixels, or mostly at any one value, e.g. those pixels after a "
+           "global standardization (left out of the spread test: they have no scale of their own)"),
     thresholds=("typical magnitude (median over features of the 99th percentile of |x|) >= 10: one decade "
                 "above the unit scale default inits (Kaiming-uniform) are designed for",
-                "or the standard deviations of the dense features (non-zero in >= half the examples) span >= 2 "
-                "decades: per-weight curvatures then differ by ~10^4, beyond what one learning rate serves"),
+                "or the standard deviations of the dense features (non-zero in >= half the examples, and not at "
+                "one value, their median, in half of them or more) span >= 2 decades: per-weight curvatures then "
+                "differ by ~10^4, beyond what one learning rate serves"),
 ))
 
 
@@ -58,15 +59,18 @@ def check_unnormalized(ctx: Context) -> list[Finding]:
     mean = np.array(fl["feature_mean"], dtype=float)
     binary = np.array(fl["feature_binary"], dtype=float)
     nonzero = np.array(fl.get("feature_nonzero", [1.0] * len(p99)), dtype=float)
+    at_median = np.array(fl.get("feature_at_median", [0.0] * len(p99)), dtype=float)
     keep = np.isfinite(p99) & (binary < 1.0) & (p99 > 0)
     if keep.sum() == 0:
         return []
     mags = p99[keep]
     typical = median(mags)
     scale_dec = math.log10(typical) if typical > 0 else 0.0
-    # spread: between the standard deviations of dense features (sparse ones, e.g. pixels that are
-    # usually 0, have no meaningful scale of their own)
-    dense = keep & (nonzero >= 0.5) & np.isfinite(std) & (std > 0)
+    # spread: between the standard deviations of dense features. Features that sit at one value in most
+    # examples have no meaningful scale of their own: sparse ones (pixels that are usually 0), and the same
+    # after a shift (those pixels after a global standardization, -0.81 with a std of 0.009 from the rare
+    # strokes): their std measures how rare the other values are, not a unit
+    dense = keep & (nonzero >= 0.5) & (at_median < 0.5) & np.isfinite(std) & (std > 0)
     spread = decades(float(std[dense].min()), float(std[dense].max())) if dense.sum() >= 2 else 0.0
     reasons = []
     if scale_dec >= SCALE_DECADES:

@@ -492,7 +492,8 @@ def _quantile_rows(f: torch.Tensor, q: float) -> torch.Tensor:
 
 def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
     """Per feature: mean, std, 99th percentile of |x|, share of values that are 0 or 1, share of
-    non-zero values -> (5, F)."""
+    non-zero values, share of values equal to the feature's median (a feature that sits at one value
+    most of the time: 0 for a background pixel, or that pixel after global centering) -> (6, F)."""
     with torch.no_grad():
         f = x.movedim(dim, -1).reshape(-1, x.shape[dim]).float()
         if f.shape[0] > 2048:
@@ -502,7 +503,8 @@ def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
         p99 = _quantile_rows(f.abs(), 0.99) if f.shape[0] > 1 else f.abs()[0]
         binary = ((f == 0) | (f == 1)).float().mean(0)
         nonzero = (f != 0).float().mean(0)
-        return torch.stack([mean, std, p99, binary, nonzero])
+        at_median = (f == f.median(dim=0).values).float().mean(0)
+        return torch.stack([mean, std, p99, binary, nonzero, at_median])
 
 
 def _pool_features(parts: list[torch.Tensor]) -> dict[str, list[float]]:
@@ -511,4 +513,4 @@ def _pool_features(parts: list[torch.Tensor]) -> dict[str, list[float]]:
         parts = parts[-1:]
     m = torch.stack(parts).mean(0).cpu().tolist()
     return {"feature_mean": m[0], "feature_std": m[1], "feature_p99": m[2], "feature_binary": m[3],
-            "feature_nonzero": m[4]}
+            "feature_nonzero": m[4], "feature_at_median": m[5]}
