@@ -858,6 +858,8 @@ class Doctor(tap.Listener):
             self._analyse_graph(pend["walk"])
             if self._graph["walks"] <= 3:
                 self._loss_graph(pend["roots"])
+        if self._window_open and self._recorder is not None:
+            self._recorder.new_pass()   # (the pass's outputs it held, released)
         self._pending_mode.append((self.n_backward, self._fwd_eval))
         self._val_candidates.clear()  # they were training losses after all
         if self._last_batch is not None and len(self._ok_batches) < 64:

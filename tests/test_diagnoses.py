@@ -319,6 +319,68 @@ def test_loss_without_history_is_explained_before_torch_raises():
     assert f is not None and f.evidence["losses_without_history"] == 1
 
 
+class Seq2Seq(nn.Module):
+    """An encoder GRU whose final state becomes the decoder's initial hidden state."""
+
+    def __init__(self, cut: bool):
+        super().__init__()
+        self.cut = cut
+        self.enc = nn.GRU(4, 16, batch_first=True)
+        self.embed = nn.Embedding(10, 4)   # the decoder's tokens, embedded: its input has autograd history
+        self.dec = nn.GRU(4, 16, batch_first=True)
+        self.head = nn.Linear(16, 1)
+
+    def forward(self, src, tgt_in, h=None):
+        _, hn = self.enc(src, h)
+        if self.cut:
+            hn = hn.detach()   # a "repackage_hidden" in the wrong place: the encoder never learns
+        out, _ = self.dec(self.embed(tgt_in), hn)
+        return self.head(out), hn
+
+
+def test_a_detached_state_passed_next_to_a_tracked_input_is_a_cut():
+    torch.manual_seed(0)
+    src, tgt_in, y = torch.randn(32, 6, 4), torch.randint(0, 10, (32, 5)), torch.randn(32, 5, 1)
+    for cut in (True, False):
+        m = Seq2Seq(cut)
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        r = watched(m, opt, lambda: train_seq(m, opt, src, tgt_in, y, steps=20))
+        f = r.get("broken-gradient-flow")
+        if cut:   # the decoder's inputs are its embedded tokens (tracked) and the detached encoder state
+            assert f is not None and f.severity == "error" and f.where == ["enc"], r.findings
+            assert f.evidence["downstream_modules_with_detached_input"] == ["dec"]
+        else:
+            assert f is None, r.findings
+
+
+def test_a_state_carried_over_from_the_previous_pass_is_not_a_cut():
+    # truncated backpropagation through time: the state is detached between passes, by design
+    torch.manual_seed(0)
+    rnn, head = nn.GRU(4, 16, batch_first=True), nn.Linear(16, 1)
+    m = nn.ModuleDict({"rnn": rnn, "head": head})
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    x, y = torch.randn(8, 40 * 5, 4), torch.randn(8, 40 * 5, 1)
+    with nndoctor.watch(m, opt) as doctor:
+        h = None
+        for i in range(40):
+            out, h = rnn(x[:, 5 * i: 5 * i + 5], h)
+            loss = F.mse_loss(head(out), y[:, 5 * i: 5 * i + 5])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            h = h.detach()
+    assert doctor.report().get("broken-gradient-flow") is None, doctor.report().findings
+
+
+def train_seq(m, opt, src, tgt_in, y, steps):
+    for _ in range(steps):
+        out, _ = m(src, tgt_in)
+        loss = F.mse_loss(out, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
 class Branchy(nn.Module):
     def __init__(self):
         super().__init__()

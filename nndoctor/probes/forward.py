@@ -36,7 +36,8 @@ class ModuleCalls:
     order: int                       # position of its first call (execution order)
     grad_calls: int = 0              # calls with grad enabled
     nograd_calls: int = 0            # calls under torch.no_grad()/inference_mode
-    input_detached_calls: int = 0    # calls whose float inputs carried no autograd history
+    input_detached_calls: int = 0    # calls whose float inputs carried no autograd history, or with an input that
+    # is an earlier module's output cut from the graph (``h.detach()`` passed as an RNN's hidden state)
     output_nodes: list[Any] = field(default_factory=list)   # grad_fn of outputs (recent calls)
 
 
@@ -54,6 +55,17 @@ class ForwardRecorder:
         self._handles: list[Any] = []
         self._counter = 0
         self._hook = InertOnCopy(self._post)   # a copy of the model carries an inert hook (probes.hooks)
+        # this pass's module outputs with autograd history, by storage address (a detached view shares its
+        # storage); the tensors are held until the pass's backward (new_pass), so no other tensor can be
+        # given their memory and be mistaken for them
+        self._outs: dict[int, str] = {}
+        self._held: list[torch.Tensor] = []
+
+    def new_pass(self) -> None:
+        """A backward pass ended: the next forward is another pass (a detached state carried over from
+        this one, as truncated backpropagation through time does, is not a cut within a pass)."""
+        self._outs.clear()
+        self._held.clear()
 
     def install(self, roots: list[nn.Module]) -> None:
         for root in roots:
@@ -65,6 +77,7 @@ class ForwardRecorder:
         for h in self._handles:
             h.remove()
         self._handles.clear()
+        self.new_pass()
 
     def remove(self) -> None:
         self.unhook()
@@ -87,13 +100,30 @@ class ForwardRecorder:
                 floats = [t for t in iter_tensors(inputs) if t.is_floating_point()]
                 if floats and not any(t.requires_grad for t in floats):
                     rec.input_detached_calls += 1
-                nodes = [t.grad_fn for t in iter_tensors(output) if t.grad_fn is not None]
+                elif self._outs and any(not t.requires_grad and _storage(t) in self._outs for t in floats):
+                    rec.input_detached_calls += 1
+                outs = [t for t in iter_tensors(output) if t.grad_fn is not None]
+                nodes = [t.grad_fn for t in outs]
                 if nodes and len(rec.output_nodes) < 64:
                     rec.output_nodes.extend(nodes[:4])
+                if len(self._held) < 256:
+                    for t in outs[:4]:
+                        ptr = _storage(t)
+                        if ptr:
+                            self._outs.setdefault(ptr, name)
+                            self._held.append(t)
             else:
                 rec.nograd_calls += 1
         except Exception:  # a recorder must never break the forward pass
             pass
+
+
+def _storage(t: torch.Tensor) -> int:
+    """The address of a tensor's storage (shared by its detached views), 0 where it has none to read."""
+    try:
+        return t.untyped_storage().data_ptr()
+    except Exception:   # a tensor without storage (sparse, a wrapper subclass...)
+        return 0
 
 
 @dataclass
