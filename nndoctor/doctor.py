@@ -181,6 +181,8 @@ class Doctor(tap.Listener):
         self._last_inputs: dict[int, tuple[tuple, dict]] = {}
         self._hooks: list[Any] = []
         self._recorder: ForwardRecorder | None = None
+        self._trainable_sig: tuple | None = None   # per model: (parameters, those requiring grad) at the last look
+        self._trainable_most: tuple = ()            # ... and the largest of each seen
         self._window_open = False
         self._window_base: tuple[int, int, dict[int, int]] = (0, 0, {})
         self._graph: dict[str, Any] = _fresh_graph()
@@ -804,6 +806,11 @@ class Doctor(tap.Listener):
         # states before gradients accumulate: was .grad reset since the previous backward/step?
         if self._probe is not None:
             pend["probe"] = (id(self._probe.param.grad), self._probe.version_now())
+            if not self.discover_models:
+                # the optimizers' own probes too: a pass that reaches the model while the doctor's probe
+                # parameter is frozen (a GAN's discriminator, requires_grad off while the generator steps)
+                pend["rec_probes"] = [(r.probe, id(r.probe.param.grad), r.probe.version_now())
+                                      for r in self._opts.values() if r.probe is not None and r.probe is not self._probe]
             if self._steps_since_backward == 0 and self.n_backward > 0:
                 pend["bw_reset"] = self._probe.was_reset()
                 pend["bw_updated"] = self._probe.param_changed()   # a manual in-place update, no step()
@@ -818,6 +825,8 @@ class Doctor(tap.Listener):
         if self.discover_models:
             return True
         if "probe" in pend and pend["probe"] != (id(self._probe.param.grad), self._probe.version_now()):
+            return True
+        if any((id(pr.param.grad), pr.version_now()) != (gid, ver) for pr, gid, ver in pend.get("rec_probes", ())):
             return True
         w = pend["walk"]
         if w is None:
@@ -1139,6 +1148,8 @@ class Doctor(tap.Listener):
             if self._flush_callbacks:
                 self._notify_flush()
         if rec.n_steps == self.step and (self.step % self.every == 0 or self.step in (3, 5)):
+            # (every `every` steps whatever the flush's time budget: counts only, a few us)
+            self._check_trainable_set()
             # the flush, like the rules, is held to a time budget (~2% of the wall time since the
             # last one), with a hard bound on what may stay pending
             now = time.perf_counter()
@@ -1327,6 +1338,29 @@ class Doctor(tap.Listener):
         self._evaluate(force=True)
 
     # ------------------------------------------------------------------ flush & evaluate
+    def _check_trainable_set(self) -> None:
+        """Every ``every`` steps: have the watched models gained parameters (a head put into a ModuleDict), or have
+        parameters been unfrozen or frozen, since the last look? Then the table is brought up to date and a
+        new analysis window opens, as for a new training phase: which parameters the loss now reaches and
+        which the optimizers update is measured again (a backbone unfrozen with ``requires_grad_(True)``
+        but never given to the optimizer is parameter-not-optimized). Cheap: counts, no tensor read."""
+        if not self.table.roots or self._closed:
+            return
+        sig = self.table.trainable_signature()
+        if sig == self._trainable_sig:
+            return
+        prev, self._trainable_sig = self._trainable_sig, sig
+        if prev is None or len(prev) != len(sig):   # the first look, or models added (discovery opens a window)
+            self._trainable_most = sig
+            return
+        # a window only for a set larger than any seen before: a GAN that freezes its discriminator while the
+        # generator steps (and thaws it after) toggles the counts at every step, and is analysed once
+        grew = any(n > pn or g > pg for (n, g), (pn, pg) in zip(sig, self._trainable_most))
+        self._trainable_most = tuple((max(n, pn), max(g, pg)) for (n, g), (pn, pg) in zip(sig, self._trainable_most))
+        self.table.rescan()
+        if grew:
+            self._open_window()
+
     def _flush(self) -> None:
         """Move pending device statistics to the host (one transfer per kind) into the store."""
         st = self.store

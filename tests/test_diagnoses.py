@@ -403,6 +403,78 @@ def test_unused_branch_is_info_only():
 
 
 # ----------------------------------------------------------------------------- not optimized
+def _two_stage(unfreeze_into_optimizer: bool, new_head: bool = False):
+    """Train a head on a frozen trunk for 40 steps, then unfreeze the trunk (or add a second head) and go on."""
+    torch.manual_seed(0)
+    X, y = blobs()
+    m = nn.ModuleDict({"trunk": nn.Sequential(nn.Linear(20, 32), nn.ReLU()), "head": nn.Linear(32, 2)})
+    for p in m["trunk"].parameters():
+        p.requires_grad_(False)
+    opt = torch.optim.Adam(m["head"].parameters(), lr=1e-3)
+    with nndoctor.watch(m, opt) as doctor:
+        for i in range(120):
+            if i == 40:
+                if new_head:
+                    m["head2"] = nn.Linear(32, 2)
+                    new = list(m["head2"].parameters())
+                else:
+                    for p in m["trunk"].parameters():
+                        p.requires_grad_(True)
+                    new = list(m["trunk"].parameters())
+                if unfreeze_into_optimizer:
+                    opt.add_param_group({"params": new})
+            xb, yb = X[(i * 32) % 256:(i * 32) % 256 + 32], y[(i * 32) % 256:(i * 32) % 256 + 32]
+            h = m["trunk"](xb)
+            out = m["head"](h) + (m["head2"](h) if "head2" in m else 0)
+            loss = F.cross_entropy(out, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return doctor.report()
+
+
+def test_a_backbone_unfrozen_but_not_given_to_the_optimizer_is_not_optimized():
+    f = _two_stage(unfreeze_into_optimizer=False).get("parameter-not-optimized")
+    assert f is not None and f.severity in ("warning", "error") and f.where == ["trunk.0"], f
+    # the usual recipe, the unfrozen parameters added to the optimizer: quiet
+    r = _two_stage(unfreeze_into_optimizer=True)
+    assert "parameter-not-optimized" not in {f.code for f in r.findings if f.severity != "info"}, r.findings
+
+
+def test_a_head_added_during_training_but_not_to_the_optimizer_is_not_optimized():
+    f = _two_stage(unfreeze_into_optimizer=False, new_head=True).get("parameter-not-optimized")
+    assert f is not None and f.severity in ("warning", "error") and f.where == ["head2"], f
+    r = _two_stage(unfreeze_into_optimizer=True, new_head=True)
+    assert "parameter-not-optimized" not in {f.code for f in r.findings if f.severity != "info"}, r.findings
+
+
+def test_parameters_frozen_and_thawed_at_every_step_are_analysed_once():
+    # a GAN that freezes its discriminator while the generator steps: the counts toggle at every step
+    torch.manual_seed(0)
+    G, D = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2)), nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    og, od = torch.optim.Adam(G.parameters(), lr=1e-3), torch.optim.Adam(D.parameters(), lr=1e-3)
+    real = torch.randn(512, 2) * 0.5 + 1.0
+    with nndoctor.watch([G, D], [og, od]) as doctor:
+        for i in range(200):
+            z, xb = torch.randn(32, 4), real[(i * 32) % 512:(i * 32) % 512 + 32]
+            for p in D.parameters():
+                p.requires_grad_(True)
+            d_loss = F.binary_cross_entropy_with_logits(D(xb), torch.ones(32, 1)) + \
+                F.binary_cross_entropy_with_logits(D(G(z).detach()), torch.zeros(32, 1))
+            od.zero_grad()
+            d_loss.backward()
+            od.step()
+            for p in D.parameters():
+                p.requires_grad_(False)
+            g_loss = F.binary_cross_entropy_with_logits(D(G(z)), torch.ones(32, 1))
+            og.zero_grad()
+            g_loss.backward()
+            og.step()
+    r = doctor.report()
+    assert not [f for f in r.findings if f.severity != "info"], r.findings
+    assert len(doctor.store.facts.get("graphs", [])) <= 2
+
+
 class ListNet(nn.Module):
     def __init__(self):
         super().__init__()

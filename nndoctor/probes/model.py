@@ -88,6 +88,7 @@ class ModelTable:
 
     roots: list[nn.Module] = field(default_factory=list)
     root_names: list[str] = field(default_factory=list)
+    prefixes: list[str] = field(default_factory=list)      # the name prefix each root's parameters were added with
     params: list[torch.Tensor] = field(default_factory=list)
     info: list[ParamInfo] = field(default_factory=list)
     index: dict[int, int] = field(default_factory=dict)    # id(param) -> index
@@ -102,6 +103,33 @@ class ModelTable:
         self.roots.append(root)
         prefix = name if name is not None else ""
         self.root_names.append(name or type(root).__name__)
+        self.prefixes.append(prefix)
+        self._scan(root, ridx, prefix)
+
+    def rescan(self) -> int:
+        """Add the parameters the watched models gained since they were added (a head put into a
+        ModuleDict during training), and read every parameter's requires_grad again (a backbone
+        unfrozen); returns how many parameters were added."""
+        before = len(self.params)
+        for ridx, root in enumerate(self.roots):
+            self._scan(root, ridx, self.prefixes[ridx] if ridx < len(self.prefixes) else "")
+        for info, p in zip(self.info, self.params):
+            info.requires_grad = bool(p.requires_grad)
+        return len(self.params) - before
+
+    def trainable_signature(self) -> tuple:
+        """Per watched model: how many parameters it has and how many require gradients (cheap: no tensor
+        is read). A change means parameters were added, unfrozen or frozen."""
+        out = []
+        for r in self.roots:
+            n = g = 0
+            for p in r.parameters():
+                n += 1
+                g += p.requires_grad
+            out.append((n, g))
+        return tuple(out)
+
+    def _scan(self, root: nn.Module, ridx: int, prefix: str) -> None:
         for mname, m in root.named_modules():
             q = _qual(prefix, mname)
             # an unnamed root is called by its class everywhere (module names, types, forward calls and
