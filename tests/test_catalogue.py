@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import nndoctor
+from nndoctor.findings import Finding
 from conftest import blobs, mlp, train
 
 
@@ -758,7 +759,7 @@ def test_loss_not_decreasing_only_without_a_specific_cause():
     assert "optimizer-step-missing" in alarms(r2) and "loss-not-decreasing" not in alarms(r2)
 
 
-def _flat_rule_on(loss):
+def _flat_rule_on(loss, found=None, cache=None):
     """check_loss_flat on one optimizer whose loss series is ``loss`` (a synthetic Context)."""
     import numpy as np
     from nndoctor.diagnoses import Context, OptView
@@ -769,9 +770,25 @@ def _flat_rule_on(loss):
     ov = OptView(key=0, name="optimizer0 (Adam)", steps=n, positions=[], lrs=[1e-3], intervals=[], has_probe=True,
                  grad_steps=np.arange(1, n + 1), grad=np.ones((n, 1)), upd_steps=np.arange(1, n + 1),
                  param=np.ones((n, 1)), update=np.full((n, 1), 1e-3), loss_steps=np.arange(1, n + 1), loss=L)
-    ctx = Context(store=SignalStore(), params=[], step=n, n_backward=n)
+    ctx = Context(store=SignalStore(), params=[], step=n, n_backward=n, found=dict(found or {}))
     ctx._views = [ov]
+    ctx.cache.update(cache or {})
     return check_loss_flat(ctx)
+
+
+def test_a_flat_loss_is_reported_when_its_explanation_is_resolved_in_the_same_evaluation():
+    import numpy as np
+    flat = 0.693 + np.random.default_rng(0).normal(0, 0.02, 600)
+    lr_low = {"learning-rate-too-low": "warning"}   # reported at an earlier evaluation
+    # ... and still reported by this one (its rule ran before and found it again): it explains the flat loss
+    kept = Finding("learning-rate-too-low", "warning", "x")
+    assert _flat_rule_on(flat, lr_low, {("findings", "learning-rate-too-low"): [kept]}) == []
+    # ... or not judged in this one: still the explanation
+    assert _flat_rule_on(flat, lr_low) == []
+    # ... but this evaluation's rule found nothing: it is being resolved now (at the run's last evaluation
+    # there is no later one), so the flat loss is reported
+    f = _flat_rule_on(flat, lr_low, {("findings", "learning-rate-too-low"): []})
+    assert len(f) == 1 and f[0].code == "loss-not-decreasing"
 
 
 def test_loss_not_decreasing_starts_from_the_first_losses_not_a_share_of_the_run():

@@ -220,9 +220,21 @@ def check_train_mode(ctx: Context) -> list[Finding]:
                   "since_backward_pass": since_bw, "mode_sensitive_modules": sensitive[:8]})]
 
 
+def _explained_now(ctx: Context, codes: set[str]) -> bool:
+    """Is one of ``codes`` reported (warning/error) and not taken back by this very evaluation? ``ctx.found``
+    starts from the findings before it; a code whose rule has run in this evaluation and found nothing at
+    warning or error is being resolved now (it would be at the run's last evaluation too, with no next one
+    for the flat loss it explained to be reported in)."""
+    for code in set(ctx.found) & codes:
+        now = ctx.cache.get(("findings", code), "not run")
+        if now == "not run" or now is None or any(f.severity in ("warning", "error") for f in now):
+            return True
+    return False
+
+
 @rule("loss-not-decreasing")
 def check_loss_flat(ctx: Context) -> list[Finding]:
-    if set(ctx.found) & EXPLAINS_FLAT:
+    if _explained_now(ctx, EXPLAINS_FLAT):
         return []
     active = [o for o in ctx.optimizers() if o.steps > 0]
     if len(active) != 1 or active[0].steps < MIN_STEPS:
