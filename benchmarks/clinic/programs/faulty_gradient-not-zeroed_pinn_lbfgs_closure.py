@@ -1,0 +1,78 @@
+"""Physics-informed network for a 1-D Poisson problem fitted with L-BFGS, whose closure never zeroes the gradients.
+
+expect: gradient-not-zeroed
+allow: loss-not-decreasing, exploding-gradient
+
+Problem: u''(x) = f(x) on [0, 1] with u(0) = u(1) = 0, f manufactured from
+the solution u*(x) = sin(pi x) + 0.125 sin(4 pi x). The residual u'' is obtained with two torch.autograd.grad
+calls (create_graph=True), the loss sums the PDE residual and a weighted
+boundary term, and the tanh MLP is fitted full-batch with torch.optim.LBFGS
+(strong-Wolfe line search) through the usual closure. The closure calls
+loss.backward() but not opt.zero_grad(): L-BFGS evaluates the closure many
+times per .step() (line search + inner iterations), so every evaluation adds
+its gradient to the previous ones and the optimizer sees the running sum of
+all gradients since the start instead of the current gradient. Its curvature
+pairs and line search become garbage: the line search keeps failing and
+returns to the same point, the loss is stuck at 2.4698 by the 5th outer
+step and stays there, and the accumulated .grad norm grows from ~2.6 to ~1e32 over the
+~370 closure evaluations.
+Fix (fixed/f2_pinn_lbfgs_closure_fixed.py): opt.zero_grad() at the top of the
+closure.
+Measured: relative L2 error of u vs u* faulty 0.9827 vs fixed 0.0005 (final
+loss 2.469781 vs 0.000414; same seed, same 15 L-BFGS outer steps of
+max_iter=20).
+"""
+import math
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+torch.manual_seed(0)
+np.random.seed(0)
+torch.set_num_threads(1)
+torch.set_default_dtype(torch.float64)
+
+
+def u_true(x):
+    return torch.sin(math.pi * x) + 0.125 * torch.sin(4 * math.pi * x)
+
+
+def f_rhs(x):  # u'' of u_true
+    return -(math.pi ** 2) * torch.sin(math.pi * x) - 0.125 * (4 * math.pi) ** 2 * torch.sin(4 * math.pi * x)
+
+
+net = nn.Sequential(nn.Linear(1, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+x_col = torch.linspace(0, 1, 128).unsqueeze(1)
+x_bc = torch.tensor([[0.0], [1.0]])
+
+
+def pinn_loss():
+    x = x_col.clone().requires_grad_(True)
+    u = net(x)
+    (du,) = torch.autograd.grad(u.sum(), x, create_graph=True)
+    (d2u,) = torch.autograd.grad(du.sum(), x, create_graph=True)
+    residual = ((d2u - f_rhs(x)) ** 2).mean()
+    boundary = (net(x_bc) ** 2).mean()
+    return residual / (math.pi ** 4) + 10.0 * boundary
+
+
+opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=20, history_size=20,
+                        line_search_fn="strong_wolfe")
+
+
+def closure():
+    loss = pinn_loss()
+    loss.backward()
+    return loss
+
+
+for outer in range(15):
+    loss = opt.step(closure)
+    if outer % 5 == 4:
+        print(f"outer step {outer + 1} loss {loss.item():.6f}")
+
+with torch.no_grad():
+    xt = torch.linspace(0, 1, 501).unsqueeze(1)
+    err = ((net(xt) - u_true(xt)).norm() / u_true(xt).norm()).item()
+print(f"NNDOCTOR_METRIC rel_l2_error={err:.4f} lower")
