@@ -1357,7 +1357,10 @@ class Doctor(tap.Listener):
         # generator steps (and thaws it after) toggles the counts at every step, and is analysed once
         grew = any(n > pn or g > pg for (n, g), (pn, pg) in zip(sig, self._trainable_most))
         self._trainable_most = tuple((max(n, pn), max(g, pg)) for (n, g), (pn, pg) in zip(sig, self._trainable_most))
-        self.table.rescan()
+        if any(n != pn for (n, _), (pn, _) in zip(sig, prev)):
+            self.table.rescan()   # parameters added (or removed): the table scans the models again
+        else:
+            self.table.refresh_requires_grad()   # only frozen or unfrozen: a loop over the table
         if grew:
             self._open_window()
 

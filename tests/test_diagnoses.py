@@ -372,6 +372,22 @@ def test_a_state_carried_over_from_the_previous_pass_is_not_a_cut():
     assert doctor.report().get("broken-gradient-flow") is None, doctor.report().findings
 
 
+def test_the_recorder_holds_a_bounded_share_of_a_passs_outputs():
+    # outputs are held until the pass's backward (to match detached views by storage); a forward with no
+    # backward after it must not keep large activations alive
+    from nndoctor.probes.forward import HELD_BYTES, ForwardRecorder
+    big = nn.Sequential(nn.Linear(64, 4096), nn.ReLU(), nn.Linear(4096, 4096))
+    names = {id(m): n or "root" for n, m in big.named_modules()}
+    rec = ForwardRecorder(names)
+    rec.install([big])
+    for _ in range(3):
+        big(torch.randn(1024, 64))   # 16 MiB per 4096-wide output
+    assert 0 < rec._held_bytes <= HELD_BYTES and len(rec._held) <= 2
+    rec.new_pass()
+    assert rec._held_bytes == 0 and not rec._held
+    rec.remove()
+
+
 def train_seq(m, opt, src, tgt_in, y, steps):
     for _ in range(steps):
         out, _ = m(src, tgt_in)

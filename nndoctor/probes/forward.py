@@ -29,6 +29,9 @@ def iter_tensors(obj: Any, depth: int = 0) -> Iterator[torch.Tensor]:
                 yield from iter_tensors(o, depth + 1)
 
 
+HELD_BYTES = 32 * 2 ** 20   # the outputs the recorder may hold during one pass (see ForwardRecorder._held)
+
+
 @dataclass
 class ModuleCalls:
     """What one module did in the recorded forward passes."""
@@ -57,15 +60,20 @@ class ForwardRecorder:
         self._hook = InertOnCopy(self._post)   # a copy of the model carries an inert hook (probes.hooks)
         # this pass's module outputs with autograd history, by storage address (a detached view shares its
         # storage); the tensors are held until the pass's backward (new_pass), so no other tensor can be
-        # given their memory and be mistaken for them
+        # given their memory and be mistaken for them. Held within HELD_BYTES: a forward pass that no
+        # backward follows (an evaluation with gradients on) would otherwise keep its activations alive
+        # until the next one; an output beyond the budget is not recorded (a cut after it is then judged
+        # as before: only by inputs with no history at all)
         self._outs: dict[int, str] = {}
         self._held: list[torch.Tensor] = []
+        self._held_bytes = 0
 
     def new_pass(self) -> None:
         """A backward pass ended: the next forward is another pass (a detached state carried over from
         this one, as truncated backpropagation through time does, is not a cut within a pass)."""
         self._outs.clear()
         self._held.clear()
+        self._held_bytes = 0
 
     def install(self, roots: list[nn.Module]) -> None:
         for root in roots:
@@ -106,12 +114,15 @@ class ForwardRecorder:
                 nodes = [t.grad_fn for t in outs]
                 if nodes and len(rec.output_nodes) < 64:
                     rec.output_nodes.extend(nodes[:4])
-                if len(self._held) < 256:
-                    for t in outs[:4]:
-                        ptr = _storage(t)
-                        if ptr:
-                            self._outs.setdefault(ptr, name)
-                            self._held.append(t)
+                for t in outs[:4]:
+                    size = t.numel() * t.element_size()
+                    if len(self._held) >= 256 or self._held_bytes + size > HELD_BYTES:
+                        break
+                    ptr = _storage(t)
+                    if ptr:
+                        self._outs.setdefault(ptr, name)
+                        self._held.append(t)
+                        self._held_bytes += size
             else:
                 rec.nograd_calls += 1
         except Exception:  # a recorder must never break the forward pass

@@ -113,9 +113,12 @@ class ModelTable:
         before = len(self.params)
         for ridx, root in enumerate(self.roots):
             self._scan(root, ridx, self.prefixes[ridx] if ridx < len(self.prefixes) else "")
+        self.refresh_requires_grad()
+        return len(self.params) - before
+
+    def refresh_requires_grad(self) -> None:
         for info, p in zip(self.info, self.params):
             info.requires_grad = bool(p.requires_grad)
-        return len(self.params) - before
 
     def trainable_signature(self) -> tuple:
         """Per watched model: how many parameters it has and how many require gradients (cheap: no tensor
