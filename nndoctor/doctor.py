@@ -1566,6 +1566,9 @@ class Doctor(tap.Listener):
             names["model"] = self.var_names["model"]
         if self.var_names.get("optimizer"):
             names["optimizer"] = self.var_names["optimizer"]
+        roots = tuple(p for p in self.table.prefixes if p)
+        if roots:   # several models found by `nndoctor run`, their module names prefixed by their variables'
+            names["roots"] = roots
         return names
 
     def _internal_error(self, where: str, exc: BaseException) -> None:

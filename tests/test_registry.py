@@ -31,3 +31,15 @@ def test_every_code_has_docs_remedies_and_a_rule():
 def test_generated_reference_is_up_to_date():
     assert (ROOT / "docs" / "diagnoses.md").read_text() == reference_markdown(), \
         "run `nndoctor docs` to regenerate docs/diagnoses.md"
+
+
+def test_a_module_under_one_of_several_models_is_named_from_that_model():
+    # `nndoctor run` names the modules of several models after their variables (enc.emb, dec.rnn): the
+    # ready-to-paste fix reaches the module from its own model
+    from nndoctor import remedies
+    r = remedies.render(["freeze-explicitly"], model="enc", module="enc.emb", roots=("enc", "dec"))[0]
+    assert 'enc.get_submodule("emb")' in r.snippet
+    r = remedies.render(["freeze-explicitly"], model="enc", module="dec.rnn", roots=("enc", "dec"))[0]
+    assert 'dec.get_submodule("rnn")' in r.snippet
+    r = remedies.render(["freeze-explicitly"], model="net", module="backbone.0")[0]   # one model: as before
+    assert 'net.get_submodule("backbone.0")' in r.snippet

@@ -49,7 +49,18 @@ _RENDERED: dict[Any, tuple[Remedy, ...]] = {}
 def render(ids: list[str], **context: Any) -> list[Remedy]:
     """The remedies ``ids`` rendered for ``context``. An active finding is rebuilt at every evaluation with
     the same remedies and context: the rendering is kept (up to 256 distinct ones; a Remedy is never
-    modified after it is made, so findings may share one)."""
+    modified after it is made, so findings may share one).
+
+    ``roots`` (from the doctor, with ``nndoctor run``'s several models): the variable names that prefix
+    each model's module names. A ``module`` under one of them is named from its own model
+    (``enc.get_submodule("emb")``, not ``model.get_submodule("enc.emb")``)."""
+    roots = context.pop("roots", ())
+    module = context.get("module")
+    if roots and isinstance(module, str):
+        for r in roots:
+            if module == r or module.startswith(r + "."):
+                context = {**context, "model": r, "module": module[len(r) + 1:]}
+                break
     try:
         # (the values' types too: 1, 1.0 and True are equal keys but render as "1", "1.0" and "True")
         key = (tuple(ids), tuple((k, type(v), v) for k, v in sorted(context.items())))
