@@ -77,7 +77,9 @@ BROKEN_FLOW = register(Diagnosis(
            "a target network evaluated under no_grad and not in any optimizer",
            "a GAN's fake.detach() for the discriminator step: reachability is the union over all "
            "losses of the first steps",
-           "modules unused in the observed forward passes by design (conditional branch): info only"),
+           "modules unused in the observed forward passes by design (conditional branch): info only",
+           "truncated backpropagation through time: a state detached between passes is not a cut (a module's "
+           "detached output counts as evidence only within the pass that made it)"),
     thresholds=("none: reachability is exact (a graph walk of every loss in the first steps)",),
 ))
 
@@ -96,9 +98,11 @@ NOT_OPTIMIZED = register(Diagnosis(
     remedies=("module-list", "optimizer-all-params", "create-optimizer-after-model", "freeze-explicitly"),
     traps=("a target network not in the graph of the loss", "frozen params (requires_grad=False)",
            "a frozen teacher/perceptual network in eval() mode that still requires grad: info only "
-           "(wasted compute)"),
+           "(wasted compute)",
+           "gradual unfreezing with add_param_group; a GAN that turns requires_grad off and on at every step"),
     thresholds=("none: membership is exact; decided after every optimizer has stepped twice, again for each "
-                "new training phase (a new optimizer)",
+                "new training phase (a new optimizer, or a set of trainable parameters larger than any seen: "
+                "a backbone unfrozen, a head added, counted every `every` steps)",
                 "a separate module that no optimizer holds is an error/warning only in train mode: eval() "
                 "declares it inference-only"),
 ))
