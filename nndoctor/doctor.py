@@ -101,6 +101,7 @@ class _Opt:
     positions: list[int] = field(default_factory=list)   # table index of each param
     signature: tuple = ()
     n_steps: int = 0
+    leads: bool = False                       # its latest step began a training iteration (advanced doctor.step)
     snapshot: list[torch.Tensor] | None = None
     snapshot_local: list[int] | None = None
     probe: _Probe | None = None
@@ -115,6 +116,11 @@ class _Opt:
     noise_last: float = 0.0
     log_norm: float | None = None             # slow running level of log10(sum of gradient norms)
     all_local: list[int] = field(default_factory=list)   # [0, 1, ..., len(params) - 1], shared
+
+    def sentinels(self) -> list[torch.Tensor]:
+        """The first and last of its trainable parameters (what stands in for a probe not chosen yet)."""
+        ps = [p for p in self.params if p.requires_grad]
+        return [ps[0], ps[-1]] if len(ps) > 1 else ps
 
 
 class Doctor(tap.Listener):
@@ -164,7 +170,10 @@ class Doctor(tap.Listener):
         self._open = False
         self._closed = False
         self._depth = 0             # ``with doctor:`` blocks entered and not yet left
-        self.step = 0               # iterations: the largest optimizer step count seen
+        # iterations: one per training iteration (see _on_step_pre); the largest optimizer step count seen,
+        # except that an optimizer of a later training phase continues the count where the earlier one left it
+        self.step = 0
+        self._iter_keys: set[int] = set()   # the optimizers that stepped in the current iteration
         self.n_backward = 0
         self._opts: dict[int, _Opt] = {}
         self._ignored_opts: "weakref.WeakSet[Any]" = weakref.WeakSet()
@@ -811,6 +820,11 @@ class Doctor(tap.Listener):
                 # parameter is frozen (a GAN's discriminator, requires_grad off while the generator steps)
                 pend["rec_probes"] = [(r.probe, id(r.probe.param.grad), r.probe.version_now())
                                       for r in self._opts.values() if r.probe is not None and r.probe is not self._probe]
+                # an optimizer with no probe yet (its parameters had no gradient at any pass so far: a student
+                # whose teacher trains first): the first and last of its trainable parameters stand in, or its
+                # model's passes would never be attributed, and its probe never chosen
+                pend["unprobed"] = [(p, id(p.grad), p.grad._version if p.grad is not None else None)
+                                    for r in self._opts.values() if r.probe is None for p in r.sentinels()]
             if self._steps_since_backward == 0 and self.n_backward > 0:
                 pend["bw_reset"] = self._probe.was_reset()
                 pend["bw_updated"] = self._probe.param_changed()   # a manual in-place update, no step()
@@ -827,6 +841,8 @@ class Doctor(tap.Listener):
         if "probe" in pend and pend["probe"] != (id(self._probe.param.grad), self._probe.version_now()):
             return True
         if any((id(pr.param.grad), pr.version_now()) != (gid, ver) for pr, gid, ver in pend.get("rec_probes", ())):
+            return True
+        if any(p.grad is not None and (id(p.grad), p.grad._version) != (gid, ver) for p, gid, ver in pend.get("unprobed", ())):
             return True
         w = pend["walk"]
         if w is None:
@@ -921,7 +937,19 @@ class Doctor(tap.Listener):
             self._open_window()  # parameters added to an optimizer: a new training phase
         rec.n_steps += 1
         self._n_step_pre += 1
-        self.step = max(self.step, rec.n_steps)
+        # a training iteration begins when an optimizer steps that has already stepped in the current one: a
+        # GAN's two optimizers step once each per iteration, a WGAN's critic five times per generator step
+        # (the count is then the critic's), one optimizer once. The count is the largest optimizer step count
+        # of the run, except across training phases: a student's optimizer after its teacher's (or a new
+        # optimizer a repair swapped in) continues the count where the teacher's left it. The largest count
+        # would stay at the teacher's until the student caught up: its steps all stamped alike, and the
+        # cadence that flushes and judges (keyed on the iteration) silent for that long.
+        rec.leads = rec.key in self._iter_keys or not self._iter_keys
+        if rec.leads:
+            self.step += 1
+            self._iter_keys = {rec.key}
+        else:
+            self._iter_keys.add(rec.key)
         self._steps_since_backward += 1
         self._stepping = rec
         # losses since the last step belong to this optimizer
@@ -1135,7 +1163,7 @@ class Doctor(tap.Listener):
             rec.probe.mark()
         if self._window_open and self._window_should_close():
             self._close_window()
-        if self._spike_eval_due and rec.n_steps == self.step:
+        if self._spike_eval_due and rec.leads:
             self._spike_eval_due = False
             self._spike_eval_step = self.step
             self._flush()
@@ -1147,7 +1175,7 @@ class Doctor(tap.Listener):
                 self._spike_gap = min(2 * self._spike_gap, max(5, self.every))
             if self._flush_callbacks:
                 self._notify_flush()
-        if rec.n_steps == self.step and (self.step % self.every == 0 or self.step in (3, 5)):
+        if rec.leads and (self.step % self.every == 0 or self.step in (3, 5)):
             # (every `every` steps whatever the flush's time budget: counts only, a few us)
             self._check_trainable_set()
             # the flush, like the rules, is held to a time budget (~2% of the wall time since the
@@ -1161,7 +1189,7 @@ class Doctor(tap.Listener):
                 self._evaluate()
                 if self._flush_callbacks:
                     self._notify_flush()
-        if rec.n_steps == self.step and not self._act.armed and not self._act_due and \
+        if rec.leads and not self._act.armed and not self._act_due and \
                 self.step % self.every == 0:
             # the next activation sample: as soon as the probe's cost is under ~1% of the wall time since
             # the last one, and in any case at every x 2^k steps (a few, whatever the machine's load)

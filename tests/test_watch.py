@@ -305,6 +305,44 @@ def test_gan_watching_only_the_generator_counts_its_own_backward_passes():
     assert r.backward_passes == 30 and r.steps == 30 and r.healthy, r
 
 
+def test_a_later_training_phase_continues_the_step_count_and_is_judged_from_its_start():
+    """A teacher trained for 200 steps, then a student with its own optimizer that leaves the student's
+    head out of it. The step count goes on from 200 (the largest optimizer count would stay at the
+    teacher's 200 until the student's caught up, stamping every student step 200 and holding back the
+    flushes and the rules keyed on it): the student's problem is named within its first flushes."""
+    X, y = blobs()
+    teacher, student = mlp(seed=1), mlp(seed=2)
+    t_opt = torch.optim.SGD(teacher.parameters(), lr=0.1)
+    seen = {}
+    doctor = nndoctor.watch([teacher, student], t_opt, on_finding=lambda f: seen.setdefault(f.code, doctor.step))
+    with doctor:
+        train(teacher, t_opt, X, y, steps=200)
+        s_opt = torch.optim.SGD(list(student[0].parameters()) + list(student[2].parameters()), lr=0.1)
+        train(student, s_opt, X, y, steps=150)
+    r = doctor.report()
+    # the student's first step shares the teacher's last iteration; its first backward pass, before its optimizer
+    # was seen, may go unattributed (watch() follows the passes that reach a known optimizer's parameters)
+    assert r.steps == 349 and r.backward_passes >= 349, (r.steps, r.backward_passes)
+    assert "parameter-not-optimized" in seen and seen["parameter-not-optimized"] <= 260, seen
+    grad_steps = doctor.store["grad_norm/1"].steps
+    assert len(set(grad_steps.tolist())) == len(grad_steps) == 150, grad_steps[:10]
+
+
+def test_a_watched_model_trained_second_has_its_backward_passes_counted():
+    """Both optimizers given from the start, the second model trained after the first: its optimizer had
+    no probe parameter (none of its parameters had a gradient yet), so its passes went unattributed and
+    no probe was ever chosen. Two of its parameters stand in until one is."""
+    X, y = blobs()
+    a, b = mlp(seed=1), mlp(seed=2)
+    opt_a, opt_b = torch.optim.SGD(a.parameters(), lr=0.1), torch.optim.SGD(b.parameters(), lr=0.1)
+    with nndoctor.watch([a, b], [opt_a, opt_b]) as doctor:
+        train(a, opt_a, X, y, steps=30)
+        train(b, opt_b, X, y, steps=30)
+    r = doctor.report()
+    assert r.backward_passes == 60 and r.steps == 59, (r.backward_passes, r.steps)
+    assert r.healthy, r
+
+
 def test_a_gradient_spike_brings_the_rules_forward_instead_of_waiting_for_the_flush():
     """A gradient norm 100x its running level asks for the rules at the end of that step: with
     flushes 1000 steps apart, an explosion is still named within a few steps of its start."""
