@@ -255,14 +255,16 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
           twin_seeds: int = 1, fix_seeds: int = 1) -> dict:
     cls = classify(pattern)
     jobs: list[tuple[str, str]] = []
-    for _ in range(reps):
+    # a pair's runs are adjacent in time, its twin's and its repaired run's seeds interleaved: the machine's
+    # speed drifts over a run of the benchmark (minutes), and a ratio of two times measured minutes apart
+    # would carry that drift
+    for rep in range(reps):
         for pr in cls["pairs"]:
-            jobs += [("fix", str(PROGRAMS / pr["program"])), ("twin", str(TWINS / pr["program"])),
-                     ("plain", str(PROGRAMS / pr["program"]))]
-    for k in range(1, twin_seeds):
-        jobs += [(f"twin+{k}", str(TWINS / pr["program"])) for pr in cls["pairs"]]
-    for k in range(1, fix_seeds):
-        jobs += [(f"fix+{k}", str(PROGRAMS / pr["program"])) for pr in cls["pairs"]]
+            fix, twin = str(PROGRAMS / pr["program"]), str(TWINS / pr["program"])
+            jobs += [("fix", fix), ("twin", twin), ("plain", fix)]
+            for k in range(1, max(twin_seeds, fix_seeds) if rep == 0 else 1):
+                jobs += ([(f"twin+{k}", twin)] if k < twin_seeds else []) + \
+                        ([(f"fix+{k}", fix)] if k < fix_seeds else [])
     if check_report_only:
         jobs += [("fix", str(PROGRAMS / r["program"])) for r in cls["report_only"]]
     results = run_jobs(jobs) if jobs else []
