@@ -259,6 +259,31 @@ def test_the_probes_sorted_quantile_equals_torch_quantile():
     torch.testing.assert_close(_quantile_rows(f, 0.99), torch.quantile(f, 0.99, dim=0), equal_nan=True)
 
 
+def test_the_input_feature_statistics_read_through_numpy_equal_the_torch_path():
+    """A CPU tensor's per-feature statistics (unnormalized-input's evidence) come from partial partitions
+    on a numpy view: the same numbers as the torch path (sorts, torch.median), NaN columns included."""
+    import torch
+
+    from nndoctor.probes import activations as A
+    g = torch.Generator().manual_seed(0)
+    cases = [((64, 30), 1), ((32, 3, 8, 8), 1), ((5, 7, 4), 2), ((1, 6), 1), ((2, 4), 1), ((3000, 3), 1)]
+    for shape, dim in cases:
+        for dtype in (torch.float32, torch.float64):
+            x = torch.randn(*shape, generator=g, dtype=dtype)
+            x[x > 1.0] = 0.0       # features at one value (their median) much of the time
+            x[x < -1.5] = 1.0
+            if x.shape[0] > 3:
+                x[2, 0] = float("nan")
+            host = A._feature_stats(x, dim)
+            view, A._host_view = A._host_view, lambda t: None   # the torch path, as for a GPU tensor
+            try:
+                ref = A._feature_stats(x, dim)
+            finally:
+                A._host_view = view
+            assert host.dtype == ref.dtype == torch.float32 and host.shape == ref.shape
+            torch.testing.assert_close(host, ref, rtol=1e-5, atol=1e-6, equal_nan=True)
+
+
 def test_quantile_equals_numpy_and_needs_no_numpy_ma():
     import subprocess
     import sys

@@ -494,6 +494,9 @@ def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
     """Per feature: mean, std, 99th percentile of |x|, share of values that are 0 or 1, share of
     non-zero values, share of values equal to the feature's median (a feature that sits at one value
     most of the time: 0 for a background pixel, or that pixel after global centering) -> (6, F)."""
+    a = _host_view(x)
+    if a is not None:
+        return torch.from_numpy(_feature_stats_host(np.moveaxis(a, dim, -1).reshape(-1, a.shape[dim])))
     with torch.no_grad():
         f = x.movedim(dim, -1).reshape(-1, x.shape[dim]).float()
         if f.shape[0] > 2048:
@@ -505,6 +508,38 @@ def _feature_stats(x: torch.Tensor, dim: int) -> torch.Tensor:
         nonzero = (f != 0).float().mean(0)
         at_median = (f == f.median(dim=0).values).float().mean(0)
         return torch.stack([mean, std, p99, binary, nonzero, at_median])
+
+
+def _feature_stats_host(f: np.ndarray) -> np.ndarray:
+    """``_feature_stats`` of a CPU tensor's (rows, F) numpy view: the same numbers (to float32 rounding),
+    the order statistics by partial partitions instead of two full sorts per column: ~2-3x faster, and
+    without torch's sort/median first calls in a process (~0.6 ms a run: these are taken once, at the
+    first sample; ~12 ms for a batch of 256 flattened 28x28 images)."""
+    n = f.shape[0]
+    if n > 2048:
+        f = f[:: n // 2048 + 1]
+        n = f.shape[0]
+    with np.errstate(all="ignore"):
+        mean = f.mean(0)
+        std = f.std(0, ddof=1) if n > 1 else np.zeros_like(mean)
+        a = np.abs(f)
+        if n > 1:   # the 99th percentile by linear interpolation, NaN for a column holding one (as _quantile_rows)
+            pos = 0.99 * (n - 1)
+            lo = int(pos)
+            hi = min(lo + 1, n - 1)
+            s = np.partition(a, sorted({lo, hi, n - 1}), axis=0)   # NaN goes last, as in a sort
+            p99 = s[lo] + (s[hi] - s[lo]) * (pos - lo)
+            p99 = np.where(np.isnan(s[n - 1]), s[n - 1], p99)
+        else:
+            p99 = a[0]
+        binary = ((f == 0) | (f == 1)).mean(0)
+        nonzero = (f != 0).mean(0)
+        k = (n - 1) // 2   # torch's median: the lower of the two middle values; NaN where the column has one
+        sm = np.partition(f, sorted({k, n - 1}), axis=0)
+        med = np.where(np.isnan(sm[n - 1]), np.nan, sm[k])
+        at_median = (f == med).mean(0)
+    out = np.stack([mean, std, p99, binary, nonzero, at_median])
+    return out.astype(np.float32)   # (the torch path's dtype: it reads the values as float32)
 
 
 def _pool_features(parts: list[torch.Tensor]) -> dict[str, list[float]]:
