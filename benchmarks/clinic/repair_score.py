@@ -415,7 +415,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", metavar="JSON", help="re-print the results saved by an earlier --json run")
     ap.add_argument("--check-report-only", action="store_true",
                     help="also run the report-only programs with --fix and check nothing is faked")
+    ap.add_argument("--dir", default=None, metavar="DIR",
+                    help="score the pairs of another folder (DIR/programs/faulty_*.py, DIR/twins/<same name>): "
+                         "a held-out set")
     a = ap.parse_args(argv)
+    if a.dir:
+        global PROGRAMS, TWINS
+        PROGRAMS, TWINS = Path(a.dir).resolve() / "programs", Path(a.dir).resolve() / "twins"
     res = json.loads(Path(a.results).read_text()) if a.results else score(a.pattern, a.reps, a.check_report_only,
                                                                                   a.twin_seeds, a.fix_seeds)
     if a.json:
