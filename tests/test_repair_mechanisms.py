@@ -504,3 +504,31 @@ def test_snapshots_on_disk_are_taken_at_doubling_flushes_and_in_memory_at_every_
     assert len(flushes(disk)) <= 5 < len(flushes(memory))
     assert flushes(device) == flushes(disk)          # host copies from an accelerator: the same doubling schedule
     assert not list(Path(tempfile.gettempdir()).glob("nndoctor-snapshot-*"))   # none left behind
+
+
+# --------------------------------------------------------------------------- missing parameters and LR schedulers
+def test_missing_parameters_join_the_first_group_so_the_scripts_scheduler_keeps_stepping():
+    """A scheduler keeps one entry per param group and torch's step() zips them with the groups strictly:
+    the parameters repair adds go into the first group (its LR and schedule), not a group of their own,
+    which made the script's next scheduler.step() raise. Undone, they leave the group again."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.AdamW([{"params": m[0].parameters(), "weight_decay": 0.01},
+                             {"params": m[2].parameters(), "weight_decay": 0.0}], lr=1e-2)   # the head m[4] is missing
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, [lambda s: 1.0 / (1 + 0.01 * s), lambda s: 1.0])
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        for _ in range(150):
+            train(m, opt, X, y, steps=1)
+            sched.step()
+    report = doctor.report()
+    rec = kept(report, "parameter-not-optimized", "optimizer-all-params")
+    assert rec["action"]["param_group"] == 0 and len(opt.param_groups) == 2
+    assert {id(p) for p in m[4].parameters()} <= {id(p) for p in opt.param_groups[0]["params"]}
+    assert opt.param_groups[0]["lr"] < 1e-2 * 0.6        # the head follows the first group's schedule
+    assert not report.internal_errors, report.internal_errors
+    head = list(m[4].parameters())
+    act = A.AddParams(SimpleNamespace(), Finding("parameter-not-optimized", "warning", ""))
+    act.opt, act.group, act.added = opt, opt.param_groups[0], head   # (what apply() left)
+    act.undo()
+    assert not ({id(p) for p in head} & {id(p) for g in opt.param_groups for p in g["params"]})
+    assert all(p not in opt.state for p in head)

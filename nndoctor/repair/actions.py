@@ -13,7 +13,7 @@ objects it holds, so a repair never replaces them: it mutates them or hooks into
 * zero gradients the script forgot: a step post-hook calls ``optimizer.zero_grad()``.
 * optimizer swap (SGD -> Adam): the optimizer object's ``__class__`` becomes ``Adam`` and its param
   groups get Adam's hyper-parameters in place (see ``SwapOptimizer`` for what is kept).
-* missing parameters: ``optimizer.add_param_group`` with the first group's hyper-parameters.
+* missing parameters: appended to the optimizer's first param group (its hyper-parameters and schedule).
 * re-initialization: the init matched to the activation that follows, in place on the same
   tensors (the optimizer state of those parameters is dropped: it described the old weights).
 * activation swap: the activation module is replaced in its parent module (``nn.ReLU`` ->
@@ -730,17 +730,25 @@ class AddParams(Action):
         if not opts:
             raise CannotApply("no optimizer to add them to")
         opt = opts[0]
-        hyper = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
-        opt.add_param_group({**hyper, "params": params})
-        self.opt, self.group = opt, opt.param_groups[-1]
+        if isinstance(opt, torch.optim.LBFGS):
+            # (it keeps its own flat view of its one group's parameters, sized at its first step)
+            raise CannotApply("L-BFGS takes one fixed set of parameters: the script must build it with all of them")
+        # into the first param group, not a new one: an LR scheduler keeps one entry per group (base_lrs,
+        # LambdaLR's lambdas...) and torch's own step() zips them with the groups strictly, so a group it was
+        # not built with makes the script's next scheduler.step() raise. In the first group the parameters
+        # take its hyper-parameters and follow its schedule, as they would had they been listed there.
+        group = opt.param_groups[0]
+        group["params"].extend(params)
+        self.opt, self.group, self.added = opt, group, params
         return {"optimizer": self.ctl.opt_name(opt), "parameters": pnames[:20], "numel": sum(p.numel() for p in params),
-                "lr": hyper.get("lr")}
+                "lr": group.get("lr"), "param_group": 0}
 
     def undo(self) -> None:
         opt = getattr(self, "opt", None)
-        if opt is not None and self.group in opt.param_groups:
-            opt.param_groups.remove(self.group)
-            for p in self.group["params"]:
+        if opt is not None:
+            added = {id(p) for p in self.added}
+            self.group["params"][:] = [p for p in self.group["params"] if id(p) not in added]
+            for p in self.added:
                 opt.state.pop(p, None)
         super().undo()
 
