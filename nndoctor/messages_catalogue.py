@@ -68,6 +68,14 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                   "{n} layers).",
                                   "初始化时前向信号随深度{way}：进入 {first} 的 RMS 为 {rms_first:.3g}，进入 {last} "
                                   "的为 {rms_last:.3g}（{n} 层间相差 {decades:.1f} 个数量级）。"),
+    "poor-initialization.depth-varying": ("At initialization the part of the signal that varies with the input "
+                                          "fades through depth: its RMS about the batch mean is {c_first:.3g} "
+                                          "entering {first} and {c_last:.3g} entering {last} ({decades:.1f} decades "
+                                          "over {n} layers), under weights {factor:.1f}x smaller than the {init} "
+                                          "init asks for.",
+                                          "初始化时随输入变化的那部分信号随深度逐层消失：其相对批均值的 RMS 在进入 "
+                                          "{first} 时为 {c_first:.3g}，进入 {last} 时为 {c_last:.3g}（{n} 层间相差 "
+                                          "{decades:.1f} 个数量级），而权重比 {init} 初始化所需的小 {factor:.1f} 倍。"),
     "poor-initialization.collapses": ("collapses", "逐层坍缩"),
     "poor-initialization.blows-up": ("blows up", "逐层爆炸"),
     "poor-initialization.weights": ("At initialization the weights of {layer} have std {std:.3g}, {factor:.1f}x the "

@@ -121,6 +121,35 @@ def test_poor_initialization_collapse_through_depth_vs_he_init():
     assert "poor-initialization" not in alarms(watched(g, o, loop(g, o, X, y, 10)))
 
 
+def test_poor_initialization_seen_in_the_input_dependent_signal_when_biases_hold_up_the_rms():
+    """Small weights with biases of their own size: the constant part the biases add keeps each layer's
+    input RMS near 1e-2, while the part that varies with the input fades ~1.2 decades per layer. Found from
+    the centered signal (with the weights 18x under He); PyTorch's default init, whose varying part fades
+    ~0.4 decades per ReLU layer by design, is not called poor even 12 layers deep."""
+    X, y = blobs()
+    torch.manual_seed(0)
+    layers, w = [], 20
+    for _ in range(6):
+        lin = nn.Linear(w, 64)
+        nn.init.normal_(lin.weight, 0, 0.01)
+        nn.init.normal_(lin.bias, 0, 0.01)
+        layers += [lin, nn.ReLU()]
+        w = 64
+    m = nn.Sequential(*layers, nn.Linear(64, 2))
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    f = watched(m, opt, loop(m, opt, X, y, 10)).get("poor-initialization")
+    assert f is not None and "varying_input_rms" in f.evidence and f.evidence["decades"] <= -3, f
+    assert f.evidence["weight_std_below_recommended"] > 3
+    torch.manual_seed(0)
+    layers, w = [], 20
+    for _ in range(12):
+        layers += [nn.Linear(w, 64), nn.ReLU()]
+        w = 64
+    g = nn.Sequential(*layers, nn.Linear(64, 2))
+    o = torch.optim.Adam(g.parameters(), 1e-3)
+    assert "poor-initialization" not in watched(g, o, loop(g, o, X, y, 10)).codes
+
+
 # ----------------------------------------------------------------------------- data
 def test_unnormalized_input_and_its_traps():
     X, y = blobs(d=6)

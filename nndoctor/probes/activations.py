@@ -50,7 +50,7 @@ SIGMOID_SAT = 0.01       # sigmoid'(x) = s(1-s) < 0.0099 (vs 0.25 at 0)
 
 # the scalar statistics kept per module and sample (NaN where not applicable)
 FIELDS = ("dead", "units", "sat", "rms_in", "rms_out", "min_in", "max_in", "sat_in_tanh", "sat_in_sigmoid",
-          "dead_in", "units_in", "is_model_input", "bn_count", "is_output", "discrete_in")
+          "dead_in", "units_in", "is_model_input", "bn_count", "is_output", "discrete_in", "crms_in")
 
 
 def _unit_dim(t: torch.Tensor, conv: bool) -> int:
@@ -376,13 +376,14 @@ class ActivationProbe:
                     m.setdefault(f, []).append(x)
                 if extra[2]:  # the first forward's input RMS (poor-initialization reads the very first batch)
                     m["rms_in_first"] = [m["rms_in"][-1]]
+                    m["crms_in_first"] = [m["crms_in"][-1]]
             else:
                 m.setdefault(k, []).append(src[0] if isinstance(src, list) else host[src])
         out: dict[str, Any] = {"forwards": self.forwards, "modules": {}}
         for st in sorted(self.mods.values(), key=lambda s: s.order):
             if not st.stats:
                 continue
-            d: dict[str, Any] = dict.fromkeys(FIELDS + ("rms_in_first",), float("nan"))
+            d: dict[str, Any] = dict.fromkeys(FIELDS + ("rms_in_first", "crms_in_first"), float("nan"))
             for k, vs in acc.get(st.name, {}).items():
                 d[k] = sum(vs) / len(vs)
             for vals in st.stats[:1]:   # the fields that do not change within a sample: its first forward's
@@ -418,36 +419,52 @@ class ActivationProbe:
 # (torch.bucketize would count everything in one op, but it is ~30 ns per element on a CPU core and
 # slow under intra-op threading: comparisons are cheaper.)
 _LAYER_IN = "_layer_in"
-_LAYER_IN_WIDTH = 7
+_LAYER_IN_WIDTH = 8
 _HOST_MEANS = ("sat",)   # the per-forward fields averaged over the sample that the CPU path gives as floats
 
 
 def _layer_input_stats(x: torch.Tensor, out: torch.Tensor) -> tuple:
     """(numel in, numel out, |x|, |out|, min of x, max of x, #|x| > 0.99, #(x < 0.01 or x > 0.99),
-    #x in {-1, 0, 1}): plain floats for CPU tensors (through numpy), else tensors left on the device
-    (|x|, |out|, (min, max), and the three counts)."""
+    #x in {-1, 0, 1}, |x - its mean over the leading (batch) axis|): plain floats for CPU tensors (through
+    numpy), else tensors left on the device (|x|, |out|, (min, max), the three counts, the centered norm).
+
+    The centered norm is the part of the input that varies from example to example: what carries the
+    input's information through the layer. A constant part (a bias the layer below adds) keeps |x| up
+    while a too-small init lets the varying part fade through depth (NaN for a batch of one)."""
     xa, oa = _host_view(x), _host_view(out)
     if xa is not None and oa is not None:
         xv, ov = xa.reshape(-1), oa.reshape(-1)
         with np.errstate(all="ignore"):   # an overflowing square is inf, as in torch; no warning
             a = np.abs(xv)
+            if xa.ndim >= 2 and xa.shape[0] >= 2:
+                xm = xa.reshape(xa.shape[0], -1)
+                c = (xm - xm.mean(0)).reshape(-1)
+                centered = math.sqrt(float(np.dot(c, c)))
+            else:
+                centered = float("nan")
             return (xv.size, ov.size, math.sqrt(float(np.dot(xv, xv))), math.sqrt(float(np.dot(ov, ov))),
                     float(xv.min()), float(xv.max()), float(np.count_nonzero(a > TANH_SAT)),
                     float(np.count_nonzero((xv < SIGMOID_SAT) | (xv > 1 - SIGMOID_SAT))),
-                    float(np.count_nonzero((a == 0) | (a == 1))))
+                    float(np.count_nonzero((a == 0) | (a == 1))), centered)
     xf = x if x.dtype in _NP_DTYPES else x.float()   # (float64 compared in float64, as on the CPU path)
     of = out if out.dtype in _NP_DTYPES else out.float()
     a = xf.abs()
+    if xf.ndim >= 2 and xf.shape[0] >= 2:
+        xm = xf.reshape(xf.shape[0], -1)
+        centered = torch.linalg.vector_norm(xm - xm.mean(0))
+    else:
+        centered = torch.full((), float("nan"), device=xf.device)
     return (xf.numel(), of.numel(), torch.linalg.vector_norm(xf), torch.linalg.vector_norm(of),
             torch.stack(torch.aminmax(xf)), (a > TANH_SAT).sum(),
             ((xf < SIGMOID_SAT) | (xf > 1 - SIGMOID_SAT)).sum(),
-            ((a == 0) | (a == 1)).sum())   # sign()/binarized values
+            ((a == 0) | (a == 1)).sum(), centered)   # (the counts: sign()/binarized values)
 
 
 def _decode_layer_input(v: list[float], n_in: int, n_out: int) -> dict[str, float]:
     return {"rms_in": v[0] / math.sqrt(n_in), "rms_out": v[1] / math.sqrt(max(n_out, 1)),
             "min_in": v[2], "max_in": v[3],
-            "sat_in_tanh": v[4] / n_in, "sat_in_sigmoid": v[5] / n_in, "discrete_in": v[6] / n_in}
+            "sat_in_tanh": v[4] / n_in, "sat_in_sigmoid": v[5] / n_in, "discrete_in": v[6] / n_in,
+            "crms_in": v[7] / math.sqrt(n_in)}
 
 
 def _kind(m: nn.Module) -> str:
