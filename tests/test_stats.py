@@ -318,3 +318,21 @@ def test_windows_are_numpys_sliding_windows(n, k):
         got = windows(x, k)
         assert got.shape == ref.shape and np.array_equal(got, ref)
         assert not got.flags.writeable   # a view of the rules' input: never written through
+
+
+def test_a_burst_within_the_first_steps_must_clear_a_higher_bar():
+    """Before 5 steps the running level rests on 1-4 of them: a single step counts as a burst there only at
+    >= 4 decades (an RNN's first update took its gradient up 5.7 decades and wrecked the weights), where
+    later 3 decades at once suffice."""
+    from nndoctor.diagnoses.gradients import _bursts
+    flat = np.full(40, 2.0)
+    early = flat.copy()
+    early[1] = 7.7            # 5.7 decades above row 0
+    assert _bursts(early) == [(1, pytest.approx(5.7))]
+    modest = flat.copy()
+    modest[2] = 5.5           # 3.5 decades: a burst later on, not yet
+    assert _bursts(modest) == []
+    later = flat.copy()
+    later[12] = 5.5
+    assert _bursts(later) == [(12, pytest.approx(3.5))]
+    assert _bursts(early, memo={}, key="k") == _bursts(early)

@@ -61,7 +61,8 @@ EXPLODING = register(Diagnosis(
                 "error at >= 4 decades or when NaN/Inf follows",
                 "bursts: >= 2 decades above the median of the previous 20 steps, compounding over more than one "
                 "step (or >= 3 decades at once): one odd batch is not an explosion; error at >= 4 decades, "
-                "two bursts, or NaN/Inf after"),
+                "two bursts, or NaN/Inf after; within the first 5 steps (a level resting on 1-4 steps) only "
+                ">= 4 decades at once"),
 ))
 
 VANISHING = register(Diagnosis(
@@ -243,6 +244,9 @@ def _running_median_before_memo(memo: dict | None, key, L: np.ndarray, window: i
     return out
 
 
+EARLY_MARGIN = 1.0   # decades added to the single-step burst bar (3) while the running level rests on < 5 steps
+
+
 def _bursts(L: np.ndarray, window: int = 20, min_history: int = 5, memo: dict | None = None,
             key=None) -> list[tuple[int, float]]:
     """Episodes where log10(grad norm) rises >= 2 decades above its running median.
@@ -253,9 +257,15 @@ def _bursts(L: np.ndarray, window: int = 20, min_history: int = 5, memo: dict | 
     """
     out: list[tuple[int, float]] = []
     excess = L - _running_median_before_memo(memo, (key, window), L, window)
-    excess[:min_history] = -np.inf
-    nxt = min_history
-    for t in np.flatnonzero(excess >= 2).tolist():   # (rows before min_history hold -inf)
+    # before min_history rows the running level rests on 1-4 steps (the first steps' gradients differ from the
+    # next ones by up to ~a decade): a burst there must stand EARLY_MARGIN decade(s) above the single-step bar.
+    # An RNN's first update can take the gradient up 5 decades in one step and wreck the weights for good;
+    # seen only against later rows, it would sink into the baseline.
+    head = excess[:min_history]
+    head[~(head >= 3 + EARLY_MARGIN)] = -np.inf
+    excess[0] = -np.inf
+    nxt = 1
+    for t in np.flatnonzero(excess >= 2).tolist():   # (early rows below their bar hold -inf)
         if t < nxt:
             continue  # inside the episode already counted
         j = t
