@@ -873,6 +873,32 @@ def test_functional_gate_saturation_is_seen():
     assert f is not None and any("sigmoid() at test_catalogue.py" in w for w in f.where)
 
 
+
+def test_a_sigmoid_the_loss_applies_to_the_models_output_is_not_a_saturated_layer():
+    """A focal loss takes p = sigmoid(logits) of what the model returned: the output nonlinearity, outside
+    forward(). A confident classifier's p sits in the tails by design, as an output nn.Sigmoid's does."""
+    from nndoctor.doctor import Doctor
+
+    X, y = blobs()
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(20, 32), nn.ReLU(), nn.Linear(32, 1))
+    opt = torch.optim.Adam(m.parameters(), 3e-2)
+    X = X * 3   # separable by a margin: the classifier becomes confident
+
+    def focal(logits, t):
+        p = torch.sigmoid(logits).clamp(1e-6, 1 - 1e-6)
+        return -(t * (1 - p) ** 2 * torch.log(p) + (1 - t) * p ** 2 * torch.log(1 - p)).mean()
+
+    with Doctor([m], [opt], every=10, fixed_cadence=True) as doctor:
+        for _ in range(300):
+            opt.zero_grad()
+            focal(m(X).squeeze(1), y.float()).backward()
+            opt.step()
+    last = doctor.store.facts["act_samples"][-1]["modules"]
+    site = [k for k in last if k.startswith("sigmoid() at test_catalogue.py")]
+    assert site and last[site[0]]["sat"] >= 0.5 and last[site[0]]["is_output"] == 1.0, last
+    assert "saturated-activation" not in doctor.report().codes
+
 class _Scriptable(nn.Module):
     def __init__(self):
         super().__init__()

@@ -144,6 +144,7 @@ class _ModState:
     fan_out: int | None = None
     fed_by: dict[str, None] = field(default_factory=dict)   # a functional activation: the layers whose
     # outputs it was applied to (one call site in a block's forward serves every block), in order
+    on_output: bool = False    # a functional activation applied to the model's output (in the loss, after forward)
 
 
 class ActivationProbe:
@@ -155,6 +156,7 @@ class ActivationProbe:
         self._first_layer: str | None = None
         self._input_ptrs: set[int] = set()
         self._root_out_ptrs: set[int] = set()
+        self._fwd_out_ptrs: set[int] = set()     # the outputs of the latest forward pass only
         self._layer_out: dict[int, str] = {}    # this forward's layer outputs (data_ptr -> layer name)
         self._prev_conv = False
         self.forwards = 0
@@ -241,6 +243,10 @@ class ActivationProbe:
             src = self._layer_out.get(inp.data_ptr())
             if src is not None:
                 st.fed_by[src] = None
+            if inp.data_ptr() in self._fwd_out_ptrs:
+                # to what the forward pass just returned: the loss's own sigmoid (a focal loss's p = sigmoid(logits)),
+                # the model's output nonlinearity, whose confident outputs sit in the tails by design
+                st.on_output = True
         self._cost += time.perf_counter() - t0
 
     def note_inputs(self, args: Any, kwargs: Any) -> None:
@@ -248,11 +254,13 @@ class ActivationProbe:
         self.forwards += 1
         self._prev_conv = False
         self._layer_out.clear()
+        self._fwd_out_ptrs = set()
         self._input_ptrs = {t.data_ptr() for t in iter_tensors((args, kwargs)) if t.numel()}
 
     def _root_post(self, module, inputs, output) -> None:
         try:
-            self._root_out_ptrs |= {t.data_ptr() for t in iter_tensors(output) if t.numel()}
+            self._fwd_out_ptrs = {t.data_ptr() for t in iter_tensors(output) if t.numel()}
+            self._root_out_ptrs |= self._fwd_out_ptrs
         except Exception:
             pass
 
@@ -390,7 +398,7 @@ class ActivationProbe:
                 for k, v in vals.items():
                     if not isinstance(v, torch.Tensor) and k is not _LAYER_IN and k not in _HOST_MEANS:
                         d[k] = v
-            d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs))
+            d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs) or st.on_output)
             d.update(kind=st.kind, type=st.module_type, order=st.order, weight_std=st.weight_std,
                      fan_in=st.fan_in, fan_out=st.fan_out)
             if st.fed_by:
@@ -409,6 +417,7 @@ class ActivationProbe:
         self._order = 0
         self._first_layer = None
         self._root_out_ptrs = set()
+        self._fwd_out_ptrs = set()
         self.forwards = 0
         return out
 
