@@ -532,3 +532,26 @@ def test_missing_parameters_join_the_first_group_so_the_scripts_scheduler_keeps_
     act.undo()
     assert not ({id(p) for p in head} & {id(p) for g in opt.param_groups for p in g["params"]})
     assert all(p not in opt.state for p in head)
+
+
+# --------------------------------------------------------------------------- a kept repair is not rolled back
+def test_poor_initialization_judged_on_the_first_sample_is_not_acted_on_after_a_reinit():
+    """poor-initialization reads the first activation sample (the state at initialization): after the
+    vanishing-gradient repair re-initialized the layers, it describes weights that are gone."""
+    report, out = run_fixed("faulty_vanishing-gradient_tanh_small_init.py")
+    kept(report, "vanishing-gradient", "init-for-activation")
+    poor = [r for r in report.repairs if r["code"] == "poor-initialization"]
+    assert poor and all(r["outcome"] == "not attempted" and "predates" in r["why"] for r in poor), poor
+    assert "acc 1.000" in [line for line in out.splitlines() if line.startswith("epoch 20")][-1], out[-300:]
+
+
+def test_a_rollback_never_goes_back_past_a_kept_repair(monkeypatch):
+    """Acting on it anyway (the outdated check off), the attempt must not restore the state from before the
+    kept re-initialization: its weights are larger than the tiny init's by design ('blown up' by the norm
+    test) and its loss restarted, neither is damage. Before, the run went back to step 1's weights and the
+    not-applicable re-initialization left it there (train_acc 0.627 against 1.0)."""
+    monkeypatch.setattr(E.RepairController, "_outdated_by", lambda self, f: None)
+    report, out = run_fixed("faulty_vanishing-gradient_tanh_small_init.py")
+    kept_at = min(r["step"] for r in report.repairs if r.get("outcome") in ("cleared", "improved"))
+    assert all(r.get("rolled_back_to_step", kept_at) >= kept_at for r in report.repairs), report.repairs
+    assert "acc 1.000" in [line for line in out.splitlines() if line.startswith("epoch 20")][-1], out[-300:]

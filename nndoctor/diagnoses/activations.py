@@ -355,7 +355,11 @@ def check_poor_init(ctx: Context) -> list[Finding]:
     findings_ev.update(weight_std_vs_recommended={n: [float(f"{w[0]:.3g}"), float(f"{w[1]:.3g}")]
                                                   for n, w in list(weights.items())[:12]},
                        following_activation={n: a for n, a in acts.items() if a},
-                       measured_at_step=samples[0]["step"])
+                       measured_at_step=samples[0]["step"],
+                       # judged on the first sample only (the state at initialization): a record of the past, which a
+                       # repair made since (a re-initialization for another finding) has changed; repair mode does
+                       # not act on it then
+                       evidence_last_step=samples[0]["step"])
     if oversized:
         findings_ev["oversized_layers"] = [o[0] for o in oversized]
     where = [o[0] for o in oversized] or hidden[:1] + hidden[-1:]

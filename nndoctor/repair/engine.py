@@ -814,7 +814,15 @@ class RepairController:
         belong to the undone steps, not to the state the run has)."""
         if self._stale(self.best):
             return False
-        if not self._params_finite() or self._blown_up(self.best):
+        if not self._params_finite():
+            return True
+        if any(a.get("step", -1) >= self.best.step for a in self.kept.values()):
+            # the best state predates a repair that was kept (its snapshot is refreshed after a kept repair only
+            # while no other error is active): restoring it would undo that repair, e.g. put back the weights a
+            # re-initialization replaced. Weights larger than then (the re-initialization's own, 100x a tiny
+            # init), or a loss above that state's, are no damage to undo; NaN weights still are.
+            return False
+        if self._blown_up(self.best):
             return True
         since = self._restored[1] if self._restored is not None else 0
         recent = self._losses(after_bw=max(0, self.doctor.n_backward - 10, since))
