@@ -117,10 +117,15 @@ class _Opt:
     log_norm: float | None = None             # slow running level of log10(sum of gradient norms)
     all_local: list[int] = field(default_factory=list)   # [0, 1, ..., len(params) - 1], shared
 
+    sentinel_cache: list[torch.Tensor] | None = None
+
     def sentinels(self) -> list[torch.Tensor]:
-        """The first and last of its trainable parameters (what stands in for a probe not chosen yet)."""
-        ps = [p for p in self.params if p.requires_grad]
-        return [ps[0], ps[-1]] if len(ps) > 1 else ps
+        """The first and last of its trainable parameters (what stands in for a probe not chosen yet): found
+        once (a pass over its parameters), again while none is trainable or after its parameters change."""
+        if self.sentinel_cache is None or len(self.sentinel_cache) == 0:
+            ps = [p for p in self.params if p.requires_grad]
+            self.sentinel_cache = [ps[0], ps[-1]] if len(ps) > 1 else ps
+        return self.sentinel_cache
 
 
 class Doctor(tap.Listener):
@@ -587,6 +592,7 @@ class Doctor(tap.Listener):
         return rec
 
     def _refresh_params(self, rec: _Opt, opt) -> None:
+        rec.sentinel_cache = None
         params, positions = [], []
         for gi, g in enumerate(opt.param_groups):
             for pi, p in enumerate(g["params"]):
