@@ -86,6 +86,17 @@ PRIORITY = ("non-finite", "learning-rate-too-high", "gradient-not-zeroed", "unno
             "learning-rate-too-low", "vanishing-gradient", "saturated-activation", "dead-relu")
 
 
+def _lr_cut_to_healthy(what: str, net: float, n: int, m: float, over: str = "") -> tuple[float, str]:
+    """The LR factor for updates judged oversized (their network ratio ``net`` >= HIGH_RATIO over ``n``
+    sampled steps): the one that brings the median layer's update/weight ratio ``m`` to HEALTHY_RATIO,
+    between 1/100 and 1/2; and why, in words."""
+    from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
+    fac = min(max(HEALTHY_RATIO / m, 1 / 100), 1 / 2)
+    return fac, (f"{what} moved the network by {net:.3g} of its weights per step (the layers' update/weight "
+                 f"ratios in quadrature, median over {n} steps{over}), >= {HIGH_RATIO:g}: the LR brought to the "
+                 f"healthy ratio {HEALTHY_RATIO:g} per layer (now {m:.3g})")
+
+
 def plan(f: Finding) -> list[str]:
     """The remedies, in order, that repair mode may apply live for this finding ([] if none)."""
     code, ev = f.code, f.evidence
@@ -997,7 +1008,7 @@ class RepairController:
         between 1/100 and 1/2. The ratios are those of the updates that killed the units, up to the deaths'
         onset (``since_step``, as the learning-rate rule measures them): after it, a schedule (OneCycle's
         anneal) or the dead units themselves change them."""
-        from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
+        from ..diagnoses.hyperparams import HIGH_RATIO
         at_init = f.evidence.get("dead_fraction_at_init")
         if isinstance(at_init, dict) and at_init and all(v >= 0.5 for v in at_init.values()):
             return None    # dead from the start: the init (or a bias), not the updates
@@ -1016,13 +1027,9 @@ class RepairController:
                 break
         if net is None or m is None or net[0] < HIGH_RATIO:
             return None
-        fac = min(max(HEALTHY_RATIO / m[0], 1 / 100), 1 / 2)
-        return fac, (f"the updates moved the network by {net[0]:.3g} of its weights per step (the layers' "
-                     f"update/weight ratios in quadrature, median over {net[1]} steps"
-                     f"{f' after step {after}' if after else ''}"
-                     f"{f' up to step {since}, when the units died' if until is not None else ''}), >= "
-                     f"{HIGH_RATIO:g}: the LR brought to the healthy ratio {HEALTHY_RATIO:g} per layer (now "
-                     f"{m[0]:.3g})")
+        return _lr_cut_to_healthy("the updates", net[0], net[1], m[0],
+                                  f"{f' after step {after}' if after else ''}"
+                                  f"{f' up to step {since}, when the units died' if until is not None else ''}")
 
     def _swap_killed_units(self, rec: dict[str, Any], action: "A.SwapActivation") -> tuple[tuple[float, str], str] | None:
         """A swap to ReLUs that cleared its finding, checked for its known side effect: the run's LR, set for
@@ -1036,9 +1043,9 @@ class RepairController:
         dead_relu_lr_factor judges dying units). One sample suffices here where dead-relu itself asks for
         two: this decides whether to keep a change repair made, not whether to alarm about the user's code,
         and a wrong call costs a retry at a lower LR. Returns ((LR factor, why), the verdict's reason): the
-        factor that brings the median layer to HEALTHY_RATIO, between 1/100 and 1/2 (dead_relu_lr_factor's)."""
+        factor that brings the median layer to HEALTHY_RATIO, between 1/100 and 1/2 (``_lr_cut_to_healthy``, as dead_relu_lr_factor)."""
         from ..diagnoses.activations import DEAD_WARN, _dead_layers
-        from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO, _network_ratio, _weight_ratio
+        from ..diagnoses.hyperparams import HIGH_RATIO, _network_ratio, _weight_ratio
         names = action.new_relus()
         d = self.doctor
         samples = [s for s in d.store.facts.get("act_samples", []) if s.get("modules") and s.get("step", -1) > rec["step"]]
@@ -1060,11 +1067,8 @@ class RepairController:
         m, _ = _weight_ratio(ctx, ov, rows)
         if n < 2 or not (net >= HIGH_RATIO) or not (m > 0):
             return None
-        fac = min(max(HEALTHY_RATIO / m, 1 / 100), 1 / 2)
+        fac, why_lr = _lr_cut_to_healthy("the swapped network's updates", net, n, m)
         share = float(np.median(shares))
-        why_lr = (f"the swapped network's updates moved it by {net:.3g} of its weights per step (the layers' update/"
-                  f"weight ratios in quadrature, median over {n} steps), >= {HIGH_RATIO:g}: the LR brought to the "
-                  f"healthy ratio {HEALTHY_RATIO:g} per layer (now {m:.3g})")
         why = (f"the ReLUs it put in are dying under the run's LR: at step {samples[-1]['step']} the median new ReLU "
                f"layer had {share:.0%} of its units silent on every example, while {why_lr.split(': ')[0]}; "
                f"applied again from the state before it, with the LR x{A._sig(fac):g}")
