@@ -36,7 +36,7 @@ from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forw
 from .probes import memory as memory_probe
 from .probes.loss import broadcasts_in_loss, call_options, describe_call, merge_prior, prior_stats
 from .probes.model import ModelTable, compiled_wrapper, discover, unwrap_model, unwrap_optimizer
-from .probes.tensors import FlagReader, norms
+from .probes.tensors import FlagReader, descent_cosine, norms
 from .signals import SignalStore
 
 MAX_INTERNAL_ERRORS = 50
@@ -190,7 +190,7 @@ class Doctor(tap.Listener):
         self._loss_tags: list[tuple[int, int]] = []              # (backward index, optimizer key)
         # (optimizer key, step, norms: a device vector, or plain floats on the CPU path, local columns)
         self._pending_grad: list[tuple[int, int, Any, list[int]]] = []
-        self._pending_update: list[tuple[int, int, torch.Tensor, torch.Tensor, list[int]]] = []
+        self._pending_update: list[tuple[int, int, torch.Tensor, torch.Tensor, list[int], torch.Tensor | None]] = []
         self._pending_bw_param: list[tuple[int, torch.Tensor]] = []
         self._last_inputs: dict[int, tuple[tuple, dict]] = {}
         self._hooks: list[Any] = []
@@ -609,6 +609,10 @@ class Doctor(tap.Listener):
             params = [by_idx.get(i) if i in by_idx else self.table.params[i] for i in positions]
         rec.params, rec.positions = params, positions
         rec.signature = _signature(opt)
+        if any(g.get("maximize") for g in opt.param_groups):   # (its "loss" is an objective to raise)
+            keys = self.store.facts.setdefault("maximize", [])
+            if rec.key not in keys:
+                keys.append(rec.key)
 
     def _optimizer_record(self, opt) -> _Opt | None:
         rec = self._opts.get(id(opt))
@@ -1162,8 +1166,11 @@ class Doctor(tap.Listener):
             after = [rec.params[j].detach() for j in rec.snapshot_local]
             if after:
                 diff = torch._foreach_sub(after, rec.snapshot)
-                self._pending_update.append((rec.key, self.step, norms(rec.snapshot), norms(diff),
-                                             rec.snapshot_local))
+                # uphill or downhill: the update against the gradient it was taken on (not for a closure's
+                # several evaluations; grads are still in place after step())
+                un = norms(diff)
+                cos = None if rec.closure else descent_cosine(diff, [rec.params[j].grad for j in rec.snapshot_local], un)
+                self._pending_update.append((rec.key, self.step, norms(rec.snapshot), un, rec.snapshot_local, cos))
             rec.snapshot = None
         if rec.probe is not None:
             rec.probe.mark()
@@ -1462,8 +1469,12 @@ class Doctor(tap.Listener):
             self._pending_grad.clear()
         if self._pending_update:
             widths = {r.key: len(r.positions) for r in self._opts.values()}
-            for key, step, pn, un, local in self._pending_update:
-                both = torch.stack([pn, un]).cpu().numpy()
+            for key, step, pn, un, local, cos in self._pending_update:
+                k = len(pn)
+                flat = torch.cat([pn, un] + ([cos.reshape(1).to(pn.device)] if cos is not None else [])).cpu().numpy()
+                both = flat[:2 * k].reshape(2, k)   # (one transfer for the three)
+                if cos is not None and np.isfinite(flat[-1]):
+                    st.append(f"descent_cos/{key}", step, float(flat[-1]))
                 prow = np.full(widths.get(key, max(local) + 1), -1.0)  # -1: no gradient
                 urow = prow.copy()
                 prow[local], urow[local] = both[0], both[1]

@@ -193,8 +193,8 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
     "unnormalized-input": ("Unnormalized input to {layer}: {reasons}.", "{layer} 的输入没有归一化：{reasons}。"),
     "unnormalized-input.scale": ("typical feature magnitude {typical:.3g} (unit scale is ~1)",
                                  "特征的典型幅值为 {typical:.3g}（单位尺度约为 1）"),
-    "unnormalized-input.spread": ("feature standard deviations span {spread:.1f} decades ({low:.3g} to {high:.3g})",
-                                  "各特征的标准差跨越 {spread:.1f} 个数量级（从 {low:.3g} 到 {high:.3g}）"),
+    "unnormalized-input.spread": ("feature scales (root mean squares) span {spread:.1f} decades ({low:.3g} to {high:.3g})",
+                                  "各特征的尺度（均方根）跨越 {spread:.1f} 个数量级（从 {low:.3g} 到 {high:.3g}）"),
 
     # -- learning rate, batch size, memory -------------------------------------------------------
     "learning-rate-too-high": ("Learning rate too high for {optimizer} (lr={lr:g}): {what}{ratio}.",
@@ -371,6 +371,22 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                   "损失并不比按目标频率做预测更好：{fn} 在 {steps} 步内从 {start:.4g} 降到 {end:.4g}，"
                                   "而按标签频率（目标均值）给出常数预测的损失是 {null:.4g}：模型至多学到了先验，"
                                   "没有从输入中学到任何东西（标签与输入是否对不上，或者输入无法被模型利用？）。"),
+    "loss-not-decreasing.uphill": ("The loss is not decreasing because the optimizer climbs it: {start:.4g} at the "
+                                   "start, {end:.4g} after {steps} steps ({change:+.1%}), and {up} of {m} sampled "
+                                   "updates point along the gradient instead of against it (a hand-written optimizer "
+                                   "or update with its sign turned over: p += lr * p.grad).",
+                                   "损失不下降，因为优化器在沿梯度方向爬升：开始时为 {start:.4g}，{steps} 步后为 "
+                                   "{end:.4g}（{change:+.1%}），抽样的 {m} 次更新中有 {up} 次与梯度同向而不是反向"
+                                   "（手写的优化器或更新把符号写反了：p += lr * p.grad）。"),
+    "loss-not-decreasing.moving": ("The loss rose from {start:.4g} to {end:.4g} in {steps} steps ({change:+.1%}) "
+                                   "while {down} of {m} sampled updates went downhill on their own batch: a loss "
+                                   "that rises anyway measures something that changes during the run (value targets "
+                                   "that grow with the returns in reinforcement learning, a loss weight annealed up, "
+                                   "a curriculum), or steps that overshoot (see learning-rate-too-high).",
+                                   "损失在 {steps} 步内从 {start:.4g} 升到 {end:.4g}（{change:+.1%}），而抽样的 {m} "
+                                   "次更新中有 {down} 次在各自的批次上是下降方向：损失仍然上升，说明它所衡量的东西"
+                                   "在训练中变化（强化学习中随回报增长的价值目标、逐渐加大的损失权重、课程学习），"
+                                   "或者步长过大越过了极小值（见 learning-rate-too-high）。"),
     "loss-not-decreasing": ("The loss is not decreasing: {start:.4g} at the start, {end:.4g} after {steps} steps "
                             "({change:+.1%}), with no specific cause found.",
                             "损失不下降：开始时为 {start:.4g}，{steps} 步后为 {end:.4g}（{change:+.1%}），"

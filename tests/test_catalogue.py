@@ -121,6 +121,48 @@ def test_poor_initialization_collapse_through_depth_vs_he_init():
     assert "poor-initialization" not in alarms(watched(g, o, loop(g, o, X, y, 10)))
 
 
+class _Dense(nn.Module):
+    """A layer written by hand, its weight stored (in, out) for x @ W."""
+
+    def __init__(self, n_in, n_out, std):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(n_in, n_out) * std)
+        self.b = nn.Parameter(torch.zeros(n_out))
+
+    def forward(self, x):
+        return x @ self.W + self.b
+
+
+class _HandTanhNet(nn.Module):
+    def __init__(self, std):
+        super().__init__()
+        sizes = [20, 64, 64, 64, 2]
+        self.layers = nn.ModuleList(_Dense(a, b, std(a, b)) for a, b in zip(sizes[:-1], sizes[1:]))
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = torch.tanh(layer(x))   # one call site for every layer
+        return self.layers[-1](x)
+
+
+def test_poor_initialization_of_hand_written_layers():
+    # torch.randn weights (std 1, no fan-in scaling) in hand-written layers under a functional tanh: the hidden
+    # layers' inputs sit in tanh's flat tails. Their weights are read from the parameter whose side matches the
+    # input's width, and the saturation from the next layer's input
+    X, y = blobs()
+    torch.manual_seed(0)
+    m = _HandTanhNet(lambda a, b: 1.0)
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    f = watched(m, opt, loop(m, opt, X, y, 10)).get("poor-initialization")
+    assert f is not None and f.where and f.where[0].startswith("layers."), f
+    assert f.evidence["weight_std_vs_recommended"]["layers.1"][0] > 0.9   # std ~1 against Xavier's ~0.2
+    # Xavier-scaled (the fix): quiet
+    torch.manual_seed(0)
+    g = _HandTanhNet(lambda a, b: (2 / (a + b)) ** 0.5)
+    o = torch.optim.SGD(g.parameters(), lr=0.01)
+    assert "poor-initialization" not in alarms(watched(g, o, loop(g, o, X, y, 10)))
+
+
 def test_poor_initialization_seen_in_the_input_dependent_signal_when_biases_hold_up_the_rms():
     """Small weights with biases of their own size: the constant part the biases add keeps each layer's
     input RMS near 1e-2, while the part that varies with the input fades ~1.2 decades per layer. Found from
@@ -171,6 +213,52 @@ def test_unnormalized_input_and_its_traps():
     o4 = torch.optim.SGD(emb.parameters(), lr=0.05)
     ids = torch.randint(0, 1000, (256, 4))
     assert "unnormalized-input" not in alarms(watched(emb, o4, loop(emb, o4, ids, y, 20)))
+
+
+def test_feature_scale_is_its_root_mean_square():
+    # what a first-layer weight's curvature scales with is E[x^2] of its feature. A sinusoidal time embedding's
+    # low-frequency cosine (1 - t^2 * 1e-8: mean 1, std ~1e-4) weighs like a unit input: quiet
+    X, y = blobs(d=6)
+    t = torch.randint(0, 100, (256,)).float()
+    Xc = X.clone()
+    Xc[:, 0] = torch.cos(t * 3e-4)
+    Xc[:, 1] = torch.sin(t * 3e-2)
+    m = mlp(d=6)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    assert "unnormalized-input" not in alarms(watched(m, opt, loop(m, opt, Xc, y, 20)))
+    # one feature offset far from 0 (a year: 2000 +- 1) among unit features: its scale is its offset
+    Xo = X.clone()
+    Xo[:, 0] = 2000 + X[:, 0]
+    m2 = mlp(d=6)
+    o2 = torch.optim.SGD(m2.parameters(), lr=1e-6)
+    f = watched(m2, o2, loop(m2, o2, Xo, y, 20)).get("unnormalized-input")
+    assert f is not None and f.evidence["spread_decades"] >= 3 and "0" in f.evidence["largest_features"]
+
+
+def test_a_frozen_first_layer_is_part_of_the_data_pipeline():
+    # raw features 10^4 apart go through a frozen, fitted whitening layer: the first layer the optimizer
+    # trains sees unit-scale inputs, and that is the scale that conditions training
+    X, y = blobs(d=6)
+    scale = torch.tensor([1e-2, 1.0, 10.0, 100.0, 1e3, 1e4])
+    raw = X * scale
+    whiten = nn.Linear(6, 6)
+    with torch.no_grad():
+        whiten.weight.copy_(torch.diag(1 / raw.std(0)))
+        whiten.bias.copy_(-raw.mean(0) / raw.std(0))
+    whiten.requires_grad_(False)
+    m = nn.Sequential(whiten, mlp(d=6))
+    opt = torch.optim.SGD([p for p in m.parameters() if p.requires_grad], lr=0.05)
+    assert "unnormalized-input" not in alarms(watched(m, opt, loop(m, opt, raw, y, 20)))
+    # a frozen layer that hands the raw scales on (an identity stem): the first trainable layer is named
+    stem = nn.Linear(6, 6)
+    with torch.no_grad():
+        stem.weight.copy_(torch.eye(6))
+        stem.bias.zero_()
+    stem.requires_grad_(False)
+    m2 = nn.Sequential(stem, mlp(d=6))
+    o2 = torch.optim.SGD([p for p in m2.parameters() if p.requires_grad], lr=1e-6)
+    f = watched(m2, o2, loop(m2, o2, raw, y, 20)).get("unnormalized-input")
+    assert f is not None and f.where == ["1.0"] and f.evidence["spread_decades"] > 4
 
 
 def test_features_at_one_value_have_no_scale_of_their_own():
@@ -788,8 +876,63 @@ def test_loss_not_decreasing_only_without_a_specific_cause():
     assert "optimizer-step-missing" in alarms(r2) and "loss-not-decreasing" not in alarms(r2)
 
 
-def _flat_rule_on(loss, found=None, cache=None):
-    """check_loss_flat on one optimizer whose loss series is ``loss`` (a synthetic Context)."""
+class _SignFlippedSGD(torch.optim.Optimizer):
+    """A hand-written SGD whose update has its sign turned over (p += lr * grad)."""
+
+    def __init__(self, params, lr):
+        super().__init__(params, {"lr": lr})
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=g["lr"])
+
+
+def test_an_optimizer_that_climbs_the_loss_is_named():
+    # every update goes along the gradient: the loss rises. Named as the cause, ahead of what the LR rules make
+    # of the tiny or diverging steps
+    torch.manual_seed(0)
+    X, y = blobs()
+    for lr in (0.002, 0.05):
+        m = mlp(h=8)
+        opt = _SignFlippedSGD(m.parameters(), lr=lr)
+        r = watched(m, opt, loop(m, opt, X, y, 250))
+        f = r.get("loss-not-decreasing")
+        assert f is not None and f.severity == "error", (lr, r.findings)
+        assert f.evidence["uphill_steps"] == f.evidence["sampled_steps"] >= 10
+        assert "sign turned over" in f.summary
+    # the same loop descending: every sampled step downhill, nothing of the kind
+    m = mlp(h=8)
+    opt = torch.optim.SGD(m.parameters(), lr=0.05)
+    r = watched(m, opt, loop(m, opt, X, y, 250))
+    assert "loss-not-decreasing" not in r.codes
+    # maximize=True: the user climbs an objective on purpose (a reward); not a loss that fails to fall
+    m = mlp(h=8)
+    opt = torch.optim.SGD(m.parameters(), lr=0.002, maximize=True)
+    r = watched(m, opt, loop(m, opt, X, y, 250))
+    assert "loss-not-decreasing" not in r.codes, r.findings
+
+
+def test_a_loss_that_rises_while_the_steps_go_downhill_is_info():
+    # a value loss whose targets grow with the returns (reinforcement learning): the level rises, each sampled
+    # step went downhill on its batch. With the same rise and no step directions measured: the warning
+    import numpy as np
+    rng = np.random.default_rng(0)
+    rising = np.linspace(17, 33, 600) + rng.normal(0, 2, 600)
+    f = _flat_rule_on(rising, cos=-0.4 + rng.normal(0, 0.1, 30))
+    assert len(f) == 1 and f[0].severity == "info" and f[0].evidence["downhill_steps"] >= 27
+    f = _flat_rule_on(rising)
+    assert len(f) == 1 and f[0].severity == "warning"
+    # steps in both directions as often (no significant sign): the warning too
+    f = _flat_rule_on(rising, cos=np.tile([-0.3, 0.3], 15))
+    assert len(f) == 1 and f[0].severity == "warning"
+
+
+def _flat_rule_on(loss, found=None, cache=None, cos=None):
+    """check_loss_flat on one optimizer whose loss series is ``loss`` (a synthetic Context); ``cos``: the sampled
+    steps' update-gradient cosines."""
     import numpy as np
     from nndoctor.diagnoses import Context, OptView
     from nndoctor.diagnoses.training import check_loss_flat
@@ -800,6 +943,8 @@ def _flat_rule_on(loss, found=None, cache=None):
                  grad_steps=np.arange(1, n + 1), grad=np.ones((n, 1)), upd_steps=np.arange(1, n + 1),
                  param=np.ones((n, 1)), update=np.full((n, 1), 1e-3), loss_steps=np.arange(1, n + 1), loss=L)
     ctx = Context(store=SignalStore(), params=[], step=n, n_backward=n, found=dict(found or {}))
+    for k, c in enumerate(cos if cos is not None else []):
+        ctx.store.append("descent_cos/0", 20 * (k + 1), float(c))
     ctx._views = [ov]
     ctx.cache.update(cache or {})
     return check_loss_flat(ctx)

@@ -100,11 +100,11 @@ def test_fragments_joins_and_numbers_through_json():
                                                              high=float("inf"))], "; "))
     en = m.render("en")
     assert en == ("Unnormalized input to `0` (Linear): typical feature magnitude 255 (unit scale is ~1); feature "
-                  "standard deviations span 4.0 decades (0.01 to inf).")
+                  "scales (root mean squares) span 4.0 decades (0.01 to inf).")
     d = json.loads(json.dumps(m.to_dict()))  # inf went through JSON as a string and formats again
     assert d["params"]["reasons"]["message"] == JOIN
     zh = render(d["message"], d["params"], "zh")
-    assert zh == ("`0` (Linear) 的输入没有归一化：特征的典型幅值为 255（单位尺度约为 1）；各特征的标准差跨越 4.0 个数量级"
+    assert zh == ("`0` (Linear) 的输入没有归一化：特征的典型幅值为 255（单位尺度约为 1）；各特征的尺度（均方根）跨越 4.0 个数量级"
                   "（从 0.01 到 inf）。")
     resolved = render("resolved", {"step": 30, "summary": m.to_dict()}, "zh")
     assert resolved.startswith("（到第 30 步已解决）`0` (Linear) 的输入")

@@ -316,6 +316,10 @@ def check_poor_init(ctx: Context) -> list[Finding]:
         std, rec = weights[n]
         nxt = mods[order[order.index(n) + 1]] if order.index(n) + 1 < len(order) else None
         sat = nxt.get("sat") if nxt is not None and nxt["kind"] in ("tanh", "sigmoid") else None
+        if sat is None and nxt is not None and nxt["kind"] == "layer":
+            # a functional tanh/sigmoid between two layers (one call site for all of them, in a loop): the
+            # share of the next layer's input in the activation's flat tails is this layer's saturation
+            sat = nxt.get(f"sat_in_{acts[n]}")
         if std >= WEIGHT_FACTOR * rec and sat is not None and _ok(sat) and sat >= SAT_WARN:
             oversized.append((n, std, rec, sat))
     if oversized and summary is None:

@@ -38,9 +38,10 @@ UNNORMALIZED = register(Diagnosis(
            "global standardization (left out of the spread test: they have no scale of their own)"),
     thresholds=("typical magnitude (median over features of the 99th percentile of |x|) >= 10: one decade "
                 "above the unit scale default inits (Kaiming-uniform) are designed for",
-                "or the standard deviations of the dense features (non-zero in >= half the examples, and not at "
-                "one value, their median, in half of them or more) span >= 2 decades: per-weight curvatures then "
-                "differ by ~10^4, beyond what one learning rate serves"),
+                "or the root mean squares (E[x^2]^1/2) of the dense features (non-zero in >= half the examples, "
+                "and not at one value, their median, in half of them or more) span >= 2 decades: the curvatures "
+                "along the first layer's weights, which scale with E[x^2], then differ by ~10^4, beyond what one "
+                "learning rate serves"),
 ))
 
 
@@ -70,13 +71,19 @@ def check_unnormalized(ctx: Context) -> list[Finding]:
     # examples have no meaningful scale of their own: sparse ones (pixels that are usually 0), and the same
     # after a shift (those pixels after a global standardization, -0.81 with a std of 0.009 from the rare
     # strokes): their std measures how rare the other values are, not a unit
-    dense = keep & (nonzero >= 0.5) & (at_median < 0.5) & np.isfinite(std) & (std > 0)
-    spread = decades(float(std[dense].min()), float(std[dense].max())) if dense.sum() >= 2 else 0.0
+    # Judged on each feature's root mean square, E[x^2]^(1/2): the curvature of the loss along a first-layer
+    # weight scales with E[x^2] of the feature it multiplies (mean^2 + variance), not with its variance alone.
+    # A feature near a constant (cos(t * 3e-4) in a diffusion model's sinusoidal time embedding: mean 1, std
+    # 1e-4) weighs like a unit input and conditions nothing badly; a feature offset far from 0 (a year,
+    # 2000 +- 10) weighs like its offset
+    rms = np.sqrt(mean ** 2 + std ** 2)
+    dense = keep & (nonzero >= 0.5) & (at_median < 0.5) & np.isfinite(rms) & (std > 0)
+    spread = decades(float(rms[dense].min()), float(rms[dense].max())) if dense.sum() >= 2 else 0.0
     reasons = []
     if scale_dec >= SCALE_DECADES:
         reasons.append(msg("unnormalized-input.scale", typical=typical))
     if spread >= SPREAD_DECADES:
-        reasons.append(msg("unnormalized-input.spread", spread=spread, low=std[dense].min(), high=std[dense].max()))
+        reasons.append(msg("unnormalized-input.spread", spread=spread, low=rms[dense].min(), high=rms[dense].max()))
     if not reasons:
         return []
     idx = np.where(keep)[0]

@@ -18,6 +18,9 @@ TREND_RHO = 0.5
 FLAT_IMPROVEMENT = 0.10    # loss-not-decreasing: less than 10% below its start
 MIN_STEPS = 200            # early plateaus of ~100 steps are normal (attention models before warmup ends)
 START_LOSSES = 5           # loss-not-decreasing's start level: the median of the run's first 5 losses
+# the sign test on the sampled steps' directions (downhill: the update against its batch's gradient): z >= 2.58,
+# the two-sided 1% level the trend tests use; 16 of 20 sampled steps one way, 29 of 41
+SIGN_Z = 2.58
 # specific codes that explain a flat loss by themselves
 EXPLAINS_FLAT = {"optimizer-step-missing", "broken-gradient-flow", "parameter-not-optimized", "gradient-not-zeroed",
                  "vanishing-gradient", "exploding-gradient", "non-finite", "learning-rate-too-low",
@@ -88,6 +91,9 @@ LOSS_FLAT = register(Diagnosis(
     remedies=("overfit-one-batch", "check-labels", "lr-range-test"),
     traps=("GANs and other set-ups with several optimizers (opposing losses)",
            "surrogate objectives that take negative values (policy gradients)",
+           "a loss that rises while the optimizer's steps go downhill on their own batches: what the loss measures "
+           "changes (value targets growing with the returns in reinforcement learning, an annealed loss weight): "
+           "info only",
            "never reported together with a specific code that explains a flat loss (dead units or an "
            "unnormalized input alone do not: they are reported alongside)"),
     thresholds=(f">= {MIN_STEPS} steps (plateaus of ~100 steps are normal early in training, e.g. attention models) "
@@ -100,7 +106,11 @@ LOSS_FLAT = register(Diagnosis(
                 "the label frequencies for cross-entropy/BCE, the target variance for MSE, pooled over the sampled "
                 "batches): the model has learned the prior, not the inputs; the same tenth, measured from the "
                 "null model instead of the start; only for a plain mean loss (no class weights, pos_weight or label "
-                "smoothing) whose result is what backward() runs on"),
+                "smoothing) whose result is what backward() runs on",
+                f"the direction of the sampled steps (the cosine of each update with the gradient it was taken on), by "
+                f"a sign test at z >= {SIGN_Z} (the 1% level): mostly uphill names the cause (an error: the optimizer "
+                f"maximizes the loss); mostly downhill while the loss rises significantly (Mann-Kendall z >= {SIGN_Z}) "
+                f"is a moving objective (info)"),
 ))
 
 
@@ -234,14 +244,27 @@ def _explained_now(ctx: Context, codes: set[str]) -> bool:
 
 @rule("loss-not-decreasing")
 def check_loss_flat(ctx: Context) -> list[Finding]:
-    if _explained_now(ctx, EXPLAINS_FLAT):
-        return []
     active = [o for o in ctx.optimizers() if o.steps > 0]
-    if len(active) != 1 or active[0].steps < MIN_STEPS:
+    if len(active) != 1:
         return []
     ov = active[0]
+    if ov.key in ctx.facts.get("maximize", ()):
+        return []   # SGD/Adam(maximize=True): the series is an objective to raise (a reward), not a loss
+    # the optimizer climbing its loss is the cause, whatever the other rules make of its tiny, diverging or
+    # non-finite steps (their symptoms)
+    up_first = _uphill(ctx, ov)
+    if up_first is None and _explained_now(ctx, EXPLAINS_FLAT):
+        return []
     L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
-    if len(L) < MIN_STEPS or (L < 0).any():
+    if up_first is not None and len(L) >= START_LOSSES and not (L < 0).any():
+        start, end = median(L[:START_LOSSES]), median(L[-START_LOSSES:])
+        up, m = up_first
+        return [LOSS_FLAT.finding("error", msg("loss-not-decreasing.uphill", start=start, end=end, steps=ov.steps,
+                                               change=(end - start) / start if start > 0 else float("nan"), up=up, m=m),
+                                  step=ov.steps, where=[ov.name],
+                                  evidence={"loss_start": sig4(start), "loss_end": sig4(end), "sampled_steps": m,
+                                            "uphill_steps": up, "steps": ov.steps})]
+    if ov.steps < MIN_STEPS or len(L) < MIN_STEPS or (L < 0).any():
         return []
     n = len(L)
     # the level the run started from: its first START_LOSSES losses. Not a fixed share of the run (the
@@ -255,11 +278,46 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
     if end < (1 - FLAT_IMPROVEMENT) * start:
         return _no_better_than_prior(ctx, ov, start, end)
     z = mann_kendall_z(thin(L[n // 2:], 300))
+    evidence = {"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
+                "trend_z_last_half": round(z, 2), "steps": ov.steps}
+    down, up, m = _step_directions(ctx, ov)
+    if m:
+        evidence.update(sampled_steps=m, downhill_steps=down, uphill_steps=up)
+    change = (end - start) / start
+    if m and end > start and _sign_z(down, m) >= SIGN_Z and mann_kendall_z(thin(L, 300)) >= SIGN_Z:
+        # the loss rises while step after step goes downhill on its own batch: what the loss measures changes
+        # during the run (value targets that grow with the returns in reinforcement learning, a loss term whose
+        # weight is annealed up, a curriculum) -- or steps that overshoot, when learning-rate-too-high has not
+        # established it: info, which says both
+        return [LOSS_FLAT.finding("info", msg("loss-not-decreasing.moving", start=start, end=end, steps=ov.steps,
+                                              change=change, down=down, m=m),
+                                  step=ov.steps, where=[ov.name], evidence=evidence)]
     return [LOSS_FLAT.finding(
-        "warning", msg("loss-not-decreasing", start=start, end=end, steps=ov.steps, change=(end - start) / start),
-        step=ov.steps, where=[ov.name],
-        evidence={"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
-                  "trend_z_last_half": round(z, 2), "steps": ov.steps})]
+        "warning", msg("loss-not-decreasing", start=start, end=end, steps=ov.steps, change=change),
+        step=ov.steps, where=[ov.name], evidence=evidence)]
+
+
+def _uphill(ctx: Context, ov) -> tuple[int, int] | None:
+    """(uphill, sampled) when the sampled steps go along their gradients significantly more often than not."""
+    down, up, m = _step_directions(ctx, ov)
+    return (up, m) if m and _sign_z(up, m) >= SIGN_Z else None
+
+
+def _step_directions(ctx: Context, ov) -> tuple[int, int, int]:
+    """(downhill, uphill, sampled): the sampled optimizer steps whose update went against / along the gradient
+    it was taken on (the cosine of the two, measured at the sample steps)."""
+    name = f"descent_cos/{ov.key}"
+    if name not in ctx.store:
+        return 0, 0, 0
+    c = ctx.store[name].array()
+    c = c[np.isfinite(c)]
+    return int((c < 0).sum()), int((c > 0).sum()), int(len(c))
+
+
+def _sign_z(k: int, m: int) -> float:
+    """The sign test's z for k of m steps going one way (0 under the hypothesis that either way is a coin
+    toss)."""
+    return (2 * k - m) / np.sqrt(m) if m else 0.0
 
 
 def _no_better_than_prior(ctx: Context, ov, start: float, end: float) -> list[Finding]:

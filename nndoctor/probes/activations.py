@@ -176,7 +176,7 @@ class ActivationProbe:
             return
         for root in roots:
             for m in root.modules():
-                if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES):
+                if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES) or _custom_layer(m):
                     self.handles.append(m.register_forward_hook(self._hooks[0]))
             self.handles.append(root.register_forward_hook(self._hooks[1]))
         self._patch_functional()
@@ -288,10 +288,14 @@ class ActivationProbe:
             if st is None:
                 st = self.mods[name] = _ModState(name, _kind(module), type(module).__name__, self._order)
                 self._order += 1
-                if st.kind == "layer" and self.samples == 0:  # poor-initialization reads the first sample
-                    _weight_info(st, module)
             inp = next((t for t in iter_tensors(inputs) if isinstance(t, torch.Tensor)), None)
-            if st.kind in ("layer", "embedding", "norm") and self._first_layer is None:
+            if st.kind == "layer" and self.samples == 0 and st.fan_in is None:  # poor-initialization reads the first sample
+                _weight_info(st, module, inp)
+            if st.kind in ("layer", "embedding", "norm") and self._first_layer is None and \
+                    (st.kind != "layer" or _trainable(module)):
+                # the first layer the optimizer trains: a frozen one before it (a fitted whitening or PCA
+                # projection, a frozen pretrained stem) is a fixed transform of the data, and the scale that
+                # conditions the training is that of what it hands on
                 self._first_layer = name
             if out is None:
                 return
@@ -476,6 +480,11 @@ def _decode_layer_input(v: list[float], n_in: int, n_out: int) -> dict[str, floa
             "crms_in": v[7] / math.sqrt(n_in)}
 
 
+def _trainable(m: nn.Module) -> bool:
+    """Has the module a parameter of its own that requires grad (a layer with none is frozen)?"""
+    return any(p.requires_grad for p in m.parameters(recurse=False))
+
+
 def _kind(m: nn.Module) -> str:
     if isinstance(m, RELU_LIKE):
         return "relu"
@@ -489,11 +498,34 @@ def _kind(m: nn.Module) -> str:
         return "embedding"
     if isinstance(m, NORM_TYPES):
         return "norm"
+    if _custom_layer(m):
+        return "layer"
     return "other-act"
 
 
-def _weight_info(st: _ModState, m: nn.Module) -> None:
+def _custom_layer(m: nn.Module) -> bool:
+    """A layer written by hand: a module of no known type, with no submodules, holding a weight of its
+    own (a parameter of >= 2 dimensions: ``self.W = nn.Parameter(torch.randn(n_in, n_out))``)."""
+    if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES) or next(m.children(), None) is not None:
+        return False
+    return any(p.ndim >= 2 for p in m.parameters(recurse=False))
+
+
+def _weight_info(st: _ModState, m: nn.Module, inp: torch.Tensor | None = None) -> None:
     w = getattr(m, "weight", None)
+    if not (isinstance(w, torch.Tensor) and w.ndim >= 2) and not isinstance(m, LAYER_TYPES):
+        # a hand-written layer: its weight is the parameter one of whose sides is the input's width; stored
+        # as (in, out) for ``x @ W`` or as (out, in) for ``F.linear(x, W)``
+        width = inp.shape[-1] if isinstance(inp, torch.Tensor) and inp.ndim >= 1 else None
+        cands = [p for p in m.parameters(recurse=False) if p.ndim == 2]
+        w = next((p for p in cands if width in p.shape), None)
+        if w is None or w.numel() <= 1:
+            return
+        with torch.no_grad():
+            st.weight_std = float(w.detach().float().std())
+        fan_in = w.shape[0] if w.shape[0] == width else w.shape[1]
+        st.fan_in, st.fan_out = int(fan_in), int(w.numel() // fan_in)
+        return
     if isinstance(w, torch.Tensor) and w.ndim >= 2 and w.numel() > 1:
         with torch.no_grad():
             st.weight_std = float(w.detach().float().std())

@@ -68,3 +68,23 @@ class FlagReader:
                 hits.append(step)
         self._pending = keep
         return hits
+
+
+def descent_cosine(updates: list[torch.Tensor], grads: list[torch.Tensor | None],
+                   update_norms: torch.Tensor | None = None) -> torch.Tensor | None:
+    """The cosine between a step's update (parameters after - before) and the gradient it was taken on, over
+    all the parameters given, as a 0-d float32 tensor on the device (no host sync); None when it cannot be
+    measured (a missing or sparse gradient, mixed devices). Negative: the step went downhill on its batch.
+    ``update_norms``: the updates' per-tensor norms, when already computed."""
+    if not updates or len(updates) != len(grads) or any(g is None or g.is_sparse for g in grads):
+        return None
+    try:
+        with torch.no_grad():
+            try:   # fused: one multiply over all the tensors, one sum over their concatenation
+                dot = torch.cat([t.reshape(-1) for t in torch._foreach_mul(updates, grads)]).float().sum()
+            except (RuntimeError, NotImplementedError, TypeError):   # (mixed dtypes or devices)
+                dot = torch.stack([(u.float() * g.float()).sum() for u, g in zip(updates, grads)]).sum()
+            nu = (update_norms if update_norms is not None else norms(updates)).norm()
+            return dot / (nu * norms(grads).norm()).clamp_min(1e-30)
+    except (RuntimeError, NotImplementedError, TypeError):
+        return None
