@@ -838,6 +838,19 @@ def test_a_hand_written_rnn_with_randn_matrices_is_repaired_by_an_orthogonal_rei
     assert acc > 0.86, out[-500:]   # unrepaired: 0.594; the twin (W / sqrt(fan_in)): 0.906
 
 
+def test_hand_written_layers_are_reinitialized_by_the_fan_in_the_probe_read():
+    """A Dense written by hand (W stored (in, out), used as x @ W) at randn std 1 under a functional tanh:
+    poor-initialization re-initializes its weight matrices (found by the side matching the input's width);
+    the 1-D biases are left."""
+    report, out = _one_thread("faulty_poor-initialization_dense_unit_std.py")
+    rec = kept(report, "poor-initialization", "init-for-activation")
+    layers = [x.split(" (")[0].split(".", 1)[-1] if x.startswith("TanhMLP.") else x.split(" (")[0]
+              for x in rec["action"]["layers"]]
+    assert {"layers.0", "layers.1", "layers.2"} <= set(layers), rec["action"]
+    mse = float(out.strip().splitlines()[-1].split("val_mse=")[-1].split()[0])
+    assert mse < 1.0, out[-500:]   # unrepaired: 20.3; the twin (Xavier): 0.57
+
+
 # --------------------------------------------------------------------------- raising the LR of an adaptive optimizer
 @pytest.mark.parametrize("opt_cls, lr, sugg, want", [
     (torch.optim.RMSprop, 1e-4, 3e-4, 1e-2),    # below RMSprop's default: raised to it (100x)

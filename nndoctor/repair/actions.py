@@ -760,8 +760,23 @@ _INIT = {"relu": ("kaiming_normal_", 'torch.nn.init.kaiming_normal_(m.weight, no
          "linear": ("xavier", "torch.nn.init.xavier_uniform_(m.weight)")}
 
 
-def init_layer(m: nn.Module, act: str) -> None:
+def init_layer(m: nn.Module, act: str, fan_in: int | None = None) -> None:
+    """Re-initialize a layer's weight for the activation after it (its bias to 0). ``fan_in``: for a layer
+    written by hand, its weight is the 2-D parameter with a side of that width (stored (in, out) for
+    ``x @ W`` or (out, in)); the fan-in is given because the layout cannot be read from the shape."""
     w = getattr(m, "weight", None)
+    if fan_in and not (isinstance(w, torch.Tensor) and w.ndim >= 2):
+        w = next((p for p in m.parameters(recurse=False) if p.ndim == 2 and fan_in in p.shape), None)
+        if w is None:
+            raise CannotApply(f"no weight matrix with a side of {fan_in} in {type(m).__name__}")
+        with torch.no_grad():
+            if act == "relu":
+                w.normal_(0.0, (2.0 / fan_in) ** 0.5)     # He, by the fan-in (either layout)
+            elif act == "tanh":    # Xavier is symmetric in fan-in and fan-out: the layout does not matter
+                nn.init.xavier_uniform_(w, gain=nn.init.calculate_gain("tanh"))
+            else:
+                nn.init.xavier_uniform_(w)
+        return   # (its 1-D parameters are left: which one is a bias cannot be told)
     with torch.no_grad():
         if isinstance(w, torch.Tensor) and w.ndim >= 2:
             if act == "relu":
@@ -805,8 +820,9 @@ class Reinit(Action):
                 raise CannotApply(f"these layers were already re-initialized for their activation (the repair at "
                                   f"step {a.get('step')})")
         done = []
+        custom = self.ctl.custom_layers()
         for name, m, act in layers:
-            init_layer(m, act)
+            init_layer(m, act, custom.get(name))
             self.ctl.drop_optimizer_state(m.parameters())
             done.append(f"{name} ({_INIT.get(act, _INIT['linear'])[0]}, bias 0)")
         act = layers[0][2]

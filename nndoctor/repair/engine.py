@@ -1188,8 +1188,11 @@ class RepairController:
         ordered = self._ordered()
         default = _main_act(f, self._observed_acts())
         if scope == "all":
-            return [(n, m, self._act_after(ordered, i, default)) for i, (n, m) in enumerate(ordered)
-                    if isinstance(m, _LAYERS)]
+            custom = self.custom_layers()
+            follows = f.evidence.get("following_activation")
+            follows = follows if isinstance(follows, dict) else {}
+            return [(n, m, follows.get(n) or self._act_after(ordered, i, default)) for i, (n, m) in enumerate(ordered)
+                    if isinstance(m, _LAYERS) or n in custom]
         out = []
         names = [n for n, _ in ordered]
         fed = f.evidence.get("fed_by")
@@ -1215,6 +1218,16 @@ class RepairController:
             act = default if not isinstance(m, _ACTS) else self._act_after(ordered, names.index(n), default)
             if all(n != o[0] for o in out):
                 out.append((n, pm, act))
+        return out
+
+    def custom_layers(self) -> dict[str, int]:
+        """The layers written by hand that the activation probe measured (a module of no known type with a
+        weight of its own), with the fan-in it read from their input's width: name -> fan-in."""
+        out: dict[str, int] = {}
+        for s in self.doctor.store.facts.get("act_samples", []):
+            for n, m in (s.get("modules") or {}).items():
+                if m.get("kind") == "layer" and m.get("fan_in") and str(m.get("type")) not in _LAYER_NAMES:
+                    out[n] = int(m["fan_in"])
         return out
 
     def raw_params_for(self, f: Finding) -> list[tuple[str, nn.Parameter]]:
@@ -1432,6 +1445,8 @@ class RepairController:
 
 
 _LAYERS = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
+_LAYER_NAMES = {"Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+                "ConvTranspose3d", "LazyLinear", "RNN", "LSTM", "GRU"}
 _ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 _SITE = re.compile(r"^\w+\(\) at (.+):(\d+)$")    # a functional activation's name (the activation probe's)
 
