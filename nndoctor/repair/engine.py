@@ -1189,9 +1189,7 @@ class RepairController:
         default = _main_act(f, self._observed_acts())
         if scope == "all":
             custom = self.custom_layers()
-            follows = f.evidence.get("following_activation")
-            follows = follows if isinstance(follows, dict) else {}
-            return [(n, m, follows.get(n) or self._act_after(ordered, i, default)) for i, (n, m) in enumerate(ordered)
+            return [(n, m, self._act_after(ordered, i, default)) for i, (n, m) in enumerate(ordered)
                     if isinstance(m, _LAYERS) or n in custom]
         out = []
         names = [n for n, _ in ordered]
