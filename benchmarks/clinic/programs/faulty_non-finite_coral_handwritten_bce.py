@@ -15,7 +15,6 @@ import time
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 SEED = 0
 torch.manual_seed(SEED)

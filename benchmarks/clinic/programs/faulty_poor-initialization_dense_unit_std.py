@@ -14,7 +14,6 @@ set; Adagrad's shrinking steps never get it out. The fix is to scale the
 draw by the Xavier std.
 Measured: faulty val_mse=20.2600 vs fixed val_mse=0.5715 (seed 1: 15.4992 vs 0.5183, seed 2: 23.4198 vs 0.5678)
 """
-import math
 
 import numpy as np
 import torch

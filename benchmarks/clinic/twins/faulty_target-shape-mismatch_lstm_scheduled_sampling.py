@@ -11,7 +11,6 @@ probability of teacher forcing) is intended and not a bug.
 Measured: faulty val_mse=0.9705 vs fixed val_mse=0.0439 (seed 0); seeds 1/2: 1.0373 vs 0.0382, 0.9280 vs 0.0331
 (val_mse is in units of the standardised series; ~1.0 is the predict-the-mean level)
 """
-import math
 import time
 import numpy as np
 import torch
