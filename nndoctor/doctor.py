@@ -589,6 +589,8 @@ class Doctor(tap.Listener):
         self._refresh_params(rec, opt)
         if self._open and not self._window_open:
             self._open_window()  # a new training phase
+        if self.repair is not None and key > 0:
+            self._repair_call("on_new_optimizer", rec)
         return rec
 
     def _refresh_params(self, rec: _Opt, opt) -> None:

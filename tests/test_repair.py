@@ -130,6 +130,41 @@ def test_missing_parameters_are_added_to_the_optimizer():
     assert rec["outcome"] == "cleared"
 
 
+def test_parameters_added_to_an_optimizer_join_the_ones_the_script_builds_after_it():
+    """A script that builds a new optimizer every epoch from a list made once, while the body was frozen: the
+    body's parameters repair added to one optimizer are missing from the next. They join each new one (and
+    only once: a new optimizer that already holds them, or that trains another model, gets nothing)."""
+    report, out = _one_thread("faulty_parameter-not-optimized_stale_list_unfreeze.py")
+    rec = kept(report, "parameter-not-optimized", "optimizer-all-params")
+    again = rec.get("reapplied") or []
+    assert len(again) >= 15 and all(r["parameters"] == 4 for r in again), again   # every later epoch's optimizer
+    assert len({r["optimizer"] for r in again}) == len(again)
+    acc = float(out.strip().splitlines()[-1].split("val_acc=")[-1].split()[0])
+    assert acc > 0.9, out[-500:]   # unrepaired: 0.665 (the body trained for one epoch only); the twin: 0.963
+
+
+def test_a_new_optimizer_that_holds_the_parameters_already_gets_nothing():
+    X, y = blobs()
+    m = mlp()
+    head = list(m[-1].parameters())
+    opt = torch.optim.SGD(head, lr=0.05)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=100)     # the body gets gradients and is in no optimizer: added, and kept
+        recs = [r for r in doctor.repair.kept.values() if r.get("remedy") == "optimizer-all-params"]
+        assert recs and sum(len(g["params"]) for g in opt.param_groups) == 6, doctor.repair.records()
+        full = torch.optim.SGD(m.parameters(), lr=0.05)     # the script now builds it with everything
+        train(m, full, X, y, steps=2)
+        assert sum(len(g["params"]) for g in full.param_groups) == 6
+        assert "reapplied" not in recs[0]
+        partial = torch.optim.SGD(head, lr=0.05)            # ... or from the stale list, while `full` lives on
+        train(m, partial, X, y, steps=1)
+        assert sum(len(g["params"]) for g in partial.param_groups) == len(head)
+        del full
+        stale = torch.optim.SGD(head, lr=0.05)              # `full` gone: the stale list's optimizer gets them
+        train(m, stale, X, y, steps=1)
+        assert sum(len(g["params"]) for g in stale.param_groups) == 6 and len(recs[0]["reapplied"]) == 1
+
+
 def test_dead_relu_layers_are_reinitialized():
     report, _ = run_fixed("faulty_dead-relu_negative_bias_init.py")
     rec = kept(report, "dead-relu", "init-for-activation")

@@ -36,6 +36,7 @@ import math
 import os
 import re
 import tempfile
+import weakref
 import time
 from typing import Any
 
@@ -350,6 +351,41 @@ class RepairController:
         if self.best is None and rec.n_steps == 1 and not self._closed:
             # the state before the first update (the reference for remedies that restart learning)
             self.best = self._snapshot()
+
+    def on_new_optimizer(self, rec) -> None:
+        """An optimizer registered after a kept optimizer-all-params repair (a script that builds a new one every
+        epoch from a parameter list made once, before the parameters it left out got gradients): the parameters
+        that repair added, still trainable and again in no live optimizer, join the new one too -- when it trains
+        the same model (it holds a parameter of the same root)."""
+        d = self.doctor
+        opt = rec.ref()
+        if self._closed or opt is None or isinstance(opt, torch.optim.LBFGS):
+            return
+        live = [r.ref() for r in d._opts.values() if r.ref() is not None]
+        roots = {d.table.info[d.table.index[id(p)]].root for g in opt.param_groups for p in g["params"]
+                 if id(p) in d.table.index}
+        changed = False
+        for krec in self.kept.values():
+            a = krec.get("_action")
+            if not isinstance(a, A.AddParams) or getattr(a, "opt", None) is opt:
+                continue
+            # (the optimizers the repair put them into are left out: its records may keep them alive after the
+            # script has moved on to the new one)
+            ours = [a.opt, *getattr(a, "reapplied_to", ())]
+            in_opt = {id(p) for o in live if not any(o is x for x in ours) for g in o.param_groups for p in g["params"]}
+            missing = [p for p in a.added if p.requires_grad and id(p) not in in_opt and id(p) in d.table.index
+                       and d.table.info[d.table.index[id(p)]].root in roots]
+            if not missing:
+                continue
+            opt.param_groups[0]["params"].extend(missing)
+            if not hasattr(a, "reapplied_to"):
+                a.reapplied_to = weakref.WeakSet()   # (not kept alive by it: a new optimizer every epoch)
+            a.reapplied_to.add(opt)
+            changed = True
+            krec.setdefault("reapplied", []).append(
+                {"step": d.step, "optimizer": self.opt_name(opt), "parameters": len(missing)})
+        if changed:
+            d._refresh_params(rec, opt)
 
     def on_step_post(self, rec) -> None:
         d = self.doctor
