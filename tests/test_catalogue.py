@@ -145,6 +145,15 @@ class _HandTanhNet(nn.Module):
         return self.layers[-1](x)
 
 
+def test_what_counts_as_a_hand_written_layer():
+    from nndoctor.probes.activations import _custom_layer
+    assert _custom_layer(_Dense(4, 8, 1.0))
+    # torch's own modules are known by type; an RNN cell holds two matrices (input, hidden), not one weight;
+    # a container is judged by its leaves
+    assert not any(_custom_layer(m) for m in (nn.Linear(4, 8), nn.LSTMCell(4, 8), nn.GRUCell(4, 8),
+                                               nn.Embedding(10, 4), nn.Sequential(_Dense(4, 8, 1.0))))
+
+
 def test_poor_initialization_of_hand_written_layers():
     # torch.randn weights (std 1, no fan-in scaling) in hand-written layers under a functional tanh: the hidden
     # layers' inputs sit in tanh's flat tails. Their weights are read from the parameter whose side matches the

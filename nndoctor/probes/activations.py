@@ -506,8 +506,9 @@ def _kind(m: nn.Module) -> str:
 def _custom_layer(m: nn.Module) -> bool:
     """A layer written by hand: a module of no known type, with no submodules, holding a weight of its
     own (a parameter of >= 2 dimensions: ``self.W = nn.Parameter(torch.randn(n_in, n_out))``)."""
-    if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES) or next(m.children(), None) is not None:
-        return False
+    if isinstance(m, ACT_TYPES + LAYER_TYPES + EMBED_TYPES + NORM_TYPES + (nn.RNNCellBase,)) \
+            or next(m.children(), None) is not None:
+        return False   # (torch's RNN cells too: two matrices, input and hidden, not one layer's weight)
     return any(p.ndim >= 2 for p in m.parameters(recurse=False))
 
 

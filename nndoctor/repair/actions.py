@@ -824,7 +824,8 @@ class Reinit(Action):
         for name, m, act in layers:
             init_layer(m, act, custom.get(name))
             self.ctl.drop_optimizer_state(m.parameters())
-            done.append(f"{name} ({_INIT.get(act, _INIT['linear'])[0]}, bias 0)")
+            hand = custom.get(name) and not isinstance(getattr(m, "weight", None), torch.Tensor)
+            done.append(f"{name} ({_INIT.get(act, _INIT['linear'])[0]}, {'weight matrix only' if hand else 'bias 0'})")
         act = layers[0][2]
         call = _INIT.get(act, _INIT["linear"])[1]
         self.context = {"init_call": call, "init_title": f"Initialize weights for the activation: {call.split('(')[0]}"}

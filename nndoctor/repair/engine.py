@@ -36,8 +36,8 @@ import math
 import os
 import re
 import tempfile
-import weakref
 import time
+import weakref
 from typing import Any
 
 import numpy as np
