@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from nndoctor.signals import Series, SignalStore
 
@@ -21,3 +22,19 @@ def test_vector_series_pads():
     a = st["g"].array(fill=-1.0)
     assert a.shape == (2, 3) and a[0, 2] == -1.0
     assert "g" in st and "h" not in st
+
+
+def test_descent_cosine_of_an_update_against_its_gradient():
+    import torch
+    from nndoctor.probes.tensors import descent_cosine
+    u = [torch.randn(3, 4), torch.randn(5)]
+    assert float(descent_cosine(u, [-x for x in u])) == pytest.approx(-1.0, abs=1e-6)     # plain SGD: downhill
+    assert float(descent_cosine(u, [x.clone() for x in u])) == pytest.approx(1.0, abs=1e-6)  # uphill
+    # a gradient in another dtype, and a non-contiguous one: the same cosine
+    assert float(descent_cosine(u, [-u[0].double(), -u[1]])) == pytest.approx(-1.0, abs=1e-6)
+    w = torch.randn(4, 3).t()
+    assert float(descent_cosine([w.contiguous()], [-w])) == pytest.approx(-1.0, abs=1e-6)
+    # what cannot be measured: a missing gradient, a sparse one, nothing
+    assert descent_cosine(u, [None, -u[1]]) is None
+    assert descent_cosine([torch.ones(3)], [torch.ones(3).to_sparse()]) is None
+    assert descent_cosine([], []) is None

@@ -80,10 +80,13 @@ def descent_cosine(updates: list[torch.Tensor], grads: list[torch.Tensor | None]
         return None
     try:
         with torch.no_grad():
-            try:   # fused: one multiply over all the tensors, one sum over their concatenation
-                dot = torch.cat([t.reshape(-1) for t in torch._foreach_mul(updates, grads)]).float().sum()
+            # one dot product per tensor, on the device: no product tensor the size of the model is made (at
+            # the sample steps a large model already holds a copy of its parameters and their update)
+            try:
+                dot = torch.stack([torch.dot(u.reshape(-1), g.reshape(-1)) for u, g in zip(updates, grads)]).float().sum()
             except (RuntimeError, NotImplementedError, TypeError):   # (mixed dtypes or devices)
-                dot = torch.stack([(u.float() * g.float()).sum() for u, g in zip(updates, grads)]).sum()
+                dot = torch.stack([torch.dot(u.reshape(-1).float(), g.reshape(-1).float()).to(updates[0].device)
+                                   for u, g in zip(updates, grads)]).sum()
             nu = (update_norms if update_norms is not None else norms(updates)).norm()
             return dot / (nu * norms(grads).norm()).clamp_min(1e-30)
     except (RuntimeError, NotImplementedError, TypeError):
