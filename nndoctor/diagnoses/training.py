@@ -252,13 +252,13 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
         return []   # SGD/Adam(maximize=True): the series is an objective to raise (a reward), not a loss
     # the optimizer climbing its loss is the cause, whatever the other rules make of its tiny, diverging or
     # non-finite steps (their symptoms)
-    up_first = _uphill(ctx, ov)
-    if up_first is None and _explained_now(ctx, EXPLAINS_FLAT):
+    down, up, m = _step_directions(ctx, ov)
+    uphill = m > 0 and _sign_z(up, m) >= SIGN_Z
+    if not uphill and _explained_now(ctx, EXPLAINS_FLAT):
         return []
     L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
-    if up_first is not None and len(L) >= START_LOSSES and not (L < 0).any():
+    if uphill and len(L) >= START_LOSSES and not (L < 0).any():
         start, end = median(L[:START_LOSSES]), median(L[-START_LOSSES:])
-        up, m = up_first
         return [LOSS_FLAT.finding("error", msg("loss-not-decreasing.uphill", start=start, end=end, steps=ov.steps,
                                                change=(end - start) / start if start > 0 else float("nan"), up=up, m=m),
                                   step=ov.steps, where=[ov.name],
@@ -280,7 +280,6 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
     z = mann_kendall_z(thin(L[n // 2:], 300))
     evidence = {"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
                 "trend_z_last_half": round(z, 2), "steps": ov.steps}
-    down, up, m = _step_directions(ctx, ov)
     if m:
         evidence.update(sampled_steps=m, downhill_steps=down, uphill_steps=up)
     change = (end - start) / start
@@ -295,12 +294,6 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
     return [LOSS_FLAT.finding(
         "warning", msg("loss-not-decreasing", start=start, end=end, steps=ov.steps, change=change),
         step=ov.steps, where=[ov.name], evidence=evidence)]
-
-
-def _uphill(ctx: Context, ov) -> tuple[int, int] | None:
-    """(uphill, sampled) when the sampled steps go along their gradients significantly more often than not."""
-    down, up, m = _step_directions(ctx, ov)
-    return (up, m) if m and _sign_z(up, m) >= SIGN_Z else None
 
 
 def _step_directions(ctx: Context, ov) -> tuple[int, int, int]:

@@ -145,6 +145,7 @@ class _ModState:
     fed_by: dict[str, None] = field(default_factory=dict)   # a functional activation: the layers whose
     # outputs it was applied to (one call site in a block's forward serves every block), in order
     on_output: bool = False    # a functional activation applied to the model's output (in the loss, after forward)
+    hand_written: bool = False  # a layer of no known type (_custom_layer): its fan-in read from its input's width
 
 
 class ActivationProbe:
@@ -290,6 +291,7 @@ class ActivationProbe:
                 self._order += 1
             inp = next((t for t in iter_tensors(inputs) if isinstance(t, torch.Tensor)), None)
             if st.kind == "layer" and self.samples == 0 and st.fan_in is None:  # poor-initialization reads the first sample
+                st.hand_written = not isinstance(module, LAYER_TYPES)
                 _weight_info(st, module, inp)
             if st.kind in ("layer", "embedding", "norm") and self._first_layer is None and \
                     (st.kind != "layer" or _trainable(module)):
@@ -405,6 +407,8 @@ class ActivationProbe:
             d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs) or st.on_output)
             d.update(kind=st.kind, type=st.module_type, order=st.order, weight_std=st.weight_std,
                      fan_in=st.fan_in, fan_out=st.fan_out)
+            if st.hand_written:
+                d["hand_written"] = True
             if st.fed_by:
                 d["fed_by"] = list(st.fed_by)
             out["modules"][st.name] = d

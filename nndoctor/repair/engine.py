@@ -1260,7 +1260,7 @@ class RepairController:
         out: dict[str, int] = {}
         for s in self.doctor.store.facts.get("act_samples", []):
             for n, m in (s.get("modules") or {}).items():
-                if m.get("kind") == "layer" and m.get("fan_in") and str(m.get("type")) not in _LAYER_NAMES:
+                if m.get("hand_written") and m.get("fan_in"):
                     out[n] = int(m["fan_in"])
         return out
 
@@ -1479,8 +1479,6 @@ class RepairController:
 
 
 _LAYERS = (nn.Linear, nn.Bilinear, nn.modules.conv._ConvNd)
-_LAYER_NAMES = {"Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
-                "ConvTranspose3d", "LazyLinear", "RNN", "LSTM", "GRU"}
 _ACTS = (nn.ReLU, nn.ReLU6, nn.Sigmoid, nn.Tanh, nn.Hardtanh, nn.Softsign, nn.Hardsigmoid)
 _SITE = re.compile(r"^\w+\(\) at (.+):(\d+)$")    # a functional activation's name (the activation probe's)
 
