@@ -60,14 +60,18 @@ _upper_big: np.ndarray | None = None
 def _upper(n: int) -> np.ndarray:
     """The n x n boolean mask of the pairs (i, j), i < j.
 
-    For n <= 1024 it is a view of one 1 MB mask made once (the top-left n x n block of an upper
-    triangle is the upper triangle of that block), so memory stays flat however many lengths the
-    rules test; an LRU cache of one mask per length held up to 16 MB and grew as new lengths came."""
+    For n <= 1024 it is a view of one mask (the top-left n x n block of an upper triangle is the upper
+    triangle of that block), so memory stays flat however many lengths the rules test; an LRU cache of
+    one mask per length held up to 16 MB and grew as new lengths came. The mask grows by powers of two
+    as longer series come (at most 1 MB): made at full size at once it cost ~2 ms in every process,
+    paid by the first evaluation of a run whose series are all a few hundred points long."""
     global _upper_big
     if n > _UPPER_MAX:
         return np.triu(np.ones((n, n), dtype=bool), 1)
-    if _upper_big is None:
-        _upper_big = np.triu(np.ones((_UPPER_MAX, _UPPER_MAX), dtype=bool), 1)
+    if _upper_big is None or len(_upper_big) < n:
+        size = min(_UPPER_MAX, max(128, 1 << (n - 1).bit_length()))
+        idx = np.arange(size)
+        _upper_big = idx[:, None] < idx[None, :]
     return _upper_big[:n, :n]
 
 
