@@ -890,7 +890,8 @@ def test_hand_written_layers_are_reinitialized_by_the_fan_in_the_probe_read():
 @pytest.mark.parametrize("opt_cls, lr, sugg, want", [
     (torch.optim.RMSprop, 1e-4, 3e-4, 1e-2),    # below RMSprop's default: raised to it (100x)
     (torch.optim.Adam, 1e-4, 3e-4, 1e-3),       # Adam's default is 1e-3
-    (torch.optim.Adam, 1e-7, 1e-6, 1e-5),       # the default is 10 000x away: the bound (100x) holds
+    (torch.optim.Adam, 1e-7, 1e-6, 1e-3),       # 10 000x away: the bound on extrapolating (100x) is not one on the default
+    (torch.optim.Adadelta, 1e-3, 3e-3, 1.0),    # Adadelta given Adam's LR: 1000x below its default, raised to it
     (torch.optim.Adam, 5e-4, 5e-3, 5e-3),       # a suggestion above the default wins
     (torch.optim.SGD, 1e-4, 3e-4, 3e-4),        # SGD's step scales with the gradient: no default floor
 ])
@@ -926,12 +927,17 @@ def test_a_second_raise_of_an_adaptive_lr_counts_the_first_toward_the_default():
                     evidence={"optimizer": rec.name, "lr": 1e-7, "suggested_lr": 3e-7}, key=rec.name)
         acts = [E.make_action(doctor.repair, f, "raise-lr") for _ in range(3)]   # alive, as the engine keeps them
         first = acts[0].apply()
-        assert first["lr_after"][0] == pytest.approx(1e-5)      # 100x, the bound
+        assert first["factor"] == pytest.approx(1e4) and first["lr_after"][0] == pytest.approx(1e-3)
         second = acts[1].apply()
-        assert second["factor"] == pytest.approx(100) and second["lr_after"][0] == pytest.approx(1e-3)
+        assert second["factor"] == pytest.approx(10) and "too few updates measured since" in second["from"], \
+            "no update since the first raise: not the rule's stale suggestion (3x on top), the default factor"
+        acts[1].undo()
+        train(m, opt, X, y, steps=2)   # sampled steps 4 and 5, at the raised LR
+        doctor._flush()
         third = acts[2].apply()
-        assert third["factor"] == pytest.approx(3) and "default" not in third["from"], \
-            "at the default already: the rule's own suggestion (3x, its lower bound)"
+        assert "since the LR was last set" in third["from"] and 2 <= third["factor"] <= 100
+        ratio = float(third["from"].split("): ")[1].split(" over")[0])
+        assert third["factor"] == pytest.approx(min(max(1e-3 / ratio, 2), 100), rel=0.05), third
 
 
 def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkeypatch):

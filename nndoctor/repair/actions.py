@@ -147,17 +147,39 @@ class Action:
 
 
 # ----------------------------------------------------------------------------- learning rate
+class _Factors(dict):
+    """An LR control's factors by action, with the (optimizer step, backward pass) each was set at."""
+
+    def __init__(self, ctl) -> None:
+        super().__init__()
+        self.ctl = ctl
+        self.at: dict[int, tuple[int, int]] = {}
+
+    def __setitem__(self, key, fn) -> None:
+        super().__setitem__(key, fn)
+        d = self.ctl.doctor
+        self.at[key] = (d.step, d.n_backward)
+
+    def pop(self, key, *default):
+        self.at.pop(key, None)
+        return super().pop(key, *default)
+
+
 class LrControl:
     """One per optimizer: the product of the factors of every LR action applied to it, set for the
     duration of ``step()`` only (so several actions stack and each can be taken back alone)."""
 
     def __init__(self, ctl, opt) -> None:
         self.ctl = ctl
-        self.factors: dict[int, Callable[[int], float]] = {}
+        self.factors: dict[int, Callable[[int], float]] = _Factors(ctl)
         self.saved: list[float] | None = None
         self.n = 0
         self.handles = [opt.register_step_pre_hook(_guarded(ctl, "lr", self._pre)),
                         opt.register_step_post_hook(_guarded(ctl, "lr", self._post))]
+
+    def changed_at(self) -> tuple[int, int] | None:
+        """(step, backward pass) when the latest factor in force was set: the LR in effect since (None: none)."""
+        return max(self.factors.at.values(), default=None)
 
     def factor(self) -> float:
         f = 1.0
@@ -206,15 +228,25 @@ class ScaleLr(Action):
         f = min(max(sugg / lr, self.lo), self.hi) if measured else self.default
         how = ("the rule's suggested LR (measured update/weight ratio)" if measured else
                f"a default factor of {self.default:g} (no measured suggestion)")
+        since = self.ctl.lr_control(opts[0]).changed_at() if self.remedy == "raise-lr" else None
+        if since is not None:
+            # a raise on top of one kept: the rule's ratio is a median over the whole run, mostly the steps
+            # before that raise (tiny updates), which would stack the first raise's factor again (Adam from
+            # 1e-6 to its default 1e-3, then 100x more). The ratio is measured on the updates since instead
+            f, how = self._fresh_factor(opts[0], since[0])
         if self.remedy == "raise-lr" and isinstance(opts[0], _ADAPTIVE) and lr and lr > 0:
             # an adaptive optimizer's step per element is ~lr whatever the gradient's scale, so the LR says
             # how far each step moves: its class's default (Adam 1e-3, RMSprop/Adagrad 1e-2, torch's values)
             # is the step size the method is built around, and an LR found too low and still below it is
-            # raised at least to it (the verdict takes the raise back if the loss gets worse)
+            # raised at least to it (the verdict takes the raise back if the loss gets worse). The bound on a
+            # raise (``hi``) limits how far a measurement is extrapolated; the default is no extrapolation
+            # but the method's own reference step, so a raise to it is not bounded (Adadelta given Adam's
+            # 1e-3 is 1000x below its 1.0: capped at 100x it stayed 10x short, and the next raise, from the
+            # update/weight ratio alone, overshot to 3x the default)
             floor = _default_lr(type(opts[0]))
             eff = lr * self.ctl.lr_control(opts[0]).factor()   # the LR in effect, earlier raises included
             if floor is not None and eff > 0 and floor / eff > f:
-                f = min(max(floor / eff, self.lo), self.hi)
+                f = max(floor / eff, self.lo)
                 how = (f"{type(opts[0]).__name__}'s default LR {floor:g}: an adaptive optimizer's step per "
                        f"element is ~lr, and the update/weight suggestion ({_sig(sugg) if measured else 'none'}) "
                        f"stays below the step size the method is built around")
@@ -232,6 +264,20 @@ class ScaleLr(Action):
         new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]   # with earlier factors
         self.context = {"suggested_lr": new[0]}
         return {"lr_before": [_first_lr(o) for o in opts], "lr_after": new, "factor": _sig(f), "from": how}
+
+    def _fresh_factor(self, opt, step: int) -> tuple[float, str]:
+        """The factor from the update/weight ratio of the sampled steps after ``step`` (two at least), by the
+        rule's formula (HEALTHY_RATIO / ratio, within this remedy's bounds); the default factor without."""
+        from ..diagnoses.hyperparams import HEALTHY_RATIO, _weight_ratio
+        rec = self.ctl._rec(opt)
+        ctx, ov = self.ctl._view(rec) if rec is not None else (None, None)
+        if ov is not None and len(ov.upd_steps):
+            ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > step)
+            if n >= 2 and ratio > 0 and math.isfinite(ratio):
+                return (min(max(HEALTHY_RATIO / ratio, self.lo), self.hi),
+                        f"the update/weight ratio since the LR was last set (step {step}): {_sig(ratio)} over {n} "
+                        f"sampled steps, brought to {HEALTHY_RATIO:g}")
+        return self.default, f"a default factor of {self.default:g} (too few updates measured since step {step})"
 
     def undo(self) -> None:
         for o in getattr(self, "opts", []):
