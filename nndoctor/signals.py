@@ -31,10 +31,7 @@ class Series:
         if self._vals is None:
             self._vals = np.full((64, len(v)) if vec else (64,), np.nan)
         if self._n == len(self._steps):
-            grow = len(self._steps) * 2
-            self._steps = np.resize(self._steps, grow)
-            self._widths = np.resize(self._widths, grow)
-            self._vals = np.concatenate([self._vals, np.full((grow - self._n,) + self._vals.shape[1:], np.nan)])
+            self._grow(self._n + 1)
         if vec and len(v) > self._vals.shape[1]:  # a wider row (e.g. a param group was added)
             pad = np.full((self._vals.shape[0], len(v) - self._vals.shape[1]), np.nan)
             self._vals = np.concatenate([self._vals, pad], axis=1)
@@ -53,6 +50,11 @@ class Series:
     def extend(self, steps: Iterable[int], values: Iterable[Any]) -> None:
         """Append many rows; a 2-D array of equal-width vector rows goes in one copy."""
         steps = np.asarray(list(steps) if not isinstance(steps, np.ndarray) else steps, dtype=np.int64)
+        if isinstance(values, np.ndarray) and values.ndim in (1, 2) and len(values) == len(steps) and len(steps):
+            if self._vals is None:
+                self._vals = np.full((64, values.shape[1]) if values.ndim == 2 else (64,), np.nan)
+            if self._n + len(steps) > len(self._steps) and values.ndim == self._vals.ndim:
+                self._grow(self._n + len(steps))   # (else the rows went in one by one: a Python loop per row)
         if isinstance(values, np.ndarray) and self._vals is not None and values.ndim == self._vals.ndim \
                 and (values.ndim == 1 or values.shape[1] == self._vals.shape[1]) \
                 and self._n + len(steps) <= len(self._steps):
@@ -62,11 +64,22 @@ class Series:
             self._widths[self._n: self._n + k] = values.shape[1] if values.ndim == 2 else 1
             self._n += k
             self.total += k
-            if self._n > self.capacity:
+            while self._n > self.capacity:
                 self._thin()
             return
         for s, v in zip(steps, values):
             self.append(int(s), v)
+
+    def _grow(self, rows: int) -> None:
+        """Room for at least ``rows`` rows (doubling)."""
+        grow = len(self._steps)
+        while grow < rows:
+            grow *= 2
+        if grow == len(self._steps):
+            return
+        self._steps = np.resize(self._steps, grow)
+        self._widths = np.resize(self._widths, grow)
+        self._vals = np.concatenate([self._vals, np.full((grow - len(self._vals),) + self._vals.shape[1:], np.nan)])
 
     def _thin(self) -> None:
         # keep the head, drop every other row of the older half of the rest, keep the recent half
