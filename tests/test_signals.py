@@ -38,3 +38,26 @@ def test_descent_cosine_of_an_update_against_its_gradient():
     assert descent_cosine(u, [None, -u[1]]) is None
     assert descent_cosine([torch.ones(3)], [torch.ones(3).to_sparse()]) is None
     assert descent_cosine([], []) is None
+
+
+def test_a_bulk_extend_beyond_the_allocated_rows_equals_row_by_row_appends(monkeypatch):
+    """Batches of rows larger than the room left (a flush after many steps) go in by one copy after the
+    series grows, with the same content as appending each row."""
+    rng = np.random.default_rng(0)
+    for vec in (False, True):
+        a, b = Series(capacity=4096), Series(capacity=4096)
+        step = 0
+        for k in (3, 61, 200, 1, 700):
+            steps = np.arange(step, step + k)
+            step += k
+            vals = rng.normal(size=(k, 4)) if vec else rng.normal(size=k)
+            a.extend(steps, vals)
+            for s, v in zip(steps, vals):
+                b.append(int(s), v)
+        assert np.array_equal(a.steps, b.steps)
+        assert np.allclose(a.array(), b.array(), equal_nan=True)
+    calls = []
+    monkeypatch.setattr(Series, "append", lambda self, s, v: calls.append(s))
+    c = Series(capacity=4096)
+    c.extend(np.arange(500), np.zeros(500))
+    assert not calls and len(c) == 500, "one copy, not one append per row"
