@@ -116,6 +116,7 @@ class _Opt:
     noise_last: float = 0.0
     log_norm: float | None = None             # slow running level of log10(sum of gradient norms)
     all_local: list[int] = field(default_factory=list)   # [0, 1, ..., len(params) - 1], shared
+    no_grad_run: int = 0                      # its steps in a row with no gradient after a backward pass
 
     sentinel_cache: list[torch.Tensor] | None = None
 
@@ -1042,7 +1043,10 @@ class Doctor(tap.Listener):
             local = rec.all_local
         if not grads:  # step() sees no gradient at all: a row of "missing"
             self._pending_grad.append((rec.key, self.step, None, []))
+            if self.discover_models and self._steps_since_backward == 1:
+                self._gradients_elsewhere(rec)
             return
+        rec.no_grad_run = 0
         if grads[0].is_meta:
             self._note_meta()
             return
@@ -1071,6 +1075,26 @@ class Doctor(tap.Listener):
             hits = self._flags.push(self.step, vec)  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
+
+    def _gradients_elsewhere(self, rec: _Opt) -> None:
+        """``nndoctor run``: a backward pass ran, and the optimizer stepping now has a gradient on none of
+        its parameters. The pass went to parameters nndoctor does not know: most often a model the script
+        built anew after the optimizer (a k-fold loop's ``model = make_model()`` with the optimizer of the
+        first fold kept), whose forward passes no hook sees. The heap is searched again for models, at the
+        1st, 2nd, 4th, 8th... such step in a row (a search scans every live object: a few of them per
+        episode, not one per step); a model found joins the watch, and its gradients, which no optimizer
+        holds, are parameter-not-optimized's evidence at the analysis window it opens."""
+        rec.no_grad_run += 1
+        n = rec.no_grad_run
+        if n & (n - 1) == 0:
+            before = len(self.table.roots)
+            self._discover()
+            if len(self.table.roots) > before:
+                # the losses from here on are the new model's: for the rules, the optimizer's loss series starts
+                # again (a converged model's 0.01 followed by a fresh one's 0.7 is not a divergence)
+                self.store.facts.setdefault("loss_restarts", {})[str(rec.key)] = self.n_backward - 1
+                self.notes.append(f"at step {self.step}, {rec.name} stepped with no gradient on any of its parameters "
+                                  f"after a backward pass: a model created since was found and is watched too")
 
     def _note_meta(self) -> None:
         """Tensors on the meta device have shapes but no values (a dry run, or a model built with

@@ -1115,3 +1115,40 @@ def test_scheduled_evaluations_pause_while_a_remedy_is_under_test(monkeypatch):
     assert asked_during_a_window, "the remedy's window holds a flush step: a scheduled evaluation was asked for"
     assert not [c for c in calls if not c[0] and c[1]], "no scheduled evaluation ran while a remedy was under test"
     assert any(forced for forced, _ in calls), "the verdict evaluated"
+
+
+# --------------------------------------------------------------------------- a model built anew, the optimizer kept
+KFOLD = "faulty_parameter-not-optimized_kfold_stale_optimizer.py"
+
+
+def test_a_model_built_anew_after_its_optimizer_is_found_without_a_false_divergence():
+    """A k-fold loop rebuilds the model at the end of each fold and keeps the first fold's optimizer: after the
+    first fold, backward passes reach a model no hook sees, and the optimizer steps with no gradient at all.
+    That step makes nndoctor run search the heap again: the new model joins the watch and parameter-not-optimized
+    names it. Its loss series starts again there (the fresh model's 0.7 after the converged one's 0.01 is no
+    divergence: learning-rate-too-high stays silent)."""
+    from nndoctor.runner import run_script
+
+    cwd, buf = os.getcwd(), io.StringIO()
+    try:
+        os.chdir(PROGRAMS)
+        with redirect_stdout(buf):
+            code, report = run_script(str(PROGRAMS / KFOLD), [], quiet=True)
+    finally:
+        os.chdir(cwd)
+    assert code == 0 and not report.internal_errors, report.internal_errors
+    codes = {f.code: f for f in report.findings if f.severity != "info"}
+    assert "parameter-not-optimized" in codes, [(f.code, f.summary) for f in report.findings]
+    assert "learning-rate-too-high" not in codes, codes["learning-rate-too-high"].summary
+    assert any("a model created since was found" in n for n in report.notes), report.notes
+
+
+def test_a_model_built_anew_at_every_fold_joins_the_optimizer_each_time():
+    """Repair: the optimizer-all-params repair is made again at each fold (the finding comes back with other
+    parameters: the new fold's model), and the cross-validated accuracy is the twin's."""
+    report, out = _one_thread(KFOLD)
+    tried = attempts(report, "parameter-not-optimized")
+    assert [r["remedy"] for r in tried] == ["optimizer-all-params"] * 4, tried
+    assert all(r["outcome"] == "cleared" for r in tried), tried
+    acc = float(out.strip().splitlines()[-1].split("cv_acc=")[-1].split()[0])
+    assert acc > 0.95, out[-500:]   # unrepaired: 0.525; the twin (optimizer re-created per fold): 0.974

@@ -77,6 +77,12 @@ class Context:
             view = OptView(k, o["name"], o["steps"], o["positions"], o["lrs"], o["intervals"], o["has_probe"],
                            g.steps, _width(g.array(MISSING), width), p.steps, _width(p.array(MISSING), width),
                            _width(u.array(MISSING), width), l.steps, l.array())
+            restart = self.facts.get("loss_restarts", {}).get(str(k))
+            if restart is not None:
+                # a model built anew mid-run, in place of the one this optimizer held (``Doctor._gradients_elsewhere``):
+                # the losses before are another model's
+                keep = view.loss_steps > restart
+                view.loss_steps, view.loss = view.loss_steps[keep], view.loss[keep]
             yield _without(view, self.undone) if self.undone else view
 
     def batch_size(self) -> int:

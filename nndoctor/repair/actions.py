@@ -758,10 +758,12 @@ class AddParams(Action):
 
     remedy = "optimizer-all-params"
 
-    def apply(self) -> dict[str, Any]:
-        d = self.ctl.doctor
-        where = set(self.finding.where)
-        names = set(self.finding.evidence.get("parameters", []))
+    @staticmethod
+    def missing(ctl, finding) -> tuple[list[torch.Tensor], list[str]]:
+        """The parameters the finding names (by module or name) that are trainable and in no live optimizer."""
+        d = ctl.doctor
+        where = set(finding.where)
+        names = set(finding.evidence.get("parameters", []))
         in_opt = {id(p) for r in d._opts.values() if r.ref() is not None
                   for g in r.ref().param_groups for p in g["params"]}
         params, pnames = [], []
@@ -770,6 +772,10 @@ class AddParams(Action):
                     and p.is_leaf:
                 params.append(p)
                 pnames.append(info.name)
+        return params, pnames
+
+    def apply(self) -> dict[str, Any]:
+        params, pnames = self.missing(self.ctl, self.finding)
         if not params:
             raise CannotApply("the parameters are no longer reachable")
         opts = self.ctl.target_optimizers(None)

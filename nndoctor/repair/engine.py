@@ -65,6 +65,12 @@ LEARNING_FALL = 0.1
 # rule's suggestion is relative to the LR in effect, so the factors stack correctly)
 REPEATABLE = {"lower-lr", "raise-lr"}
 
+# a kept repair whose finding comes back meets a new occurrence, not the same one: parameter-not-optimized names
+# only parameters that are in no optimizer, and the repair put the ones it named into one, so those named again
+# are others (a model the script built anew, as a k-fold loop does at every fold, with the optimizer of the
+# first kept): the same remedy applies to them, without counting toward the attempts per finding
+RECURRING = {"optimizer-all-params"}
+
 # why a code has no live repair (the report says so instead of faking one)
 REPORT_ONLY = {
     "optimizer-step-missing": "the script must call optimizer.step() (or update in place, or set a non-zero "
@@ -463,7 +469,10 @@ class RepairController:
             return None
         cands = []
         for key, f in self.doctor._findings.items():
-            if f.severity not in ("error", "warning") or f.evidence.get("resolved") or key in self.done:
+            if f.severity not in ("error", "warning") or f.evidence.get("resolved"):
+                continue
+            if key in self.done and not (key in self.kept and self.kept[key]["remedy"] in RECURRING
+                                         and self.kept[key].get("outcome") == "cleared" and A.AddParams.missing(self, f)[0]):
                 continue
             if not plan(f) or self._outdated_by(f) is not None:
                 continue
@@ -546,11 +555,11 @@ class RepairController:
         retry = self._retry.pop(key, None)
         if retry is not None:
             remedy = retry[0]   # taken back for what the run's LR did with it: again, with the LR lowered
-        elif prev is not None and prev["remedy"] in REPEATABLE:
-            remedy = prev["remedy"]   # it helped and the finding is still there: once more, from the new evidence
+        elif prev is not None and prev["remedy"] in REPEATABLE | RECURRING:
+            remedy = prev["remedy"]   # it helped and the finding is still there (or is back): once more, on the new evidence
         else:
             remedy = next((r for r in self.plan_for(f) if r not in tried), None)
-        if remedy is None or len(tried) >= self.max_per_finding:
+        if remedy is None or (len(tried) >= self.max_per_finding and remedy not in RECURRING):
             self._give_up(key, f)
             return
         tried.append(remedy)
