@@ -354,10 +354,11 @@ def test_loss_mismatch_cases(case, severity):
 
 
 @pytest.mark.parametrize("case", ["ce_logits", "log_softmax_nll", "bce_logits_multilabel", "label_smoothing",
-                                  "kl_distill", "mse_regression_integer_targets"])
+                                  "kl_distill", "mse_regression_integer_targets", "poisson_counts",
+                                  "poisson_binary_counts"])
 def test_matching_losses_are_quiet(case):
     X, y = blobs(classes=2)
-    m = mlp(out=4 if case != "mse_regression_integer_targets" else 1)
+    m = mlp(out=4 if case not in ("mse_regression_integer_targets", "poisson_counts", "poisson_binary_counts") else 1)
     opt = torch.optim.SGD(m.parameters(), lr=0.05)
     multi = (torch.rand(len(X), 4) > 0.5).float()
     soft = torch.softmax(torch.randn(len(X), 4), 1)
@@ -368,6 +369,9 @@ def test_matching_losses_are_quiet(case):
         "label_smoothing": (nn.CrossEntropyLoss(label_smoothing=0.1), y),
         "kl_distill": (lambda o, t: F.kl_div(F.log_softmax(o, 1), t, reduction="batchmean"), soft),
         "mse_regression_integer_targets": (F.mse_loss, torch.randint(25, 346, (len(X), 1)).float()),
+        # Poisson regression of claim counts 0..2 (the sixth audit's program): counts are what it models
+        "poisson_counts": (nn.PoissonNLLLoss(), torch.randint(0, 3, (len(X), 1)).float()),
+        "poisson_binary_counts": (nn.PoissonNLLLoss(), torch.randint(0, 2, (len(X), 1)).float()),
     }
     fn, target = fns[case]
     r = watched(m, opt, loop(m, opt, X, target, 10, loss_fn=fn))

@@ -38,7 +38,8 @@ LOSS_MISMATCH = register(Diagnosis(
     traps=("NLLLoss after log_softmax, CrossEntropyLoss on logits, BCEWithLogitsLoss for multi-label targets",
            "soft-label / label-smoothed cross-entropy and KL distillation (targets are distributions: rows sum to 1)",
            "regression on integer-valued targets (e.g. counts or prices in whole units): only targets that look "
-           "like class indices (exactly 0..K-1, K <= 20) or binary labels are called class labels",
+           "like class indices (exactly 0..K-1, K <= 20) or binary labels are called class labels, and never "
+           "under PoissonNLLLoss, whose targets are counts by definition (claims 0..2 per policy)",
            "a Brier-style MSE on softmax outputs is reported as a warning, never an error"),
     thresholds=("exact tests, no tuned numbers: the op that produced the prediction (read from its autograd "
                 "node), rows summing to 1 within 1e-3, values inside [0, 1], integer-valued targets",),
@@ -134,7 +135,8 @@ def _mismatch(d: dict) -> tuple[str, str, list[str]] | None:
     if fam == "kl":
         if prod in ("Softmax", "Sigmoid") or _gt(d["pred_max"], 1e-6):
             return ("error", Msg("loss-mismatch.kl-input"), ["nll-after-log-softmax"])
-    if fam == "regression" and d["target_integral"]:
+    if fam == "regression" and d["target_integral"] and d["fn"] != "poisson_nll_loss":
+        # (Poisson NLL is the likelihood of counts: integer targets, 0/1 or 0..K, are what it models)
         one_col = len(ps) <= 1 or (len(ps) >= 2 and ps[-1] == 1)
         if d["target_binary"] and not one_col and ts == ps and _near(d["target_rowsum_min"], 1) \
                 and _near(d["target_rowsum_max"], 1):
