@@ -1152,3 +1152,7 @@ def test_a_model_built_anew_at_every_fold_joins_the_optimizer_each_time():
     assert all(r["outcome"] == "cleared" for r in tried), tried
     acc = float(out.strip().splitlines()[-1].split("cv_acc=")[-1].split()[0])
     assert acc > 0.95, out[-500:]   # unrepaired: 0.525; the twin (optimizer re-created per fold): 0.974
+    # each fold's model is `model` in the script: their names stay apart (`model#2.0`), or a later fold's
+    # modules read as an earlier one's that "get no gradient although their output reaches the loss"
+    assert not [f.summary for f in report.findings if f.code == "broken-gradient-flow" and f.severity != "info"]
+    assert any("model#3." in w for f in report.findings for w in f.where), [f.where for f in report.findings]

@@ -101,6 +101,13 @@ class ModelTable:
             return
         ridx = len(self.roots)
         self.roots.append(root)
+        if name is not None and name in self.prefixes:
+            # a model built anew under the same variable name (a k-fold loop's ``model = make_model()``): the
+            # names of both stay apart (``model#2.0.weight``), or the rules would mix up their modules
+            k = 2
+            while f"{name}#{k}" in self.prefixes:
+                k += 1
+            name = f"{name}#{k}"
         prefix = name if name is not None else ""
         self.root_names.append(name or type(root).__name__)
         self.prefixes.append(prefix)
