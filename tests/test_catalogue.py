@@ -1111,3 +1111,20 @@ def test_prior_stats_give_the_constant_predictors_loss_and_refuse_weighted_losse
     r, v = torch.zeros(5), torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
     assert null_loss(prior_stats("mse_loss", r, v, (r, v), {})) == pytest.approx(2.0)
     assert prior_stats("mse_loss", r.unsqueeze(1), v, (r, v), {}) is None                   # broadcasting
+
+
+def test_a_loss_that_ends_below_the_constant_predictors_is_decreasing_whatever_its_first_batches():
+    """0.9% positives, the output bias set to the prior: five first batches without a positive (loss 0.008) are
+    not the run's level; it settles near 0.033, below the 0.051 of predicting the label frequencies, so it has
+    learned from the inputs (a healthy program of the sixth audit drew loss-not-decreasing at another seed)."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    t = np.arange(700)
+    L = np.concatenate([np.full(5, 0.008), 0.034 + 0.012 * np.exp(-t[5:] / 200) + rng.gamma(2, 0.004, 695) - 0.008])
+    assert np.median(L[-175:]) > 2 * np.median(L[:5])   # (the medians alone: "not decreasing")
+    assert _flat_rule_on(L, cache={"constant_prediction_loss": 0.051}) == []
+    assert len(_flat_rule_on(L)) == 1, "without the constant predictor's loss, nothing says the level is good"
+    # a loss that stays at the prior's level is still flat
+    flat = 0.051 + rng.normal(0, 0.003, 700)
+    f = _flat_rule_on(flat, cache={"constant_prediction_loss": 0.051})
+    assert len(f) == 1 and f[0].code == "loss-not-decreasing"

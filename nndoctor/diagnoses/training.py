@@ -95,7 +95,10 @@ LOSS_FLAT = register(Diagnosis(
            "changes (value targets growing with the returns in reinforcement learning, an annealed loss weight): "
            "info only",
            "never reported together with a specific code that explains a flat loss (dead units or an "
-           "unnormalized input alone do not: they are reported alongside)"),
+           "unnormalized input alone do not: they are reported alongside)",
+           "a loss whose batches differ in kind (rare positives): its first batches may all lack the rare class; "
+           "a loss that ends >= 10% below the best constant prediction's (when known) has learned from the "
+           "inputs and is not reported, whatever its first losses were"),
     thresholds=(f">= {MIN_STEPS} steps (plateaus of ~100 steps are normal early in training, e.g. attention models) "
                 f"and the median loss of the last quarter is >= {1 - FLAT_IMPROVEMENT:.0%} of the median of the "
                 f"first {START_LOSSES} losses: a loss that moved less than a tenth is not being minimized, whatever "
@@ -283,6 +286,14 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
     if m:
         evidence.update(sampled_steps=m, downhill_steps=down, uphill_steps=up)
     change = (end - start) / start
+    null = ctx.constant_prediction_loss()
+    if null is not None and end < (1 - FLAT_IMPROVEMENT) * null:
+        # the loss ends clearly below what predicting the label frequencies gives, which is where a model starts
+        # that knows nothing of the inputs (or exactly where one starts whose output bias is set to the prior):
+        # it has learned from the inputs, whatever its first batches showed. Five batches of a loss whose
+        # batches differ in kind are not its level: an imbalanced classifier (0.9% positives) drew five without
+        # a positive at another seed (median 0.008), then settled near 0.033, below the prior's 0.051
+        return []
     if m and end > start and _sign_z(down, m) >= SIGN_Z and mann_kendall_z(thin(L, 300)) >= SIGN_Z:
         # the loss rises while step after step goes downhill on its own batch: what the loss measures changes
         # during the run (value targets that grow with the returns in reinforcement learning, a loss term whose
