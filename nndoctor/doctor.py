@@ -16,6 +16,7 @@ import copy
 import functools
 import math
 import os
+import sys
 import time
 import traceback
 import warnings
@@ -218,6 +219,7 @@ class Doctor(tap.Listener):
         self._in_replay = False
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
+        self._leaf_tries = 0                       # nndoctor run with no model or optimizer: leaf adoptions tried
         # nndoctor run finds the model at the first backward pass, after its first forward ran unhooked: until
         # then two process-wide module hooks keep the outermost module call's inputs (module, args), so a NaN
         # made by that first forward can still be replayed and located (``_investigate_nonfinite``)
@@ -814,6 +816,8 @@ class Doctor(tap.Listener):
             facts["backward_on_loss_call"] = facts.get("backward_on_loss_call", 0) + 1
         if self.discover_models and not self._discovered:
             self._discover()
+        if self.discover_models and not self.table.params and self._leaf_tries < 4:
+            self._adopt_leaves(tensors)
         if roots and not any(t.requires_grad for t in roots):
             # torch is about to raise "does not require grad": say why, if it is our model's loss
             if self._forward_since_backward or self.discover_models:
@@ -1075,6 +1079,33 @@ class Doctor(tap.Listener):
             hits = self._flags.push(self.step, vec)  # NaN/Inf anywhere makes the sum non-finite
             if hits:
                 self._investigate_nonfinite(rec, vec, local, hits[0])
+
+    def _adopt_leaves(self, tensors) -> None:
+        """``nndoctor run`` on a script with no ``nn.Module`` and no optimizer (weights made with
+        ``torch.randn(..., requires_grad=True)``, updated by hand under ``no_grad``): the tensors that require
+        grad which the loss reaches, and those the script's globals hold (one cut off from the graph is a
+        parameter too), are watched as the parameters, so the checks that need no optimizer work on them (a
+        ``.grad`` never reset between hand-written updates, gradients cut off). Tried at the first few backward
+        passes (one whose graph reaches no leaf, a loss of constants, finds nothing)."""
+        self._leaf_tries += 1
+        leaves = [t for t in graph_probe.walk(tensors).leaves]
+        main = sys.modules.get("__main__")
+        for v in (vars(main).values() if main is not None else ()):
+            if isinstance(v, torch.Tensor) and v.is_leaf and v.requires_grad:
+                leaves.append(v)
+        seen, keep = set(), []
+        for t in leaves:
+            if id(t) not in seen and t.requires_grad and t.is_floating_point() and not t.is_meta:
+                seen.add(id(t))
+                keep.append(t)
+        if not keep:
+            return
+        names = _variable_names(keep)
+        for i, t in enumerate(keep):
+            self.table.add_loose(t, names.get(id(t)) or f"tensor{i}")
+        shown = ", ".join(f"`{self.table.info[self.table.index[id(t)]].name}`" for t in keep[:6])
+        self.notes.append(f"no nn.Module and no optimizer were found: the {len(keep)} tensor(s) that require grad "
+                          f"({shown}{', ...' if len(keep) > 6 else ''}) are watched as the parameters")
 
     def _gradients_elsewhere(self, rec: _Opt) -> None:
         """``nndoctor run``: a backward pass ran, and the optimizer stepping now has a gradient on none of

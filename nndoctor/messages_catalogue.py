@@ -149,6 +149,13 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                                 "part of the loss is switched on later).",
                                                 "{modules} 的输出被计算出来，但在分析的 {walks} 个损失中一个也没有用到它们，"
                                                 "因此它们的参数得不到梯度（如果这部分损失稍后才启用，则没有问题）。"),
+    "broken-gradient-flow.loose-cut": ("{tensors} (tensors of no module, {share:.0%} of what the optimizers train) "
+                                       "require grad and are in an optimizer, but none of the {walks} backward passes "
+                                       "analysed reached them: they get no gradient (is the graph cut before them, "
+                                       "by .detach(), .numpy() or torch.tensor(...), or are they unused?).",
+                                       "{tensors}（不属于任何模块的张量，占优化器所训练参数的 {share:.0%}）需要梯度且在优化器中，"
+                                       "但分析的 {walks} 次反向传播都没有到达它们：它们得不到梯度（计算图是否在它们之后被 "
+                                       ".detach()、.numpy() 或 torch.tensor(...) 切断，或者它们没有被使用？）。"),
     "broken-gradient-flow.unused-parameters": ("Parameters of {modules} get no gradient although the module's output "
                                                "reaches the loss (are they used in forward()?).",
                                                "{modules} 的输出能到达损失，但其参数得不到梯度（forward() 中用到它们了吗？）。"),

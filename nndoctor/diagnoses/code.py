@@ -324,6 +324,7 @@ def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
                                                "backward_call": _site(g)},
             remedy_ids=["remove-detach", "remove-no-grad"]))
     optimized, reached, rg = set(g["optimized"]), set(g["reached"]), set(g["requires_grad"])
+    out += _loose_cut(ctx, g, optimized, reached, rg)
     cut = sorted(i for i in optimized & rg if i not in reached and i < len(ctx.params)
                  and ctx.params[i].root >= 0)
     if not cut or g["walks"] == 0:
@@ -408,6 +409,28 @@ def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
                                                                        for i in by_module[m])},
             remedy_ids=["freeze-explicitly"], context={"module": unused[0]}))
     return out
+
+
+def _loose_cut(ctx: Context, g: dict, optimized: set[int], reached: set[int], rg: set[int]) -> list[Finding]:
+    """Tensors of no module (``W1 = torch.randn(64, 32, requires_grad=True)``) that an optimizer holds and that
+    require grad, which no backward pass of the analysis window reached: no module hook says whether they ran,
+    so the finding is what the graph shows -- they get no gradient. An error when they are most of what the
+    optimizers train (a forward that sends its hidden layer through numpy, ``np.clip(z1.detach().numpy(), 0,
+    6)``, leaves only the last layer learning), else a warning (one tensor left out of the forward)."""
+    cut = sorted(i for i in optimized & rg if i not in reached and i < len(ctx.params) and ctx.params[i].root < 0)
+    if not cut or g["walks"] == 0 or _got_gradient_later(ctx, cut, g.get("end_step", 0)):
+        return []
+    n_cut = sum(ctx.params[i].numel for i in cut)
+    n_opt = sum(ctx.params[i].numel for i in optimized & rg if i < len(ctx.params))
+    names = [ctx.params[i].name for i in cut]
+    share = n_cut / max(1, n_opt)
+    return [BROKEN_FLOW.finding(
+        "error" if share >= 0.5 else "warning",
+        msg("broken-gradient-flow.loose-cut", tensors=_list(names), walks=g["walks"], share=share),
+        step=ctx.step, where=names[:5],
+        evidence={"cut_parameters": names[:20], "cut_numel": n_cut, "trainable_numel_in_optimizers": n_opt,
+                  "losses_walked": g["walks"], "backward_call": _site(g)},
+        remedy_ids=["remove-detach", "freeze-explicitly"], context={"module": names[0]})]
 
 
 def _collapse(mods: list[str], ctx: Context, cut: set[int], roots: set[str]) -> list[str]:

