@@ -80,7 +80,10 @@ BROKEN_FLOW = register(Diagnosis(
            "modules unused in the observed forward passes by design (conditional branch): info only",
            "truncated backpropagation through time: a state detached between passes is not a cut (a module's "
            "detached output counts as evidence only within the pass that made it)"),
-    thresholds=("none: reachability is exact (a graph walk of every loss in the first steps)",),
+    thresholds=("none: reachability is exact (a graph walk of every loss in the first steps)",
+                "tensors of no module that an optimizer holds (a script without nn.Module) and that no backward "
+                "pass reaches: an error when they are >= 50% of the elements the optimizers train (nothing "
+                "else tells a cut from an unused tensor there: no module hook ran), else a warning",),
 ))
 
 NOT_OPTIMIZED = register(Diagnosis(
