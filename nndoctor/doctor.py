@@ -1307,6 +1307,10 @@ class Doctor(tap.Listener):
                 g["reached"].add(idx)
             elif not isinstance(leaf, nn.Parameter):  # a plain tensor made a leaf (e.g. torch.tensor(...))
                 g["plain_leaves"] += 1
+            elif len(g.setdefault("stray", {})) < 64:
+                # an nn.Parameter of no watched module (``raw_sigma = nn.Parameter(...)`` beside the model): with
+                # its version now, to tell one updated by hand from one nothing updates (see _close_window)
+                g["stray"].setdefault(id(leaf), (leaf, leaf._version))
         if self._recorder is not None:
             for name, calls in self._recorder.calls.items():
                 if name not in g["reached_modules"] and any(id(n) in w.nodes for n in calls.output_nodes):
@@ -1363,8 +1367,9 @@ class Doctor(tap.Listener):
             self.store.facts["module_order"] = {n: c["order"] for n, c in calls.items()}
             rec.remove()
             self._recorder = None
+        stray = self._stray_parameters(g.pop("stray", {}))
         phase = self.store.facts["graph"] = {
-            "start_step": self._window_base[1], "end_step": self.step,
+            "start_step": self._window_base[1], "end_step": self.step, "stray": stray,
             "walks": g["walks"], "reached": sorted(g["reached"]), "module_calls": calls,
             "plain_leaves": g["plain_leaves"], "sites": list(g["sites"]), "no_history": g["no_history"],
             "optimized": sorted({i for r in self._phase_optimizers() for i in r.positions}),
@@ -1379,6 +1384,21 @@ class Doctor(tap.Listener):
         if not self._closed:  # judge what the window established right away
             self._flush()
             self._evaluate(force=True)
+
+    def _stray_parameters(self, seen: dict) -> list[int]:
+        """The nn.Parameters of no watched module that the window's losses reached, that require grad, that no
+        optimizer holds and that nothing changed in place since (not trained by hand): they join the table as
+        loose parameters (named by the script's variables), and their positions go to parameter-not-optimized."""
+        if not seen:
+            return []
+        in_opt = {id(p) for r in self._opts.values() if r.ref() is not None
+                  for grp in r.ref().param_groups for p in grp["params"]}
+        keep = [p for p, v in seen.values() if p.requires_grad and id(p) not in in_opt and p._version == v
+                and id(p) not in self.table.index]
+        if not keep:
+            return []
+        names = _variable_names(keep)
+        return [self.table.add_loose(p, names.get(id(p)) or f"parameter{k}") for k, p in enumerate(keep)]
 
     def _phase_optimizers(self) -> list[_Opt]:
         """Optimizers that stepped during the current analysis window (an optimizer of an earlier

@@ -149,6 +149,10 @@ MESSAGES: dict[str, tuple[str, str | None]] = {
                                                 "part of the loss is switched on later).",
                                                 "{modules} 的输出被计算出来，但在分析的 {walks} 个损失中一个也没有用到它们，"
                                                 "因此它们的参数得不到梯度（如果这部分损失稍后才启用，则没有问题）。"),
+    "parameter-not-optimized.stray": ("{params} (nn.Parameter of no module) receive gradients but are in no "
+                                      "optimizer, and nothing updates them: they never learn.",
+                                      "{params}（不属于任何模块的 nn.Parameter）得到梯度，但不在任何优化器中，也没有被手动更新："
+                                      "它们永远学不到东西。"),
     "broken-gradient-flow.loose-cut": ("{tensors} (tensors of no module, {share:.0%} of what the optimizers train) "
                                        "require grad and are in an optimizer, but none of the {walks} backward passes "
                                        "analysed reached them: they get no gradient (is the graph cut before them, "

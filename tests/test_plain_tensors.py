@@ -78,3 +78,52 @@ def test_bare_tensors_cut_off_by_numpy_get_no_gradient(tmp_path, cut):
         assert found and found[0].severity == "error" and set(found[0].where) == {"W1", "b1"}, found
     else:
         assert not found, [(f.code, f.summary) for f in report.findings]
+
+
+_STRAY = '''
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+X = torch.randn(256, 8)
+y = X[:, :1] * 2 + 0.1 * torch.randn(256, 1)
+net = nn.Sequential(nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 1))
+raw_sigma = nn.Parameter(torch.tensor(0.5))     # a learned noise scale beside the model
+opt = torch.optim.Adam({params}, lr=3e-3)
+for step in range(200):
+    i = (step * 32) % 256
+    mu, s = net(X[i:i + 32]), F.softplus(raw_sigma) + 1e-3
+    loss = (0.5 * ((y[i:i + 32] - mu) / s) ** 2 + torch.log(s)).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+{manual}
+print(f"sigma={{float(F.softplus(raw_sigma)):.4f}}")
+'''
+
+
+@pytest.mark.parametrize("case", ["left_out", "optimized", "by_hand"])
+def test_an_nn_parameter_of_no_module_left_out_of_the_optimizer(tmp_path, case):
+    """`raw_sigma = nn.Parameter(...)` beside the model, the optimizer built from `net.parameters()`: the loss
+    reaches it, no optimizer holds it, nothing updates it: parameter-not-optimized names it. Not when it is in
+    the optimizer, nor when the script updates it by hand."""
+    params = "list(net.parameters()) + [raw_sigma]" if case == "optimized" else "net.parameters()"
+    manual = ("    with torch.no_grad():\n        raw_sigma -= 3e-3 * raw_sigma.grad\n        raw_sigma.grad = None"
+              if case == "by_hand" else "")
+    report = _run(tmp_path, _STRAY.format(params=params, manual=manual))
+    found = [f for f in report.findings if f.code == "parameter-not-optimized" and f.severity != "info"]
+    if case == "left_out":
+        assert found and found[0].where == ["raw_sigma"], [(f.code, f.summary) for f in report.findings]
+    else:
+        assert not found, [(f.code, f.summary) for f in report.findings]
+
+
+def test_repair_puts_the_left_out_parameter_into_the_optimizer(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(_STRAY.format(params="net.parameters()", manual=""))
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code, report = run_script(str(path), [], quiet=True, fix=True)
+    assert code == 0 and not report.internal_errors
+    rec = [r for r in report.repairs if r.get("remedy") == "optimizer-all-params"]
+    assert rec and rec[0]["outcome"] in ("cleared", "improved") and rec[0]["action"]["parameters"] == ["raw_sigma"]
+    # it learns: from softplus(0.5) = 0.974 toward the residual std (~0.1) at Adam's pace of ~lr per step
+    assert float(buf.getvalue().split("sigma=")[-1].split()[0]) < 0.93

@@ -94,7 +94,8 @@ NOT_OPTIMIZED = register(Diagnosis(
     what="Parameters require grad and get gradients from the loss, but no optimizer holds them, so "
          "they never learn. Typical causes: layers kept in a Python list (invisible to "
          "model.parameters()), an optimizer built from part of the model, a layer added after the "
-         "optimizer was created.",
+         "optimizer was created, a free nn.Parameter beside the model (a learned noise scale) left out of "
+         "an optimizer built from model.parameters(), a model rebuilt (k-fold) after its optimizer.",
     why="optimizer.step() only updates the parameters it was given.",
     evidence=("the parameters and their share of the model", "whether they are registered in the "
               "model", "the optimizers' parameter counts"),
@@ -102,7 +103,8 @@ NOT_OPTIMIZED = register(Diagnosis(
     traps=("a target network not in the graph of the loss", "frozen params (requires_grad=False)",
            "a frozen teacher/perceptual network in eval() mode that still requires grad: info only "
            "(wasted compute)",
-           "gradual unfreezing with add_param_group; a GAN that turns requires_grad off and on at every step"),
+           "gradual unfreezing with add_param_group; a GAN that turns requires_grad off and on at every step",
+           "a free nn.Parameter the script updates by hand (its version changes during the analysis window)"),
     thresholds=("none: membership is exact; decided after every optimizer has stepped twice, again for each "
                 "new training phase (a new optimizer, or a set of trainable parameters larger than any seen: "
                 "a backbone unfrozen, a head added, counted every `every` steps)",
@@ -503,6 +505,17 @@ def _not_optimized_in(ctx: Context, g: dict) -> list[Finding]:
     unopt = [i for i in sorted(reached) if i not in optimized and i < len(ctx.params)
              and ctx.params[i].requires_grad and ctx.params[i].root >= 0]
     out = []
+    now_in = {i for o in ops for i in o["positions"]}
+    stray = [i for i in g.get("stray", []) if i < len(ctx.params) and i not in now_in]
+    if stray:
+        # nn.Parameters of no module (a learned noise scale beside the model) that the loss reaches, and that no
+        # optimizer holds or anything updates by hand
+        names = [ctx.params[i].name for i in stray]
+        out.append(NOT_OPTIMIZED.finding(
+            "warning", msg("parameter-not-optimized.stray", params=_list(names)), step=ctx.step, where=names[:5],
+            evidence={"parameters": names[:20], "numel": sum(ctx.params[i].numel for i in stray),
+                      "optimizers": {o["name"]: len(o["positions"]) for o in ops}},
+            remedy_ids=["optimizer-all-params", "freeze-explicitly"], context={"module": names[0]}))
     if g.get("explicit"):
         trained = {p.root for p in ctx.params if p.root >= 0}
     else:
