@@ -417,11 +417,16 @@ def _broken_flow_in(ctx: Context, g: dict) -> list[Finding]:
 
 
 def _loose_cut(ctx: Context, g: dict, optimized: set[int], reached: set[int], rg: set[int]) -> list[Finding]:
-    """Tensors of no module (``W1 = torch.randn(64, 32, requires_grad=True)``) that an optimizer holds and that
-    require grad, which no backward pass of the analysis window reached: no module hook says whether they ran,
+    """In a script without nn.Module: tensors (``W1 = torch.randn(64, 32, requires_grad=True)``) that an optimizer
+    holds and that require grad, which no backward pass of the analysis window reached: no module hook says whether they ran,
     so the finding is what the graph shows -- they get no gradient. An error when they are most of what the
     optimizers train (a forward that sends its hidden layer through numpy, ``np.clip(z1.detach().numpy(), 0,
     6)``, leaves only the last layer learning), else a warning (one tensor left out of the forward)."""
+    if any(p.root >= 0 for p in ctx.params):
+        # with a model, an optimizer's tensors of no module that nothing reaches are the model's old ones (a
+        # layer replaced, or re-parametrized by weight_norm, after the optimizer was built): parameter-not-
+        # optimized's evidence, which names the new ones; not a cut
+        return []
     cut = sorted(i for i in optimized & rg if i not in reached and i < len(ctx.params) and ctx.params[i].root < 0)
     if not cut or g["walks"] == 0 or _got_gradient_later(ctx, cut, g.get("end_step", 0)):
         return []
