@@ -220,6 +220,7 @@ class Doctor(tap.Listener):
         self._step_callbacks: list[Callable[[int], None]] = []
         self._discovered = False
         self._leaf_tries = 0                       # nndoctor run with no model or optimizer: leaf adoptions tried
+        self._adopted = False                      # ... and whether bare tensors were adopted as the parameters
         # nndoctor run finds the model at the first backward pass, after its first forward ran unhooked: until
         # then two process-wide module hooks keep the outermost module call's inputs (module, args), so a NaN
         # made by that first forward can still be replayed and located (``_investigate_nonfinite``)
@@ -1103,6 +1104,7 @@ class Doctor(tap.Listener):
         names = _variable_names(keep)
         for i, t in enumerate(keep):
             self.table.add_loose(t, names.get(id(t)) or f"tensor{i}")
+        self._adopted = True
         shown = ", ".join(f"`{self.table.info[self.table.index[id(t)]].name}`" for t in keep[:6])
         self.notes.append(f"no nn.Module and no optimizer were found: the {len(keep)} tensor(s) that require grad "
                           f"({shown}{', ...' if len(keep) > 6 else ''}) are watched as the parameters")
@@ -1301,6 +1303,15 @@ class Doctor(tap.Listener):
     def _analyse_graph(self, w: graph_probe.GraphWalk) -> None:
         g = self._graph
         g["walks"] += 1
+        if self._adopted and w.leaves and not any(id(leaf) in self.table.index for leaf in w.leaves) \
+                and "weights_rebound" not in self.store.facts:
+            # the bare tensors adopted at the first pass are no longer what the loss reaches: the script makes
+            # new ones at each update (``W = (W - lr * W.grad).detach().requires_grad_()``), which nndoctor cannot
+            # follow; the adopted ones are stale, and the checks that read them stand down
+            self.store.facts["weights_rebound"] = True
+            self.notes.append("the script makes new weight tensors at each update (e.g. `W = (W - lr * W.grad)"
+                              ".detach().requires_grad_()`): the tensors watched are its first ones, so the checks "
+                              "of hand-written updates (a .grad never reset, no update at all) are not made")
         for leaf in w.leaves:
             idx = self.table.index.get(id(leaf))
             if idx is not None:

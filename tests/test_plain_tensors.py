@@ -127,3 +127,20 @@ def test_repair_puts_the_left_out_parameter_into_the_optimizer(tmp_path):
     assert rec and rec[0]["outcome"] in ("cleared", "improved") and rec[0]["action"]["parameters"] == ["raw_sigma"]
     # it learns: from softplus(0.5) = 0.974 toward the residual std (~0.1) at Adam's pace of ~lr per step
     assert float(buf.getvalue().split("sigma=")[-1].split()[0]) < 0.93
+
+
+def test_weights_rebound_at_each_update_are_not_read_as_a_missing_step(tmp_path):
+    """`W = (W - lr * W.grad).detach().requires_grad_()`: new tensors at every update (a healthy program of the
+    seventh audit drew optimizer-step-missing, an error: the first tensors, adopted, never change). The rebinding
+    is seen, said in a note, and the checks of hand-written updates stand down."""
+    src = _DATA + '''
+for step in range(300):
+    i = (step * 32) % 256
+    h = torch.relu(X[i:i + 32] @ W1 + b1)
+    loss = torch.nn.functional.cross_entropy(h @ W2 + b2, y[i:i + 32])
+    loss.backward()
+    W1, b1, W2, b2 = [(w - 0.05 * w.grad).detach().requires_grad_() for w in (W1, b1, W2, b2)]
+'''
+    report = _run(tmp_path, src)
+    assert not [f for f in report.findings if f.severity != "info"], [(f.code, f.summary) for f in report.findings]
+    assert any("new weight tensors at each update" in n for n in report.notes), report.notes

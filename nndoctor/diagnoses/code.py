@@ -208,6 +208,8 @@ def _gradients_gone_at_step(ctx: Context, ov, reached: set[int]) -> Finding | No
 
 
 def _no_step_at_all(ctx: Context) -> Finding | None:
+    if ctx.facts.get("weights_rebound"):
+        return None   # the script makes new weight tensors at each update: the ones watched are its first
     s = ctx.store["param_norm_bw"]
     if len(s) < 2:
         return None
@@ -251,7 +253,7 @@ def check_not_zeroed(ctx: Context) -> list[Finding]:
             evidence={"optimizer": ov.name, "intervals_checked": len(iv), "intervals_with_reset": int(sum(iv)),
                       "grad_norm_first": float(tot[0]) if len(tot) else None,
                       "grad_norm_last": float(tot[-1]) if len(tot) else None}))
-    if not any(o.steps > 0 for o in ctx.optimizers()):
+    if not any(o.steps > 0 for o in ctx.optimizers()) and not ctx.facts.get("weights_rebound"):
         # no optimizer steps: a hand-written update (`p -= lr * p.grad` under no_grad) is the step. The
         # intervals between backward passes in which the probe parameter was written in place, each with
         # whether its .grad was reset; the same test as for an optimizer's step intervals
