@@ -1624,14 +1624,12 @@ class Doctor(tap.Listener):
                 return
             now = time.perf_counter()
             if self.fixed_cadence:
-                # by steps only: at every flush while the run is young (up to 5x the flush cadence), then
-                # spaced 20% of the steps apart: the rules' cost grows with the history, and a problem that
-                # appears at step t is looked for within ~0.2 t steps (the geometric schedule plain watching
-                # aims at with its time budget). At 10% (one look per flush up to 10x the cadence) the rules
-                # took ~6% of the clinic's short CPU runs under repair mode, three times the 2% budget of
-                # plain watching; at 20% no repair in the clinic changed its verdict
+                # by steps only: at every flush while the run is young (up to 10x the flush cadence), then
+                # spaced 10% of the steps apart: the rules' cost grows with the history, and a problem that
+                # appears at step t is looked for within ~0.1 t steps (the geometric schedule plain watching
+                # aims at with its time budget)
                 if self._last_eval_step >= 0 and self.step > 5 and \
-                        self.step - self._last_eval_step < max(1, self.step // 5):
+                        self.step - self._last_eval_step < max(1, self.step // 10):
                     return
             elif self._last_eval_step >= 0 and self.step > 5 and \
                     now - self._last_eval_time < 50 * self._last_eval_cost:
