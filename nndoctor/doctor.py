@@ -155,7 +155,7 @@ class Doctor(tap.Listener):
         self.every = every
         # fixed_cadence: the flush, the rules, the activation samples and the noise windows follow a
         # fixed step schedule (flush every ``every`` steps; rules at every flush while the run is young,
-        # then spaced 20% of the steps apart; samples at every 2^k-th and every 4th flush), not the
+        # then spaced 10% of the steps apart; samples at every 2^k-th and every 4th flush), not the
         # ~1-2% wall-time budgets below. For runs whose verdicts must not depend on the machine's load
         # or come late: a tuning trial the doctor may prune, and repair mode (below). The rules and
         # their evidence standards are the same; only when they look changes.
