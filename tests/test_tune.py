@@ -551,7 +551,7 @@ def test_pruning_benchmark_reuses_the_rows_of_pruners_that_never_consult_the_doc
     assert pruning._reused(rows, "p", 1, "none") is None and pruning._reused(rows, "p", 0, "median") is None
 
 
-def test_fixed_cadence_evaluates_at_every_flush_while_young_then_a_fifth_of_the_steps_apart(monkeypatch):
+def test_fixed_cadence_evaluates_at_every_flush_while_young_then_a_tenth_of_the_steps_apart(monkeypatch):
     import nndoctor.diagnoses as diagnoses
     from nndoctor.doctor import Doctor
 
@@ -573,8 +573,8 @@ def test_fixed_cadence_evaluates_at_every_flush_while_young_then_a_fifth_of_the_
             opt.zero_grad()
             torch.nn.functional.mse_loss(model(x), x[:, :1]).backward()
             opt.step()
-    assert [s for s in seen if 5 < s <= 50] == list(range(10, 51, 10))   # every flush while young (5 flushes)
-    late = [s for s in seen if s > 50]
-    gaps = [b - a for a, b in zip([50] + late, late)]
-    assert late and all(g >= a // 5 for g, a in zip(gaps, late))   # each look >= a fifth of its step after the last
-    assert len(late) <= 12                                                # 350 steps: not one per flush (35)
+    assert [s for s in seen if 5 < s <= 100] == list(range(10, 101, 10))   # every flush while young
+    late = [s for s in seen if s > 100]
+    gaps = [b - a for a, b in zip([100] + late, late)]
+    assert late and all(g >= a // 10 for g, a in zip(gaps, late))   # each look >= a tenth of its step after the last
+    assert len(late) <= 12                                                # 300 steps: not one per flush (30)
