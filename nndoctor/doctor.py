@@ -1400,10 +1400,14 @@ class Doctor(tap.Listener):
         """The nn.Parameters of no watched module that the window's losses reached, that require grad, that no
         optimizer holds and that nothing changed in place since (not trained by hand): they join the table as
         loose parameters (named by the script's variables), and their positions go to parameter-not-optimized."""
-        if not seen:
+        if not seen or not self.discover_models:
+            # (``watch(model)`` is told what to watch: a parameter outside it may be another model's, e.g. a GAN's
+            # discriminator or a teacher trained by an optimizer the doctor was not given. ``nndoctor run`` finds
+            # every model with trainable parameters, so one of no model is truly loose)
             return []
-        in_opt = {id(p) for r in self._opts.values() if r.ref() is not None
-                  for grp in r.ref().param_groups for p in grp["params"]}
+        from .probes.model import discover
+        opts = [r.ref() for r in self._opts.values() if r.ref() is not None] + discover()[1]
+        in_opt = {id(p) for o in opts for grp in o.param_groups for p in grp["params"]}
         keep = [p for p, v in seen.values() if p.requires_grad and id(p) not in in_opt and p._version == v
                 and id(p) not in self.table.index]
         if not keep:

@@ -144,3 +144,4 @@ for step in range(300):
     report = _run(tmp_path, src)
     assert not [f for f in report.findings if f.severity != "info"], [(f.code, f.summary) for f in report.findings]
     assert any("new weight tensors at each update" in n for n in report.notes), report.notes
+
