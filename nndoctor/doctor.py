@@ -1089,7 +1089,7 @@ class Doctor(tap.Listener):
         ``.grad`` never reset between hand-written updates, gradients cut off). Tried at the first few backward
         passes (one whose graph reaches no leaf, a loss of constants, finds nothing)."""
         self._leaf_tries += 1
-        leaves = [t for t in graph_probe.walk(tensors).leaves]
+        leaves = list(graph_probe.walk(tensors).leaves)
         main = sys.modules.get("__main__")
         for v in (vars(main).values() if main is not None else ()):
             if isinstance(v, torch.Tensor) and v.is_leaf and v.requires_grad:

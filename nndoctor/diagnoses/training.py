@@ -280,12 +280,6 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
         return []
     if end < (1 - FLAT_IMPROVEMENT) * start:
         return _no_better_than_prior(ctx, ov, start, end)
-    z = mann_kendall_z(thin(L[n // 2:], 300))
-    evidence = {"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
-                "trend_z_last_half": round(z, 2), "steps": ov.steps}
-    if m:
-        evidence.update(sampled_steps=m, downhill_steps=down, uphill_steps=up)
-    change = (end - start) / start
     null = ctx.constant_prediction_loss()
     if null is not None and end < (1 - FLAT_IMPROVEMENT) * null:
         # the loss ends clearly below what predicting the label frequencies gives, which is where a model starts
@@ -294,6 +288,12 @@ def check_loss_flat(ctx: Context) -> list[Finding]:
         # batches differ in kind are not its level: an imbalanced classifier (0.9% positives) drew five without
         # a positive at another seed (median 0.008), then settled near 0.033, below the prior's 0.051
         return []
+    z = mann_kendall_z(thin(L[n // 2:], 300))
+    evidence = {"loss_start": sig4(start), "loss_end": sig4(end), "relative_improvement": round((start - end) / start, 4),
+                "trend_z_last_half": round(z, 2), "steps": ov.steps}
+    if m:
+        evidence.update(sampled_steps=m, downhill_steps=down, uphill_steps=up)
+    change = (end - start) / start
     if m and end > start and _sign_z(down, m) >= SIGN_Z and mann_kendall_z(thin(L, 300)) >= SIGN_Z:
         # the loss rises while step after step goes downhill on its own batch: what the loss measures changes
         # during the run (value targets that grow with the returns in reinforcement learning, a loss term whose
