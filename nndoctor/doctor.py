@@ -944,6 +944,9 @@ class Doctor(tap.Listener):
         if self.step == 0 and (self.n_backward % self.every == 0 or self.n_backward in (3, 5)):
             self._flush()
             self._evaluate()
+        if self.repair is not None and self.step == 0 and self._manual_intervals and not self._n_step_pre:
+            # weights updated by hand, no optimizer step: repair mode is driven from here (its iteration)
+            self._repair_call("on_manual_update")
 
     @_guard
     def _on_step_pre(self, opt) -> None:

@@ -145,3 +145,88 @@ for step in range(300):
     assert not [f for f in report.findings if f.severity != "info"], [(f.code, f.summary) for f in report.findings]
     assert any("new weight tensors at each update" in n for n in report.notes), report.notes
 
+
+
+def _run_fix(tmp_path, src):
+    path = tmp_path / "train.py"
+    path.write_text(src)
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code, report = run_script(str(path), [], quiet=True, fix=True)
+    assert code == 0 and not report.internal_errors, report.internal_errors
+    return report, buf.getvalue()
+
+
+_FINAL_LOSS = '''
+with torch.no_grad():
+    h = torch.relu(X @ W1 + b1)
+    print(f"final_loss={float(torch.nn.functional.cross_entropy(h @ W2 + b2, y)):.5f}")
+'''
+
+
+def test_repair_zeroes_the_gradients_a_hand_written_update_never_resets(tmp_path):
+    """No optimizer: repair mode is driven from the backward passes. The forgotten reset is repaired (the gradients
+    zeroed before each pass that follows an update, in place: the script's `w -= lr * w.grad` keeps working), and
+    the run ends where the script with the reset ends."""
+    report, out = _run_fix(tmp_path, _MANUAL.format(zero="") + _FINAL_LOSS)
+    rec = [r for r in report.repairs if r.get("code") == "gradient-not-zeroed"]
+    assert rec and rec[0]["remedy"] == "zero-grad" and rec[0]["outcome"] in ("cleared", "improved"), report.repairs
+    _, ref = _run_fix(tmp_path, _MANUAL.format(zero="            w.grad.zero_()") + _FINAL_LOSS)
+    fixed, healthy = (float(s.split("final_loss=")[-1].split()[0]) for s in (out, ref))
+    assert fixed < 1.5 * healthy + 0.02, (fixed, healthy)
+
+
+def test_repair_of_hand_written_updates_keeps_hand_written_accumulation(tmp_path):
+    """Accumulation by hand (two backward passes, then the update): the repaired reset comes only after an update,
+    so the gradient the update uses is the sum of its two micro-batches' gradients, as the script means."""
+    src = _DATA + '''
+ok = []
+for step in range(300):
+    i = (step * 32) % 256
+    parts = []
+    for j in (i, i + 16):
+        h = torch.relu(X[j:j + 16] @ W1 + b1)
+        loss = torch.nn.functional.cross_entropy(h @ W2 + b2, y[j:j + 16]) / 2
+        parts.append(torch.autograd.grad(loss, W1, retain_graph=True)[0])
+        loss.backward()
+    ok.append(bool(torch.allclose(W1.grad, parts[0] + parts[1], atol=1e-6)))
+    with torch.no_grad():
+        for w in (W1, b1, W2, b2):
+            w -= 0.05 * w.grad
+print("tail_ok=" + str(all(ok[-100:])))
+'''
+    report, out = _run_fix(tmp_path, src)
+    assert [r for r in report.repairs if r.get("remedy") == "zero-grad"], report.repairs
+    assert "tail_ok=True" in out
+
+
+def test_repair_of_a_hand_written_log_of_zero_under_hand_written_updates(tmp_path):
+    """A sigmoid and BCE typed out by hand turn NaN once a probability rounds to 1 (log(1 - p) = -inf); the update
+    is hand-written. Repair restores the last healthy state -- zeroing the gradients in place, between the backward
+    pass and the script's update, which would raise on a None gradient -- and guards the log: the weights stay
+    finite and the model keeps what it had learned."""
+    src = '''
+import torch
+torch.manual_seed(0)
+X = torch.randn(512, 8)
+X[:, 0] *= 6
+y = (X[:, 0] > 0).float().unsqueeze(1)
+model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+for step in range(400):
+    z = model(X)
+    p = 1 / (1 + torch.exp(-z))
+    loss = -(y * torch.log(p) + (1 - y) * torch.log(1 - p)).mean()
+    model.zero_grad()
+    loss.backward()
+    with torch.no_grad():
+        for w in model.parameters():
+            w -= 0.5 * w.grad
+with torch.no_grad():
+    acc = float(((model(X) > 0).float() == y).float().mean())
+    finite = all(bool(torch.isfinite(w).all()) for w in model.parameters())
+print(f"acc={acc:.4f} finite={finite}")
+'''
+    report, out = _run_fix(tmp_path, src)
+    rec = [r for r in report.repairs if r.get("code") == "non-finite"]
+    assert rec and rec[0]["remedy"] == "safe-log" and rec[0]["outcome"] in ("cleared", "improved"), report.repairs
+    assert "finite=True" in out and float(out.split("acc=")[-1].split()[0]) > 0.95, out

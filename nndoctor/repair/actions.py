@@ -743,6 +743,8 @@ class ZeroGradAfterStep(Action):
 
     def apply(self) -> dict[str, Any]:
         opts = self.ctl.target_optimizers(self.finding)
+        if not opts and self.ctl.manual:
+            return self._apply_manual()
         if not opts:
             raise CannotApply("no optimizer to change")
         for o in opts:
@@ -751,6 +753,43 @@ class ZeroGradAfterStep(Action):
                 _guarded(self.ctl, "zero_grad", lambda opt, a, k: opt.zero_grad(set_to_none=True))))
         return {"optimizers": [self.ctl.opt_name(o) for o in opts],
                 "how": "optimizer.zero_grad() after every optimizer.step()"}
+
+
+    def _apply_manual(self) -> dict[str, Any]:
+        """Weights updated by hand (no optimizer): before each backward pass that follows an update (a weight's
+        version counter moved since the previous pass began), the gradients are zeroed in place -- not set to
+        None, which the script's ``p -= lr * p.grad`` would raise on. Backward passes with no update between
+        them (accumulation by hand) keep adding up, as the script meant. Applied between a backward pass and
+        the script's update, it zeroes the sum accumulated so far too: that update is skipped, not taken
+        with the sum of all past gradients."""
+        self.params = [p for p in self.ctl.doctor.table.params if p.requires_grad and not p.is_meta]
+        if not self.params:
+            raise CannotApply("no weights to reset the gradients of")
+        self.zeroed = 0
+        self._clear()
+        self._versions = [p._version for p in self.params]
+        self.ctl.backward_actions.append(self)
+        self.handles.append(_Deregister(self.ctl.backward_actions, self))
+        return {"weights": len(self.params),
+                "how": "the weights' gradients zeroed before each backward pass that follows an update (no optimizer: "
+                       "the script updates the weights by hand)"}
+
+    def _clear(self) -> None:
+        with torch.no_grad():
+            for p in self.params:
+                if p.grad is not None:
+                    p.grad.zero_()
+
+    def on_backward_start(self, tensors) -> None:
+        now = [p._version for p in self.params]
+        if now != self._versions:
+            self._clear()
+            self.zeroed += 1
+        self._versions = now
+
+    def note(self) -> str:
+        n = getattr(self, "zeroed", None)
+        return f"gradients zeroed before {n} backward passes" if n else ""
 
 
 class AddParams(Action):

@@ -210,8 +210,9 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
 class Snapshot:
     def __init__(self, ctl: "RepairController", step: int, ref: np.ndarray) -> None:
         d = ctl.doctor
-        self.step = step
-        self.bw = ctl.doctor.n_backward
+        self.step = step               # the run's iteration (``RepairController.now``)
+        self.opt_step = d.step         # its optimizer step (0 in a run that updates by hand)
+        self.bw = d.n_backward
         self.ref = ref
         self.level = float(_median(ref)) if len(ref) else float("inf")
         self.path: str | None = None
@@ -253,7 +254,12 @@ class Snapshot:
             for p, v in zip(self.params, state["params"]):
                 if p.shape == v.shape:
                     p.copy_(v)
-                p.grad = None
+                if ctl.manual and p.grad is not None:
+                    # restored between a backward pass and the script's own update (``p -= lr * p.grad``):
+                    # a None gradient would make that line raise; a zero one makes the update a no-op
+                    p.grad.zero_()
+                else:
+                    p.grad = None
             for b, v in zip(self.buffers, state["buffers"]):
                 if b.shape == v.shape:
                     b.copy_(v)
@@ -342,6 +348,14 @@ class RepairController:
         # finding key -> (remedy, (LR factor, why)): a remedy rolled back for a side effect of the run's LR,
         # to be applied again with the LR lowered (see _swap_killed_units)
         self._retry: dict[tuple, tuple[str, tuple[float, str]]] = {}
+        # a run that updates its weights by hand (``p -= lr * p.grad`` under no_grad, no optimizer step): its
+        # iterations are its backward passes, and the controller is driven from their ends (``on_manual_update``)
+        self.manual = False
+
+    @property
+    def now(self) -> int:
+        """The run's iteration: its optimizer step, or its backward pass in a run that updates by hand."""
+        return self.doctor.n_backward if self.manual else self.doctor.step
 
     # -- doctor wiring ------------------------------------------------------------------------
     def after_evaluate(self) -> None:
@@ -393,8 +407,23 @@ class RepairController:
         if changed:
             d._refresh_params(rec, opt)
 
+    def on_manual_update(self) -> None:
+        """The end of a backward pass in a run whose weights change with no optimizer step (the doctor calls
+        it once it has seen such an update, while no optimizer has stepped): the script's own update comes
+        next. Such a run gets the remedies that need no optimizer (zeroing the gradients it never resets, a
+        guarded log or sqrt, re-initialization, input standardization...); those that act through an
+        optimizer say they cannot apply. Its state before the first update is the first snapshot."""
+        if self._closed:
+            return
+        self.manual = True
+        if self.best is None:
+            self.best = self._snapshot()
+        self.on_step_post(None)
+
     def on_step_post(self, rec) -> None:
         d = self.doctor
+        if rec is not None and self.manual:
+            self.manual = False   # an optimizer has begun to step: its steps are the iterations from now on
         if self._closed or d.n_backward == self._last_bw:
             return  # one training iteration counts once (several optimizers may step in it)
         self._last_bw = d.n_backward
@@ -415,7 +444,7 @@ class RepairController:
             if f is not None:
                 self._attempt(f)
                 return
-        if d.step % d.every == 0:
+        if self.now % d.every == 0:
             self._maybe_snapshot()
 
     def _live_actions(self) -> list[A.Action]:
@@ -539,9 +568,9 @@ class RepairController:
         s = self._losses(after_bw=self._watch_bw)
         self._watch_bw = self.doctor.n_backward
         if len(s) and not np.isfinite(s).all():
-            f = Finding(code="non-finite", severity="error", step=self.doctor.step, where=[],
+            f = Finding(code="non-finite", severity="error", step=self.now, where=[],
                         summary="The loss became non-finite again after a repair.",
-                        evidence={"stage": "update"}, key=f"repair-watchdog-{self.doctor.step}")
+                        evidence={"stage": "update"}, key=f"repair-watchdog-{self.now}")
             self.doctor._findings[(f.code, f.key)] = f
             return f
         return None
@@ -564,7 +593,7 @@ class RepairController:
             return
         tried.append(remedy)
         rec: dict[str, Any] = {"code": f.code, "finding": f.summary[:200], "finding_key": list(map(str, key)),
-                               "remedy": remedy, "step": d.step, "attempt": len(tried), "steps": 0}
+                               "remedy": remedy, "step": self.now, "attempt": len(tried), "steps": 0}
         action = make_action(self, f, remedy) if retry is None else A.SwapActivation(self, f, remedy, lr_factor=retry[1])
         if action.restarts:
             why = self._progress_a_restart_would_lose()
@@ -798,7 +827,7 @@ class RepairController:
         if f.code != "non-finite" or key in self.kept or self.guard is not None or final or self._closed:
             return
         d = self.doctor
-        info: dict[str, Any] = {"from_step": d.step, "key": key}
+        info: dict[str, Any] = {"from_step": self.now, "key": key}
         recent = self._losses(after_bw=max(0, d.n_backward - 3))
         if (not self._params_finite() or (len(recent) and not np.isfinite(recent).all())) and \
                 self.best is not None and not self._stale(self.best):
@@ -820,8 +849,8 @@ class RepairController:
 
     def _undo_since(self, snap: Snapshot) -> None:
         d = self.doctor
-        if d.step > snap.step or d.n_backward > snap.bw:
-            self.undone.append((snap.step + 1, d.step, snap.bw + 1, d.n_backward))
+        if d.step > snap.opt_step or d.n_backward > snap.bw:
+            self.undone.append((snap.opt_step + 1, d.step, snap.bw + 1, d.n_backward))
 
     def _permanent_fix(self, f: Finding, action: A.Action) -> str:
         if getattr(action, "snippet", None):   # an action whose fix the catalogue's template does not fit
@@ -912,7 +941,7 @@ class RepairController:
         if not (snap.norm > 0 and math.isfinite(snap.norm)):
             return False
         now = _total_norm([p.detach() for p in self.doctor.table.params])
-        k = max(0, self.doctor.step - snap.step)
+        k = max(0, self.now - snap.step)
         return now > snap.norm * max(10.0, math.exp(min(k * math.log1p(HIGH_RATIO), 700.0)))
 
     def _noise(self, ref: np.ndarray) -> float:
@@ -1380,7 +1409,7 @@ class RepairController:
             if not len(ref) and d._pending_loss:
                 ref = np.array([float(d._pending_loss[-1][1].detach().float().sum())])
         self._snap_bw = d.n_backward
-        return Snapshot(self, d.step, ref[np.isfinite(ref)] if len(ref) else ref)
+        return Snapshot(self, self.now, ref[np.isfinite(ref)] if len(ref) else ref)
 
     def _maybe_snapshot(self, force: bool = False) -> None:
         """Keep the best state seen: a snapshot at a healthy point whose loss level is the lowest."""
@@ -1394,7 +1423,7 @@ class RepairController:
             # disk_threshold: seconds to write), or that copies an accelerator's tensors to host memory over
             # the bus (slower than the device by ~100x), only at the 1st, 2nd, 4th, 8th... flush: a long run
             # makes O(log steps) of them, not one per flush (size and device read from the last snapshot)
-            k = d.step // max(1, d.every)
+            k = self.now // max(1, d.every)
             if k & (k - 1) and (self.best.nbytes > self.disk_threshold or self.best.from_device):
                 return
         if any(f.severity == "error" and not f.evidence.get("resolved") and self._key(f) not in self.kept
