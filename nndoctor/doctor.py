@@ -1325,6 +1325,14 @@ class Doctor(tap.Listener):
                 # an nn.Parameter of no watched module (``raw_sigma = nn.Parameter(...)`` beside the model): with
                 # its version now, to tell one updated by hand from one nothing updates (see _close_window)
                 g["stray"].setdefault(id(leaf), (leaf, leaf._version))
+        if w.functions:
+            # custom torch.autograd.Function classes in the loss's graph: their backward is hand-written (a NaN
+            # the backward pass makes may be theirs; repair can swap in autograd's derivative of their forward)
+            funcs = g.setdefault("functions", {})
+            for cls in w.functions:
+                if len(funcs) < 16:
+                    funcs.setdefault(f"{cls.__module__}.{cls.__qualname__}", cls)
+            self.store.facts["custom_functions"] = sorted(c.__qualname__ for c in funcs.values())
         if self._recorder is not None:
             for name, calls in self._recorder.calls.items():
                 if name not in g["reached_modules"] and any(id(n) in w.nodes for n in calls.output_nodes):

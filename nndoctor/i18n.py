@@ -211,6 +211,7 @@ REMEDY_ZH: dict[str, str] = {
     "check-data-finite": "删除或填补数据中的 NaN/Inf",
     "safe-log": "在 logits 上用数值稳定的运算计算损失（避免 log(0)）",
     "safe-sqrt": "让 sqrt/norm/pow 远离 0（它们在 0 处的梯度为无穷大）",
+    "autograd-backward": "修正 `{function}` 手写的 backward，或让 autograd 自动求导",
     "fp32-loss": "用 float32 计算损失",
     "detect-anomaly-once": "用异常检测模式确认出错的运算（较慢：只开一步）",
     "call-step": "在 loss.backward() 之后调用 optimizer.step()",

@@ -70,6 +70,149 @@ def test_finite_backward_leaves_a_genuinely_infinite_gradient_alone():
     assert w.grad[0] == float("inf") and w.grad[1] == 1.0
 
 
+# --------------------------------------------------------------------------- autograd-backward (a custom Function's)
+class _PairDist(torch.autograd.Function):
+    """sqrt(|z_i - z_j|^2 + eps), whose backward recomputes the norm without the eps: 0/0 on the diagonal."""
+
+    @staticmethod
+    def forward(ctx, z):
+        diff = z.unsqueeze(1) - z.unsqueeze(0)
+        ctx.save_for_backward(diff)
+        return torch.sqrt((diff * diff).sum(-1) + 1e-8)
+
+    @staticmethod
+    def backward(ctx, g):
+        (diff,) = ctx.saved_tensors
+        return (((g + g.T) / diff.norm(dim=-1)).unsqueeze(-1) * diff).sum(1)
+
+
+class _RoundSTE(torch.autograd.Function):
+    """A straight-through rounding: the forward's numpy round-trip is not differentiable, the backward is all."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return torch.from_numpy(np.round(x.detach().numpy()))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def test_autograd_backward_replaces_a_hand_written_backward_by_the_forwards_derivative():
+    torch.manual_seed(0)
+    z = torch.randn(6, 3, requires_grad=True)
+    _PairDist.apply(z).sum().backward()
+    assert not torch.isfinite(z.grad).all()              # the hand-written backward: NaN
+    act = A.AutogradBackward(SimpleNamespace(doctor=SimpleNamespace(
+        _graph={"functions": {"t._PairDist": _PairDist}}, _internal_error=lambda *a: None)),
+        Finding("non-finite", "error", ""))
+    act.apply()
+    z.grad = None
+    _PairDist.apply(z).sum().backward()
+    derived = z.grad.clone()
+    z.grad = None
+    diff = z.unsqueeze(1) - z.unsqueeze(0)
+    torch.sqrt((diff * diff).sum(-1) + 1e-8).sum().backward()  # the forward's math, differentiated by autograd
+    assert torch.isfinite(derived).all() and torch.allclose(derived, z.grad)
+    assert act.calls == 1 and act.inapplicable(5, 5) is None
+    act.undo()                                                 # the class is given back its own apply
+    assert "apply" not in vars(_PairDist)
+    z.grad = None
+    _PairDist.apply(z).sum().backward()
+    assert not torch.isfinite(z.grad).all()
+
+
+def test_autograd_backward_leaves_a_function_whose_forward_autograd_cannot_differentiate():
+    # a straight-through estimator: the custom backward is its only gradient; the original apply keeps running
+    act = A.AutogradBackward(SimpleNamespace(doctor=SimpleNamespace(
+        _graph={"functions": {"t._RoundSTE": _RoundSTE}}, _internal_error=lambda *a: None)),
+        Finding("non-finite", "error", ""))
+    act.apply()
+    x = torch.tensor([0.4, 1.6], requires_grad=True)
+    (_RoundSTE.apply(x) * torch.tensor([1.0, 2.0])).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0]
+    assert "not differentiable by autograd" in act.inapplicable(1, 5)
+    act.undo()
+
+
+_CUSTOM_FN_SCRIPT = """
+import torch, torch.nn as nn, torch.nn.functional as F
+torch.manual_seed(0)
+
+
+class PairDist(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, h):
+        diff = h.unsqueeze(2) - h.unsqueeze(1)
+        ctx.save_for_backward(diff)
+        return torch.sqrt((diff * diff).sum(-1) + 1e-8)
+
+    @staticmethod
+    def backward(ctx, g):
+        (diff,) = ctx.saved_tensors
+        {backward}
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.point = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 8))
+        self.head = nn.Linear(1, 2)
+
+    def forward(self, x):
+        d = PairDist.apply(self.point(x))
+        return self.head(d.mean(dim=(1, 2)).unsqueeze(1))
+
+
+X = torch.randn(400, 10, 2)
+X[:200] *= 3.0
+y = (torch.arange(400) < 200).long()
+net = Net()
+opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+for epoch in range(4):
+    for i in range(0, 400, 20):
+        idx = torch.randperm(400)[:20]
+        loss = F.cross_entropy(net(X[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+with torch.no_grad():
+    acc = float((net(X).argmax(1) == y).float().mean())
+print(f"acc={{acc:.3f}}")
+"""
+
+
+def test_a_nan_made_by_a_custom_functions_backward_is_repaired_live(tmp_path):
+    """A custom Function's backward without the forward's eps: NaN gradients from step 1, written into the weights
+    by Adam. Repair swaps in autograd's derivative of the forward, and the run ends where the same script with the
+    eps in its backward ends (which draws no non-finite finding and no repair)."""
+    import io
+    from contextlib import redirect_stdout
+
+    from nndoctor.runner import run_script
+
+    def run(norm, fix):
+        path = tmp_path / "train.py"
+        path.write_text(_CUSTOM_FN_SCRIPT.format(
+            backward=f"return (((g + g.transpose(1, 2)) / {norm}).unsqueeze(-1) * diff).sum(2)"))
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            code, report = run_script(str(path), [], quiet=True, fix=fix)
+        assert code == 0 and not report.internal_errors, report.internal_errors
+        return report, float(buf.getvalue().split("acc=")[-1].split()[0])
+
+    report, repaired = run("diff.norm(dim=-1)", True)
+    nf = [f for f in report.findings if f.code == "non-finite"]
+    assert nf and nf[0].remedies[0].id == "autograd-backward" and "PairDist.backward" in nf[0].remedies[0].snippet
+    rec = [r for r in report.repairs if r.get("remedy") == "autograd-backward"]
+    assert rec and rec[0]["outcome"] in ("cleared", "improved"), report.repairs
+    twin_report, twin = run("torch.sqrt((diff * diff).sum(-1) + 1e-8)", True)
+    assert not twin_report.repairs and not [f for f in twin_report.findings if f.code == "non-finite"]
+    _, unrepaired = run("diff.norm(dim=-1)", False)
+    assert twin > 0.6 and unrepaired == 0.5          # (NaN weights: every comparison False, one class predicted)
+    assert repaired >= twin - 0.03, (repaired, twin)
+
+
 def test_a_nan_made_by_sqrt_in_the_backward_pass_is_repaired_live():
     report, out = run_fixed("faulty_non-finite_sqrt_distance.py")
     rec = kept(report, "non-finite", "safe-sqrt")
@@ -84,6 +227,8 @@ def test_a_backward_nan_tries_safe_sqrt_first():
     f = Finding("non-finite", "error", "", evidence={"stage": "backward"})
     assert E.plan(f)[0] == "safe-sqrt"
     assert "safe-sqrt" not in E.plan(Finding("non-finite", "error", "", evidence={"stage": "loss"}))
+    custom = Finding("non-finite", "error", "", evidence={"stage": "backward", "custom_functions": ["PairDist"]})
+    assert E.plan(custom)[:2] == ["autograd-backward", "safe-sqrt"]
 
 
 # --------------------------------------------------------------------------- a NaN a module's own forward code makes

@@ -24,7 +24,7 @@ NON_FINITE = register(Diagnosis(
          "optimizer update (finite gradients, non-finite parameters).",
     why="One NaN spreads to every parameter at the next update; from then on the run is lost.",
     evidence=("step", "stage", "origin module/parameter", "loss value", "parameters with non-finite gradients"),
-    remedies=("lower-lr", "clip-grad-norm", "safe-log", "safe-sqrt", "safe-forward", "check-data-finite",
+    remedies=("lower-lr", "clip-grad-norm", "safe-log", "safe-sqrt", "autograd-backward", "safe-forward", "check-data-finite",
               "fp32-loss", "detect-anomaly-once"),
     traps=("AMP GradScaler steps whose inf gradients are skipped by design: the optimizer step is "
            "not called for them, so nndoctor never sees those gradients as a step.",),
@@ -205,7 +205,16 @@ def check_non_finite(ctx: Context) -> list[Finding]:
         # made by the module's own code between its layers (finite inputs and parameters): that code is the fix
         ids = ["safe-forward"] + [i for i in ids if i != "safe-log"]
         context = {"enters": nf["enters_module"], "module": where[0]}
+    funcs = ctx.facts.get("custom_functions") or []
+    if stage == "backward" and funcs:
+        # a custom torch.autograd.Function in the graph: its backward formula is written by hand, and a NaN
+        # made by the backward pass from a finite loss is most often such a formula's (0/0, inf * 0) -- a
+        # built-in op's derivative matches its forward
+        ids = ["autograd-backward"] + ids
+        context = {"function": funcs[0]}
     evidence = {k: v for k, v in nf.items() if k not in ("where", "detail")}
+    if stage == "backward" and funcs:
+        evidence["custom_functions"] = list(funcs)
     summary = msg("non-finite", step=nf.get('step'), place=place)
     return [NON_FINITE.finding("error", summary, step=nf.get("step"), where=where, evidence=evidence,
                                remedy_ids=ids, detail=nf.get("detail", ""), context=context)]

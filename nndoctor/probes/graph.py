@@ -10,6 +10,10 @@ import torch
 class GraphWalk:
     nodes: set[int] = field(default_factory=set)          # id() of every grad_fn node reached
     leaves: list[torch.Tensor] = field(default_factory=list)  # leaf tensors (AccumulateGrad.variable)
+    functions: set[type] = field(default_factory=set)   # the custom torch.autograd.Function classes met
+
+
+_CUSTOM_NODE = torch.autograd.function.BackwardCFunction   # a custom Function's node (``node._forward_cls``)
 
 
 def roots_of(tensors) -> list[torch.Tensor]:
@@ -33,6 +37,8 @@ def walk(tensors, max_nodes: int = 200_000) -> GraphWalk:
         if node is None or id(node) in out.nodes:
             continue
         out.nodes.add(id(node))  # ids stay unique: the roots keep every node of their graph alive
+        if isinstance(node, _CUSTOM_NODE):
+            out.functions.add(node._forward_cls)
         var = getattr(node, "variable", None)
         if var is not None and isinstance(var, torch.Tensor):
             out.leaves.append(var)

@@ -96,6 +96,8 @@ LIVE: dict[str, str] = {
                     "what an epsilon makes of 0/0",
     "safe-sqrt": "the backward pass's 0 * inf products at ops with an infinite derivative (sqrt, log, div at 0) "
                  "set to 0 by hooks on those graph nodes",
+    "autograd-backward": "the custom torch.autograd.Function's hand-written backward replaced by autograd's "
+                         "derivative of its own forward (its apply runs the forward with gradients recorded)",
     "safe-log": "while gradients are on, torch.log/log2/log10 take an input element in [0, 1e-7) as 1e-7 (the "
                 "printed fix's clamp: log(0) = -inf becomes -16.1, its gradient 0); nothing else changes",
     "model-train": "model.train() before each forward pass with gradients enabled",
@@ -178,6 +180,13 @@ remedy("safe-sqrt", "Keep sqrt/norm/pow away from 0 (their gradient at 0 is inf)
 r = torch.sqrt(x + 1e-12)              # or torch.sqrt(x.clamp_min(1e-12))
 n = torch.linalg.vector_norm(v, dim=-1).clamp_min(1e-12)
 """)
+remedy("autograd-backward", "Fix the hand-written backward of `{function}`, or let autograd derive it", """
+# {function}.backward returns NaN/Inf from a finite gradient (a division by a norm that is 0 where the
+# forward adds an eps, 0 * inf): give the backward the forward's guard, e.g. the same eps --
+#     d = torch.sqrt((diff * diff).sum(-1) + EPS)     # not diff.norm(dim=-1)
+# -- or drop the custom Function and call the forward's math directly: autograd derives its gradient
+# (check a fixed backward with torch.autograd.gradcheck on float64 inputs)
+""", function="the custom autograd.Function")
 remedy("safe-forward", "Make the forward code's own arithmetic finite before `{enters}` (an epsilon, a clamp)", """
 # in {module}.forward, the code that computes what `{enters}` is fed makes NaN/Inf from finite inputs, e.g.
 x = (x - x.mean(0)) / (x.std(0) + 1e-5)     # an epsilon in every division by a statistic (0/0 on a constant)

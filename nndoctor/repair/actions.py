@@ -607,6 +607,103 @@ class FiniteBackward(Action):
                 f"(ops hooked: {ops})")
 
 
+class _FreeCtx:
+    """The ``ctx`` a custom Function's ``forward`` gets when it runs with gradients recorded: what it saves for
+    its own backward, and what it marks, is not needed (autograd records the forward's ops instead)."""
+
+    def __init__(self, n_inputs: int) -> None:
+        self.needs_input_grad = (True,) * n_inputs
+        self.saved_tensors: tuple = ()
+
+    def save_for_backward(self, *tensors) -> None:
+        self.saved_tensors = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        pass
+
+    def mark_non_differentiable(self, *args) -> None:
+        pass
+
+    def mark_dirty(self, *args) -> None:
+        pass
+
+    def set_materialize_grads(self, value: bool) -> None:
+        pass
+
+
+def _outputs(out) -> list[torch.Tensor]:
+    if isinstance(out, torch.Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for t in out if isinstance(t, torch.Tensor)]
+    return []
+
+
+class AutogradBackward(Action):
+    """A NaN the backward pass makes from a finite loss, in a graph holding a custom ``torch.autograd.Function``:
+    its backward is a formula written by hand, and a slip there (the forward's ``sqrt(|d|^2 + eps)`` recomputed
+    in backward as ``d.norm()`` without the eps: 0/0 on the diagonal of a pairwise distance) makes NaN where
+    the forward is finite. Built-in ops' derivatives match their forward; a hand-written one need not. The
+    remedy makes the Function's ``apply`` run its own ``forward`` with gradients recorded (a free ``ctx``:
+    what it saves or marks is not needed), so autograd derives the backward from the forward's ops -- the
+    gradient the hand-written one was meant to compute. Only where that forward *is* differentiable: a call
+    whose inputs require grad but whose output does not (numpy, ``no_grad``, ``detach`` inside: a straight-
+    through estimator, whose hand-written backward is the only gradient there is) falls back to the original
+    ``apply``, and the remedy says it cannot apply. The verdict judges it like any other: if the NaN stays, it
+    is rolled back."""
+
+    remedy = "autograd-backward"
+
+    def apply(self) -> dict[str, Any]:
+        funcs = dict(self.ctl.doctor._graph.get("functions") or {})
+        if not funcs:
+            raise CannotApply("no custom torch.autograd.Function in the loss's graph")
+        self.calls = 0
+        self.refused: list[str] = []
+        for name, cls in funcs.items():
+            self.handles.append(_Patched(cls, "apply", self._derived(cls)))
+        self.names = sorted(c.__qualname__ for c in funcs.values())
+        self.context["function"] = self.names[0]
+        return {"functions": self.names,
+                "how": "apply() runs the Function's own forward with gradients recorded: autograd's derivative "
+                       "of the forward replaces the hand-written backward"}
+
+    def _derived(self, cls) -> Callable:
+        orig = cls.apply            # the bound classmethod (torch.autograd.Function.apply)
+        own_setup = getattr(cls, "setup_context", None) is not getattr(
+            torch.autograd.function._SingleLevelFunction, "setup_context", None)
+        act = self
+
+        def apply(*args, **kwargs):
+            if not torch.is_grad_enabled() or cls.__qualname__ in act.refused:
+                return orig(*args, **kwargs)
+            try:
+                out = cls.forward(*args, **kwargs) if own_setup else cls.forward(_FreeCtx(len(args)), *args, **kwargs)
+            except Exception as exc:   # its forward needs the real ctx: the original, and the remedy says so
+                act.refused.append(cls.__qualname__)
+                act.ctl.doctor._internal_error(f"repair autograd-backward ({cls.__qualname__})", exc)
+                return orig(*args, **kwargs)
+            wants = any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
+            if wants and not any(t.requires_grad for t in _outputs(out)):
+                act.refused.append(cls.__qualname__)   # not differentiable by autograd: its backward is all there is
+                return orig(*args, **kwargs)
+            act.calls += 1
+            return out
+        return apply
+
+    def inapplicable(self, steps: int, early: int) -> str | None:
+        if getattr(self, "refused", None) and len(set(self.refused)) >= len(getattr(self, "names", ())):
+            return (f"the forward of {', '.join(sorted(set(self.refused)))} is not differentiable by autograd (numpy, "
+                    "no_grad or detach inside): its hand-written backward is the only gradient it has")
+        if steps >= early and not self.calls:
+            return "no call of the custom Function with gradients on since: the NaN has another cause"
+        return None
+
+    def note(self) -> str:
+        n = getattr(self, "calls", 0)
+        return f"{n} calls of {', '.join(self.names)} differentiated by autograd" if n else ""
+
+
 LOG_FUNCTIONS = ("log", "log2", "log10")
 
 

@@ -140,8 +140,10 @@ def plan(f: Finding) -> list[str]:
             return ["lower-lr", "clip-grad-norm", "safe-log"]
         if ev.get("stage") == "backward":
             # the loss was finite and the backward pass made the NaN: an op's infinite derivative (sqrt at
-            # 0) first; an LR blow-up overflows the forward pass first, not the backward
-            return ["safe-sqrt", "lower-lr", "clip-grad-norm"]
+            # 0) first; an LR blow-up overflows the forward pass first, not the backward. A custom
+            # autograd.Function's hand-written backward before both (see AutogradBackward)
+            first = ["autograd-backward"] if ev.get("custom_functions") else []
+            return first + ["safe-sqrt", "lower-lr", "clip-grad-norm"]
         return ["lower-lr", "clip-grad-norm"]
     if code == "gradient-not-zeroed":
         return ["zero-grad"]
@@ -199,6 +201,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.FiniteForward(ctl, f)
     if remedy == "safe-sqrt":
         return A.FiniteBackward(ctl, f)
+    if remedy == "autograd-backward":
+        return A.AutogradBackward(ctl, f)
     if remedy == "safe-log":
         return A.SafeLog(ctl, f)
     if remedy == "model-train":
