@@ -118,6 +118,8 @@ class _Opt:
     log_norm: float | None = None             # slow running level of log10(sum of gradient norms)
     all_local: list[int] = field(default_factory=list)   # [0, 1, ..., len(params) - 1], shared
     no_grad_run: int = 0                      # its steps in a row with no gradient after a backward pass
+    last_step: int = 0                        # the training iteration (doctor.step) of its latest step
+    interval_probed: bool = True              # its probe existed when the current step interval began
 
     sentinel_cache: list[torch.Tensor] | None = None
 
@@ -971,16 +973,21 @@ class Doctor(tap.Listener):
             self._iter_keys = {rec.key}
         else:
             self._iter_keys.add(rec.key)
+        rec.last_step = self.step
         self._steps_since_backward += 1
         self._stepping = rec
         # losses since the last step belong to this optimizer
         for pos in self._untagged_loss:
             self._loss_tags.append((self._pending_loss[pos][0], rec.key))
         self._untagged_loss.clear()
-        if rec.n_steps > 1:
+        if rec.n_steps > 1 and rec.interval_probed:
             rec.intervals.append(rec.reset_seen)
             if len(rec.intervals) > 128:   # the rules read the latest 64 (bounded memory on long runs)
                 del rec.intervals[:-64]
+        # an interval is judged only if the probe watched it from its start: an optimizer whose parameters got
+        # no gradient until now (a resumed trainer's, whose model was rebuilt, once repair adds the new one's
+        # parameters) has no probe, and its intervals without one are unknown, not intervals without a reset
+        rec.interval_probed = rec.probe is not None
         rec.reset_seen = False
         rec.backward_in_step = False
         if not rec.closure:

@@ -1156,3 +1156,16 @@ def test_a_model_built_anew_at_every_fold_joins_the_optimizer_each_time():
     # modules read as an earlier one's that "get no gradient although their output reaches the loss"
     assert not [f.summary for f in report.findings if f.code == "broken-gradient-flow" and f.severity != "info"]
     assert any("model#3." in w for f in report.findings for w in f.where), [f.where for f in report.findings]
+
+
+def test_parameters_left_out_join_the_optimizer_stepping_now_not_an_earlier_jobs():
+    """A trainer resumed from a checkpoint rebuilds the module after building its optimizer: the first job's
+    optimizer and the resumed one both hold parameters of modules no longer trained. The new module's parameters
+    go into the one that steps now (into the first job's they would never be updated), and the resumed optimizer's
+    step intervals from before it had a probe (no parameter of it got a gradient) are not read as intervals
+    without a reset (they drew a false gradient-not-zeroed once the parameters were added)."""
+    report, out = run_fixed("faulty_parameter-not-optimized_resume_rebuilds_module.py")
+    rec = kept(report, "parameter-not-optimized", "optimizer-all-params")
+    assert rec["action"]["optimizer"] == "optimizer1 (SGD)"
+    assert not [f for f in report.findings if f.code == "gradient-not-zeroed" and f.severity != "info"]
+    assert float(out.split("val_acc=")[-1].split()[0]) > 0.92   # unrepaired: 0.7306 (the 3-epoch checkpoint)

@@ -917,7 +917,9 @@ class AddParams(Action):
         opts = self.ctl.target_optimizers(None)
         if not opts:
             raise CannotApply("no optimizer to add them to")
-        opt = opts[0]
+        # the optimizer stepping now: one of an earlier training job (a trainer's first run before a resume
+        # that rebuilt the model) has stopped stepping, and parameters put there would never be updated
+        opt = max(opts, key=self.ctl.last_step)
         if isinstance(opt, torch.optim.LBFGS):
             # (it keeps its own flat view of its one group's parameters, sized at its first step)
             raise CannotApply("L-BFGS takes one fixed set of parameters: the script must build it with all of them")

@@ -1196,6 +1196,11 @@ class RepairController:
         r = self.doctor._opts.get(id(opt))
         return r if r is not None and r.ref() is opt else None
 
+    def last_step(self, opt) -> int:
+        """The training iteration of the optimizer's latest step (0: never stepped)."""
+        r = self._rec(opt)
+        return r.last_step if r is not None else 0
+
     def opt_name(self, opt) -> str:
         r = self._rec(opt)
         return r.name if r is not None else type(opt).__name__
