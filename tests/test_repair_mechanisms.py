@@ -700,3 +700,64 @@ def test_a_rollback_never_goes_back_past_a_kept_repair(monkeypatch):
     kept_at = min(r["step"] for r in report.repairs if r.get("outcome") in ("cleared", "improved"))
     assert all(r.get("rolled_back_to_step", kept_at) >= kept_at for r in report.repairs), report.repairs
     assert "acc 1.000" in [line for line in out.splitlines() if line.startswith("epoch 20")][-1], out[-300:]
+
+
+# --------------------------------------------------------------------------- zero-grad inside an L-BFGS closure
+@pytest.mark.parametrize("keyword", [False, True])
+def test_zero_grad_for_a_closure_optimizer_resets_at_the_top_of_each_evaluation(keyword):
+    """L-BFGS evaluates its closure many times in one step(); a closure without zero_grad() adds every evaluation's
+    gradient to the last. The live fix wraps the closure step() gets (positional or keyword), so each evaluation
+    starts from zero, and the gradient L-BFGS sees is the current one."""
+    torch.manual_seed(0)
+    w = nn.Parameter(torch.randn(4))
+    opt = torch.optim.LBFGS([w], lr=1.0, max_iter=5)
+    target = torch.arange(4.0)
+    seen = []
+
+    def closure():
+        loss = ((w - target) ** 2).sum()
+        loss.backward()
+        seen.append(torch.allclose(w.grad, 2 * (w.detach() - target)))   # the current gradient only?
+        return loss
+
+    handle = opt.register_step_pre_hook(A.ZeroGradAfterStep._wrap_closure)
+    opt.step(closure=closure) if keyword else opt.step(closure)
+    handle.remove()
+    assert len(seen) > 1 and all(seen)
+    assert torch.allclose(w.detach(), target, atol=1e-4)
+
+
+def test_a_closure_that_never_zeroes_is_repaired_and_the_script_runs_to_its_end(tmp_path):
+    import io
+    from contextlib import redirect_stdout
+
+    from nndoctor.runner import run_script
+    src = """
+import torch, torch.nn as nn
+torch.manual_seed(0)
+torch.set_default_dtype(torch.float64)
+x = torch.linspace(-1, 1, 64).unsqueeze(1)
+y = torch.sin(3 * x)
+net = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
+opt = torch.optim.LBFGS(net.parameters(), lr=1.0, max_iter=20, line_search_fn="strong_wolfe")
+def closure():
+    loss = ((net(x) - y) ** 2).mean()
+    loss.backward()
+    return loss
+for outer in range(15):
+    opt.step(closure)
+print(f"final={float(((net(x) - y) ** 2).mean()):.3e}")
+"""
+    path = tmp_path / "train.py"
+    path.write_text(src)
+    out = {}
+    for fix in (False, True):
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            code, report = run_script(str(path), [], quiet=True, fix=fix)
+        assert code == 0 and not report.internal_errors, (buf.getvalue()[-2000:], report.internal_errors)
+        out[fix] = (report, float(buf.getvalue().split("final=")[-1].split()[0]))
+    report = out[True][0]
+    rec = kept(report, "gradient-not-zeroed", "zero-grad")
+    assert "top of the closure" in rec["action"]["how"] and "zero_grad()" in rec["permanent_fix"]
+    assert out[True][1] < out[False][1] / 10, (out[True][1], out[False][1])

@@ -844,12 +844,43 @@ class ZeroGradAfterStep(Action):
             return self._apply_manual()
         if not opts:
             raise CannotApply("no optimizer to change")
+        closure = []
         for o in opts:
             o.zero_grad(set_to_none=True)   # the sum accumulated so far is not a gradient
-            self.handles.append(o.register_step_post_hook(
-                _guarded(self.ctl, "zero_grad", lambda opt, a, k: opt.zero_grad(set_to_none=True))))
+            rec = self.ctl._rec(o)
+            if rec is not None and rec.closure:
+                # step(closure) (L-BFGS): the closure is evaluated many times inside one step, and each evaluation
+                # adds its gradient to the last: the reset belongs at the top of the closure, not after the step
+                self.handles.append(o.register_step_pre_hook(_guarded(self.ctl, "zero_grad", self._wrap_closure)))
+                closure.append(self.ctl.opt_name(o))
+            else:
+                self.handles.append(o.register_step_post_hook(
+                    _guarded(self.ctl, "zero_grad", lambda opt, a, k: opt.zero_grad(set_to_none=True))))
+        if closure:
+            self.snippet = ("def closure():\n    optimizer.zero_grad()      # first, at every evaluation\n"
+                            "    loss = compute_loss()\n    loss.backward()\n    return loss")
         return {"optimizers": [self.ctl.opt_name(o) for o in opts],
-                "how": "optimizer.zero_grad() after every optimizer.step()"}
+                "how": ("optimizer.zero_grad() at the top of the closure, before each of its evaluations" if closure
+                        else "optimizer.zero_grad() after every optimizer.step()")}
+
+    @staticmethod
+    def _wrap_closure(opt, args, kwargs):
+        """A step pre-hook giving ``step`` a closure that zeroes the gradients before calling the script's."""
+        # (torch passes the wrapped step's own arguments: the optimizer first, then the closure)
+        if callable(kwargs.get("closure")):
+            inner, at = kwargs["closure"], None
+        else:
+            at = next((i for i, a in enumerate(args) if a is not opt and callable(a)), None)
+            if at is None:
+                return None
+            inner = args[at]
+
+        def closure():
+            opt.zero_grad(set_to_none=True)
+            return inner()
+        if at is None:
+            return args, {**kwargs, "closure": closure}
+        return (*args[:at], closure, *args[at + 1:]), kwargs
 
 
     def _apply_manual(self) -> dict[str, Any]:

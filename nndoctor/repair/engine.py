@@ -430,16 +430,27 @@ class RepairController:
             self.manual = False   # an optimizer has begun to step: its steps are the iterations from now on
         if self._closed or d.n_backward == self._last_bw:
             return  # one training iteration counts once (several optimizers may step in it)
+        # a step(closure) (L-BFGS) runs many backward passes, each an evaluation at a new point: the window counts
+        # those (one such step can hold 20 iterations; counted as one, a window of 20 steps outlasts most such runs)
+        passes = d.n_backward - self._last_bw if rec is not None and rec.closure and self._last_bw >= 0 else 1
         self._last_bw = d.n_backward
         if self.current is not None:
-            self.current["steps"] += 1
-            na = self.current["_action"].inapplicable(self.current["steps"], self._early_steps())
+            cur = self.current
+            cur["steps"] += max(1, passes)
+            # the early checks are made once, at the first step at or past a quarter of the window (a closure's
+            # step may jump past it): the actions' ``steps == early`` holds at that step only
+            early = self._early_steps()
+            at_early = cur["steps"] >= early and not cur.get("_early_seen")
+            if at_early:
+                cur["_early_seen"] = True
+                early = cur["steps"]
+            na = cur["_action"].inapplicable(cur["steps"], early)
             if na:
                 self._not_applicable(na)
                 return
-            if self.current["steps"] >= self.window or (not self.current["_action"].tolerates_nonfinite_loss
-                                                         and self._loss_nonfinite_now()) or \
-                    (self.current["steps"] == self._early_steps() and self._clearly_worse(self.current)):
+            if cur["steps"] >= self.window or (not cur["_action"].tolerates_nonfinite_loss
+                                               and self._loss_nonfinite_now()) or \
+                    (at_early and self._clearly_worse(cur)):
                 self._verdict()
             return
         if self._dirty:
