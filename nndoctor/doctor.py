@@ -1478,6 +1478,8 @@ class Doctor(tap.Listener):
             elif last_loss is not None and not math.isfinite(last_loss):
                 facts.update(stage="loss", where=[], detail="the model's outputs are finite but the loss "
                                                             "computed from them is not")
+                if origin is not None and origin.out_max is not None and math.isfinite(origin.out_max):
+                    facts["output_max_abs"] = float(f"{origin.out_max:.4g}")
             else:
                 # backward: the NaN enters at the parameter closest to the loss whose grad is bad
                 ranked = sorted(bad_grads, key=lambda i: order.get(info[i].module, -1), reverse=True)

@@ -735,7 +735,6 @@ def test_a_closure_that_never_zeroes_is_repaired_and_the_script_runs_to_its_end(
     src = """
 import torch, torch.nn as nn
 torch.manual_seed(0)
-torch.set_default_dtype(torch.float64)
 x = torch.linspace(-1, 1, 64).unsqueeze(1)
 y = torch.sin(3 * x)
 net = nn.Sequential(nn.Linear(1, 16), nn.Tanh(), nn.Linear(16, 1))
@@ -761,3 +760,58 @@ print(f"final={float(((net(x) - y) ** 2).mean()):.3e}")
     rec = kept(report, "gradient-not-zeroed", "zero-grad")
     assert "top of the closure" in rec["action"]["how"] and "zero_grad()" in rec["permanent_fix"]
     assert out[True][1] < out[False][1] / 10, (out[True][1], out[False][1])
+
+
+# --------------------------------------------------------------------------- a hand-written BCE that saturates late
+_LATE_LOG0 = """
+import torch
+torch.manual_seed(0)
+X = torch.randn(512, 8)
+X[:, 0] *= 4
+y = (X[:, 0] > 0).float().unsqueeze(1)
+model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1))
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+for step in range(400):
+    i = (step * 64) % 512
+    p = torch.sigmoid(model(X[i:i + 64]))
+    loss = -(y[i:i + 64] * torch.log(p) + (1 - y[i:i + 64]) * torch.log(1 - p)).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+with torch.no_grad():
+    acc = float(((model(X) > 0).float() == y).float().mean())
+print(f"acc={acc:.4f}")
+"""
+
+
+def test_a_log_of_0_met_after_many_updates_from_moderate_outputs_is_guarded_first(tmp_path):
+    """A sigmoid + BCE typed out by hand on separable data: the logits pass ~17 after some 40 updates, the sigmoid
+    rounds to 1, log(1 - p) = -inf. The outputs are far below exp's overflow (88.7): the loss's own singularity made
+    the NaN, not updates that blew the outputs up, so safe-log comes first (not a lower LR). Restored to a state a
+    few steps before, it meets the log of 0 again only when the run gets back there (its check waits for those
+    steps), guards it, and every loss of its window is finite: cleared, though the loss did not fall below the
+    restored state's (before, such a window was judged "no effect" and the guard taken back)."""
+    import io
+    from contextlib import redirect_stdout
+
+    from nndoctor.runner import run_script
+    path = tmp_path / "train.py"
+    path.write_text(_LATE_LOG0)
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code, report = run_script(str(path), [], quiet=True, fix=True)
+    assert code == 0 and not report.internal_errors, report.internal_errors
+    nf = [f for f in report.findings if f.code == "non-finite" and f.evidence.get("stage") == "loss"]
+    assert nf and nf[0].step > 1 and nf[0].evidence["output_max_abs"] < E.EXP_OVERFLOW
+    tried = [r for r in report.repairs if r.get("remedy")]
+    assert tried[0]["remedy"] == "safe-log" and tried[0]["outcome"] == "cleared", tried
+    assert tried[0]["rolled_back_to_step"] < nf[0].step and "cleared_because" in tried[0]
+    assert float(buf.getvalue().split("acc=")[-1].split()[0]) > 0.95   # unrepaired: NaN weights, 0.54
+
+
+def test_a_loss_nan_from_outputs_at_exp_overflow_scale_lowers_the_lr_first():
+    late = {"stage": "loss", "step": 300}
+    assert E.plan(Finding("non-finite", "error", "", evidence={**late, "output_max_abs": 17.0}))[0] == "safe-log"
+    assert E.plan(Finding("non-finite", "error", "", evidence={**late, "output_max_abs": 1e4}))[0] == "lower-lr"
+    assert E.plan(Finding("non-finite", "error", "", evidence=late))[0] == "lower-lr"   # (not measured)
+    assert E.plan(Finding("non-finite", "error", "", evidence={"stage": "loss", "step": 1}))[0] == "safe-log"

@@ -147,6 +147,8 @@ class ForwardOrigin:
     # ``module``: the values were made by ``module``'s own code before it called that submodule (e.g.
     # ``(x - x.mean(0)) / x.std(0)`` in a forward(), 0/0 on a constant feature)
     enters: str | None = None
+    # stage "none": the largest magnitude among the model's (finite) floating outputs on that batch
+    out_max: float | None = None
 
 
 def locate_nonfinite_forward(root: nn.Module, args: tuple, kwargs: dict, names: dict[int, str]) -> ForwardOrigin:
@@ -200,7 +202,9 @@ def locate_nonfinite_forward(root: nn.Module, args: tuple, kwargs: dict, names: 
     handles += [m.register_forward_pre_hook(pre) for m in root.modules()]
     try:
         with torch.no_grad():
-            root(*args, **kwargs)
+            out = root(*args, **kwargs)
+        outs = [t for t in iter_tensors(out) if t.is_floating_point() and t.numel()]
+        out_max = max((float(t.detach().abs().max()) for t in outs), default=None)
     finally:
         for h in handles:
             h.remove()
@@ -210,4 +214,4 @@ def locate_nonfinite_forward(root: nn.Module, args: tuple, kwargs: dict, names: 
         torch.set_rng_state(cpu_rng)
         if cuda_rng is not None:
             torch.cuda.set_rng_state_all(cuda_rng)
-    return found[0] if found else ForwardOrigin("none")
+    return found[0] if found else ForwardOrigin("none", out_max=out_max)

@@ -95,6 +95,7 @@ class Action:
     restarts = False   # the change resets part of what was learned: judged against the run's start
     loss_may_rise = False  # a correct fix may raise the training loss (dropout back on): the rule decides
     tolerates_nonfinite_loss = False  # NaN losses are expected while it works (skipped steps)
+    replay = 0   # steps a rollback before it undid back to where the finding was seen (set by the controller)
 
     def __init__(self, ctl, finding) -> None:
         self.ctl = ctl
@@ -128,6 +129,11 @@ class Action:
         """After ``steps`` steps under test: why the remedy has found nothing to act on (it changed
         nothing, so its window would measure nothing), else None. Checked at every step: cheap."""
         return None
+
+    def intercepted(self) -> int:
+        """How many non-finite values the remedy met at their source and made finite (a log of 0, a 0 * inf):
+        direct evidence that it acts on what makes a NaN. 0 for remedies that do not guard a source."""
+        return 0
 
     def _lower_lr_with_it(self, lr_factor: tuple[float, str], out: dict[str, Any]) -> None:
         """The LR multiplied by ``lr_factor[0]`` for as long as this remedy is applied (a factor on every
@@ -599,6 +605,9 @@ class FiniteBackward(Action):
     def zeroed(self) -> int:
         return int(self.count) if getattr(self, "count", None) is not None else 0
 
+    def intercepted(self) -> int:
+        return self.zeroed()
+
     def note(self) -> str:
         if not getattr(self, "passes", 0):
             return ""
@@ -766,6 +775,10 @@ class SafeLog(Action):
 
     def changed(self) -> int:
         return int(self.count) if getattr(self, "count", None) is not None else 0
+
+    def intercepted(self) -> int:
+        # (counted over the first steps under test; the elements below eps include exact zeros, whose log is -inf)
+        return getattr(self, "n_changed", None) or 0
 
     def note(self) -> str:
         n = getattr(self, "n_changed", None)

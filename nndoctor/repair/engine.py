@@ -86,6 +86,12 @@ REPORT_ONLY = {
 }
 
 
+# ln of float32's largest value: exp(z) overflows to inf for z above it. Outputs below it cannot overflow a loss's
+# exp, so a loss made non-finite from them comes from its own singularities (log(0) once a sigmoid or softmax
+# saturates, which float32 does at |z| ~ 17), not from outputs an oversized update blew up.
+EXP_OVERFLOW = math.log(torch.finfo(torch.float32).max)   # 88.72
+
+
 # causes before symptoms: a too-high LR kills ReLUs and explodes gradients, raw inputs saturate
 # activations; when several findings are active the cause is repaired first
 PRIORITY = ("non-finite", "learning-rate-too-high", "gradient-not-zeroed", "unnormalized-input",
@@ -134,8 +140,12 @@ def plan(f: Finding) -> list[str]:
             return ["lower-lr", "clip-grad-norm", "safe-forward"]
         if ev.get("stage") == "loss":
             # the loss is non-finite from finite model outputs: a log of 0 in a hand-written loss first when
-            # no update has been made yet (the step size cannot have made it), else after the step size
-            if (ev.get("step") or 0) <= 1:
+            # no update has been made yet (the step size cannot have made it), or when the outputs are below
+            # EXP_OVERFLOW (no exp of them overflows: the loss's own singularity at a saturated sigmoid/softmax
+            # made it -- log(1 - p) once p rounds to 1 at |z| ~ 17 -- not updates that blew the outputs up);
+            # else after the step size
+            out_max = ev.get("output_max_abs")
+            if (ev.get("step") or 0) <= 1 or (isinstance(out_max, (int, float)) and out_max < EXP_OVERFLOW):
                 return ["safe-log", "lower-lr", "clip-grad-norm"]
             return ["lower-lr", "clip-grad-norm", "safe-log"]
         if ev.get("stage") == "backward":
@@ -436,15 +446,21 @@ class RepairController:
         self._last_bw = d.n_backward
         if self.current is not None:
             cur = self.current
+            act = cur["_action"]
             cur["steps"] += max(1, passes)
             # the early checks are made once, at the first step at or past a quarter of the window (a closure's
-            # step may jump past it): the actions' ``steps == early`` holds at that step only
+            # step may jump past it). An action's own "nothing to act on" check waits as well for the steps a
+            # rollback before it undid (``Action.replay``): a log of 0 first met at step 446 is not met again
+            # within 5 steps of a state restored from step 430. The actions' ``steps == early`` holds once.
             early = self._early_steps()
             at_early = cur["steps"] >= early and not cur.get("_early_seen")
             if at_early:
                 cur["_early_seen"] = True
-                early = cur["steps"]
-            na = cur["_action"].inapplicable(cur["steps"], early)
+            probe = min(self.window - 1, early + act.replay)
+            if cur["steps"] >= probe and not cur.get("_probe_seen"):
+                cur["_probe_seen"] = True
+                probe = cur["steps"]
+            na = act.inapplicable(cur["steps"], probe)
             if na:
                 self._not_applicable(na)
                 return
@@ -631,6 +647,10 @@ class RepairController:
             rec["rolled_back_to_step"] = self.best.step
             if notes:
                 rec["rollback_notes"] = notes
+            # the steps from the restored state to where the finding was seen: an action that looks for what made
+            # it (a log of 0, a 0 * inf) may meet it only when the run gets back there
+            if isinstance(f.step, int):
+                action.replay = max(0, f.step - self.best.step)
         if action.restarts:
             # it resets what part of the model learned (wherever the run was rolled back to): those layers are
             # at their start again, so the run's start is the reference
@@ -712,6 +732,15 @@ class RepairController:
             # non-finite from the run's first step: no finite reference exists. Every loss under the remedy
             # finite, and falling over its window (second half below the first), is the improvement
             improved = float(_median(tail)) < float(_median(fin[: len(fin) // 2]))
+        caught = action.intercepted()
+        if f.code == "non-finite" and caught and not nonfinite and len(after) and len(fin) == len(after) \
+                and not worse:
+            # the remedy met the very thing that makes the NaN (a log of 0, a 0 * inf) and turned it finite, and
+            # every loss of its window was finite: the NaN is repaired, whether or not the loss also fell (after
+            # a rollback the window repeats steps the reference already had: a loss no lower is no failure)
+            cleared = True
+            rec["cleared_because"] = (f"it met and guarded {caught} of the values that make the NaN (see its note), "
+                                      f"and all {len(after)} losses of its window were finite")
         if cleared and action.remedy == "raise-lr" and len(tail) > 0 and len(ref) > 0 and not improved:
             # a too-low LR is found by its slow, straight descent; a raise that ends that descent without
             # bringing the loss below where it was has not sped learning up, it has stalled it (the finding
