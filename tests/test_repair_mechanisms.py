@@ -815,3 +815,36 @@ def test_a_loss_nan_from_outputs_at_exp_overflow_scale_lowers_the_lr_first():
     assert E.plan(Finding("non-finite", "error", "", evidence={**late, "output_max_abs": 1e4}))[0] == "lower-lr"
     assert E.plan(Finding("non-finite", "error", "", evidence=late))[0] == "lower-lr"   # (not measured)
     assert E.plan(Finding("non-finite", "error", "", evidence={"stage": "loss", "step": 1}))[0] == "safe-log"
+
+
+def test_zero_grad_repair_drops_the_optimizer_state_built_on_the_running_sums(tmp_path):
+    """Adam's moments estimated while .grad held the sum of all past gradients describe those sums, not gradients
+    (its second moment would keep every later step small for ~1000 steps): the repair starts the optimizer afresh
+    on the real gradients. The script reads Adam's own step count at the end: it counts from the repair."""
+    import io
+    from contextlib import redirect_stdout
+
+    from nndoctor.runner import run_script
+    src = """
+import torch
+torch.manual_seed(0)
+X = torch.randn(512, 10)
+y = X @ torch.randn(10, 1)
+model = torch.nn.Sequential(torch.nn.Linear(10, 32), torch.nn.Tanh(), torch.nn.Linear(32, 1))
+opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+for step in range(200):
+    i = (step * 32) % 512
+    loss = torch.nn.functional.mse_loss(model(X[i:i + 32]), y[i:i + 32])
+    loss.backward()
+    opt.step()
+print("adam_steps=" + str(int(opt.state[model[0].weight]["step"])))
+"""
+    path = tmp_path / "train.py"
+    path.write_text(src)
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        code, report = run_script(str(path), [], quiet=True, fix=True)
+    assert code == 0 and not report.internal_errors, report.internal_errors
+    rec = kept(report, "gradient-not-zeroed", "zero-grad")
+    assert rec["action"]["optimizer_state_dropped"] == ["optimizer0 (Adam)"]
+    assert int(buf.getvalue().split("adam_steps=")[-1].split()[0]) == 200 - rec["step"]

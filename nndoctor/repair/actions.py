@@ -847,7 +847,10 @@ class SkipNonFinite(ClipGrad):
 
 
 class ZeroGradAfterStep(Action):
-    """The script never resets gradients: reset them after every step."""
+    """The script never resets gradients: reset them after every step. The optimizer's state is dropped too:
+    it was estimated from the running sums, not from gradients (Adam's second moment remembers their size for
+    ~1/(1 - beta2) = 1000 steps and keeps every later step small; SGD's momentum buffer holds the sums;
+    L-BFGS's curvature pairs were measured on them), so the optimizer starts afresh on the real gradients."""
 
     remedy = "zero-grad"
 
@@ -858,8 +861,12 @@ class ZeroGradAfterStep(Action):
         if not opts:
             raise CannotApply("no optimizer to change")
         closure = []
+        self.dropped = []
         for o in opts:
             o.zero_grad(set_to_none=True)   # the sum accumulated so far is not a gradient
+            if o.state:
+                self.dropped.append(self.ctl.opt_name(o))
+                o.state.clear()
             rec = self.ctl._rec(o)
             if rec is not None and rec.closure:
                 # step(closure) (L-BFGS): the closure is evaluated many times inside one step, and each evaluation
@@ -874,7 +881,8 @@ class ZeroGradAfterStep(Action):
                             "    loss = compute_loss()\n    loss.backward()\n    return loss")
         return {"optimizers": [self.ctl.opt_name(o) for o in opts],
                 "how": ("optimizer.zero_grad() at the top of the closure, before each of its evaluations" if closure
-                        else "optimizer.zero_grad() after every optimizer.step()")}
+                        else "optimizer.zero_grad() after every optimizer.step()"),
+                "optimizer_state_dropped": self.dropped}
 
     @staticmethod
     def _wrap_closure(opt, args, kwargs):
