@@ -90,6 +90,8 @@ LIVE: dict[str, str] = {
     "init-for-activation": "the layers re-initialized with the init matched to their activation",
     "leaky-relu": "nn.ReLU modules replaced by nn.LeakyReLU(0.01) in their parent module",
     "relu-family": "hidden nn.Sigmoid/nn.Tanh modules replaced by nn.ReLU, the layers feeding them He-initialized",
+    "add-normalization": "a BatchNorm (per unit, over the batch) after each hidden layer that feeds a sigmoid/tanh "
+                         "(a forward hook; the norms' parameters join the optimizer)",
     "standardize-inputs": "the first layer's input standardized with the measured per-feature mean/std",
     "check-data-finite": "NaN/Inf in the model's floating inputs replaced by 0",
     "safe-forward": "NaN/Inf entering the module named by the finding replaced by 0 (a forward pre-hook): "

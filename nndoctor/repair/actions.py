@@ -1172,6 +1172,103 @@ class SwapActivation(Action):
         super().undo()
 
 
+SATURATING = ("sigmoid", "tanh")
+
+
+class AddNormalization(Action):
+    """Batch Normalization's cure for vanishing gradients (the guide: normalize each layer's input to steady the
+    gradients), inserted live: after every hidden layer whose output feeds a saturating activation
+    (sigmoid/tanh), a Batch Normalization of that output -- ``nn.BatchNorm1d(out_features)`` after a Linear,
+    ``nn.BatchNorm{1,2,3}d(channels)`` after a Conv (per unit, over the batch and positions). Each pre-activation then
+    has mean 0 and unit spread per example, the sigmoid works where its derivative is largest, and the
+    backward factor per layer is about sigmoid'(z) * |W| / std(W x) ~ 0.2 / (the spread of the previous
+    sigmoid's outputs, ~0.2) ~ 1, not ~0.25 * |W| compounded over the depth. Batch statistics in train(), the
+    running ones in eval(), following the layer's mode. The norms live outside the user's module tree
+    (its ``state_dict`` keeps its keys, so a checkpoint saved before the repair still loads), applied by a
+    forward hook on each layer; their affine parameters join the optimizer's first param group. The output
+    layer is left alone (its scale is the prediction's). Like every hook of repair mode, they come off when the
+    doctor closes; the permanent fix puts the normalization into the code."""
+
+    remedy = "add-normalization"
+    restarts = True   # it changes the function the layers compute: judged against the run's start
+    # the layers above now see normalized inputs they were not fitted to: the loss of a net stuck near chance may sit
+    # a little above its first values while the gradient, no longer vanishing, starts to train it. The rule decides:
+    # kept when the finding cleared, rolled back otherwise
+    loss_may_rise = True
+
+    def apply(self) -> dict[str, Any]:
+        layers = self.ctl.layers_for(self.finding, "all")
+        if len(layers) < 3:
+            raise CannotApply("fewer than two hidden layers: not a depth problem normalization addresses")
+        hidden = [(n, m) for n, m, act in layers[:-1] if act in SATURATING
+                  and isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+        if not hidden:
+            raise CannotApply("no hidden Linear/Conv layer feeds a sigmoid or tanh")
+        opts = self.ctl.target_optimizers(None)
+        if not opts:
+            raise CannotApply("no optimizer to train the normalization's parameters")
+        self.opt, self.added = opts[0], []
+        done = []
+        for name, m in hidden:
+            w = m.weight
+            # per unit (a Linear's output feature, a Conv's channel), over the batch (and the positions): Batch
+            # Normalization, as the guide names it. Per-example statistics did not do it: LayerNorm after each Linear
+            # left a 10-layer sigmoid MLP at chance (0.27; BatchNorm1d: 0.96), GroupNorm(1, C) a 10-layer sigmoid
+            # CNN (0.10; BatchNorm2d: 0.92) -- normalizing across a layer's units removes what tells them apart
+            if isinstance(m, nn.Linear):
+                norm: nn.Module = nn.BatchNorm1d(m.out_features, device=w.device, dtype=w.dtype)
+                kind = f"BatchNorm1d({m.out_features})"
+            else:
+                bn = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d, 3: nn.BatchNorm3d}.get(len(m.kernel_size))
+                if bn is None:
+                    continue
+                norm = bn(m.out_channels, device=w.device, dtype=w.dtype)
+                kind = f"{bn.__name__}({m.out_channels})"
+            norm.nndoctor_features_last = isinstance(m, nn.Linear)
+            self.handles.append(_ModuleHook(m, "register_forward_hook",
+                                            _guarded(self.ctl, "normalization", _normalizer(norm))))
+            self.added.extend(norm.parameters())
+            done.append(f"{name} -> {kind}")
+        self.opt.param_groups[0]["params"].extend(self.added)
+        first = done[0].split(" -> ")[1]
+        self.snippet = ("# a Batch Normalization between each hidden layer and its sigmoid/tanh, e.g.\n"
+                        f"torch.nn.Sequential(layer, torch.nn.{first}, torch.nn.Sigmoid())")
+        return {"layers": done[:20], "optimizer": self.ctl.opt_name(self.opt),
+                "how": "a forward hook on each layer normalizes its output; the norms' affine parameters are "
+                       "trained with the optimizer's first param group"}
+
+    def undo(self) -> None:
+        super().undo()
+        opt = getattr(self, "opt", None)
+        if opt is not None:
+            added = {id(p) for p in self.added}
+            for g in opt.param_groups:
+                g["params"][:] = [p for p in g["params"] if id(p) not in added]
+            for p in self.added:
+                opt.state.pop(p, None)
+            self.opt = None
+
+
+def _normalizer(norm: nn.Module) -> Callable:
+    last = norm.nndoctor_features_last   # a Linear's features are its output's last axis, a Conv's channels axis 1
+
+    def hook(module: nn.Module, inputs, output):
+        if not isinstance(output, torch.Tensor) or output.ndim < 2 or not output.is_floating_point():
+            return None
+        if (output.shape[-1] if last else output.shape[1]) != norm.num_features:
+            return None
+        if module.training and output.numel() // norm.num_features < 2:
+            return None   # (one value per unit: no batch statistics to normalize with)
+        if norm.weight.device != output.device or norm.weight.dtype != output.dtype:
+            norm.to(output.device, output.dtype)   # (the model was moved: the same Parameter objects follow)
+        if norm.training != module.training:
+            norm.train(module.training)   # batch statistics in train(), the running ones in eval(), as the model is
+        if last:
+            return norm(output.reshape(-1, norm.num_features)).reshape(output.shape)
+        return norm(output)
+    return hook
+
+
 class StandardizeInput(Action):
     """Standardize what the first layer is fed with the per-feature mean/std measured on training
     batches (a forward pre-hook on that layer)."""

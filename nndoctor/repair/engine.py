@@ -92,6 +92,12 @@ REPORT_ONLY = {
 EXP_OVERFLOW = math.log(torch.finfo(torch.float32).max)   # 88.72
 
 
+# the standard inits lie within 2x of Glorot's std sqrt(2 / (fan_in + fan_out)): torch's default for a square layer
+# 1/sqrt(3 n) is 0.58x, He's sqrt(2 / fan_in) 1.41x. Weights further off are a non-standard init, and for a
+# vanishing gradient re-initializing them comes before inserting normalization (2x per layer compounds to 2^depth).
+INIT_BAND = 2.0
+
+
 # causes before symptoms: a too-high LR kills ReLUs and explodes gradients, raw inputs saturate
 # activations; when several findings are active the cause is repaired first
 PRIORITY = ("non-finite", "learning-rate-too-high", "gradient-not-zeroed", "unnormalized-input",
@@ -169,7 +175,7 @@ def plan(f: Finding) -> list[str]:
         # the two cures of the guide: a non-saturating activation, or an init that keeps the signal's
         # variance through the depth (Glorot & Bengio 2010) -- the latter also where the activation is
         # applied functionally (torch.tanh in forward()) and cannot be swapped from outside
-        return ["relu-family", "init-for-activation"]
+        return ["relu-family", "add-normalization", "init-for-activation"]
     if code == "unnormalized-input":
         return ["standardize-inputs"]
     if code == "train-mode-off":
@@ -203,6 +209,8 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
         return A.Reinit(ctl, f, "feeding", lr_factor=ctl.dead_relu_lr_factor(f) if f.code == "dead-relu" else None)
     if remedy in ("leaky-relu", "relu-family"):
         return A.SwapActivation(ctl, f, remedy)
+    if remedy == "add-normalization":
+        return A.AddNormalization(ctl, f)
     if remedy == "standardize-inputs":
         return A.StandardizeInput(ctl, f)
     if remedy == "check-data-finite":
@@ -562,6 +570,14 @@ class RepairController:
         to; where the run has none (the gradient grew from the first steps on, with the loss), the LR is
         lowered first and clipping comes after."""
         p = plan(f)
+        if "add-normalization" in p and "init-for-activation" in p:
+            off = self._init_scale_off()
+            if off is not None and not (1 / INIT_BAND <= off <= INIT_BAND):
+                # the weights' scale is off the standard inits: a too-small or too-large init is what vanishes
+                # the signal, and re-initializing is the direct cure (normalization would only compensate)
+                p = [r for r in p if r != "add-normalization"]
+                p.insert(p.index("init-for-activation") + 1, "add-normalization")
+            return p
         if "clip-grad-norm" not in p or "lower-lr" not in p:
             return p
         opts = self.target_optimizers(f)
@@ -575,6 +591,17 @@ class RepairController:
             if now is not None and now >= 10 * lvl[0]:
                 return ["clip-grad-norm"] + [r for r in p if r != "clip-grad-norm"]
         return p
+
+    def _init_scale_off(self) -> float | None:
+        """The median over the layers of (weight std / Glorot's sqrt(2 / (fan_in + fan_out))) in the latest
+        activation sample; None when no layer has it."""
+        samples = self.doctor.store.facts.get("act_samples") or []
+        ratios = []
+        for m in ((samples[-1].get("modules") or {}).values() if samples else ()):
+            sd, fi, fo = m.get("weight_std"), m.get("fan_in"), m.get("fan_out")
+            if m.get("kind") == "layer" and isinstance(sd, float) and sd > 0 and fi and fo:
+                ratios.append(sd / math.sqrt(2.0 / (fi + fo)))
+        return float(np.median(ratios)) if ratios else None
 
     def _outdated_by(self, f: Finding) -> dict[str, Any] | None:
         """The kept repair that postdates a finding's evidence, for a finding judged on a past window
@@ -1389,6 +1416,9 @@ class RepairController:
                 k = str(m.get("kind") or m.get("type") or "").lower()
                 if k:
                     kinds.append(k)
+                inferred = _act_from_input_range(m)
+                if inferred:
+                    kinds.append(inferred)
         return kinds
 
     def layers_before(self, act_names: list[str]) -> list[tuple[str, nn.Module, str]]:
@@ -1584,6 +1614,23 @@ def _class_code_covers(cls: type, fname: str, line: int) -> bool:
             if lines and code.co_firstlineno <= line <= max(lines):
                 return True
     return False
+
+
+def _act_from_input_range(m: dict[str, Any]) -> str | None:
+    """The activation a layer's input went through, read from that input's range in an activation sample when
+    no module or call of it was seen (``act = torch.sigmoid`` bound before the probe, then ``act(conv(x))``):
+    every value strictly inside (0, 1) is a sigmoid's range (a ReLU's output holds exact zeros; the model's own
+    input is not counted); strictly inside (-1, 1) with both signs, a tanh's. None when unsure."""
+    if m.get("kind") != "layer" or m.get("is_model_input") != 0.0:
+        return None
+    lo, hi = m.get("min_in"), m.get("max_in")
+    if not isinstance(lo, float) or not isinstance(hi, float) or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    if 0.0 < lo and hi < 1.0:
+        return "sigmoid"
+    if -1.0 < lo < 0.0 < hi < 1.0:
+        return "tanh"
+    return None
 
 
 def _main_act(f: Finding, observed: list[str] | None = None) -> str:
