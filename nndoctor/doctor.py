@@ -199,8 +199,9 @@ class Doctor(tap.Listener):
         self._last_inputs: dict[int, tuple[tuple, dict]] = {}
         self._hooks: list[Any] = []
         self._recorder: ForwardRecorder | None = None
-        self._trainable_sig: tuple | None = None   # per model: (parameters, those requiring grad) at the last look
+        self._trainable_sig: tuple | None = None   # per model: (parameters, those requiring grad, id checksum) at the last look
         self._trainable_most: tuple = ()            # ... and the largest of each seen
+        self._replacements = 0                      # parameter sets replaced at the same count, seen so far
         self._window_open = False
         self._window_base: tuple[int, int, dict[int, int]] = (0, 0, {})
         self._graph: dict[str, Any] = _fresh_graph()
@@ -1503,18 +1504,30 @@ class Doctor(tap.Listener):
         if sig == self._trainable_sig:
             return
         prev, self._trainable_sig = self._trainable_sig, sig
+        counts = tuple((n, g) for n, g, _ in sig)
         if prev is None or len(prev) != len(sig):   # the first look, or models added (discovery opens a window)
-            self._trainable_most = sig
+            self._trainable_most = counts
             return
         # a window only for a set larger than any seen before: a GAN that freezes its discriminator while the
         # generator steps (and thaws it after) toggles the counts at every step, and is analysed once
-        grew = any(n > pn or g > pg for (n, g), (pn, pg) in zip(sig, self._trainable_most))
-        self._trainable_most = tuple((max(n, pn), max(g, pg)) for (n, g), (pn, pg) in zip(sig, self._trainable_most))
-        if any(n != pn for (n, _), (pn, _) in zip(sig, prev)):
-            self.table.rescan()   # parameters added (or removed): the table scans the models again
+        grew = any(n > pn or g > pg for (n, g), (pn, pg) in zip(counts, self._trainable_most))
+        self._trainable_most = tuple((max(n, pn), max(g, pg)) for (n, g), (pn, pg) in zip(counts, self._trainable_most))
+        # parameters replaced by new ones at the same count (a head swapped in after the optimizer was built): they
+        # join the table and a window opens, a few times per run at most (code that made new Parameter objects at
+        # every step would otherwise grow the table without bound)
+        replaced = self._replacements < 4 and any(i != pi for (_, _, i), (_, _, pi) in zip(sig, prev))
+        added = 0
+        if replaced or any(n != pn for (n, _, _), (pn, _, _) in zip(sig, prev)):
+            added = self.table.rescan()   # parameters added, removed or replaced: the table scans the models again
+            self._replacements += bool(replaced and added)
         else:
             self.table.refresh_requires_grad()   # only frozen or unfrozen: a loop over the table
-        if grew:
+        if replaced and added:
+            # the model computes another function from here (a new head for a new task): the losses before are
+            # another model's, and the optimizers' loss views start again (as for a model rebuilt, _gradients_elsewhere)
+            for rec in self._opts.values():
+                self.store.facts.setdefault("loss_restarts", {})[str(rec.key)] = self.n_backward
+        if grew or (replaced and added):
             self._open_window()
 
     def _flush(self) -> None:

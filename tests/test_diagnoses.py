@@ -464,6 +464,48 @@ def test_a_head_added_during_training_but_not_to_the_optimizer_is_not_optimized(
     assert "parameter-not-optimized" not in {f.code for f in r.findings if f.severity != "info"}, r.findings
 
 
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_a_head_replaced_after_the_optimizer_was_built_is_not_optimized(rebuild):
+    """Pretrain on one task, then `model.head = nn.Linear(...)` for another (the same number of parameters, so no
+    count changes) with the optimizer of the first stage kept: the new head's parameters get gradients and no
+    optimizer holds them. Not a cut graph (the old head the optimizer holds is no longer in the model), and the
+    jump of the loss at the task change is not a learning rate that diverged (the loss views start again)."""
+    torch.manual_seed(0)
+    X = torch.randn(1024, 16)
+    y2, y5 = (X[:, 0] > 0).long(), (X[:, :5].argmax(1))
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(16, 32), nn.ReLU())
+            self.head = nn.Linear(32, 2)
+
+        def forward(self, x):
+            return self.head(self.body(x))
+
+    model = Net()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    with nndoctor.watch(model, opt) as doctor:
+        for stage, (y, steps) in enumerate(((y2, 150), (y5, 200))):
+            if stage == 1:
+                model.head = nn.Linear(32, 5)
+                if rebuild:
+                    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)   # (a new optimizer is found when it steps)
+            for i in range(steps):
+                j = (i * 64) % 1024
+                loss = F.cross_entropy(model(X[j:j + 64]), y[j:j + 64])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+    r = doctor.report()
+    alarms = {f.code: f for f in r.findings if f.severity != "info"}
+    if rebuild:
+        assert "parameter-not-optimized" not in alarms, r.findings
+    else:
+        assert "parameter-not-optimized" in alarms and alarms["parameter-not-optimized"].where == ["head"], r.findings
+    assert not {"broken-gradient-flow", "learning-rate-too-high"} & set(alarms), r.findings
+
+
 def test_parameters_frozen_and_thawed_at_every_step_are_analysed_once():
     # a GAN that freezes its discriminator while the generator steps: the counts toggle at every step
     torch.manual_seed(0)

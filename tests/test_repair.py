@@ -650,7 +650,19 @@ def test_every_repairable_clinic_program_has_a_twin_and_a_metric():
         assert "NNDOCTOR_METRIC" in (repair_score.TWINS / pr["program"]).read_text()
     line = metric_of.from_output("faulty_saturated-activation_scratch_rnn_randn.py",
                                  "epoch 1: mean loss 0.6 val acc 0.512\nepoch 2: mean loss 0.5 val acc 0.594\n")
-    assert repair_score.parse_metric(line) == {"name": "val_acc", "value": 0.594, "higher_is_better": True}
+    assert repair_score.parse_metric(line) == {"name": "val_acc", "value": 0.594, "higher_is_better": True,
+                                               "resolution": 0.001}
+
+
+def test_within_5_percent_allows_one_unit_of_the_printed_last_digit():
+    sys.path.insert(0, str(ROOT / "benchmarks" / "clinic"))
+    import repair_score as R
+
+    assert R.resolution("0.0010") == 1e-4 and R.resolution("12") == 1.0 and abs(R.resolution("2.5e-05") - 1e-6) < 1e-18
+    assert not R.within(0.0011, 0.0010, higher=False)                 # 10% apart...
+    assert R.within(0.0011, 0.0010, higher=False, res=1e-4)           # ...but one printed unit: as close as it reads
+    assert not R.within(0.0012, 0.0010, higher=False, res=1e-4)
+    assert R.within(0.951, 1.0, higher=True) and not R.within(0.9444, 1.0, higher=True, res=1e-4)
 
 
 def test_the_score_reads_a_crashed_scripts_globals(tmp_path):

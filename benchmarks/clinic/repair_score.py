@@ -17,7 +17,8 @@ sklearn and nndoctor (so the interpreter's start-up is not timed), with one thre
 
 * metric: the repaired run's final metric against the twin's. *Within 5%*: for a higher-is-better
   metric ``repaired >= twin - 0.05 * |twin|``; for a lower-is-better one ``repaired <= twin + 0.05 *
-  |twin|`` (doing better than the twin is within);
+  |twin|`` (doing better than the twin is within). The slack is at least one unit of the last digit the
+  metrics were printed with (a val_mse printed 0.0011 against 0.0010 is as close as the printing can tell);
 * time: the repaired run's wall time / the twin's wall time (medians over ``--reps``); the scored
   ratio. Also their CPU times (user + system, from ``wait4``) and that ratio: the children run one
   thread each, so on an idle machine the two ratios agree, and under other load the CPU ratio is the
@@ -86,13 +87,25 @@ def parse_metric(text: str) -> dict | None:
         v = float(value)
     except ValueError:
         return None
-    return {"name": name, "value": v, "higher_is_better": sense == "higher"}
+    return {"name": name, "value": v, "higher_is_better": sense == "higher", "resolution": resolution(value)}
 
 
-def within(repaired: float, twin: float, higher: bool, tol: float = TOLERANCE) -> bool:
+def resolution(text: str) -> float:
+    """One unit of the last digit a metric was printed with ("0.0010": 1e-4; "2.5e-05": 1e-6; "12": 1)."""
+    mant, _, exp = text.lower().partition("e")
+    decimals = len(mant.split(".")[1]) if "." in mant else 0
+    try:
+        return 10.0 ** (int(exp or 0) - decimals)
+    except ValueError:
+        return 0.0
+
+
+def within(repaired: float, twin: float, higher: bool, tol: float = TOLERANCE, res: float = 0.0) -> bool:
+    """Is ``repaired`` within ``tol`` of ``twin`` -- or within one unit of the last digit printed (``res``): a
+    val_mse printed as 0.0011 against 0.0010 is as close as the printing can tell, though 10% apart."""
     if repaired != repaired:  # NaN
         return False
-    slack = tol * abs(twin)
+    slack = max(tol * abs(twin), res)
     return repaired >= twin - slack if higher else repaired <= twin + slack
 
 
@@ -295,12 +308,14 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
             row["repaired"] = statistics.median(m["value"] for m in m_fix)
             row["twin"] = statistics.median(m["value"] for m in m_twin)
             row["unrepaired"] = statistics.median(m["value"] for m in m_plain) if m_plain else None
-            row["within_5pct"] = within(row["repaired"], row["twin"], higher)
+            # (the coarser of the two printings' last digits: a difference below it cannot be read)
+            res = row["resolution"] = max(m.get("resolution", 0.0) for m in m_fix[:1] + m_twin[:1])
+            row["within_5pct"] = within(row["repaired"], row["twin"], higher, res=res)
             seeds = [row["twin"]] + [m["value"] for r in by.get(("twin+", name), []) if (m := r["metric"])]
             if len(seeds) > 1:
                 row["twin_seeds"] = seeds
                 worst = min(seeds) if higher else max(seeds)
-                row["within_twin_range"] = within(row["repaired"], worst, higher)
+                row["within_twin_range"] = within(row["repaired"], worst, higher, res=res)
             fseeds = [row["repaired"]] + [m["value"] for r in by.get(("fix+", name), []) if (m := r["metric"])]
             if len(fseeds) > 1:
                 row["fix_seeds"] = fseeds
@@ -309,7 +324,7 @@ def score(pattern: str | None = None, reps: int = 1, check_report_only: bool = F
                 fin += [(-float("inf") if higher else float("inf"))] * (len(fseeds) - len(fin))
                 row["fix_median"] = statistics.median(fin)
                 row["twin_median"] = statistics.median(seeds)
-                row["medians_within"] = within(row["fix_median"], row["twin_median"], higher)
+                row["medians_within"] = within(row["fix_median"], row["twin_median"], higher, res=res)
         else:
             row["within_5pct"] = False
             row["error"] = "no NNDOCTOR_METRIC line: " + (fix[0]["tail"][-300:] if fix and not m_fix else

@@ -120,6 +120,13 @@ class ModelTable:
         before = len(self.params)
         for ridx, root in enumerate(self.roots):
             self._scan(root, ridx, self.prefixes[ridx] if ridx < len(self.prefixes) else "")
+        # a registered parameter its model no longer holds (the layer was replaced: ``model.head = nn.Linear(...)``)
+        # belongs to no watched model now: an optimizer may still hold it, but nothing can reach it -- the new
+        # layer's parameters, in no optimizer, are the finding (not a cut graph)
+        live = {id(p) for r in self.roots for p in r.parameters()}
+        for info, p in zip(self.info, self.params):
+            if info.registered and info.root >= 0 and id(p) not in live:
+                info.root = -1
         self.refresh_requires_grad()
         return len(self.params) - before
 
@@ -128,15 +135,17 @@ class ModelTable:
             info.requires_grad = bool(p.requires_grad)
 
     def trainable_signature(self) -> tuple:
-        """Per watched model: how many parameters it has and how many require gradients (cheap: no tensor
-        is read). A change means parameters were added, unfrozen or frozen."""
+        """Per watched model: how many parameters it has, how many require gradients, and a checksum of their
+        identities (cheap: no tensor is read). A change means parameters were added, unfrozen or frozen, or
+        replaced by new ones (``model.head = nn.Linear(...)`` after the optimizer was built: the same count)."""
         out = []
         for r in self.roots:
-            n = g = 0
+            n = g = ids = 0
             for p in r.parameters():
                 n += 1
                 g += p.requires_grad
-            out.append((n, g))
+                ids ^= id(p)
+            out.append((n, g, ids))
         return tuple(out)
 
     def _scan(self, root: nn.Module, ridx: int, prefix: str) -> None:
