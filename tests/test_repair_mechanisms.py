@@ -687,7 +687,8 @@ def test_poor_initialization_judged_on_the_first_sample_is_not_acted_on_after_a_
     kept(report, "vanishing-gradient", "init-for-activation")
     poor = [r for r in report.repairs if r["code"] == "poor-initialization"]
     assert poor and all(r["outcome"] == "not attempted" and "predates" in r["why"] for r in poor), poor
-    assert "acc 1.000" in [line for line in out.splitlines() if line.startswith("epoch 20")][-1], out[-300:]
+    assert float([line for line in out.splitlines() if line.startswith("epoch 20")][-1].split("acc ")[-1]) >= 0.98, \
+        out[-300:]   # (1.000 with tanh's gain 5/3 in the re-initialization, 0.993 with Glorot's gain 1)
 
 
 def test_a_rollback_never_goes_back_past_a_kept_repair(monkeypatch):
@@ -699,7 +700,8 @@ def test_a_rollback_never_goes_back_past_a_kept_repair(monkeypatch):
     report, out = run_fixed("faulty_vanishing-gradient_tanh_small_init.py")
     kept_at = min(r["step"] for r in report.repairs if r.get("outcome") in ("cleared", "improved"))
     assert all(r.get("rolled_back_to_step", kept_at) >= kept_at for r in report.repairs), report.repairs
-    assert "acc 1.000" in [line for line in out.splitlines() if line.startswith("epoch 20")][-1], out[-300:]
+    assert float([line for line in out.splitlines() if line.startswith("epoch 20")][-1].split("acc ")[-1]) >= 0.98, \
+        out[-300:]   # (1.000 with tanh's gain 5/3 in the re-initialization, 0.993 with Glorot's gain 1)
 
 
 # --------------------------------------------------------------------------- zero-grad inside an L-BFGS closure

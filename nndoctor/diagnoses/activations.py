@@ -237,8 +237,8 @@ def _init_context(act: str | None) -> dict[str, str]:
         return {"init_call": 'torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")',
                 "init_title": "He/Kaiming init for ReLU layers: kaiming_normal_(nonlinearity=\"relu\")"}
     if act == "tanh":
-        return {"init_call": 'torch.nn.init.xavier_uniform_(m.weight, gain=torch.nn.init.calculate_gain("tanh"))',
-                "init_title": "Xavier/Glorot init with tanh's gain: xavier_uniform_(gain=5/3)"}
+        return {"init_call": "torch.nn.init.xavier_uniform_(m.weight)",
+                "init_title": "Xavier/Glorot init for tanh layers (Glorot & Bengio 2010): xavier_uniform_"}
     if act == "sigmoid":
         return {"init_call": "torch.nn.init.xavier_uniform_(m.weight)",
                 "init_title": "Xavier/Glorot init for sigmoid layers: xavier_uniform_"}
@@ -372,4 +372,4 @@ def check_poor_init(ctx: Context) -> list[Finding]:
 
 
 def _init_name(act: str | None) -> str:
-    return {"relu": "He", "tanh": "Xavier (gain 5/3)", "sigmoid": "Xavier"}.get(act or "", "LeCun")
+    return {"relu": "He", "tanh": "Xavier", "sigmoid": "Xavier"}.get(act or "", "LeCun")
