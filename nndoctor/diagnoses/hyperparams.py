@@ -108,7 +108,8 @@ LR_LOW = register(Diagnosis(
            f"{DECAYED_SHARE:.0%} of the run)",
            "tiny updates caused by tiny gradients (vanishing gradients, dead or saturated units, a bad init, a cut "
            "graph): when one of those is found, the LR is not blamed",
-           "a converged run: it has already brought the loss down by more than half",
+           "a converged run: it has already brought the loss down by more than half (of its first losses, or of the "
+           "best constant prediction's loss where that is known)",
            "fine-tuning with Adam at 1e-5..1e-4: the update/weight ratio stays above 1e-4"),
     thresholds=(f"median update/weight ratio of the weight matrices <= {LOW_RATIO:g} (a decade below the usual "
                 f"{HEALTHY_RATIO:g}) over >= 50 steps",
@@ -401,6 +402,13 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         end = median(L[-max(3, n // 10):])
         if end < 0.5 * start:
             continue  # it has made real progress
+        null = ctx.constant_prediction_loss()
+        if null is not None and end < 0.5 * null:
+            # the same test against where learning starts from, the best constant prediction: a run whose first
+            # losses are already below it (Adam fits a regression's mean within its first steps) has brought the
+            # loss down by more than half, to near what the data allows (a diabetes MLP at 0.40 of a unit variance,
+            # R^2 ~0.6): what is left is the data's noise, not an LR too small to reach it
+            continue
         seg = segment_medians(L, 6)
         drop_first, drop_last = seg[0] - seg[2], seg[3] - seg[5]
         z_all = mann_kendall_z(thin(L, 300))
