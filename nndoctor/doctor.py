@@ -1515,7 +1515,7 @@ class Doctor(tap.Listener):
         # parameters replaced by new ones at the same count (a head swapped in after the optimizer was built): they
         # join the table and a window opens, a few times per run at most (code that made new Parameter objects at
         # every step would otherwise grow the table without bound)
-        replaced = self._replacements < 4 and any(i != pi for (_, _, i), (_, _, pi) in zip(sig, prev))
+        replaced = self._replacements < 4 and any(i != pi and n == pn for (n, _, i), (pn, _, pi) in zip(sig, prev))
         added = 0
         if replaced or any(n != pn for (n, _, _), (pn, _, _) in zip(sig, prev)):
             added = self.table.rescan()   # parameters added, removed or replaced: the table scans the models again
