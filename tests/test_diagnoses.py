@@ -782,7 +782,7 @@ def _lr_low_ctx(loss, ratio=1e-3, lr=1e-4):
                          upd_steps=sampled, param=np.ones((len(sampled), 1)),
                          update=np.full((len(sampled), 1), ratio))
     return SimpleNamespace(optimizers=lambda: [ov], store=store, found={}, cache={},
-                           params=[SimpleNamespace(kind="weight")])
+                           params=[SimpleNamespace(kind="weight")], constant_prediction_loss=lambda: None)
 
 
 def _sixths(levels, noise, n=300, seed=0):
@@ -816,6 +816,18 @@ def test_lr_too_low_a_curve_leaving_a_plateau_significantly_is_excused():
     from nndoctor.diagnoses.hyperparams import check_lr_low
     loss = _sixths([0.95, 0.95, 0.94, 0.9, 0.8, 0.7], noise=0.05)
     assert check_lr_low(_lr_low_ctx(loss)) == []
+
+
+def test_lr_too_low_a_loss_below_half_of_the_constant_predictions_is_converged():
+    """A straight descent from 0.63 to 0.40 (less than half of its first losses) is the linear regime -- unless the
+    best constant prediction's loss is 1.0: the first losses were already below it, and the run has come down by
+    more than half from where learning starts, to the data's noise floor (a tanh MLP on diabetes, eighth audit)."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    loss = _sixths([0.63, 0.59, 0.55, 0.51, 0.47, 0.43], noise=0.01)
+    ctx = _lr_low_ctx(loss, ratio=2e-3)
+    assert [f.code for f in check_lr_low(ctx)] == ["learning-rate-too-low"]
+    ctx.constant_prediction_loss = lambda: 1.0
+    assert check_lr_low(ctx) == []
 
 
 def test_dead_relu_severity_follows_the_worst_layers_share_not_the_number_of_layers():
