@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 import nndoctor
 from nndoctor.findings import Finding
@@ -913,6 +914,42 @@ def test_batch_normalization_is_inserted_live_where_the_sigmoid_is_applied_funct
     assert "BatchNorm1d(32)" in rec["permanent_fix"]
     out = buf.getvalue()
     assert "keys_same=True" in out and float(out.split("acc=")[-1].split()[0]) > 0.9, out[-500:]
+
+
+def test_the_inserted_norms_leave_the_optimizer_when_the_doctor_closes():
+    """Kept to the end, the normalization's hooks come off at close; its parameters leave the optimizer with them,
+    so the optimizer's groups are the model's again and its state_dict loads into one built from the model."""
+    torch.manual_seed(0)
+    X = torch.randn(512, 16)
+    y = (X[:, :4].sum(1) > 0).long()
+    class Deep(nn.Module):   # sigmoid applied functionally: no module to swap, so the normalization is tried
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList(nn.Linear(16 if i == 0 else 32, 32) for i in range(10))
+            self.head = nn.Linear(32, 2)
+
+        def forward(self, x):
+            for lin in self.layers:
+                x = torch.sigmoid(lin(x))
+            return self.head(x)
+
+    model = Deep()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    n_params = len(list(model.parameters()))
+    with nndoctor.watch(model, opt, repair=True) as doctor:
+        for i in range(300):
+            j = (i * 32) % 512
+            loss = F.cross_entropy(model(X[j:j + 32]), y[j:j + 32])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if i == 150:
+                assert sum(len(g["params"]) for g in opt.param_groups) >= n_params   # (under test or kept)
+    rec = [r for r in doctor.report().repairs if r.get("remedy") == "add-normalization"]
+    assert rec and rec[0]["outcome"] in ("cleared", "improved"), doctor.report().repairs
+    assert sum(len(g["params"]) for g in opt.param_groups) == n_params
+    fresh = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    fresh.load_state_dict(opt.state_dict())
 
 
 def test_the_activation_is_read_from_the_range_of_the_next_layers_input():

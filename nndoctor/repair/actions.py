@@ -135,6 +135,9 @@ class Action:
         direct evidence that it acts on what makes a NaN. 0 for remedies that do not guard a source."""
         return 0
 
+    def on_close(self) -> None:
+        """The doctor closes with this remedy kept, its hooks already removed: take away what only they used."""
+
     def _lower_lr_with_it(self, lr_factor: tuple[float, str], out: dict[str, Any]) -> None:
         """The LR multiplied by ``lr_factor[0]`` for as long as this remedy is applied (a factor on every
         optimizer's LR control, taken back by ``_undo_lr``); what it did goes into ``out``."""
@@ -1242,6 +1245,11 @@ class AddNormalization(Action):
         return {"layers": done[:20], "optimizer": self.ctl.opt_name(self.opt),
                 "how": "a forward hook on each layer normalizes its output; the norms' affine parameters are "
                        "trained with the optimizer's first param group"}
+
+    def on_close(self) -> None:
+        # the norms are applied by hooks, which are gone: their parameters leave the optimizer too, so its param
+        # groups are again the model's (a state_dict saved now loads into an optimizer built from model.parameters())
+        self.undo()
 
     def undo(self) -> None:
         super().undo()

@@ -1657,10 +1657,12 @@ def _main_act(f: Finding, observed: list[str] | None = None) -> str:
 
 def _remove_hooks_only(action: A.Action) -> None:
     """At close: a kept remedy's hooks go (nothing of nndoctor stays on the user's objects), but
-    modules it swapped stay swapped and values it changed stay changed (the repaired model)."""
+    modules it swapped stay swapped and values it changed stay changed (the repaired model). What only its hooks
+    used goes with them (``Action.on_close``: the inserted norms' parameters leave the optimizer)."""
     for h in action.handles:
         h.remove()
     action.handles.clear()
+    action.on_close()
 
 
 def _total_norm(tensors: list) -> float:
