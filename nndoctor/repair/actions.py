@@ -672,7 +672,7 @@ class AutogradBackward(Action):
             raise CannotApply("no custom torch.autograd.Function in the loss's graph")
         self.calls = 0
         self.refused: list[str] = []
-        for name, cls in funcs.items():
+        for cls in funcs.values():
             self.handles.append(_Patched(cls, "apply", self._derived(cls)))
         self.names = sorted(c.__qualname__ for c in funcs.values())
         self.context["function"] = self.names[0]
@@ -944,6 +944,15 @@ class ZeroGradAfterStep(Action):
         return f"gradients zeroed before {n} backward passes" if n else ""
 
 
+def _take_out(opt, params: list, groups: list[dict]) -> None:
+    """Remove ``params`` a remedy put into ``opt`` (from ``groups``, in place), with their optimizer state."""
+    ids = {id(p) for p in params}
+    for g in groups:
+        g["params"][:] = [p for p in g["params"] if id(p) not in ids]
+    for p in params:
+        opt.state.pop(p, None)
+
+
 class AddParams(Action):
     """Put the parameters that get gradients but are in no optimizer into the optimizer."""
 
@@ -991,10 +1000,7 @@ class AddParams(Action):
     def undo(self) -> None:
         opt = getattr(self, "opt", None)
         if opt is not None:
-            added = {id(p) for p in self.added}
-            self.group["params"][:] = [p for p in self.group["params"] if id(p) not in added]
-            for p in self.added:
-                opt.state.pop(p, None)
+            _take_out(opt, self.added, [self.group])
         super().undo()
 
 
@@ -1255,11 +1261,7 @@ class AddNormalization(Action):
         super().undo()
         opt = getattr(self, "opt", None)
         if opt is not None:
-            added = {id(p) for p in self.added}
-            for g in opt.param_groups:
-                g["params"][:] = [p for p in g["params"] if id(p) not in added]
-            for p in self.added:
-                opt.state.pop(p, None)
+            _take_out(opt, self.added, opt.param_groups)
             self.opt = None
 
 

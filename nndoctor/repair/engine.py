@@ -371,9 +371,13 @@ class RepairController:
         # finding key -> (remedy, (LR factor, why)): a remedy rolled back for a side effect of the run's LR,
         # to be applied again with the LR lowered (see _swap_killed_units)
         self._retry: dict[tuple, tuple[str, tuple[float, str]]] = {}
-        # a run that updates its weights by hand (``p -= lr * p.grad`` under no_grad, no optimizer step): its
-        # iterations are its backward passes, and the controller is driven from their ends (``on_manual_update``)
-        self.manual = False
+    @property
+    def manual(self) -> bool:
+        """A run that updates its weights by hand (``p -= lr * p.grad`` under no_grad): an in-place update was seen
+        and no optimizer has stepped. Its iterations are its backward passes, and the controller is driven from
+        their ends (``on_manual_update``)."""
+        d = self.doctor
+        return not d._n_step_pre and bool(d._manual_intervals)
 
     @property
     def now(self) -> int:
@@ -438,15 +442,12 @@ class RepairController:
         optimizer say they cannot apply. Its state before the first update is the first snapshot."""
         if self._closed:
             return
-        self.manual = True
         if self.best is None:
             self.best = self._snapshot()
         self.on_step_post(None)
 
     def on_step_post(self, rec) -> None:
         d = self.doctor
-        if rec is not None and self.manual:
-            self.manual = False   # an optimizer has begun to step: its steps are the iterations from now on
         if self._closed or d.n_backward == self._last_bw:
             return  # one training iteration counts once (several optimizers may step in it)
         # a step(closure) (L-BFGS) runs many backward passes, each an evaluation at a new point: the window counts
