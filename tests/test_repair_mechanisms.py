@@ -967,3 +967,60 @@ def test_a_vanishing_gradient_is_normalized_unless_the_weights_scale_is_off_the_
     ctl = SimpleNamespace(_init_scale_off=lambda: scale)
     order = E.RepairController.plan_for(ctl, Finding("vanishing-gradient", "error", ""))
     assert order[0] == "relu-family" and order[1] == first
+
+
+# --------------------------------------------------------------------------- model-train (train mode per pass)
+class _Probe(nn.Module):
+    """Records the training flag of every module of ``root`` when it runs."""
+
+    def __init__(self):
+        super().__init__()
+        self.root, self.seen = None, []
+
+    def forward(self, x):
+        self.seen.append({n: m.training for n, m in self.root.named_modules()})
+        return x
+
+
+def _train_mode_model(frozen_bn_train):
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.bn, self.drop, self.probe = nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Dropout(0.5), _Probe()
+            object.__setattr__(self.probe, "root", self)   # (not a submodule: no cycle)
+
+        def forward(self, x):
+            return self.probe(self.drop(self.bn(self.lin(x))))
+
+    if frozen_bn_train:
+        def train(self, mode=True):   # a model that keeps its BatchNorm frozen whatever train() is asked
+            nn.Module.train(self, mode)
+            self.bn.eval()
+            return self
+        Net.train = train
+    return Net()
+
+
+@pytest.mark.parametrize("frozen_bn_train", [False, True])
+def test_model_train_runs_gradient_passes_in_train_mode_and_restores_the_modes_exactly(frozen_bn_train):
+    """The pre-hook flips the modules in eval mode for a pass with gradients and the post-hook restores exactly
+    those; a model whose own train() keeps a BatchNorm frozen gets its train() called, so the BatchNorm stays
+    frozen during the pass as the user's code would have it. A no_grad pass (validation) is left alone."""
+    model = _train_mode_model(frozen_bn_train)
+    model.eval()
+    model.drop.train()                     # one module the user left in train mode: stays so
+    ctl = SimpleNamespace(doctor=SimpleNamespace(table=SimpleNamespace(roots=[model]),
+                                                 _internal_error=lambda *a: None))
+    act = A.TrainMode(ctl, Finding("train-mode-off", "warning", ""))
+    act.apply()
+    before = {n: m.training for n, m in model.named_modules()}
+    model(torch.randn(8, 4))
+    during = model.probe.seen[-1]
+    assert during[""] and during["lin"] and during["drop"] and during["probe"]
+    assert during["bn"] is (not frozen_bn_train)
+    assert {n: m.training for n, m in model.named_modules()} == before       # restored exactly
+    with torch.no_grad():
+        model(torch.randn(8, 4))
+    assert not any(v for n, v in model.probe.seen[-1].items() if n != "drop")  # validation: eval as written
+    assert act.switched == 1
+    act.undo()

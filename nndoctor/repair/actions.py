@@ -1294,6 +1294,7 @@ class StandardizeInput(Action):
     def apply(self) -> dict[str, Any]:
         name, layer, mean, std, dim = self.ctl.input_stats(self.finding)
         self.mean, self.std, self.dim = mean, std, dim
+        self._cast: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
         # every gradient changes scale with the input (the first layer's directly, dL/dW = delta x^T; the
         # rest through the activations it feeds): the optimizer's moments describe the raw-input run (Adam's
         # second moment would hold the first layer's steps down for ~1/(1 - beta2) = 1000 steps), so the
@@ -1312,12 +1313,14 @@ class StandardizeInput(Action):
         dim = self.dim if self.dim >= 0 else x.ndim + self.dim
         if x.ndim <= dim or x.shape[dim] != self.mean.numel():
             return None
-        shape = [1] * x.ndim
-        shape[dim] = -1
         dt = x.dtype if x.is_floating_point() else torch.float32
-        m = self.mean.to(x.device, dt).view(shape)
-        s = self.std.to(x.device, dt).view(shape)
-        return ((x.to(dt) - m) / s,) + tuple(args[1:])
+        key = (x.device, dt, x.ndim, dim)
+        ms = self._cast.get(key)
+        if ms is None:   # (the mean and std shaped for this input, made once: this runs before every forward)
+            shape = [1] * x.ndim
+            shape[dim] = -1
+            ms = self._cast[key] = (self.mean.to(x.device, dt).view(shape), self.std.to(x.device, dt).view(shape))
+        return ((x.to(dt) - ms[0]) / ms[1],) + tuple(args[1:])
 
 
 def _finite_args(module, args):
@@ -1367,6 +1370,9 @@ class FiniteForward(Action):
 
 
 
+_MODULE_TRAIN = nn.Module.train
+
+
 class TrainMode(Action):
     """Run every forward pass that has gradients on in train() mode, and give the model back its
     mode after the pass: the training passes use dropout and batch statistics, while the user's own
@@ -1390,14 +1396,20 @@ class TrainMode(Action):
         if torch.is_grad_enabled() and not module.training:
             # the modules that were in eval mode, to restore exactly (a frozen-BN submodule stays eval)
             self._flipped = [m for m in module.modules() if not m.training]
-            module.train()
+            if all(type(m).train is _MODULE_TRAIN for m in self._flipped):
+                # what Module.train() does to them, without its recursive walk and Module.__setattr__'s checks
+                # (called before every training pass, that walk cost as much as a small model's forward)
+                for m in self._flipped:
+                    object.__setattr__(m, "training", True)
+            else:
+                module.train()   # a module with its own train() (e.g. one that keeps its BatchNorm frozen)
             self.switched += 1
         return None
 
     def _post(self, module, args, output):
         if self._flipped:
             for m in self._flipped:
-                m.training = False
+                object.__setattr__(m, "training", False)
             self._flipped = []
         return None
 
