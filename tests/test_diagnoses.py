@@ -830,6 +830,56 @@ def test_lr_too_low_a_loss_below_half_of_the_constant_predictions_is_converged()
     assert check_lr_low(ctx) == []
 
 
+def test_lr_too_low_a_steady_crawl_still_above_the_constant_prediction_is_found_before_ten_percent():
+    """A GRU at Adam lr 5e-5 (clinic: gru_sine_freq_low_lr) comes down 1.40 -> 1.33 in its first 70 steps, a
+    significant straight descent, but under the 10% that separates a descent from a flat loss: alone that kept
+    the finding waiting until step 140 of 150. Its constant prediction scores 0.12: a run still worse than
+    predicting the mean is not near any floor, and the steady trend already rules out a flat loss. A run at the
+    same pace that is below the constant prediction waits for the 10% as before."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    loss = _sixths([1.40, 1.39, 1.37, 1.36, 1.35, 1.33], noise=0.01, n=70)
+    ctx = _lr_low_ctx(loss, ratio=4e-4)
+    assert check_lr_low(ctx) == []              # under 10% of its start, no constant prediction known
+    ctx.constant_prediction_loss = lambda: 0.12
+    ctx.cache = {}
+    assert [f.code for f in check_lr_low(ctx)] == ["learning-rate-too-low"]
+    ctx.constant_prediction_loss = lambda: 1.5  # below the constant prediction already: the 10% decides
+    assert check_lr_low(ctx) == []
+
+
+def _lr_high_ctx(loss, first_ratio, later_ratio=1e-3, lr=0.1):
+    """A rule-level context for check_lr_high: one optimizer, a loss per step, the update/weight ratio of steps
+    1-5 and of the sampled steps after."""
+    from types import SimpleNamespace
+    n = len(loss)
+    steps = np.arange(1, n + 1)
+    sampled = np.array([s for s in steps if s <= 5 or s % 20 == 0])
+    ratios = np.where(sampled <= 5, first_ratio, later_ratio)
+    store = {"lr/0": type("S", (), {"array": lambda self: np.full(n, lr), "steps": steps,
+                                     "__len__": lambda self: n})()}
+    ov = SimpleNamespace(key=0, name="opt", steps=n, positions=[0], lrs=[lr], loss=np.asarray(loss, dtype=float),
+                         upd_steps=sampled, param=np.ones((len(sampled), 1)), update=ratios.reshape(-1, 1),
+                         loss_steps=steps)
+    return SimpleNamespace(optimizers=lambda: [ov], store=store, found={}, cache={},
+                           params=[SimpleNamespace(kind="weight")], constant_prediction_loss=lambda: None)
+
+
+def test_lr_too_high_the_first_updates_blow_up_is_named_before_step_30():
+    """Adam at SGD's lr 0.1 (clinic: sgd_lr_reused_for_adam): the first updates move the weights by 40% of their
+    norm and the loss jumps from 2.3 to 17. That verdict rests on steps 1-5 alone, and waiting for the 30 losses
+    the trend tests need let the ReLUs die before repair mode could act: it is given from the sixth loss on. A
+    young run without that blow-up is not judged, and a mild start (updates at 1e-3) is quiet at any age."""
+    from nndoctor.diagnoses.hyperparams import check_lr_high
+    blown = [2.3, 17.0, 9.0, 5.0, 3.0, 2.5, 2.2, 2.1, 2.0, 1.9]
+    f = check_lr_high(_lr_high_ctx(blown, first_ratio=0.4))
+    assert [x.code for x in f] == ["learning-rate-too-high"] and f[0].evidence["evidence_last_step"] == 5
+    assert f[0].severity == "warning" and f[0].evidence["first_updates_weight_ratio"] == 0.4
+    assert check_lr_high(_lr_high_ctx(blown[:5], first_ratio=0.4)) == []          # five losses: too few
+    assert check_lr_high(_lr_high_ctx(blown, first_ratio=1e-3)) == []             # the jump alone is not the step's
+    calm = [2.3, 2.2, 2.1, 2.0, 1.9, 1.8, 1.7, 1.6, 1.5, 1.4]
+    assert check_lr_high(_lr_high_ctx(calm, first_ratio=0.4)) == []               # large steps, but the loss falls
+
+
 def test_dead_relu_severity_follows_the_worst_layers_share_not_the_number_of_layers():
     """A one-hidden-layer net with 17 of its 32 ReLUs dead from init (sklearn's diabetes features, std 0.048,
     against PyTorch's default bias init) used to be an error because "every ReLU layer" was at least half

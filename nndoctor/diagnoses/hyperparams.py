@@ -26,6 +26,7 @@ CLIMB_Z = 2.58           # the last window's losses above the best window's, sig
 CLIMB_FACTOR = 2.0       # ... with a median >= 2x the best window's: the model is clearly worse than it was
 CLIMB_MIN_STEPS = 100    # ... windows of a tenth of the run hold >= 10 losses: a window's median is not one
                          # batch's luck, and the best of the ~10 windows is not picked from noise
+EARLY_STEPS = 6         # losses (the first and five after updates) the first updates' blow-up is judged on
 EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: two decades above 1e-3
 EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
@@ -74,7 +75,10 @@ LR_HIGH = register(Diagnosis(
                 "normal-sized steps, e.g. a curriculum or a KL weight ramping up, is not blamed on the LR)",
                 f"early blow-up: the first updates move the weights by >= {EARLY_RATIO:g} of their norm (two decades "
                 f"above {HEALTHY_RATIO:g}) and the loss at least triples within them ({EARLY_JUMP:g}x its value at "
-                "initialization): a step size that fits the loss surface lowers the loss",
+                "initialization): a step size that fits the loss surface lowers the loss. It rests on steps 1-5 "
+                f"alone, so it is judged from the {EARLY_STEPS}th loss on (the other tests need >= 30 steps): the "
+                "verdict is the same then as at step 30, and a run whose first steps move the weights by 40% has "
+                "lost its ReLUs by then",
                 f"units killed by the step: ReLU units alive at the first activation sample die during training "
                 f"(dead-relu established as a warning or error, each dead layer below {DEAD_WARN:.0%} dead at the first "
                 f"sample, dead from a later one) "
@@ -117,7 +121,10 @@ LR_LOW = register(Diagnosis(
                 "half drops between half and twice as much as its first (medians of sixths; the evidence's "
                 "acceleration_z says how far from noise the comparison is), with updates under "
                 "3e-3 of the weights: a well-set LR decelerates as it nears the floor, a too-small one descends in a "
-                "straight line (a curve that accelerates is leaving an early plateau, which is normal)",
+                "straight line (a curve that accelerates is leaving an early plateau, which is normal); and the "
+                "loss has come down by >= 10% of its start (less is no descent at all: loss-not-decreasing's "
+                "domain) or is still above the best constant prediction's loss (where that is known: a model "
+                "worse than predicting the mean, descending steadily, is not near any floor)",
                 "and, either way, the loss has fallen by less than half of its starting value",
                 f"decayed away: the LR has stayed below {DECAYED_FLOOR:g} of its maximum for >= {DECAYED_SHARE:.0%} "
                 "of the optimizer's steps (three decades: a 1e-3 update/weight ratio becomes 1e-6; the step recipe "
@@ -288,8 +295,17 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         return out
     for ov in ctx.optimizers():
         L = _loss(ov)
-        if len(L) < 30 or ov.steps < 30 or (L < 0).any():
+        if len(L) < EARLY_STEPS or ov.steps < EARLY_STEPS or (L < 0).any():
             continue
+        young = len(L) < 30 or ov.steps < 30
+        if young:
+            # before 30 steps the trend tests below have too few losses; the first updates' blow-up is judged
+            # on steps 1-5 alone, and is the same verdict now as at step 30 (the same losses and updates), so
+            # it is not kept waiting: a run whose first Adam steps move the weights by 40% has lost its ReLUs
+            # by step 30
+            first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
+            if not (first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0):
+                continue
         n = len(L)
         start = median(L[: max(3, n // 10)])
         end = median(L[-max(3, n // 10):])
@@ -297,7 +313,7 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         # (the smoothed best, the trend test and the LR are read only where a verdict needs them: a healthy
         # run, its loss falling under normal-sized steps, is judged on the cheap tests alone)
         best = float(np.convolve(L, np.ones(5) / 5, mode="valid").min()) if end > start else float("nan")
-        diverged = best > 0 and decades(best, end) >= 1.0 and end > start
+        diverged = best > 0 and decades(best, end) >= 1.0 and end > start and not young
         # late losses clearly worse than the untrained model's (its level: the loss before any update, or
         # the early median when that is higher, so one lucky first batch does not set the bar)
         init_level = max(float(L[0]), start)
@@ -307,7 +323,8 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         # such batches are the loss's batch-to-batch noise around a level that has barely moved (a too-low
         # LR on a noisy loss: ~10% of its batches lie 1.5x above the start by chance)
         overshooting = not (nr >= 3 and ratio < SMALL_UPDATES)
-        large = (end >= start and nr >= 3 and ratio >= HIGH_RATIO) or (above_init >= ABOVE_INIT and overshooting)
+        large = ((end >= start and nr >= 3 and ratio >= HIGH_RATIO) or (above_init >= ABOVE_INIT and overshooting)) \
+            and not young
         may_climb = n >= CLIMB_MIN_STEPS and not diverged and nr >= 3 and ratio >= HIGH_RATIO
         z_late = mann_kendall_z(thin(L[n // 2:], 300)) if (large or may_climb) else None
         stalled = z_late is not None and z_late > -1.96
@@ -426,7 +443,8 @@ def check_lr_low(ctx: Context) -> list[Finding]:
         # >= 3e-3 of the weights, which are not small)
         linear = ratio < SMALL_UPDATES and z_all <= -2.58 and drop_first > 0 \
             and 0.5 * drop_first <= drop_last and not accelerating \
-            and end <= 0.9 * start  # under 10% is no descent at all: loss-not-decreasing's domain
+            and (end <= 0.9 * start  # under 10% is no descent at all: loss-not-decreasing's domain
+                 or (null is not None and end > null))
         if not (tiny or linear):
             continue
         sugg = _suggest(lr, ratio, 3, 100)
