@@ -847,6 +847,26 @@ def test_lr_too_low_a_steady_crawl_still_above_the_constant_prediction_is_found_
     assert check_lr_low(ctx) == []
 
 
+def test_lr_too_low_a_finding_made_before_the_schedule_decayed_the_lr_stands():
+    """A Trainer that divided the loss twice ran SGD at lr/8 through its cosine schedule (ninth audit): the linear
+    regime was found at step 100, while the LR was near its peak. Once the cosine has taken the LR below half its
+    peak, the rule does not judge the linear regime (slow progress is then the schedule's design): that is no
+    verdict on the steps before, so the rule says it cannot judge (None) and the finding stands, instead of being
+    "resolved" out of the report. A run with no such finding gets nothing, as before."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    loss = _sixths([0.95, 0.92, 0.89, 0.86, 0.83, 0.80], noise=0.15)
+    ctx = _lr_low_ctx(loss)
+    assert [f.code for f in check_lr_low(ctx)] == ["learning-rate-too-low"]       # at the peak LR: found
+    n = len(loss)
+    decayed = np.concatenate([np.full(n - 20, 1e-4), np.full(20, 3e-5)])       # the cosine's second half
+    ctx.store["lr/0"] = type("S", (), {"array": lambda self: decayed, "steps": np.arange(1, n + 1),
+                                       "__len__": lambda self: n})()
+    ctx.optimizers()[0].lrs = [3e-5]
+    assert check_lr_low(ctx) == []                   # nothing found before: nothing to keep
+    ctx.found = {"learning-rate-too-low": "warning"}
+    assert check_lr_low(ctx) is None                 # found before the decay: not judged now, so it stands
+
+
 def _lr_high_ctx(loss, first_ratio, later_ratio=1e-3, lr=0.1):
     """A rule-level context for check_lr_high: one optimizer, a loss per step, the update/weight ratio of steps
     1-5 and of the sampled steps after."""

@@ -109,7 +109,8 @@ LR_LOW = register(Diagnosis(
     remedies=("raise-lr", "lr-range-test", "adaptive-optimizer", "schedule-per-epoch"),
     traps=("a schedule that decays the LR at the end (judged only while the LR is >= half its maximum; "
            f"a decayed LR only when it has stayed below {DECAYED_FLOOR:g} of its maximum for "
-           f"{DECAYED_SHARE:.0%} of the run)",
+           f"{DECAYED_SHARE:.0%} of the run; a finding made while the LR was near its peak is not taken back "
+           "when the schedule decays it: that part of the run is not judged again)",
            "tiny updates caused by tiny gradients (vanishing gradients, dead or saturated units, a bad init, a cut "
            "graph): when one of those is found, the LR is not blamed",
            "a converged run: it has already brought the loss down by more than half (of its first losses, or of the "
@@ -393,8 +394,9 @@ def check_lr_high(ctx: Context) -> list[Finding]:
 
 
 @rule("learning-rate-too-low")
-def check_lr_low(ctx: Context) -> list[Finding]:
+def check_lr_low(ctx: Context) -> list[Finding] | None:
     out = []
+    undecided = False
     for ov in ctx.optimizers():
         L = _loss(ov)
         if len(L) < 50 or ov.steps < 50 or (L <= 0).any():
@@ -406,6 +408,8 @@ def check_lr_low(ctx: Context) -> list[Finding]:
             f = _lr_decayed_away(ctx, ov, L, lr, lr_max)
             if f is not None:
                 out.append(f)
+            else:
+                undecided = True
             continue
         if not (lr > 0):
             continue
@@ -459,6 +463,12 @@ def check_lr_low(ctx: Context) -> list[Finding]:
                       "trend_z": round(z_all, 2), "acceleration_z": round(z_acc, 2) if z_acc == z_acc else None,
                       "steps": ov.steps, "suggested_lr": sugg},
             context={"suggested_lr": sugg}, key=ov.name))
+    if undecided and not out and "learning-rate-too-low" in ctx.found:
+        # the schedule has decayed the LR, and the linear regime is not judged under a decaying LR: that is no
+        # verdict on the steps before the decay, so a finding made on them stands (a Trainer that divided the
+        # loss twice ran SGD at lr/8 through its cosine schedule's first half; "resolved" once the cosine had
+        # halved the LR, the finding was gone from the report)
+        return None
     return out
 
 
