@@ -26,7 +26,7 @@ CLIMB_Z = 2.58           # the last window's losses above the best window's, sig
 CLIMB_FACTOR = 2.0       # ... with a median >= 2x the best window's: the model is clearly worse than it was
 CLIMB_MIN_STEPS = 100    # ... windows of a tenth of the run hold >= 10 losses: a window's median is not one
                          # batch's luck, and the best of the ~10 windows is not picked from noise
-EARLY_STEPS = 6         # losses (the first and five after updates) the first updates' blow-up is judged on
+EARLY_STEPS = 6          # losses (the first and five after updates) the first updates' blow-up is judged on
 EARLY_RATIO = 0.1        # first updates moving weights by 10% of their norm: two decades above 1e-3
 EARLY_JUMP = 3.0         # ... and the loss tripling: a step size that fits the loss surface lowers it
 LOW_RATIO = 1e-4         # a decade below it
