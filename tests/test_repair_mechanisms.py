@@ -982,33 +982,47 @@ class _Probe(nn.Module):
         return x
 
 
+class _FrozenBNBlock(nn.Module):
+    """A block whose own train() keeps its BatchNorm frozen whatever it is asked."""
+
+    def __init__(self):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(4)
+
+    def train(self, mode=True):
+        nn.Module.train(self, mode)
+        self.bn.eval()
+        return self
+
+    def forward(self, x):
+        return self.bn(x)
+
+
 def _train_mode_model(frozen_bn_train):
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.lin, self.bn, self.drop, self.probe = nn.Linear(4, 4), nn.BatchNorm1d(4), nn.Dropout(0.5), _Probe()
+            self.lin, self.drop, self.probe = nn.Linear(4, 4), nn.Dropout(0.5), _Probe()
+            self.bn = _FrozenBNBlock() if frozen_bn_train else nn.BatchNorm1d(4)
             object.__setattr__(self.probe, "root", self)   # (not a submodule: no cycle)
 
         def forward(self, x):
             return self.probe(self.drop(self.bn(self.lin(x))))
 
-    if frozen_bn_train:
-        def train(self, mode=True):   # a model that keeps its BatchNorm frozen whatever train() is asked
-            nn.Module.train(self, mode)
-            self.bn.eval()
-            return self
-        Net.train = train
     return Net()
 
 
 @pytest.mark.parametrize("frozen_bn_train", [False, True])
 def test_model_train_runs_gradient_passes_in_train_mode_and_restores_the_modes_exactly(frozen_bn_train):
     """The pre-hook flips the modules in eval mode for a pass with gradients and the post-hook restores exactly
-    those; a model whose own train() keeps a BatchNorm frozen gets its train() called, so the BatchNorm stays
-    frozen during the pass as the user's code would have it. A no_grad pass (validation) is left alone."""
+    those; a model with a block whose own train() keeps its BatchNorm frozen gets train() called, so the BatchNorm
+    stays frozen during the pass as the user's code would have it -- also when that block itself was left in
+    train mode (only its BatchNorm in eval). A no_grad pass (validation) is left alone."""
     model = _train_mode_model(frozen_bn_train)
     model.eval()
     model.drop.train()                     # one module the user left in train mode: stays so
+    if frozen_bn_train:
+        model.bn.training = True           # the block itself in train mode, its BatchNorm frozen
     ctl = SimpleNamespace(doctor=SimpleNamespace(table=SimpleNamespace(roots=[model]),
                                                  _internal_error=lambda *a: None))
     act = A.TrainMode(ctl, Finding("train-mode-off", "warning", ""))
@@ -1017,10 +1031,10 @@ def test_model_train_runs_gradient_passes_in_train_mode_and_restores_the_modes_e
     model(torch.randn(8, 4))
     during = model.probe.seen[-1]
     assert during[""] and during["lin"] and during["drop"] and during["probe"]
-    assert during["bn"] is (not frozen_bn_train)
+    assert during["bn.bn" if frozen_bn_train else "bn"] is (not frozen_bn_train)
     assert {n: m.training for n, m in model.named_modules()} == before       # restored exactly
     with torch.no_grad():
         model(torch.randn(8, 4))
-    assert not any(v for n, v in model.probe.seen[-1].items() if n != "drop")  # validation: eval as written
+    assert not any(v for n, v in model.probe.seen[-1].items() if n not in ("drop", "bn"))   # validation: as written
     assert act.switched == 1
     act.undo()

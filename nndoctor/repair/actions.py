@@ -1395,8 +1395,9 @@ class TrainMode(Action):
     def _pre(self, module, args):
         if torch.is_grad_enabled() and not module.training:
             # the modules that were in eval mode, to restore exactly (a frozen-BN submodule stays eval)
-            self._flipped = [m for m in module.modules() if not m.training]
-            if all(type(m).train is _MODULE_TRAIN for m in self._flipped):
+            mods = list(module.modules())
+            self._flipped = [m for m in mods if not m.training]
+            if all(type(m).train is _MODULE_TRAIN for m in mods):
                 # what Module.train() does to them, without its recursive walk and Module.__setattr__'s checks
                 # (called before every training pass, that walk cost as much as a small model's forward)
                 for m in self._flipped:
