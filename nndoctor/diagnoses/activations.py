@@ -248,9 +248,9 @@ def _init_context(act: str | None) -> dict[str, str]:
 def _recommended_std(act: str | None, fan_in: int, fan_out: int) -> float:
     if act == "relu":
         return math.sqrt(2.0 / fan_in)
-    if act == "tanh":
-        return 5.0 / 3.0 * math.sqrt(2.0 / (fan_in + fan_out))
-    if act == "sigmoid":
+    if act in ("tanh", "sigmoid"):
+        # Glorot & Bengio's std, gain 1 for tanh as they derived it: the init the snippet above and repair mode's
+        # re-initialization give (torch's calculate_gain("tanh") = 5/3 left 2 of 11 repaired pairs off their twins)
         return math.sqrt(2.0 / (fan_in + fan_out))
     return math.sqrt(1.0 / fan_in)
 

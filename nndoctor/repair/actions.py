@@ -1239,9 +1239,9 @@ class AddNormalization(Action):
                     continue
                 norm = bn(m.out_channels, device=w.device, dtype=w.dtype)
                 kind = f"{bn.__name__}({m.out_channels})"
-            norm.nndoctor_features_last = isinstance(m, nn.Linear)
             self.handles.append(_ModuleHook(m, "register_forward_hook",
-                                            _guarded(self.ctl, "normalization", _normalizer(norm))))
+                                            _guarded(self.ctl, "normalization",
+                                                     _normalizer(norm, last=isinstance(m, nn.Linear)))))
             self.added.extend(norm.parameters())
             done.append(f"{name} -> {kind}")
         self.opt.param_groups[0]["params"].extend(self.added)
@@ -1265,8 +1265,9 @@ class AddNormalization(Action):
             self.opt = None
 
 
-def _normalizer(norm: nn.Module) -> Callable:
-    last = norm.nndoctor_features_last   # a Linear's features are its output's last axis, a Conv's channels axis 1
+def _normalizer(norm: nn.Module, last: bool) -> Callable:
+    """The forward hook applying ``norm`` to a layer's output: per feature on the last axis (``last``: a Linear's)
+    or on axis 1 (a Conv's channels)."""
 
     def hook(module: nn.Module, inputs, output):
         if not isinstance(output, torch.Tensor) or output.ndim < 2 or not output.is_floating_point():

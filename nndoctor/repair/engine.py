@@ -371,6 +371,7 @@ class RepairController:
         # finding key -> (remedy, (LR factor, why)): a remedy rolled back for a side effect of the run's LR,
         # to be applied again with the LR lowered (see _swap_killed_units)
         self._retry: dict[tuple, tuple[str, tuple[float, str]]] = {}
+
     @property
     def manual(self) -> bool:
         """A run that updates its weights by hand (``p -= lr * p.grad`` under no_grad): an in-place update was seen
