@@ -852,7 +852,9 @@ def test_lr_too_low_a_finding_made_before_the_schedule_decayed_the_lr_stands():
     regime was found at step 100, while the LR was near its peak. Once the cosine has taken the LR below half its
     peak, the rule does not judge the linear regime (slow progress is then the schedule's design): that is no
     verdict on the steps before, so the rule says it cannot judge (None) and the finding stands, instead of being
-    "resolved" out of the report. A run with no such finding gets nothing, as before."""
+    "resolved" out of the report -- while those steps as a whole fell by less than half; one that halved its loss
+    before the decay (a healthy StepLR run caught crawling early) is resolved. A run with no such finding gets
+    nothing, as before."""
     from nndoctor.diagnoses.hyperparams import check_lr_low
     loss = _sixths([0.95, 0.92, 0.89, 0.86, 0.83, 0.80], noise=0.15)
     ctx = _lr_low_ctx(loss)
@@ -862,9 +864,14 @@ def test_lr_too_low_a_finding_made_before_the_schedule_decayed_the_lr_stands():
     ctx.store["lr/0"] = type("S", (), {"array": lambda self: decayed, "steps": np.arange(1, n + 1),
                                        "__len__": lambda self: n})()
     ctx.optimizers()[0].lrs = [3e-5]
+    ov = ctx.optimizers()[0]
+    ov.loss_steps = np.arange(1, n + 1)
+    ctx.n_backward = ctx.step = n
     assert check_lr_low(ctx) == []                   # nothing found before: nothing to keep
     ctx.found = {"learning-rate-too-low": "warning"}
     assert check_lr_low(ctx) is None                 # found before the decay: not judged now, so it stands
+    ov.loss = _sixths([0.95, 0.8, 0.6, 0.45, 0.4, 0.38], noise=0.05)   # halved before the decay: real progress
+    assert check_lr_low(ctx) == []                   # resolved, as at the peak LR
 
 
 def _lr_high_ctx(loss, first_ratio, later_ratio=1e-3, lr=0.1):

@@ -110,7 +110,8 @@ LR_LOW = register(Diagnosis(
     traps=("a schedule that decays the LR at the end (judged only while the LR is >= half its maximum; "
            f"a decayed LR only when it has stayed below {DECAYED_FLOOR:g} of its maximum for "
            f"{DECAYED_SHARE:.0%} of the run; a finding made while the LR was near its peak is not taken back "
-           "when the schedule decays it: that part of the run is not judged again)",
+           "when the schedule decays it, unless the loss had halved before the decay: that part of the run is "
+           "not judged again)",
            "tiny updates caused by tiny gradients (vanishing gradients, dead or saturated units, a bad init, a cut "
            "graph): when one of those is found, the LR is not blamed",
            "a converged run: it has already brought the loss down by more than half (of its first losses, or of the "
@@ -409,7 +410,7 @@ def check_lr_low(ctx: Context) -> list[Finding] | None:
             if f is not None:
                 out.append(f)
             else:
-                undecided = True
+                undecided = undecided or _crawled_before_decay(ctx, ov, lr_max)
             continue
         if not (lr > 0):
             continue
@@ -465,11 +466,30 @@ def check_lr_low(ctx: Context) -> list[Finding] | None:
             context={"suggested_lr": sugg}, key=ov.name))
     if undecided and not out and "learning-rate-too-low" in ctx.found:
         # the schedule has decayed the LR, and the linear regime is not judged under a decaying LR: that is no
-        # verdict on the steps before the decay, so a finding made on them stands (a Trainer that divided the
-        # loss twice ran SGD at lr/8 through its cosine schedule's first half; "resolved" once the cosine had
-        # halved the LR, the finding was gone from the report)
+        # verdict on the steps before the decay, so a finding made on them stands while those steps, taken as a
+        # whole, fell by less than half (a Trainer that divided the loss twice ran SGD at lr/8 through its cosine
+        # schedule's first half; "resolved" once the cosine had halved the LR, the finding was gone from the
+        # report). One whose loss halved before the decay is resolved, as at the peak LR: a healthy StepLR run
+        # caught crawling at step 80 had halved its loss by its first decay
         return None
     return out
+
+
+def _crawled_before_decay(ctx: Context, ov: OptView, lr_max: float) -> bool:
+    """Did the loss fall by less than half (the rule's "real progress") over the steps before the LR first went
+    below half its maximum, with at least 50 losses there?"""
+    s = ctx.store[f"lr/{ov.key}"]
+    steps, lrs = np.asarray(s.steps), s.array()
+    below = np.nonzero(lrs < 0.5 * lr_max)[0]
+    if not len(below) or len(ov.loss_steps) != len(ov.loss):
+        return False
+    per = ctx.n_backward / max(ctx.step, 1)      # backward passes per optimizer step (the loss's own index)
+    keep = np.isfinite(ov.loss) & (ov.loss_steps <= steps[below[0]] * per)
+    pre = ov.loss[keep]
+    if len(pre) < 50:
+        return False
+    k = max(3, len(pre) // 10)
+    return bool(median(pre[-k:]) >= 0.5 * median(pre[:k]))
 
 
 def _acceleration_z(L: np.ndarray, drop_first: float, drop_last: float) -> float:
