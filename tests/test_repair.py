@@ -953,6 +953,35 @@ def test_a_second_raise_of_an_adaptive_lr_counts_the_first_toward_the_default():
         assert third["factor"] == pytest.approx(min(max(1e-3 / ratio, 2), 100), rel=0.05), third
 
 
+def test_a_snapshot_copies_the_optimizer_state_dict_deeply_and_to_the_cpu():
+    """The state dict is rebuilt directly (dicts, lists, tuples; numbers shared), its tensors copied once each,
+    anything else deep-copied: nothing of the copy is the live state's, and a restore from it loads."""
+    class Tag:
+        def __init__(self):
+            self.items = [1, 2]
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=torch.tensor(1e-3), betas=(0.9, 0.99))
+    X, y = blobs()
+    train(m, opt, X, y, steps=2)
+    opt.param_groups[0]["tag"] = Tag()
+    sd = opt.state_dict()
+    c = E._cpu(sd)
+    assert c["param_groups"][0]["betas"] == (0.9, 0.99) and c["param_groups"][0]["params"] == sd["param_groups"][0]["params"]
+    assert c["param_groups"][0]["params"] is not sd["param_groups"][0]["params"]
+    assert c["param_groups"][0]["tag"] is not sd["param_groups"][0]["tag"] and c["param_groups"][0]["tag"].items == [1, 2]
+    assert c["param_groups"][0]["lr"] is not sd["param_groups"][0]["lr"] and float(c["param_groups"][0]["lr"]) == pytest.approx(1e-3)
+    for k, st in sd["state"].items():
+        for name, v in st.items():
+            assert c["state"][k][name] is not v and torch.equal(c["state"][k][name], v) and c["state"][k][name].is_cpu
+    shared = torch.ones(3)
+    twice = E._cpu({"state": {0: {"a": shared, "b": shared}}})
+    assert twice["state"][0]["a"] is twice["state"][0]["b"]      # one tensor, one copy
+    sd["state"][0]["exp_avg"].add_(1.0)                           # the live state moves on
+    assert not torch.equal(c["state"][0]["exp_avg"], sd["state"][0]["exp_avg"])
+    del c["param_groups"][0]["tag"]
+    opt.load_state_dict(c)
+
+
 def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkeypatch):
     """``--fix-seeds``: the repaired run's own seeds against the twin's, median to median (a NaN repaired run
     counts as the worst); the scored seed-0 verdict is unchanged."""
