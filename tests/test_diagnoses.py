@@ -781,7 +781,7 @@ def _lr_low_ctx(loss, ratio=1e-3, lr=1e-4):
     ov = SimpleNamespace(key=0, name="opt", steps=n, positions=[0], lrs=[lr], loss=np.asarray(loss),
                          upd_steps=sampled, param=np.ones((len(sampled), 1)),
                          update=np.full((len(sampled), 1), ratio))
-    return SimpleNamespace(optimizers=lambda: [ov], store=store, found={}, cache={},
+    return SimpleNamespace(optimizers=lambda: [ov], store=store, found={}, cache={}, facts={},
                            params=[SimpleNamespace(kind="weight")], constant_prediction_loss=lambda: None)
 
 
@@ -872,6 +872,44 @@ def test_lr_too_low_a_finding_made_before_the_schedule_decayed_the_lr_stands():
     assert check_lr_low(ctx) is None                 # found before the decay: not judged now, so it stands
     ov.loss = _sixths([0.95, 0.8, 0.6, 0.45, 0.4, 0.38], noise=0.05)   # halved before the decay: real progress
     assert check_lr_low(ctx) == []                   # resolved, as at the peak LR
+
+
+def test_lr_too_low_judges_the_losses_of_the_lr_in_effect_since_it_last_changed():
+    """A crawl at lr 1e-4 for 200 steps, then the LR raised and the loss still crawling, 5x faster (clinic:
+    lr_from_summed_loss, a mean loss at an LR tuned for a summed one, raised 3x by repair mode and still 20x
+    short). On the whole history that is a curve that speeds up: excused as leaving a plateau. The losses
+    before the raise were taken at another LR: the rule judges the regime since the LR last jumped (doubled
+    or more between two samples), or since repair mode last changed the LR in effect (its factors act inside
+    step(), so the LR series does not show them), and finds the raised LR crawling too. Under 50 losses
+    since the change it does not judge."""
+    from nndoctor.diagnoses.hyperparams import check_lr_low
+    rng = np.random.default_rng(0)
+    before = np.linspace(0.95, 0.90, 200)
+    after = np.linspace(0.90, 0.78, 100)
+    loss = np.concatenate([before, after]) * np.exp(0.003 * rng.standard_normal(300))
+    ctx = _lr_low_ctx(loss)
+    ov = ctx.optimizers()[0]
+    ov.loss_steps = np.arange(1, 301)
+    ctx.n_backward = ctx.step = 300
+    assert check_lr_low(ctx) == []                     # the whole history accelerates: no verdict on the raise
+    lrs = np.concatenate([np.full(200, 1e-4), np.full(100, 5e-4)])
+    ctx.store["lr/0"] = type("S", (), {"array": lambda self: lrs, "steps": np.arange(1, 301),
+                                       "__len__": lambda self: 300})()
+    ov.lrs = [5e-4]
+    ctx.cache = {}
+    f = check_lr_low(ctx)
+    assert [x.code for x in f] == ["learning-rate-too-low"]
+    assert f[0].evidence["lr"] == 5e-4
+    # repair mode's raise: the script's LR series stays flat, the fact says where the LR in effect changed
+    ctx.store["lr/0"] = type("S", (), {"array": lambda self: np.full(300, 1e-4), "steps": np.arange(1, 301),
+                                       "__len__": lambda self: 300})()
+    ov.lrs = [1e-4]
+    ctx.facts = {"lr_changed_by_repair": {"0": [200, 200]}}
+    ctx.cache = {}
+    assert [x.code for x in check_lr_low(ctx)] == ["learning-rate-too-low"]
+    ctx.facts = {"lr_changed_by_repair": {"0": [260, 260]}}   # 40 losses since: not judged yet
+    ctx.cache = {}
+    assert check_lr_low(ctx) == []
 
 
 def _lr_high_ctx(loss, first_ratio, later_ratio=1e-3, lr=0.1):

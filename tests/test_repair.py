@@ -953,6 +953,61 @@ def test_a_second_raise_of_an_adaptive_lr_counts_the_first_toward_the_default():
         assert third["factor"] == pytest.approx(min(max(1e-3 / ratio, 2), 100), rel=0.05), third
 
 
+@pytest.mark.parametrize("opt_cls", [torch.optim.SGD, torch.optim.Adam])
+def test_a_too_low_lr_found_again_after_a_raise_is_raised_by_at_least_the_same_step(opt_cls):
+    """A raise that cleared the finding, and the finding back on the raised LR's own losses: SGD's LR is raised
+    again by at least the last raise's factor (a geometric search; the update/weight ratio since the raise
+    would give only the lower bound, 2x: a mean loss at an LR tuned for a summed one, 64x short, took three
+    raises to get 6x). Each change of the LR in effect is published for the rules, which judge the losses
+    since it. An adaptive optimizer keeps the ratio's factor (its first raise may have been to its default)."""
+    X, y = blobs()
+    m = mlp()
+    opt = opt_cls(m.parameters(), lr=0.1 if opt_cls is torch.optim.SGD else 1e-2)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=3)
+        rec = next(iter(doctor._opts.values()))
+        lr = opt.param_groups[0]["lr"]
+        f = Finding(code="learning-rate-too-low", severity="warning", summary="injected", where=[rec.name],
+                    evidence={"optimizer": rec.name, "lr": lr, "suggested_lr": 3 * lr}, key=rec.name)
+        acts = [E.make_action(doctor.repair, f, "raise-lr") for _ in range(2)]
+        first = acts[0].apply()
+        assert first["factor"] == pytest.approx(3)
+        assert doctor.store.facts["lr_changed_by_repair"][str(rec.key)] == [doctor.step, doctor.n_backward]
+        train(m, opt, X, y, steps=40)   # sampled updates at the raised LR (large ones: the ratio asks for no raise)
+        doctor._flush()
+        second = acts[1].apply()
+        assert doctor.store.facts["lr_changed_by_repair"][str(rec.key)][0] == doctor.step == 43
+        if opt_cls is torch.optim.SGD:
+            assert second["factor"] == pytest.approx(3) and "at least the last raise's factor" in second["from"]
+            assert second["lr_after"][0] == pytest.approx(9 * lr)
+        else:
+            assert second["factor"] == pytest.approx(2) and "last raise" not in second["from"]
+        train(m, opt, X, y, steps=2)
+        acts[1].undo()   # taken back: a change of the LR in effect too
+        assert doctor.store.facts["lr_changed_by_repair"][str(rec.key)][0] == 45
+
+
+def test_a_too_low_lr_back_after_a_raise_that_cleared_it_gets_another_attempt():
+    """The engine settles a finding a remedy cleared; a too-low LR back after a raise is a verdict on the raised
+    LR (the rule judges the losses since the change), so it is attempted again. Other cleared findings stay
+    settled."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=1e-4)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=3)
+        rec = next(iter(doctor._opts.values()))
+        ctl = doctor.repair
+        for code, remedy, again in (("learning-rate-too-low", "raise-lr", True),
+                                    ("learning-rate-too-high", "lower-lr", False)):
+            f = Finding(code=code, severity="warning", summary="injected", where=[rec.name], key=rec.name)
+            key = ctl._key(f)
+            doctor._findings = {key: f}
+            ctl.kept[key] = {"remedy": remedy, "outcome": "cleared", "step": 2}
+            ctl.done.add(key)
+            assert (ctl._next_finding() is f) == again, code
+
+
 def test_a_snapshot_copies_the_optimizer_state_dict_deeply_and_to_the_cpu():
     """The state dict is rebuilt directly (dicts, lists, tuples; numbers shared), its tensors copied once each,
     anything else deep-copied: nothing of the copy is the live state's, and a restore from it loads."""

@@ -36,6 +36,10 @@ SMALL_UPDATES = 3e-3     # updates under 3x the usual ratio are small (the linea
 # learning. Normal schedules never spend half a run there: the classic step recipe ends at 1e-2 of the maximum
 # (0.1 -> 0.01 -> 0.001 over thirds), cosine / linear / one-cycle decays reach 1e-3 of it only in their last few %.
 DECAYED_FLOOR = 1e-3
+# the LR at least doubled between two of its samples: a new regime (a raise by the script or by repair mode, a
+# restart of a cyclic schedule). A warmup's smooth ramp doubles between samples only at its very start (from
+# the sample at step 20 to the one at step 40 for a linear ramp), so its regime is the ramp's bulk and plateau
+LR_JUMP = 2.0
 DECAYED_SHARE = 0.5
 NOISE_FACTOR = 10.0      # gradient noise scale >= 10x the batch
 BN_MIN_VALUES = 9        # BatchNorm variance from < 9 values has a relative std error > 50%
@@ -231,9 +235,35 @@ def _network_ratio(ctx: Context, ov: OptView, rows: np.ndarray) -> tuple[float, 
     return median(per_step), len(per_step)
 
 
-def _loss(ov: OptView) -> np.ndarray:
+def _loss(ov: OptView, after: int | None = None) -> np.ndarray:
+    """The optimizer's finite losses; ``after``: only those of backward passes after that one."""
+    if after is not None and len(ov.loss) == len(ov.loss_steps):
+        keep = ov.loss_steps > after
+        return ov.loss[keep & np.isfinite(ov.loss)]
     L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
     return L
+
+
+def _lr_regime_start(ctx: Context, ov: OptView) -> tuple[int, int] | None:
+    """Where the LR in effect last changed to a new regime: (the optimizer step, the backward pass); None when
+    it never did. Either the script's LR jumped up by LR_JUMP or more between two of its samples (the sample
+    steps, ``every``: the change happened at most one interval before the first sample at the new LR), or
+    repair mode changed the LR in effect (``lr_changed_by_repair``: its factors act inside ``step()``, so
+    the LR series, the script's own, does not show them); the later of the two."""
+    out = None
+    s = ctx.store[f"lr/{ov.key}"]
+    if len(s) >= 2:
+        steps, lrs = np.asarray(s.steps), s.array()
+        with np.errstate(all="ignore"):
+            up = np.nonzero(lrs[1:] >= LR_JUMP * lrs[:-1])[0]
+        if len(up):
+            step = int(steps[up[-1] + 1])
+            per = ctx.n_backward / max(ctx.step, 1)      # backward passes per optimizer step (the loss's own index)
+            out = (step, int(step * per))
+    rep = ctx.facts.get("lr_changed_by_repair", {}).get(str(ov.key))
+    if rep is not None and (out is None or rep[1] > out[1]):
+        out = (int(rep[0]), int(rep[1]))
+    return out
 
 
 def _lr_info(ctx: Context, ov: OptView) -> tuple[float, float]:
@@ -416,7 +446,16 @@ def check_lr_low(ctx: Context) -> list[Finding] | None:
             continue
         if set(ctx.found) & EXPLAINS_SMALL_UPDATES:
             continue  # the updates are small because the gradients are: the LR is not the cause
-        ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > 5)
+        jump = _lr_regime_start(ctx, ov)
+        if jump is not None:
+            # the LR in effect changed since the start: the losses before were taken at another LR and say
+            # nothing of this one (a 3x raise that leaves the loss crawling looks, on the whole history, like a
+            # curve that speeds up -- no finding -- though the raised LR crawls too). Judged on its own regime,
+            # with the same 50 losses at least
+            L = _loss(ov, after=jump[1])
+            if len(L) < 50:
+                continue
+        ratio, nr = _weight_ratio(ctx, ov, ov.upd_steps > max(5, jump[0] if jump is not None else 0))
         if nr < 3 or not ratio == ratio:
             continue
         n = len(L)

@@ -32,6 +32,7 @@ error in it is recorded in the doctor's ``internal_errors`` and never raised int
 from __future__ import annotations
 
 import math
+import weakref
 from collections import defaultdict
 from typing import Any, Callable
 
@@ -159,19 +160,25 @@ class Action:
 class _Factors(dict):
     """An LR control's factors by action, with the (optimizer step, backward pass) each was set at."""
 
-    def __init__(self, ctl) -> None:
+    def __init__(self, ctl, on_change: Callable[[], None]) -> None:
         super().__init__()
         self.ctl = ctl
+        self.on_change = on_change     # a factor set or taken back
         self.at: dict[int, tuple[int, int]] = {}
 
     def __setitem__(self, key, fn) -> None:
         super().__setitem__(key, fn)
         d = self.ctl.doctor
         self.at[key] = (d.step, d.n_backward)
+        self.on_change()
 
     def pop(self, key, *default):
         self.at.pop(key, None)
-        return super().pop(key, *default)
+        had = key in self
+        out = super().pop(key, *default)
+        if had:
+            self.on_change()
+        return out
 
 
 class LrControl:
@@ -180,11 +187,23 @@ class LrControl:
 
     def __init__(self, ctl, opt) -> None:
         self.ctl = ctl
-        self.factors: dict[int, Callable[[int], float]] = _Factors(ctl)
+        self.factors: dict[int, Callable[[int], float]] = _Factors(ctl, self.publish)
+        self.opt_ref = weakref.ref(opt)
         self.saved: list[float] | None = None
         self.n = 0
         self.handles = [opt.register_step_pre_hook(_guarded(ctl, "lr", self._pre)),
                         opt.register_step_post_hook(_guarded(ctl, "lr", self._post))]
+
+    def publish(self) -> None:
+        """The LR in effect changed (a factor set or taken back): the (optimizer step, backward pass) of the
+        change goes to the store's facts, ``lr_changed_by_repair`` by optimizer key. The doctor's LR series
+        holds the script's own LR (the factors act inside ``step()`` only), so a rule that judges the losses
+        of one LR regime (learning-rate-too-low) learns there where the LR in effect last changed."""
+        d = self.ctl.doctor
+        opt = self.opt_ref()
+        rec = self.ctl._rec(opt) if opt is not None else None
+        if rec is not None:
+            d.store.facts.setdefault("lr_changed_by_repair", {})[str(rec.key)] = [d.step, d.n_backward]
 
     def changed_at(self) -> tuple[int, int] | None:
         """(step, backward pass) when the latest factor in force was set: the LR in effect since (None: none)."""
@@ -243,6 +262,17 @@ class ScaleLr(Action):
             # before that raise (tiny updates), which would stack the first raise's factor again (Adam from
             # 1e-6 to its default 1e-3, then 100x more). The ratio is measured on the updates since instead
             f, how = self._fresh_factor(opts[0], since[0])
+            lc = self.ctl.lr_control(opts[0])
+            last = lc.factors[max(lc.factors.at, key=lc.factors.at.get)](lc.n) if lc.factors.at else 1.0
+            if last > f and not isinstance(opts[0], _ADAPTIVE):
+                # the finding is back on the raised LR's own losses (the rule judges the regime since the LR in
+                # effect last changed): still the linear regime, so the last raise was not too large. The same
+                # step once more is a geometric search for the LR the loss needs (a mean loss at an LR tuned for
+                # a summed one is 64x short); a raise too far is taken back by the verdict. Not for an adaptive
+                # optimizer, whose first raise may have been to its class's default LR (the step size it is
+                # built around, not a measurement to repeat)
+                f = min(last, self.hi)
+                how += f"; at least the last raise's factor ({_sig(last)}), as the loss still crawls at the raised LR"
         if self.remedy == "raise-lr" and isinstance(opts[0], _ADAPTIVE) and lr and lr > 0:
             # an adaptive optimizer's step per element is ~lr whatever the gradient's scale, so the LR says
             # how far each step moves: its class's default (Adam 1e-3, RMSprop/Adagrad 1e-2, torch's values)

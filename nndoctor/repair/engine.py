@@ -562,7 +562,8 @@ class RepairController:
             if f.severity not in ("error", "warning") or f.evidence.get("resolved"):
                 continue
             if key in self.done and not (key in self.kept and self.kept[key]["remedy"] in RECURRING
-                                         and self.kept[key].get("outcome") == "cleared" and A.AddParams.missing(self, f)[0]):
+                                         and self.kept[key].get("outcome") == "cleared" and A.AddParams.missing(self, f)[0]) \
+                    and not self._back_at_raised_lr(key, f):
                 continue
             if not plan(f) or self._outdated_by(f) is not None:
                 continue
@@ -572,6 +573,15 @@ class RepairController:
             return self._watchdog()
         cands.sort(key=lambda c: c[:3])
         return cands[0][4]
+
+    def _back_at_raised_lr(self, key: tuple, f: Finding) -> bool:
+        """A too-low LR found again after a raise that cleared it: the rule judges only the losses since the LR
+        last jumped (``learning-rate-too-low``), so the finding is a verdict on the raised LR, which crawls too
+        (a mean loss run at an LR tuned for a summed one, 64x too small, raised 3x at a time): it is raised
+        again, within the attempts per finding."""
+        k = self.kept.get(key)   # (cleared: the finding was gone at the verdict; the caller sees it active now)
+        return (k is not None and k["remedy"] == "raise-lr" and k.get("outcome") == "cleared"
+                and f.code == "learning-rate-too-low")
 
     def _priority(self, code: str) -> int:
         """PRIORITY, except in a recurrent network, where an exploding gradient is the cause rather than a
