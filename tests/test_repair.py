@@ -953,6 +953,46 @@ def test_a_second_raise_of_an_adaptive_lr_counts_the_first_toward_the_default():
         assert third["factor"] == pytest.approx(min(max(1e-3 / ratio, 2), 100), rel=0.05), third
 
 
+def test_an_lr_that_blows_up_the_first_updates_is_cut_by_their_measured_size():
+    """A summed loss at an LR tuned for a mean one (clinic: sum_reduction, 128x): the first updates move the
+    weights by ~70% of their norm and the gradient explodes by step 5. The cut comes from those updates' size
+    (to the healthy 1e-3 per step, bounded at 1/100), not the default 1/10 that left the ReLUs to die (val_acc
+    0.10 against the twin's 0.97)."""
+    report, out = run_fixed("faulty_learning-rate-too-high_sum_reduction.py")
+    rec = kept(report, None, "lower-lr")
+    assert "the first updates' size" in rec["action"]["from"] and rec["action"]["factor"] == pytest.approx(0.01)
+    acc = float(out.strip().splitlines()[-1].split("val_acc=")[-1].split()[0])
+    assert acc > 0.95, out[-500:]
+
+
+@pytest.mark.parametrize("kind", ["mlp", "rnn", "linear"])
+def test_the_first_updates_cut_is_made_in_a_layered_feed_forward_net_only(kind, monkeypatch):
+    """The same first updates (70% of the weights, the loss tripled) give the cut in a feed-forward net of two
+    weight layers or more; not in an RNN, whose first updates already carry the explosion backpropagation through
+    time makes, nor in a single linear layer, whose weights start at an arbitrary scale (often ~0: a ratio to
+    them measures nothing)."""
+    torch.manual_seed(0)
+    m = {"mlp": lambda: nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)),
+         "rnn": lambda: nn.RNN(4, 8, batch_first=True), "linear": lambda: nn.Linear(4, 1)}[kind]()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    x = torch.randn(16, 5, 4)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        for _ in range(3):
+            opt.zero_grad()
+            out = m(x)[0] if kind == "rnn" else m(x)
+            out.pow(2).mean().backward()
+            opt.step()
+        rec = next(iter(doctor._opts.values()))
+        monkeypatch.setattr(doctor.repair, "early_blowup", lambda: True)
+        monkeypatch.setattr(doctor.repair, "first_updates_ratio", lambda r: (0.7, 5))
+        f = Finding(code="exploding-gradient", severity="error", summary="injected", where=[rec.name], key=rec.name)
+        cut = E.make_action(doctor.repair, f, "lower-lr")._first_updates_cut(opt)
+        if kind == "mlp":
+            assert cut[0] == pytest.approx(1 / 100) and "first updates' size" in cut[1]   # 1e-3 / 0.7, bounded
+        else:
+            assert cut is None
+
+
 @pytest.mark.parametrize("opt_cls", [torch.optim.SGD, torch.optim.Adam])
 def test_a_too_low_lr_found_again_after_a_raise_is_raised_by_at_least_the_same_step(opt_cls):
     """A raise that cleared the finding, and the finding back on the raised LR's own losses: SGD's LR is raised

@@ -297,12 +297,42 @@ class ScaleLr(Action):
             f = min(max(1 / (1 + math.sqrt(r)), self.lo), self.hi)
             how = (f"the loss's growth while it diverged ({r:.3g}x per step): 1/(1 + sqrt(growth)) of the LR, "
                    f"the step that suits the curvature that blew up")
+        first = self._first_updates_cut(opts[0]) if self.remedy == "lower-lr" else None
+        if first is not None and first[0] < f:
+            f, how = first
         for o in opts:
             self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
         self.opts = opts
         new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]   # with earlier factors
         self.context = {"suggested_lr": new[0]}
         return {"lr_before": [_first_lr(o) for o in opts], "lr_after": new, "factor": _sig(f), "from": how}
+
+    def _first_updates_cut(self, opt) -> tuple[float, str] | None:
+        """The run blew up from its first updates (``RepairController.early_blowup``: steps 1-5 moved the weight
+        matrices by >= 10% of their norm and the loss at least tripled) in a feed-forward network: the factor that
+        brings those updates' median ratio to HEALTHY_RATIO (within this remedy's bounds). Those updates were
+        taken from the initialization, before anything compounded, so their size is the LR's (and the gradient
+        scale's: a summed loss multiplies it by the batch, 128x, where the loss's own growth, ~6x per step,
+        asks for 1/3). Only in a layered network (two weight matrices or more), whose initialization sets the
+        weights' scale for the signal to pass through the layers, the scale the 1e-3 rule of thumb is relative
+        to: a single linear layer's weights start at an arbitrary scale, often ~0 (a linear regression on raw
+        units moved its weights by 15x their norm: cut 100x, 7x past its stability limit). Not in a recurrent
+        network, whose first updates already carry the explosion that backpropagation through time makes
+        (clipping is its cure; cut to the healthy ratio, two IRNNs ended 4-8x worse than their twins). None
+        otherwise."""
+        from ..diagnoses.hyperparams import EARLY_RATIO, HEALTHY_RATIO
+        if self.finding.code not in ("learning-rate-too-high", "exploding-gradient") or self.ctl._recurrent() \
+                or sum(1 for g in opt.param_groups for p in g["params"] if p.ndim >= 2) < 2 \
+                or not self.ctl.early_blowup():
+            return None
+        rec = self.ctl._rec(opt)
+        got = self.ctl.first_updates_ratio(rec) if rec is not None else None
+        if got is None or not got[0] >= EARLY_RATIO:
+            return None
+        m, n = got
+        return (min(max(HEALTHY_RATIO / m, self.lo), self.hi),
+                f"the first updates' size: they moved the weights by {_sig(m)} of their norm (median over {n} of "
+                f"steps 1-5), the LR brought to the healthy ratio {HEALTHY_RATIO:g}")
 
     def _fresh_factor(self, opt, step: int) -> tuple[float, str]:
         """The factor from the update/weight ratio of the sampled steps after ``step`` (two at least), by the

@@ -1113,12 +1113,13 @@ class RepairController:
         tot = tot[np.isfinite(tot) & (tot > 0)]
         return (float(_median(tot)), int(len(tot))) if len(tot) >= 5 else None
 
-    def _view(self, rec):
-        """The rules' context and this optimizer's view of its signals (as the rules see them now)."""
+    def _view(self, rec, undone: bool = True):
+        """The rules' context and this optimizer's view of its signals (as the rules see them now; with
+        ``undone=False``, with the steps rollbacks undid as well)."""
         from ..diagnoses import Context
         d = self.doctor
         ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
-                      module_types=dict(d.table.module_types), undone=list(self.undone))
+                      module_types=dict(d.table.module_types), undone=list(self.undone) if undone else [])
         return ctx, next((o for o in ctx.optimizers() if o.key == rec.key), None)
 
     def early_blowup(self) -> bool:
@@ -1126,8 +1127,9 @@ class RepairController:
         weight matrices by >= EARLY_RATIO of their norm and the loss at least tripled within them (EARLY_JUMP
         times its value at initialization). Weights after such updates carry the blow-up (e.g. a net collapsed
         to chance whose loss came back down to ln(classes), below its start): the state before the first step
-        is the healthy one."""
-        from ..diagnoses.hyperparams import EARLY_JUMP, EARLY_RATIO, _weight_ratio
+        is the healthy one. A fact of the run's first steps, read with the steps a rollback undid (a rollback
+        to the state before them does not unmake what they showed)."""
+        from ..diagnoses.hyperparams import EARLY_JUMP, EARLY_RATIO
         opts = self.target_optimizers(None)
         rec = self._rec(opts[0]) if opts else None
         L = self._losses(first=6)
@@ -1136,11 +1138,18 @@ class RepairController:
         fin = L[1:][np.isfinite(L[1:])]
         if len(fin) == len(L) - 1 and (not len(fin) or float(np.max(fin)) < EARLY_JUMP * float(L[0])):
             return False
-        ctx, ov = self._view(rec)
+        got = self.first_updates_ratio(rec)
+        return got is not None and got[0] >= EARLY_RATIO
+
+    def first_updates_ratio(self, rec) -> tuple[float, int] | None:
+        """The median update/weight ratio of the weight matrices over the sampled steps 1-5 (the rules'
+        ``_weight_ratio``), with the steps rollbacks undid; and how many steps it rests on (None: none)."""
+        from ..diagnoses.hyperparams import _weight_ratio
+        ctx, ov = self._view(rec, undone=False)
         if ov is None or not len(ov.upd_steps):
-            return False
+            return None
         ratio, n = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
-        return n >= 1 and ratio >= EARLY_RATIO
+        return (ratio, n) if n >= 1 and math.isfinite(ratio) else None
 
     def update_ratio(self, opt, until: int | None = None, after: int = 0) -> tuple[float, int] | None:
         """The optimizer's update/weight ratio as the learning-rate rules measure it: the median over its
