@@ -132,6 +132,9 @@ LR_LOW = register(Diagnosis(
                 "domain) or is still above the best constant prediction's loss (where that is known: a model "
                 "worse than predicting the mean, descending steadily, is not near any floor)",
                 "and, either way, the loss has fallen by less than half of its starting value",
+                f"judged on the losses since the LR in effect last changed (it rose {LR_JUMP:g}x or more between two "
+                "of its samples, or repair mode changed it), with >= 50 of them: the losses taken at another LR say "
+                "nothing of this one",
                 f"decayed away: the LR has stayed below {DECAYED_FLOOR:g} of its maximum for >= {DECAYED_SHARE:.0%} "
                 "of the optimizer's steps (three decades: a 1e-3 update/weight ratio becomes 1e-6; the step recipe "
                 "0.1 -> 0.01 -> 0.001 ends at 1e-2 of its maximum, cosine/linear/one-cycle tails reach 1e-3 of it "
