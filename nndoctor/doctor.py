@@ -35,7 +35,8 @@ from .probes.hooks import InertOnCopy, in_transform
 from .probes.activations import ActivationProbe
 from .probes.forward import ForwardRecorder, iter_tensors, locate_nonfinite_forward
 from .probes import memory as memory_probe
-from .probes.loss import broadcasts_in_loss, call_options, describe_call, merge_prior, prior_stats
+from .probes.loss import (broadcasts_in_loss, call_options, describe_call, mean_count, merge_prior, prior_stats,
+                          scale_chain_end)
 from .probes.model import ModelTable, compiled_wrapper, discover, unwrap_model, unwrap_optimizer
 from .probes.tensors import FlagReader, descent_cosine, norms
 from .signals import SignalStore
@@ -244,6 +245,13 @@ class Doctor(tap.Listener):
         # losses: training calls inspected, validation values, the train/eval mode of forwards
         self._loss_calls_seen = 0
         self._last_loss_ref = None   # weakref to the last training loss call's result (is it the backward root?)
+        # the last training loss call's autograd node type (a backward pass on a constant multiple of such a node is
+        # one on a scaled loss: ``loss / accum_steps``); and a described call's (node, value, terms its value sums
+        # relative to its mean), held until the next backward pass starts: there the root's scale against the
+        # call's mean is measured (Context.loss_scale; the values read at the flush)
+        self._last_loss_fn_type: type | None = None
+        self._scale_probe: tuple | None = None
+        self._pending_scale: list[tuple[torch.Tensor, torch.Tensor, float]] = []
         self._val_ready = False                   # the latest watched forward ran under no_grad/eval
         self._val_sites: dict[tuple, int] = {}
         self._pending_val: list[tuple[int, int, torch.Tensor]] = []   # (step, site index, value)
@@ -427,6 +435,8 @@ class Doctor(tap.Listener):
         self._pending_val.clear()
         self._val_candidates.clear()
         self._pending_noise.clear()
+        self._pending_scale.clear()
+        self._scale_probe = None
         self._act.disarm()
         self._act.mods = {}
         self._act._input_ptrs = set()
@@ -744,6 +754,9 @@ class Doctor(tap.Listener):
                 self._val_value(name, result, candidate=True)
             self._loss_calls_seen += 1
             self._last_loss_ref = weakref.ref(result) if isinstance(result, torch.Tensor) else None
+            fn = result.grad_fn if isinstance(result, torch.Tensor) else None
+            self._last_loss_fn_type = type(fn) if fn is not None else None
+            self._scale_probe = None
             n = self._loss_calls_seen
             if n <= 8 or (n & (n - 1)) == 0:
                 desc = describe_call(name, pred, target)
@@ -760,6 +773,9 @@ class Doctor(tap.Listener):
                     new = prior_stats(name, pred, target, args, kwargs)
                     desc["prior"] = new if prev is None else merge_prior(prev.get("prior"), new)
                     calls[key] = desc
+                    per = mean_count(name, pred, target, kwargs) if new is not None else None
+                    if per and fn is not None and result.numel() == 1:
+                        self._scale_probe = (fn, result.detach(), per)
         elif self._val_ready and isinstance(result, torch.Tensor) and result.is_floating_point():
             self._val_value(name, result)
 
@@ -814,10 +830,24 @@ class Doctor(tap.Listener):
         roots = graph_probe.roots_of(tensors)
         root = tensors if isinstance(tensors, torch.Tensor) else \
             tensors[0] if isinstance(tensors, (tuple, list)) and len(tensors) == 1 else None
-        if root is not None and self._last_loss_ref is not None and self._last_loss_ref() is root:
-            # backward straight on a loss function's result: the loss series is that function's value
+        sp, self._scale_probe = self._scale_probe, None   # (held until this pass: its graph's node)
+        if root is not None and not (self._amp_scaled is not None and self._amp_scaled[0] == id(root)):
+            # (GradScaler's loss x scale is left out: the series holds the loss given to scale(), not this root)
             facts = self.store.facts
-            facts["backward_on_loss_call"] = facts.get("backward_on_loss_call", 0) + 1
+            if self._last_loss_ref is not None and self._last_loss_ref() is root:
+                # backward straight on a loss function's result: the loss series is that function's value
+                facts["backward_on_loss_call"] = facts.get("backward_on_loss_call", 0) + 1
+                end = root.grad_fn
+            else:
+                # or on that result times constants (``loss / accum_steps``): the series is the function's value
+                # scaled, by a factor measured at the described calls (root / value, read at the flush)
+                end = scale_chain_end(root) if root.numel() == 1 and self._last_loss_fn_type is not None else None
+                if end is not None and type(end) is self._last_loss_fn_type:
+                    facts["backward_on_scaled_loss_call"] = facts.get("backward_on_scaled_loss_call", 0) + 1
+                else:
+                    end = None
+            if end is not None and sp is not None and sp[0] is end and len(self._pending_scale) < 64:
+                self._pending_scale.append((root.detach(), sp[1], sp[2]))
         if self.discover_models and not self._discovered:
             self._discover()
         if self.discover_models and not self.table.params and self._leaf_tries < 4:
@@ -1627,6 +1657,16 @@ class Doctor(tap.Listener):
             self._pending_mode.clear()
         if self._batch_sizes:
             st.facts["batch_sizes"] = dict(self._batch_sizes)
+        if self._pending_scale:
+            # the loss series against its loss call's mean, at the described calls: root * terms / call value
+            vals = torch.stack([torch.stack([r.detach().float().reshape(()).cpu(), c.detach().float().reshape(()).cpu()])
+                                for r, c, _ in self._pending_scale]).tolist()
+            scale = st.facts.setdefault("loss_scale", [])
+            for (root, call), (_, _, per) in zip(vals, self._pending_scale):
+                if math.isfinite(root) and math.isfinite(call) and call != 0:
+                    scale.append(root * per / call)
+            del scale[:-32]
+            self._pending_scale.clear()
         if self._pending_noise:
             vals = torch.stack([torch.stack([a.float().cpu(), b.float().cpu()])
                                 for _, _, _, a, b in self._pending_noise]).numpy()

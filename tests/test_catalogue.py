@@ -1104,8 +1104,10 @@ def test_prior_stats_give_the_constant_predictors_loss_and_refuse_weighted_losse
     kept = y[y >= 0]
     assert F.cross_entropy(torch.tensor([3.0, 1.0, 1.0]).log().expand(len(kept), 3), kept).item() == \
         pytest.approx(null_loss(p), rel=1e-6)
-    for kw in ({"weight": torch.ones(3)}, {"label_smoothing": 0.1}, {"reduction": "sum"}):
+    for kw in ({"weight": torch.ones(3)}, {"label_smoothing": 0.1}, {"reduction": "none"}):
         assert prior_stats("cross_entropy", logits, y, (logits, y), kw) is None
+    # a summed loss has the same targets: the same statistics (its constant prediction scores their count x the mean)
+    assert prior_stats("cross_entropy", logits, y, (logits, y), {"reduction": "sum"}) == p
     z, t = torch.zeros(4, 2), torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
     b = prior_stats("binary_cross_entropy_with_logits", z, t, (z, t), {})
     assert b == {"kind": "binary", "sums": [2.0, 1.0], "n": 4}
@@ -1114,6 +1116,63 @@ def test_prior_stats_give_the_constant_predictors_loss_and_refuse_weighted_losse
     r, v = torch.zeros(5), torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
     assert null_loss(prior_stats("mse_loss", r, v, (r, v), {})) == pytest.approx(2.0)
     assert prior_stats("mse_loss", r.unsqueeze(1), v, (r, v), {}) is None                   # broadcasting
+
+
+def test_a_scaled_loss_is_traced_to_its_loss_call_through_constant_factors():
+    from nndoctor.probes.loss import mean_count, scale_chain_end
+    x = torch.randn(4, 3, requires_grad=True)
+    y = torch.tensor([0, 1, 2, -100])
+    loss = F.cross_entropy(x, y)
+    assert scale_chain_end(loss) is None                              # the call itself: no chain
+    assert scale_chain_end(loss / 16) is loss.grad_fn
+    assert scale_chain_end(0.5 * (loss / 16 / 16)) is loss.grad_fn
+    assert scale_chain_end(loss / x.sum()) is None                    # a factor with a gradient: not a constant
+    assert scale_chain_end(loss + 1) is None
+    assert mean_count("cross_entropy", x, y, {}) == 1.0
+    assert mean_count("cross_entropy", x, y, {"reduction": "sum"}) == 3.0   # the ignored target is no term
+    assert mean_count("mse_loss", x, x.detach(), {"reduction": "sum"}) == 12.0
+    assert mean_count("mse_loss", x, x.detach(), {"reduction": "none"}) is None
+
+
+@pytest.mark.parametrize("how, factor", [("mean", 1.0), ("divided", 1 / 16), ("sum", 32.0), ("sum_over_n", 32 / 1437),
+                                         ("ramped", None)])
+def test_the_constant_predictions_loss_follows_a_loss_scaled_by_a_constant(how, factor):
+    """A loss divided by the accumulation steps twice, or summed over the batch and divided by the data set's size,
+    is its loss function's mean times a constant: the series' constant-prediction loss is the function's times that
+    constant, measured at the described calls (root x terms / call value). A factor that changes over the run (a
+    loss weight on a schedule) leaves it unknown."""
+    from nndoctor.diagnoses import Context
+    torch.manual_seed(0)
+    X, y = torch.randn(320, 5), torch.randint(0, 3, (320,))
+    m = nn.Linear(5, 3)
+    opt = torch.optim.SGD(m.parameters(), lr=1e-3)
+    with nndoctor.watch(m, opt) as doctor:
+        for i in range(40):
+            xb, yb = X[(i % 10) * 32:(i % 10 + 1) * 32], y[(i % 10) * 32:(i % 10 + 1) * 32]
+            if how == "mean":
+                loss = F.cross_entropy(m(xb), yb)
+            elif how == "divided":
+                loss = F.cross_entropy(m(xb), yb) / 4 / 4
+            elif how == "sum":
+                loss = F.cross_entropy(m(xb), yb, reduction="sum")
+            elif how == "sum_over_n":
+                loss = F.cross_entropy(m(xb), yb, reduction="sum") / 1437
+            else:
+                loss = F.cross_entropy(m(xb), yb) * (1 + i)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        doctor._flush()
+        d = doctor
+        ctx = Context(store=d.store, params=list(d.table.info), step=d.step, n_backward=d.n_backward,
+                      module_types=dict(d.table.module_types))
+        counts = torch.bincount(y, minlength=3).double() / len(y)
+        entropy = float(-(counts * counts.log()).sum())
+        got = ctx.constant_prediction_loss()
+        if factor is None:
+            assert got is None
+        else:
+            assert got == pytest.approx(entropy * factor, rel=0.05), (got, entropy * factor)
 
 
 def test_a_loss_that_ends_below_the_constant_predictors_is_decreasing_whatever_its_first_batches():

@@ -93,18 +93,38 @@ class Context:
     def constant_prediction_loss(self) -> float | None:
         """The training loss of the best constant prediction (the entropy of the label frequencies for
         cross-entropy/BCE, the target variance for MSE; ``probes.loss.null_loss``), when it is defined for
-        this run's loss series: one plain mean loss function (no class weights, pos_weight or label
-        smoothing) computed the training loss, and every backward pass ran on that function's own result,
-        so the series *is* that function's mean loss. None otherwise."""
+        this run's loss series: one plain loss function (no class weights, pos_weight or label smoothing;
+        mean or summed) computed the training loss, and every backward pass ran on that function's own
+        result or on it times constants (``loss / accum_steps``, a sum divided by the data set's size), so
+        the series is that function's mean loss times a constant (``loss_scale``). None otherwise."""
         if "constant_prediction_loss" in self.cache:   # (several rules ask, once per evaluation)
             return self.cache["constant_prediction_loss"]
         calls = [d for d in self.facts.get("loss_calls", {}).values() if d.get("train")]
         null = None
-        if len(calls) == 1 and self.facts.get("backward_on_loss_call", 0) == self.n_backward:
+        direct = self.facts.get("backward_on_loss_call", 0)
+        if len(calls) == 1 and direct + self.facts.get("backward_on_scaled_loss_call", 0) == self.n_backward:
             from ..probes.loss import null_loss
             null = null_loss(calls[0].get("prior"))
+            c = self.loss_scale()
+            if c is None and direct < self.n_backward:
+                null = None   # passes on a scaled value, with no scale measured
+            elif null is not None and c is not None:
+                null *= c
         out = self.cache["constant_prediction_loss"] = float(null) if null is not None and null > 0 else None
         return out
+
+    def loss_scale(self) -> float | None:
+        """The loss series over its loss function's mean: 1 when every backward pass runs on the mean loss
+        itself; the constant of ``loss / accum_steps`` or of a summed loss (the terms it sums), measured at the
+        described calls as root x terms / call value. None when not measured, or when the measurements spread
+        by more than 25% (a factor that changes, e.g. a loss weight on a schedule; a partial last batch of a
+        summed loss shifts one measurement by its share of the batch, which 25% allows)."""
+        s = [v for v in self.facts.get("loss_scale", ()) if v > 0]
+        if not s:
+            return None
+        if max(s) > 1.25 * min(s):
+            return None
+        return float(np.median(s))
 
     def label(self, module: str) -> str:
         """`name` (Type) for messages."""

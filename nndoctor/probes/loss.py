@@ -253,7 +253,7 @@ def prior_stats(fn: str, pred: Any, target: Any, args: tuple, kwargs: dict) -> d
     """
     if not isinstance(pred, torch.Tensor) or not isinstance(target, torch.Tensor) or not pred.numel():
         return None
-    if kwargs.get("reduction", "mean") != "mean" or kwargs.get("size_average") is not None \
+    if kwargs.get("reduction", "mean") not in ("mean", "sum") or kwargs.get("size_average") is not None \
             or kwargs.get("reduce") is not None:
         return None
     with torch.no_grad():
@@ -291,6 +291,40 @@ def prior_stats(fn: str, pred: Any, target: Any, args: tuple, kwargs: dict) -> d
             t = target.detach().double().reshape(-1)
             n, s1, s2 = float(t.numel()), *torch.stack([t.sum(), (t * t).sum()]).tolist()
             return {"kind": "mse", "n": n, "s1": s1, "s2": s2}
+    return None
+
+
+def mean_count(fn: str, pred: Any, target: Any, kwargs: dict) -> float | None:
+    """How many terms the call's value is the sum of, relative to its mean: 1 for ``reduction="mean"``; for
+    ``"sum"``, the terms its mean would divide by (cross-entropy: the targets not ignored; BCE and MSE: the
+    elements). A summed loss is that many times its mean, so the best constant prediction's summed loss is
+    that many times its mean loss. None for another reduction."""
+    red = kwargs.get("reduction", "mean")
+    if red == "mean":
+        return 1.0
+    if red != "sum" or not isinstance(target, torch.Tensor):
+        return None
+    if fn == "cross_entropy" and not target.is_floating_point():
+        ignore = kwargs.get("ignore_index", -100)
+        return float((target != ignore).sum())
+    return float(target.numel())
+
+
+def scale_chain_end(root: torch.Tensor, hops: int = 4):
+    """The autograd node ``root`` is a multiple of, through a chain of at most ``hops`` multiplications or
+    divisions by constants (``loss / accum_steps``, ``loss * 0.5``, ``loss / n_train``): each a Mul/Div whose
+    only input with a gradient is the node before. None when ``root`` is not such a product. Read from the
+    graph's nodes, no tensor value."""
+    node = root.grad_fn
+    for i in range(hops + 1):
+        if node is None:
+            return None
+        if type(node).__name__ not in ("MulBackward0", "DivBackward0"):
+            return node if i else None
+        inputs = [f for f, _ in node.next_functions if f is not None]
+        if len(inputs) != 1:
+            return None   # (a product of two tensors with gradients: not a constant factor)
+        node = inputs[0]
     return None
 
 
