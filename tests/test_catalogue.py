@@ -581,7 +581,8 @@ def _bce_run(m, opt, X, y, steps=320, scale=1.0):
             j = (i * 32) % len(X)
             loss = F.binary_cross_entropy_with_logits(m(X[j:j + 32]).squeeze(1), y[j:j + 32])
             opt.zero_grad()
-            (loss if scale == 1.0 else loss * scale).backward()
+            k = scale(i) if callable(scale) else scale
+            (loss if k == 1.0 else loss * k).backward()
             opt.step()
     return run
 
@@ -591,8 +592,9 @@ def test_a_loss_that_only_learns_the_label_frequencies_is_not_decreasing():
     falls from ~1.5 to the entropy of the label frequencies (H(0.2) = 0.50), far more than 10% of its
     start, so the flat-loss test alone missed it (held-out audit 2: labels misaligned by one in a
     Dataset). 8192 examples seen ~1.25 times: no memorization below the baseline. Learnable labels
-    with the same frequencies fall well below that baseline and are not reported; nor is a loss scaled
-    before backward() (the loss series is then not the loss function's own value)."""
+    with the same frequencies fall well below that baseline and are not reported. A loss scaled by a constant
+    before backward() is the function's value times it, and so is its baseline (found the same); one scaled by
+    a factor that changes over the run has no known baseline (not reported)."""
     X, y = _prior_only_task(learnable=False)
     m = _miscalibrated_mlp()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
@@ -607,7 +609,12 @@ def test_a_loss_that_only_learns_the_label_frequencies_is_not_decreasing():
     X, y = _prior_only_task(learnable=False)
     m = _miscalibrated_mlp()
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    assert "loss-not-decreasing" not in alarms(watched(m, opt, _bce_run(m, opt, X, y, scale=0.5)))
+    f = watched(m, opt, _bce_run(m, opt, X, y, scale=0.5)).get("loss-not-decreasing")
+    assert f is not None and 0.2 < f.evidence["constant_prediction_loss"] < 0.3
+    X, y = _prior_only_task(learnable=False)
+    m = _miscalibrated_mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    assert "loss-not-decreasing" not in alarms(watched(m, opt, _bce_run(m, opt, X, y, scale=lambda i: 0.5 + i / 64)))
 
 
 def test_learning_rate_too_high_diverges():

@@ -80,7 +80,8 @@ def test_learning_rate_too_high_is_lowered_to_the_measured_value():
     report, out = run_fixed("faulty_learning-rate-too-high_adam_elu_mlp_trainer.py")
     rec = kept(report, "learning-rate-too-high", "lower-lr")
     assert rec["action"]["lr_after"][0] < rec["action"]["lr_before"][0]
-    assert "suggested" in rec["action"]["from"]
+    # measured: Adam at 0.1 blows up its first updates (41% of the weights), so from their size
+    assert "suggested" in rec["action"]["from"] or "the first updates' size" in rec["action"]["from"]
     assert str(rec["action"]["lr_after"][0]) in rec["permanent_fix"]
     acc = float(out.split("NNDOCTOR_METRIC val_acc=")[1].split()[0])
     assert acc > 0.85   # unrepaired: ~0.69 (the program's docstring); fixed by hand: 0.91

@@ -14,7 +14,6 @@ Measured (targets standardised, variance ~1): val_mse = 5.3e25 here (train loss 
 epoch 2, 2.3e6 at epoch 4, 2e30 at epoch 8, still finite), val_mse = 0.0358 in the twin.
 ~3.5 s each (wall, including imports).
 """
-import copy
 from dataclasses import dataclass
 
 import numpy as np
