@@ -36,11 +36,11 @@ SMALL_UPDATES = 3e-3     # updates under 3x the usual ratio are small (the linea
 # learning. Normal schedules never spend half a run there: the classic step recipe ends at 1e-2 of the maximum
 # (0.1 -> 0.01 -> 0.001 over thirds), cosine / linear / one-cycle decays reach 1e-3 of it only in their last few %.
 DECAYED_FLOOR = 1e-3
+DECAYED_SHARE = 0.5
 # the LR at least doubled between two of its samples: a new regime (a raise by the script or by repair mode, a
 # restart of a cyclic schedule). A warmup's smooth ramp doubles between samples only at its very start (from
 # the sample at step 20 to the one at step 40 for a linear ramp), so its regime is the ramp's bulk and plateau
 LR_JUMP = 2.0
-DECAYED_SHARE = 0.5
 NOISE_FACTOR = 10.0      # gradient noise scale >= 10x the batch
 BN_MIN_VALUES = 9        # BatchNorm variance from < 9 values has a relative std error > 50%
 BN_HARM_VALUES = 5       # ... and from < 5, BatchNorm measurably hurts (Wu & He 2018): a warning below it

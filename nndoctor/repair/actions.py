@@ -318,7 +318,7 @@ class ScaleLr(Action):
         to: a single linear layer's weights start at an arbitrary scale, often ~0 (a linear regression on raw
         units moved its weights by 15x their norm: cut 100x, 7x past its stability limit). Not in a recurrent
         network, whose first updates already carry the explosion that backpropagation through time makes
-        (clipping is its cure; cut to the healthy ratio, two IRNNs ended 4-8x worse than their twins). None
+        (clipping is its cure; cut to the healthy ratio, two IRNNs ended 8-11x worse than their twins). None
         otherwise."""
         from ..diagnoses.hyperparams import EARLY_RATIO, HEALTHY_RATIO
         if self.finding.code not in ("learning-rate-too-high", "exploding-gradient") or self.ctl._recurrent() \
