@@ -990,6 +990,10 @@ def test_the_first_updates_cut_is_made_in_a_layered_feed_forward_net_only(kind, 
         cut = E.make_action(doctor.repair, f, "lower-lr")._first_updates_cut(opt)
         if kind == "mlp":
             assert cut[0] == pytest.approx(1 / 100) and "first updates' size" in cut[1]   # 1e-3 / 0.7, bounded
+            first = E.make_action(doctor.repair, f, "lower-lr")
+            first.apply()                  # a cut in force: the first updates no longer measure the LR in effect
+            assert E.make_action(doctor.repair, f, "lower-lr")._first_updates_cut(opt) is None
+            first.undo()
         else:
             assert cut is None
 

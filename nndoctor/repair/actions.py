@@ -318,9 +318,12 @@ class ScaleLr(Action):
         to: a single linear layer's weights start at an arbitrary scale, often ~0 (a linear regression on raw
         units moved its weights by 15x their norm: cut 100x, 7x past its stability limit). Not in a recurrent
         network, whose first updates already carry the explosion that backpropagation through time makes
-        (clipping is its cure; cut to the healthy ratio, two IRNNs ended 8-11x worse than their twins). None
-        otherwise."""
+        (clipping is its cure; cut to the healthy ratio, two IRNNs ended 8-11x worse than their twins). Only while
+        repair mode has not changed the LR in effect: those updates measured the LR the run started with, and a
+        cut already made on them would be made again. None otherwise."""
         from ..diagnoses.hyperparams import EARLY_RATIO, HEALTHY_RATIO
+        if self.ctl.lr_control(opt).changed_at() is not None:
+            return None
         if self.finding.code not in ("learning-rate-too-high", "exploding-gradient") or self.ctl._recurrent() \
                 or sum(1 for g in opt.param_groups for p in g["params"] if p.ndim >= 2) < 2 \
                 or not self.ctl.early_blowup():
