@@ -966,6 +966,30 @@ def test_an_lr_that_blows_up_the_first_updates_is_cut_by_their_measured_size():
     assert acc > 0.95, out[-500:]
 
 
+def test_a_lowered_lr_stays_under_its_level_when_the_script_raises_its_own():
+    """A cut holds a ceiling: the script that raises its LR afterwards (a callback multiplying it by 10 every epoch
+    where it meant once) does not take the LR in effect back above the level the cut set; a script that lowers its
+    LR is followed (the cut's factor on it). The group's own value stays the script's."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=3)
+        rec = next(iter(doctor._opts.values()))
+        f = Finding(code="learning-rate-too-high", severity="warning", summary="injected", where=[rec.name],
+                    evidence={"optimizer": rec.name, "lr": 0.1, "suggested_lr": 0.01}, key=rec.name)
+        action = E.make_action(doctor.repair, f, "lower-lr")
+        assert action.apply()["factor"] == pytest.approx(0.1)
+        seen = []
+        opt.register_step_pre_hook(lambda o, a, k: seen.append(o.param_groups[0]["lr"]))
+        for script_lr, in_effect in ((0.1, 0.01), (1.0, 0.01), (10.0, 0.01), (0.05, 0.005)):
+            for g in opt.param_groups:
+                g["lr"] = script_lr
+            train(m, opt, X, y, steps=1)
+            assert seen[-1] == pytest.approx(in_effect) and opt.param_groups[0]["lr"] == script_lr
+        action.undo()
+
+
 @pytest.mark.parametrize("kind", ["mlp", "rnn", "linear"])
 def test_the_first_updates_cut_is_made_in_a_layered_feed_forward_net_only(kind, monkeypatch):
     """The same first updates (70% of the weights, the loss tripled) give the cut in a feed-forward net of two

@@ -301,7 +301,15 @@ class ScaleLr(Action):
         if first is not None and first[0] < f:
             f, how = first
         for o in opts:
-            self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
+            if self.remedy == "lower-lr" and f < 1:
+                # the cut, and a ceiling: the LR in effect found too high is lr * (1/f) times what the verdict needs;
+                # should the script raise its own LR later (a warmup still climbing, a cyclic upswing, a schedule
+                # that runs away: a "x10 once" callback firing every epoch), the LR in effect stays at or under the
+                # level this cut set, instead of climbing back with it; a script that lowers its LR is followed
+                ceiling = _script_lr(o) * f
+                self.ctl.lr_control(o).factors[id(self)] = lambda n, o=o, f=f, c=ceiling: _capped(o, f, c)
+            else:
+                self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
         self.opts = opts
         new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]   # with earlier factors
         self.context = {"suggested_lr": new[0]}
@@ -416,6 +424,17 @@ def _to_peak(opt, peak: float) -> float:
     or above it, or is exactly 0 (a zero LR cannot be scaled up)."""
     cur = max((float(g["lr"]) for g in opt.param_groups), default=0.0)
     return peak / cur if 0 < cur < peak else 1.0
+
+
+def _script_lr(opt) -> float:
+    """The optimizer's largest group LR as the script has set it (the factors act inside ``step()`` only)."""
+    return max((float(g["lr"]) for g in opt.param_groups), default=0.0)
+
+
+def _capped(opt, f: float, ceiling: float) -> float:
+    """``f``, or less: the factor that keeps the LR in effect (the script's LR times it) at or under ``ceiling``."""
+    cur = _script_lr(opt)
+    return min(f, ceiling / cur) if cur > 0 and ceiling > 0 else f
 
 
 def _default_lr(cls) -> float | None:
