@@ -247,6 +247,12 @@ def _loss(ov: OptView, after: int | None = None) -> np.ndarray:
     return L
 
 
+def _backward_per_step(ctx: Context) -> float:
+    """Backward passes per optimizer step (gradient accumulation makes several): maps an optimizer step onto the
+    loss series' own index, the backward pass."""
+    return ctx.n_backward / max(ctx.step, 1)
+
+
 def _lr_regime_start(ctx: Context, ov: OptView) -> tuple[int, int] | None:
     """Where the LR in effect last changed to a new regime: (the optimizer step, the backward pass); None when
     it never did. Either the script's LR jumped up by LR_JUMP or more between two of its samples (the sample
@@ -261,8 +267,7 @@ def _lr_regime_start(ctx: Context, ov: OptView) -> tuple[int, int] | None:
             up = np.nonzero(lrs[1:] >= LR_JUMP * lrs[:-1])[0]
         if len(up):
             step = int(steps[up[-1] + 1])
-            per = ctx.n_backward / max(ctx.step, 1)      # backward passes per optimizer step (the loss's own index)
-            out = (step, int(step * per))
+            out = (step, int(step * _backward_per_step(ctx)))
     rep = ctx.facts.get("lr_changed_by_repair", {}).get(str(ov.key))
     if rep is not None and (out is None or rep[1] > out[1]):
         out = (int(rep[0]), int(rep[1]))
@@ -332,15 +337,16 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         L = _loss(ov)
         if len(L) < EARLY_STEPS or ov.steps < EARLY_STEPS or (L < 0).any():
             continue
+        # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
+        first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
+        blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
         young = len(L) < 30 or ov.steps < 30
-        if young:
+        if young and not blowup:
             # before 30 steps the trend tests below have too few losses; the first updates' blow-up is judged
             # on steps 1-5 alone, and is the same verdict now as at step 30 (the same losses and updates), so
             # it is not kept waiting: a run whose first Adam steps move the weights by 40% has lost its ReLUs
             # by step 30
-            first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
-            if not (first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0):
-                continue
+            continue
         n = len(L)
         start = median(L[: max(3, n // 10)])
         end = median(L[-max(3, n // 10):])
@@ -384,9 +390,6 @@ def check_lr_high(ctx: Context) -> list[Finding]:
                      # where the best tenth was, in backward passes (the loss series' own index)
                      "loss_best_window_backward_passes": [int(bw[k * w]), int(bw[(k + 1) * w - 1])]
                      if bw is not None and len(bw) == n else None}
-        # the first updates: as large as a tenth of the weights, and the loss at least tripled by them
-        first_ratio, _ = _weight_ratio(ctx, ov, ov.upd_steps <= 5)
-        blowup = first_ratio >= EARLY_RATIO and float(np.max(L[1:6])) >= EARLY_JUMP * float(L[0]) > 0
         killed = None if (diverged or oscillating or climbing or blowup) else _units_killed_by_step(ctx, ov)
         if not (diverged or oscillating or climbing or blowup or killed):
             continue
@@ -525,8 +528,7 @@ def _crawled_before_decay(ctx: Context, ov: OptView, lr_max: float) -> bool:
     below = np.nonzero(lrs < 0.5 * lr_max)[0]
     if not len(below) or len(ov.loss_steps) != len(ov.loss):
         return False
-    per = ctx.n_backward / max(ctx.step, 1)      # backward passes per optimizer step (the loss's own index)
-    keep = np.isfinite(ov.loss) & (ov.loss_steps <= steps[below[0]] * per)
+    keep = np.isfinite(ov.loss) & (ov.loss_steps <= steps[below[0]] * _backward_per_step(ctx))
     pre = ov.loss[keep]
     if len(pre) < 50:
         return False
@@ -584,7 +586,7 @@ def _lr_decayed_away(ctx: Context, ov: OptView, L: np.ndarray, lr: float, lr_max
 
 def batch_in_use(ctx: Context) -> int:
     """Examples per optimizer step: the usual batch times the backward passes per step."""
-    per_step = ctx.n_backward / max(ctx.step, 1)
+    per_step = _backward_per_step(ctx)
     return int(round(ctx.batch_size() * max(1.0, per_step)))
 
 

@@ -419,16 +419,16 @@ class HoldLr(Action):
         super().undo()
 
 
-def _to_peak(opt, peak: float) -> float:
-    """The factor that brings the optimizer's largest group LR up to ``peak``: 1 when that LR is already at
-    or above it, or is exactly 0 (a zero LR cannot be scaled up)."""
-    cur = max((float(g["lr"]) for g in opt.param_groups), default=0.0)
-    return peak / cur if 0 < cur < peak else 1.0
-
-
 def _script_lr(opt) -> float:
     """The optimizer's largest group LR as the script has set it (the factors act inside ``step()`` only)."""
     return max((float(g["lr"]) for g in opt.param_groups), default=0.0)
+
+
+def _to_peak(opt, peak: float) -> float:
+    """The factor that brings the optimizer's largest group LR up to ``peak``: 1 when that LR is already at
+    or above it, or is exactly 0 (a zero LR cannot be scaled up)."""
+    cur = _script_lr(opt)
+    return peak / cur if 0 < cur < peak else 1.0
 
 
 def _capped(opt, f: float, ceiling: float) -> float:
