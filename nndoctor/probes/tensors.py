@@ -70,6 +70,10 @@ class FlagReader:
         return hits
 
 
+def _flat(t: torch.Tensor) -> torch.Tensor:
+    return torch.view_as_real(t).reshape(-1) if t.is_complex() else t.reshape(-1)
+
+
 def descent_cosine(updates: list[torch.Tensor], grads: list[torch.Tensor | None],
                    update_norms: torch.Tensor | None = None) -> torch.Tensor | None:
     """The cosine between a step's update (parameters after - before) and the gradient it was taken on, over
@@ -82,10 +86,12 @@ def descent_cosine(updates: list[torch.Tensor], grads: list[torch.Tensor | None]
         with torch.no_grad():
             # one dot product per tensor, on the device: no product tensor the size of the model is made (at
             # the sample steps a large model already holds a copy of its parameters and their update)
+            # (a complex tensor as its real and imaginary parts: their dot product is Re(<u, g>), the real inner
+            # product the norms belong to; a complex dot cast to float would drop the imaginary part with a warning)
             try:
-                dot = torch.stack([torch.dot(u.reshape(-1), g.reshape(-1)) for u, g in zip(updates, grads)]).float().sum()
+                dot = torch.stack([torch.dot(_flat(u), _flat(g)) for u, g in zip(updates, grads)]).float().sum()
             except (RuntimeError, NotImplementedError, TypeError):   # (mixed dtypes or devices)
-                dot = torch.stack([torch.dot(u.reshape(-1).float(), g.reshape(-1).float()).to(updates[0].device)
+                dot = torch.stack([torch.dot(_flat(u).float(), _flat(g).float()).to(updates[0].device)
                                    for u, g in zip(updates, grads)]).sum()
             nu = (update_norms if update_norms is not None else norms(updates)).norm()
             return dot / (nu * norms(grads).norm()).clamp_min(1e-30)
