@@ -1106,6 +1106,45 @@ def test_a_snapshot_copies_the_optimizer_state_dict_deeply_and_to_the_cpu():
     opt.load_state_dict(c)
 
 
+def test_a_snapshot_replacing_another_writes_over_its_copies():
+    """The snapshot taken at each flush replaces the last best one: its copies are written over in place (one
+    fused copy) where the layouts match, hold the new values (not the old, not the live tensors), and restore
+    them; a state whose layout changed gets fresh copies."""
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    X, y = blobs()
+    train(m, opt, X, y, steps=2)
+    old = E._cpu(opt.state_dict())
+    old_t = E._tensors_of(old)
+    train(m, opt, X, y, steps=3)
+    sd = opt.state_dict()
+    leaves = []
+    new = E._cpu(sd, old, leaves)
+    new_t = E._tensors_of(new)
+    assert len(new_t) == len(old_t) and all(a is b for a, b in zip(new_t, old_t))   # the old copies, reused
+    assert leaves == new_t or all(a is b for a, b in zip(leaves, new_t))
+    for k, st in sd["state"].items():
+        for name, v in st.items():
+            assert torch.equal(new["state"][k][name], v) and new["state"][k][name] is not v
+    assert new["param_groups"][0]["params"] == sd["param_groups"][0]["params"]
+    # a layout that changed (a parameter of another shape): a fresh copy for it, the rest still right
+    sd2 = {"state": {0: {"a": torch.zeros(2, 2), "b": torch.ones(3)}}}
+    prev = E._cpu({"state": {0: {"a": torch.zeros(5), "b": torch.zeros(3)}}})
+    got = E._cpu(sd2, prev)
+    assert got["state"][0]["a"].shape == (2, 2) and torch.equal(got["state"][0]["b"], torch.ones(3))
+    # parameters: written into the old copies when every shape matches, else copied anew
+    ps = [p.detach() for p in m.parameters()]
+    first = E._copies(ps, None)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.add_(1.0)
+    again = E._copies([p.detach() for p in m.parameters()], first)
+    assert again is first and all(torch.equal(a, p) and a is not p for a, p in zip(again, m.parameters()))
+    other = E._copies([torch.ones(7)], first)
+    assert other is not first and torch.equal(other[0], torch.ones(7))
+    opt.load_state_dict(new)
+
+
 def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkeypatch):
     """``--fix-seeds``: the repaired run's own seeds against the twin's, median to median (a NaN repaired run
     counts as the worst); the scored seed-0 verdict is unchanged."""
