@@ -212,6 +212,7 @@ class Doctor(tap.Listener):
         self._manual_intervals: list[bool] = []    # ... of those, the ones with an in-place update: reset?
         self._steps_since_backward = 0
         self._last_eval_step = -1
+        self._last_eval_bw = -1
         self._spike_eval_due = False                 # a gradient spike asked for the rules now (_watch_spike)
         self._spike_eval_step = -(1 << 30)
         self._spike_gap = 5                          # steps between such early looks (doubles when fruitless)
@@ -1704,14 +1705,16 @@ class Doctor(tap.Listener):
                 # by steps only: at every flush while the run is young (up to 10x the flush cadence), then
                 # spaced 10% of the steps apart: the rules' cost grows with the history, and a problem that
                 # appears at step t is looked for within ~0.1 t steps (the geometric schedule plain watching
-                # aims at with its time budget)
-                if self._last_eval_step >= 0 and self.step > 5 and \
-                        self.step - self._last_eval_step < max(1, self.step // 10):
+                # aims at with its time budget). A run that updates its weights by hand (no optimizer step)
+                # counts its backward passes instead
+                it, last = (self.step, self._last_eval_step) if self.step > 0 else (self.n_backward, self._last_eval_bw)
+                if last >= 0 and it > 5 and it - last < max(1, it // 10):
                     return
             elif self._last_eval_step >= 0 and self.step > 5 and \
                     now - self._last_eval_time < 50 * self._last_eval_cost:
                 return
             self._last_eval_step = self.step  # forced evaluations do not move the schedule
+            self._last_eval_bw = self.n_backward
             self._last_eval_time = now
         t0 = time.perf_counter()
         from .diagnoses import Context, note_severities, run_rules

@@ -578,3 +578,35 @@ def test_fixed_cadence_evaluates_at_every_flush_while_young_then_a_tenth_of_the_
     gaps = [b - a for a, b in zip([100] + late, late)]
     assert late and all(g >= a // 10 for g, a in zip(gaps, late))   # each look >= a tenth of its step after the last
     assert len(late) <= 12                                                # 300 steps: not one per flush (30)
+
+
+def test_fixed_cadence_spaces_the_rules_of_a_run_that_updates_by_hand_by_its_backward_passes(monkeypatch):
+    """A loop with no optimizer (``p -= lr * p.grad``) stays at step 0: its schedule counts backward passes, at
+    every flush while young and then a tenth of the passes apart, as a run with steps does (it was judged at
+    every flush for the whole run)."""
+    import nndoctor.diagnoses as diagnoses
+    from nndoctor.doctor import Doctor
+
+    seen = []
+    real = diagnoses.run_rules
+
+    def spy(ctx):
+        if not ctx.closing:
+            seen.append(ctx.n_backward)
+        return real(ctx)
+    monkeypatch.setattr(diagnoses, "run_rules", spy)
+    import torch
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Tanh(), torch.nn.Linear(16, 1))
+    with Doctor(model, every=10, fixed_cadence=True).start():
+        for _ in range(400):
+            x = torch.randn(32, 8)
+            model.zero_grad()
+            torch.nn.functional.mse_loss(model(x), x[:, :1]).backward()
+            with torch.no_grad():
+                for p in model.parameters():
+                    p -= 0.01 * p.grad
+    assert [b for b in seen if 5 < b <= 100] == list(range(10, 101, 10))
+    late = [b for b in seen if b > 100]
+    gaps = [b - a for a, b in zip([100] + late, late)]
+    assert late and all(g >= a // 10 for g, a in zip(gaps, late)) and len(late) <= 12
