@@ -124,7 +124,8 @@ class Context:
             return None
         if max(s) > 1.25 * min(s):
             return None
-        return float(np.median(s))
+        from .stats import median
+        return median(s)
 
     def label(self, module: str) -> str:
         """`name` (Type) for messages."""

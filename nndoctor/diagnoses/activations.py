@@ -15,7 +15,7 @@ from ..findings import Finding
 from ..messages import join, msg
 from . import Context
 from .registry import Diagnosis, register, rule
-from .stats import decades, spearman
+from .stats import decades, median, spearman
 
 DEAD_WARN, DEAD_ERROR = 0.5, 0.9
 DEAD_WARN_MOST = 2 / 3    # warning once most of the layer (two thirds) is dead
@@ -336,7 +336,7 @@ def check_poor_init(ctx: Context) -> list[Finding]:
         # by design of its fan-in bound; a 12-layer net of it is left alone.)
         crms = [mods[n].get("crms_in_first") for n in hidden]
         ratios = [weights[n][0] / weights[n][1] for n in hidden if n in weights and acts.get(n) and weights[n][1] > 0]
-        if all(_ok(c) for c in crms) and ratios and float(np.median(ratios)) <= 1 / WEIGHT_FACTOR:
+        if all(_ok(c) for c in crms) and ratios and median(ratios) <= 1 / WEIGHT_FACTOR:
             c = np.array([max(v, 1e-30) for v in crms])
             cdec = decades(c[0], c[-1]) if c[0] > 0 else 0.0
             crho = spearman(np.arange(len(c)), np.log10(c))
@@ -344,11 +344,11 @@ def check_poor_init(ctx: Context) -> list[Finding]:
                 main = max(set(a for a in acts.values() if a), key=list(acts.values()).count, default="relu")
                 summary = msg("poor-initialization.depth-varying", first=ctx.label(hidden[0]), c_first=c[0],
                               last=ctx.label(hidden[-1]), c_last=c[-1], decades=abs(cdec), n=len(hidden),
-                              factor=1 / float(np.median(ratios)), init=_init_name(main))
+                              factor=1 / median(ratios), init=_init_name(main))
                 severity = "error" if abs(cdec) >= DEPTH_DECADES_ERROR else "warning"
                 findings_ev.update(varying_input_rms={n: float(f"{v:.3g}") for n, v in zip(hidden, c)},
                                    decades=round(cdec, 2), rank_correlation=round(crho, 2),
-                                   weight_std_below_recommended=round(1 / float(np.median(ratios)), 2))
+                                   weight_std_below_recommended=round(1 / median(ratios), 2))
     if summary is None:
         return []
     act_counts: dict[str, int] = {}
