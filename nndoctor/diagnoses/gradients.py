@@ -302,6 +302,11 @@ def _exploding_for(ctx: Context, ov: OptView) -> Finding | None:
     if n < 3:
         return None
     L = np.log10(tot)
+    if float(L.max() - L.min()) < 2:
+        # neither test can fire: a growth (a rolling median over a median) and a burst (a row over the median
+        # of rows before it) are each at most the series' range, and both need 2 decades. (Exact, and the
+        # usual case: most of a run's looks end here, without the running medians' cost.)
+        return None
     # (a) sustained growth over the early level
     k0 = max(1, n // 3)
     base = median(L[:k0])

@@ -21,44 +21,57 @@ MAX_LAYERS = 96
 
 def _clean(a) -> list:
     """Floats JSON and SVG can hold: non-finite values become None."""
-    return [None if v is None or not math.isfinite(float(v)) else float(v) for v in np.asarray(a, dtype=float).ravel()]
+    arr = np.asarray(a, dtype=float).ravel()
+    out = arr.tolist()
+    for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+        out[i] = None
+    return out
+
+
+def _bins(n: int, max_points: int) -> np.ndarray:
+    """The first row of each of ``max_points`` equal-count bins of ``n > max_points`` rows (increasing:
+    a bin is at least one row wide)."""
+    return np.linspace(0, n, max_points + 1).astype(int)[:-1]
 
 
 def bin_series(x: np.ndarray, y: np.ndarray, max_points: int, how: str = "mean") -> tuple[np.ndarray, np.ndarray]:
     """Thin (x, y) to at most ``max_points`` points: equal-count bins keep their last x and the mean
-    (or max) of their finite values; a bin with no finite value keeps NaN (a gap in the curve)."""
+    (or max) of their finite values; a bin with no finite value keeps NaN (a gap in the curve), or inf
+    when it holds one (a diverged stretch). One reduction per quantity over all bins."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = len(x)
     if n <= max_points:
         return x, y
-    edges = np.linspace(0, n, max_points + 1).astype(int)
-    xs, ys = np.empty(max_points), np.full(max_points, np.nan)
-    for i in range(max_points):
-        a, b = edges[i], max(edges[i + 1], edges[i] + 1)
-        xs[i] = x[b - 1]
-        seg = y[a:b]
-        fin = seg[np.isfinite(seg)]
-        if len(fin):
-            ys[i] = fin.max() if how == "max" else fin.mean()
-        elif len(seg) and np.any(np.isinf(seg)):
-            ys[i] = np.inf
+    starts = _bins(n, max_points)
+    xs = x[np.append(starts[1:], n) - 1]
+    fin = np.isfinite(y)
+    count = np.add.reduceat(fin.astype(np.int64), starts)
+    if how == "max":
+        vals = np.maximum.reduceat(np.where(fin, y, -np.inf), starts)
+    else:
+        vals = np.add.reduceat(np.where(fin, y, 0.0), starts) / np.maximum(count, 1)
+    ys = np.where(count > 0, vals, np.nan)
+    inf = np.add.reduceat(np.isinf(y).astype(np.int64), starts) > 0
+    ys[(count == 0) & inf] = np.inf
     return xs, ys
 
 
 def bin_matrix(x: np.ndarray, m: np.ndarray, max_points: int, how: str = "max") -> tuple[np.ndarray, np.ndarray]:
-    """Thin the columns of ``m`` (layers x steps) like :func:`bin_series`, per row."""
+    """Thin the columns of ``m`` (layers x steps) like :func:`bin_series`, per row: the max (or mean) of
+    each bin's non-NaN values, NaN for a bin with none."""
     n = m.shape[1]
     if n <= max_points:
         return np.asarray(x, dtype=float), m
-    edges = np.linspace(0, n, max_points + 1).astype(int)
-    xs = np.array([x[max(edges[i + 1], edges[i] + 1) - 1] for i in range(max_points)], dtype=float)
-    out = np.full((m.shape[0], max_points), np.nan)
-    for i in range(max_points):
-        a, b = edges[i], max(edges[i + 1], edges[i] + 1)
-        seg = m[:, a:b]
-        with np.errstate(all="ignore"), _quiet():
-            out[:, i] = np.nanmax(seg, axis=1) if how == "max" else np.nanmean(seg, axis=1)
-    return xs, out
+    starts = _bins(n, max_points)
+    xs = np.asarray(x, dtype=float)[np.append(starts[1:], n) - 1]
+    have = ~np.isnan(m)
+    count = np.add.reduceat(have.astype(np.int64), starts, axis=1)
+    with np.errstate(all="ignore"):
+        if how == "max":
+            vals = np.fmax.reduceat(m, starts, axis=1)      # (fmax skips NaN, as nanmax does)
+        else:
+            vals = np.add.reduceat(np.where(have, m, 0.0), starts, axis=1) / np.maximum(count, 1)
+    return xs, np.where(count > 0, vals, np.nan)
 
 
 class _quiet:
