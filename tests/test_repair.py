@@ -1114,35 +1114,63 @@ def test_a_snapshot_replacing_another_writes_over_its_copies():
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
     X, y = blobs()
     train(m, opt, X, y, steps=2)
-    old = E._cpu(opt.state_dict())
-    old_t = E._tensors_of(old)
+    old_t = []
+    E._cpu(opt.state_dict(), None, old_t)
     train(m, opt, X, y, steps=3)
     sd = opt.state_dict()
     leaves = []
-    new = E._cpu(sd, old, leaves)
-    new_t = E._tensors_of(new)
-    assert len(new_t) == len(old_t) and all(a is b for a, b in zip(new_t, old_t))   # the old copies, reused
-    assert leaves == new_t or all(a is b for a, b in zip(leaves, new_t))
+    new = E._cpu(sd, old_t, leaves)
+    assert len(leaves) == len(old_t) and all(a is b for a, b in zip(leaves, old_t))   # the old copies, reused
     for k, st in sd["state"].items():
         for name, v in st.items():
             assert torch.equal(new["state"][k][name], v) and new["state"][k][name] is not v
+            assert any(new["state"][k][name] is t for t in old_t)
     assert new["param_groups"][0]["params"] == sd["param_groups"][0]["params"]
-    # a layout that changed (a parameter of another shape): a fresh copy for it, the rest still right
+    # a layout that changed (a tensor of another shape, one more tensor): fresh copies, all values right
     sd2 = {"state": {0: {"a": torch.zeros(2, 2), "b": torch.ones(3)}}}
-    prev = E._cpu({"state": {0: {"a": torch.zeros(5), "b": torch.zeros(3)}}})
-    got = E._cpu(sd2, prev)
+    prev = []
+    E._cpu({"state": {0: {"a": torch.zeros(5), "b": torch.zeros(3)}}}, None, prev)
+    got_leaves = []
+    got = E._cpu(sd2, prev, got_leaves)
     assert got["state"][0]["a"].shape == (2, 2) and torch.equal(got["state"][0]["b"], torch.ones(3))
+    assert not any(a is b for a in got_leaves for b in prev)
+    more = E._cpu({"state": {0: {"a": torch.zeros(5), "b": torch.zeros(3), "c": torch.ones(1)}}}, prev)
+    assert torch.equal(more["state"][0]["c"], torch.ones(1)) and not any(more["state"][0]["c"] is t for t in prev)
     # parameters: written into the old copies when every shape matches, else copied anew
-    ps = [p.detach() for p in m.parameters()]
-    first = E._copies(ps, None)
+    first, reused = E._copies([p.detach() for p in m.parameters()], None)
+    assert not reused
     with torch.no_grad():
         for p in m.parameters():
             p.add_(1.0)
-    again = E._copies([p.detach() for p in m.parameters()], first)
-    assert again is first and all(torch.equal(a, p) and a is not p for a, p in zip(again, m.parameters()))
-    other = E._copies([torch.ones(7)], first)
-    assert other is not first and torch.equal(other[0], torch.ones(7))
+    again, reused = E._copies([p.detach() for p in m.parameters()], first)
+    assert reused and again is first and all(torch.equal(a, p) and a is not p for a, p in zip(again, m.parameters()))
+    other, reused = E._copies([torch.ones(7)], first)
+    assert not reused and other is not first and torch.equal(other[0], torch.ones(7))
     opt.load_state_dict(new)
+
+
+def test_a_repair_runs_snapshots_reuse_the_replaced_ones_and_keep_their_size():
+    """In a run, each new best snapshot is written into the one it replaces: the same tensors, the size
+    unchanged, and a restore gives back the state it saw."""
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    X, y = blobs()
+    with nndoctor.watch(m, opt, repair=True, every=5) as doctor:
+        train(m, opt, X, y, steps=12)
+        ctl = doctor.repair
+        first = ctl.best
+        ids = [id(t) for t in first.state["params"]]
+        size = first.nbytes
+        train(m, opt, X, y, steps=40)
+        snap = ctl.best
+        assert snap is not first and first.state is None   # replaced, discarded
+        assert [id(t) for t in snap.state["params"]] == ids and snap.nbytes == size
+        saved = [t.clone() for t in snap.state["params"]]
+        with torch.no_grad():
+            for p in m.parameters():
+                p.mul_(3.0)
+        snap.restore(ctl)
+        assert all(torch.equal(p.detach(), s) for p, s in zip(m.parameters(), saved))
 
 
 def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkeypatch):

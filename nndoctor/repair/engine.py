@@ -252,12 +252,24 @@ class Snapshot:
         old = reuse.state if reuse is not None and reuse.path is None and not self.from_device else None
         with torch.no_grad():
             opt_states = [(o, o.state_dict()) for o, _ in opts]
-            old_opts = {key: sd for key, _, sd in old["opts"]} if old is not None else {}
-            leaves: list[torch.Tensor] = []
-            state = {"params": _copies([p.detach() for p in params], old["params"] if old is not None else None),
-                     "buffers": _copies([b.detach() for b in buffers], old["buffers"] if old is not None else None),
-                     "opts": [(id(o), _sig(o), _cpu(sd, old_opts.get(id(o)), leaves)) for o, sd in opt_states]}
-        self.nbytes = sum(t.numel() * t.element_size() for t in state["params"] + state["buffers"] + leaves)
+            old_leaves = reuse.opt_leaves if old is not None else {}
+            self.opt_leaves: dict[int, list[torch.Tensor]] = {}   # each optimizer's copied tensors, in order
+            reused = old is not None
+            p_copy, ok = _copies([p.detach() for p in params], old["params"] if old is not None else None)
+            reused &= ok
+            b_copy, ok = _copies([b.detach() for b in buffers], old["buffers"] if old is not None else None)
+            reused &= ok
+            copied_opts = []
+            for o, sd in opt_states:
+                leaves: list[torch.Tensor] = []
+                prev = old_leaves.get(id(o))
+                copied_opts.append((id(o), _sig(o), _cpu(sd, prev, leaves)))
+                reused &= prev is not None and len(prev) == len(leaves) and all(x is y for x, y in zip(prev, leaves))
+                self.opt_leaves[id(o)] = leaves
+            state = {"params": p_copy, "buffers": b_copy, "opts": copied_opts}
+        # the size: a snapshot written wholly into the one it replaces has that one's
+        self.nbytes = reuse.nbytes if reused and len(old_leaves) == len(self.opt_leaves) else \
+            sum(t.numel() * t.element_size() for t in p_copy + b_copy + [t for v in self.opt_leaves.values() for t in v])
         # the total norm of the parameters, for the blown-up-weights test (``_blown_up``): read when asked
         # (most snapshots are replaced by a better one before any test needs theirs), from memory
         self._norm: float | None = None
@@ -267,6 +279,7 @@ class Snapshot:
             os.close(fd)
             torch.save(state, self.path)
             self.state = None
+            self.opt_leaves = {}
         else:
             self.state = state
         self.opt_refs = {id(o): o for o, _ in opts}
@@ -314,6 +327,7 @@ class Snapshot:
                 pass
             self.path = None
         self.state = None
+        self.opt_leaves = {}
 
 
 def _state_of(d) -> tuple[list, list, list]:
@@ -324,27 +338,30 @@ def _state_of(d) -> tuple[list, list, list]:
     return params, buffers, opts
 
 
-def _same_layout(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return a.shape == b.shape and a.dtype == b.dtype and b.is_cpu and not b.is_sparse
+def _same_layouts(src: list[torch.Tensor], old: list[torch.Tensor]) -> bool:
+    """Do ``old`` (a replaced snapshot's CPU copies) have the shapes and dtypes of ``src``, one for one?"""
+    return len(src) == len(old) and [t.shape for t in src] == [t.shape for t in old] \
+        and [t.dtype for t in src] == [t.dtype for t in old]
 
 
-def _copy_into(dst: list[torch.Tensor], src: list[torch.Tensor]) -> None:
-    """dst[i] <- src[i] (CPU destinations of the same shapes and dtypes), in one fused op when torch has it."""
+def _copy_into(dst: list[torch.Tensor], src: list[torch.Tensor]) -> bool:
+    """dst[i] <- src[i] for CPU destinations of the same shapes and dtypes, in one fused op (False when it
+    cannot be done so: sparse tensors, a torch without the op)."""
     if not dst:
-        return
+        return True
     try:
         torch._foreach_copy_(dst, src)
+        return True
     except (AttributeError, RuntimeError, TypeError, NotImplementedError):
-        for a, b in zip(dst, src):
-            a.copy_(b)
+        return False
 
 
-def _copies(src: list[torch.Tensor], old: list[torch.Tensor] | None) -> list[torch.Tensor]:
-    """CPU copies of ``src``: written into ``old`` (a replaced snapshot's copies) where every layout matches."""
-    if old is not None and len(old) == len(src) and all(_same_layout(s, o) for s, o in zip(src, old)):
-        _copy_into(old, src)
-        return old
-    return [t.to("cpu", copy=True) for t in src]
+def _copies(src: list[torch.Tensor], old: list[torch.Tensor] | None) -> tuple[list[torch.Tensor], bool]:
+    """CPU copies of ``src``, and whether they are ``old`` (a replaced snapshot's copies, written over in one
+    fused copy: done when every shape and dtype matches)."""
+    if old is not None and _same_layouts(src, old) and _copy_into(old, src):
+        return old, True
+    return [t.to("cpu", copy=True) for t in src], False
 
 
 def _sig(o) -> tuple:
@@ -355,20 +372,21 @@ def _sig(o) -> tuple:
 _ATOMS = (int, float, bool, str, bytes, complex, type(None))
 
 
-def _cpu(sd: dict, old: dict | None = None, leaves: list | None = None) -> dict:
+def _cpu(sd: dict, old: list[torch.Tensor] | None = None, leaves: list | None = None) -> dict:
     """A deep copy of an optimizer's state dict with its tensors copied once, to CPU memory. The dicts,
     lists and tuples a state dict is made of are rebuilt directly and its numbers and strings shared
     (``copy.deepcopy`` pays a memo lookup and a dispatch per object: ~150 us for an Adam over ten
     tensors, at every snapshot); anything else in it (a user's object in a param group) goes through
     ``copy.deepcopy``, with the same memo (a tensor met before is not copied again).
 
-    ``old``: an earlier copy of this optimizer's state dict that is being replaced: its tensors are
-    written over in place where the new one has a tensor of the same shape and dtype at the same place
-    in the same order (one fused copy). ``leaves``: the copies are appended to it (for their size)."""
+    ``leaves``: the copies, in the order met, are appended to it. ``old``: such a list from an earlier copy
+    of this optimizer's state dict that is being replaced: when this one has tensors of the same shapes and
+    dtypes in the same order (a snapshot at every flush of the same optimizer), they are written over in one
+    fused copy instead of a copy each (~2 us of dispatch a tensor; an Adam keeps three per parameter)."""
     memo: dict[int, Any] = {}
-    olds = iter(_tensors_of(old) if old is not None else ())
-    dst: list[torch.Tensor] = []
     src: list[torch.Tensor] = []
+    out_leaves: list[torch.Tensor] = []
+    reuse = old is not None
 
     def cp(v):
         t = type(v)
@@ -383,43 +401,21 @@ def _cpu(sd: dict, old: dict | None = None, leaves: list | None = None) -> dict:
         if isinstance(v, torch.Tensor):
             got = memo.get(id(v))
             if got is None:
-                prev = next(olds, None)
                 x = v.detach()
-                if prev is not None and _same_layout(x, prev):
-                    dst.append(prev)
-                    src.append(x)
-                    got = prev
-                else:
-                    got = x.to("cpu", copy=True)
+                i = len(src)
+                src.append(x)
+                # (optimistic: old's tensor at this place; checked, in one pass, at the end)
+                got = old[i] if reuse and i < len(old) else x.to("cpu", copy=True)
                 memo[id(v)] = got
-                if leaves is not None:
-                    leaves.append(got)
+                out_leaves.append(got)
             return got
         return copy.deepcopy(v, memo)
 
     out = cp(sd)
-    _copy_into(dst, src)
-    return out
-
-
-def _tensors_of(v) -> list[torch.Tensor]:
-    """The distinct tensors of a nested dict/list/tuple in ``_cpu``'s traversal order."""
-    out: list[torch.Tensor] = []
-    seen: set[int] = set()
-
-    def walk(x):
-        t = type(x)
-        if t is dict:
-            for y in x.values():
-                walk(y)
-        elif t is list or t is tuple:
-            for y in x:
-                walk(y)
-        elif isinstance(x, torch.Tensor) and id(x) not in seen:
-            seen.add(id(x))
-            out.append(x)
-
-    walk(v)
+    if reuse and not (_same_layouts(src, old) and _copy_into(old, src)):
+        return _cpu(sd, None, leaves)   # the layout changed: fresh copies
+    if leaves is not None:
+        leaves.extend(out_leaves)
     return out
 
 
