@@ -16,6 +16,7 @@ import copy
 import functools
 import math
 import os
+import operator
 import sys
 import time
 import traceback
@@ -43,6 +44,9 @@ from .signals import SignalStore
 
 MAX_INTERNAL_ERRORS = 50
 NOISE_WINDOW = 8      # consecutive steps summed for the large-batch gradient estimate
+
+
+_IS_NONE = functools.partial(operator.is_, None)
 
 
 def _guard(fn: Callable) -> Callable:
@@ -984,9 +988,11 @@ class Doctor(tap.Listener):
 
     @_guard
     def _on_step_pre(self, opt) -> None:
-        rec = self._optimizer_record(opt)
-        if rec is None:
-            return
+        rec = self._opts.get(id(opt))
+        if rec is None or rec.ref() is not opt:
+            rec = self._optimizer_record(opt)
+            if rec is None:
+                return
         if _signature(opt) != rec.signature:
             self._refresh_params(rec, opt)
             self._open_window()  # parameters added to an optimizer: a new training phase
@@ -1081,7 +1087,7 @@ class Doctor(tap.Listener):
     def _gradient_stats(self, rec: _Opt) -> None:
         """Per-parameter gradient norms (one fused op), and the non-finite flag."""
         grads = [p.grad for p in rec.params]
-        if any(g is None for g in grads):  # (not ``None in grads``: that calls Tensor.__eq__, ~0.5 ms)
+        if any(map(_IS_NONE, grads)):  # (not ``None in grads``: that calls Tensor.__eq__, ~0.5 ms)
             local = [j for j, g in enumerate(grads) if g is not None]
             grads = [grads[j] for j in local]
         else:  # the usual case: every parameter has a gradient (one shared list of all positions)
@@ -1940,7 +1946,7 @@ def _to_f32(v: torch.Tensor) -> torch.Tensor:
 
 
 def _signature(opt) -> tuple:
-    return tuple(len(g["params"]) for g in opt.param_groups)
+    return tuple([len(g["params"]) for g in opt.param_groups])
 
 
 def _lrs(opt) -> list[float]:
