@@ -61,3 +61,24 @@ def test_a_bulk_extend_beyond_the_allocated_rows_equals_row_by_row_appends(monke
     c = Series(capacity=4096)
     c.extend(np.arange(500), np.zeros(500))
     assert not calls and len(c) == 500, "one copy, not one append per row"
+
+
+def test_descent_cosine_of_a_small_cpu_model_flattens_with_the_same_value(monkeypatch):
+    """Up to _FLAT_MAX elements on the CPU the update and the gradient are flattened into one dot product: the
+    same cosine as the per-tensor sum, for the tuple torch._foreach_sub returns as for a list, and complex
+    parameters keep the per-tensor path (their real inner product)."""
+    import torch
+
+    import nndoctor.probes.tensors as T
+    torch.manual_seed(0)
+    g = [torch.randn(32, 10), torch.randn(32), torch.randn(1, 32)]
+    before = [torch.randn_like(x) for x in g]
+    after = [b - 0.1 * x + 0.05 * torch.randn_like(x) for b, x in zip(before, g)]
+    u = torch._foreach_sub(after, before)
+    flat = float(T.descent_cosine(u, g, T.norms(list(u))))
+    monkeypatch.setattr(T, "_FLAT_MAX", 0)
+    per = float(T.descent_cosine(list(u), g))
+    assert flat == pytest.approx(per, abs=1e-6) and -1.0 < flat < -0.5
+    monkeypatch.undo()
+    c = [torch.randn(4, dtype=torch.cfloat)]
+    assert float(T.descent_cosine([-x for x in c], c)) == pytest.approx(-1.0, abs=1e-6)

@@ -70,6 +70,9 @@ class FlagReader:
         return hits
 
 
+_FLAT_MAX = 1 << 20   # elements: up to this model size the cosine flattens the update and the gradient
+
+
 def _flat(t: torch.Tensor) -> torch.Tensor:
     return torch.view_as_real(t).reshape(-1) if t.is_complex() else t.reshape(-1)
 
@@ -88,6 +91,13 @@ def descent_cosine(updates: list[torch.Tensor], grads: list[torch.Tensor | None]
             # the sample steps a large model already holds a copy of its parameters and their update)
             # (a complex tensor as its real and imaginary parts: their dot product is Re(<u, g>), the real inner
             # product the norms belong to; a complex dot cast to float would drop the imaginary part with a warning)
+            if _FLAT_MAX >= sum(u.numel() for u in updates) and updates[0].is_cpu \
+                    and len({(t.dtype, t.device) for t in (*updates, *grads)}) == 1 and not updates[0].is_complex():
+                # a small model on the CPU: both flattened into one vector each, one dot product and one norm (a
+                # dot and a norm per tensor cost ~2 us of dispatch each; the copies, a few us)
+                u, g = torch.cat([t.reshape(-1) for t in updates]), torch.cat([t.reshape(-1) for t in grads])
+                nu = (update_norms if update_norms is not None else norms(updates)).norm()
+                return (torch.dot(u, g).float() / (nu * torch.linalg.vector_norm(g).float()).clamp_min(1e-30))
             try:
                 dot = torch.stack([torch.dot(_flat(u), _flat(g)) for u, g in zip(updates, grads)]).float().sum()
             except (RuntimeError, NotImplementedError, TypeError):   # (mixed dtypes or devices)
