@@ -1173,6 +1173,30 @@ def test_a_repair_runs_snapshots_reuse_the_replaced_ones_and_keep_their_size():
         assert all(torch.equal(p.detach(), s) for p, s in zip(m.parameters(), saved))
 
 
+def test_a_snapshot_that_fails_while_writing_over_the_last_best_drops_it(monkeypatch):
+    """A snapshot that raises while it writes over the one it replaces (a param group holding an object that
+    cannot be copied) leaves no half-written state to roll back to: the last best is dropped, the error is
+    reported as nndoctor's own, and the next flush takes a fresh snapshot."""
+    m = mlp()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    X, y = blobs()
+    with nndoctor.watch(m, opt, repair=True, every=5) as doctor:
+        train(m, opt, X, y, steps=12)
+        ctl = doctor.repair
+        assert ctl.best is not None and ctl.best.state is not None
+        real = E._cpu
+
+        def broken(sd, old=None, leaves=None):
+            raise RuntimeError("cannot copy")
+        monkeypatch.setattr(E, "_cpu", broken)
+        train(m, opt, X, y, steps=10)
+        assert ctl.best is None or ctl.best.state is not None
+        monkeypatch.setattr(E, "_cpu", real)
+        train(m, opt, X, y, steps=20)
+        assert ctl.best is not None and ctl.best.state is not None
+    assert any("cannot copy" in e for e in doctor.report().internal_errors)
+
+
 def test_the_score_compares_the_repaired_runs_over_seeds_median_to_median(monkeypatch):
     """``--fix-seeds``: the repaired run's own seeds against the twin's, median to median (a NaN repaired run
     counts as the worst); the scored seed-0 verdict is unchanged."""

@@ -14,6 +14,7 @@ from ..findings import Finding
 from ..probes.model import ParamInfo
 from ..signals import SignalStore
 from .registry import REGISTRY, Diagnosis, get, register, rule  # noqa: F401
+from .stats import median
 
 
 @dataclass
@@ -124,7 +125,6 @@ class Context:
             return None
         if max(s) > 1.25 * min(s):
             return None
-        from .stats import median
         return median(s)
 
     def label(self, module: str) -> str:

@@ -87,17 +87,19 @@ def descent_cosine(updates: list[torch.Tensor], grads: list[torch.Tensor | None]
         return None
     try:
         with torch.no_grad():
-            # one dot product per tensor, on the device: no product tensor the size of the model is made (at
-            # the sample steps a large model already holds a copy of its parameters and their update)
-            # (a complex tensor as its real and imaginary parts: their dot product is Re(<u, g>), the real inner
-            # product the norms belong to; a complex dot cast to float would drop the imaginary part with a warning)
-            if _FLAT_MAX >= sum(u.numel() for u in updates) and updates[0].is_cpu \
-                    and len({(t.dtype, t.device) for t in (*updates, *grads)}) == 1 and not updates[0].is_complex():
-                # a small model on the CPU: both flattened into one vector each, one dot product and one norm (a
-                # dot and a norm per tensor cost ~2 us of dispatch each; the copies, a few us)
+            if updates[0].is_cpu and updates[0].dtype in (torch.float32, torch.float64) \
+                    and len({(t.dtype, t.device) for t in (*updates, *grads)}) == 1 \
+                    and sum(u.numel() for u in updates) <= _FLAT_MAX:
+                # a small model on the CPU: the update and the gradient flattened into one vector each, one dot
+                # product and one norm (a dot and a norm per tensor cost ~2 us of dispatch each; the two copies, of
+                # at most _FLAT_MAX elements, a few us)
                 u, g = torch.cat([t.reshape(-1) for t in updates]), torch.cat([t.reshape(-1) for t in grads])
                 nu = (update_norms if update_norms is not None else norms(updates)).norm()
-                return (torch.dot(u, g).float() / (nu * torch.linalg.vector_norm(g).float()).clamp_min(1e-30))
+                return torch.dot(u, g).float() / (nu * torch.linalg.vector_norm(g).float()).clamp_min(1e-30)
+            # else one dot product per tensor, on the device: no product tensor the size of the model is made (at
+            # the sample steps a large model already holds a copy of its parameters and their update). A complex
+            # tensor as its real and imaginary parts: their dot product is Re(<u, g>), the real inner product the
+            # norms belong to (a complex dot cast to float would drop the imaginary part, with a warning)
             try:
                 dot = torch.stack([torch.dot(_flat(u), _flat(g)) for u, g in zip(updates, grads)]).float().sum()
             except (RuntimeError, NotImplementedError, TypeError):   # (mixed dtypes or devices)

@@ -1623,7 +1623,16 @@ class RepairController:
             return
         # the snapshot it replaces is discarded below (unless it is also the state from before a remedy):
         # its copies are written over
-        snap = self._snapshot(ref=ref, reuse=self.best if self.best is not None and self.best is not self.pre else None)
+        reuse = self.best if self.best is not None and self.best is not self.pre else None
+        try:
+            snap = self._snapshot(ref=ref, reuse=reuse)
+        except Exception:
+            if reuse is not None:
+                # its copies may be written over in part: no longer a state to roll back to (the next
+                # flush takes a fresh snapshot)
+                reuse.discard()
+                self.best = None
+            raise
         if force and self.best is not None and level >= self.best.level:
             # after a kept repair the earlier best belongs to the unrepaired run: start over from here
             pass
