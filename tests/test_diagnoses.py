@@ -1057,3 +1057,16 @@ def test_rendered_remedies_are_reused_only_for_the_same_ids_and_context():
     assert a[0].snippet != b[0].snippet            # 1 and 1.0 are equal keys, and render differently
     assert c[0] is a[0] and c is not a             # the same rendering, in a list of its own
     assert R.render(["lower-lr"], suggested_lr=[0.1])[0].snippet   # an unhashable value: rendered, not cached
+
+
+def test_lr_too_low_suggests_the_lr_that_takes_the_updates_out_of_the_linear_regime():
+    """The suggested LR brings the update/weight ratio to SMALL_UPDATES (3e-3), the bound under which the rule
+    calls updates small, not to the usual 1e-3, which the rule's own test would still find too low: at a ratio
+    of 1e-4 it is 30x the LR (10x before), and a ratio just under the bound still gets the smallest raise, 3x."""
+    from nndoctor.diagnoses.hyperparams import SMALL_UPDATES, check_lr_low
+    loss = _sixths([0.95, 0.92, 0.89, 0.86, 0.83, 0.80], noise=0.15)
+    f = check_lr_low(_lr_low_ctx(loss, ratio=1e-4, lr=0.01))
+    assert len(f) == 1 and f[0].evidence["update_weight_ratio"] == 1e-4
+    assert f[0].evidence["suggested_lr"] == 0.01 * SMALL_UPDATES / 1e-4 == 0.3
+    f = check_lr_low(_lr_low_ctx(loss, ratio=2.5e-3, lr=0.01))
+    assert len(f) == 1 and f[0].evidence["suggested_lr"] == 0.03

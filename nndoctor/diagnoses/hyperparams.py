@@ -140,7 +140,8 @@ LR_LOW = register(Diagnosis(
                 "0.1 -> 0.01 -> 0.001 ends at 1e-2 of its maximum, cosine/linear/one-cycle tails reach 1e-3 of it "
                 "only in their last few %), the loss has not fallen by half and makes no significant progress "
                 "since (Mann-Kendall z > -2.58)",
-                "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3, at most 100x"),
+                f"suggested LR: the LR scaled so the update/weight ratio becomes ~{SMALL_UPDATES:g} (the bound of the linear "
+                "regime above; the usual 1e-3 would still be in it), by 3x to 100x"),
 ))
 
 BATCH_SMALL = register(Diagnosis(
@@ -281,10 +282,12 @@ def _lr_info(ctx: Context, ov: OptView) -> tuple[float, float]:
     return cur, float(np.nanmax(lrs)) if len(lrs) else cur
 
 
-def _suggest(lr: float, ratio: float, lo: float, hi: float) -> float | None:
+def _suggest(lr: float, ratio: float, lo: float, hi: float, target: float = HEALTHY_RATIO) -> float | None:
+    """The LR scaled so the update/weight ratio becomes ``target`` (updates scale with the LR), the factor
+    bounded to [lo, hi]; one significant digit."""
     if not (lr > 0 and ratio > 0 and math.isfinite(ratio)):
         return None
-    f = min(max(HEALTHY_RATIO / ratio, lo), hi)
+    f = min(max(target / ratio, lo), hi)
     v = lr * f
     return float(f"{v:.1g}")
 
@@ -497,7 +500,13 @@ def check_lr_low(ctx: Context) -> list[Finding] | None:
                  or (null is not None and end > null))
         if not (tiny or linear):
             continue
-        sugg = _suggest(lr, ratio, 3, 100)
+        # the raise aims at SMALL_UPDATES, the ratio under which this rule calls updates small, not at the usual
+        # 1e-3: an LR raised to 1e-3 is still in the linear regime by this rule's own test (a too-low LR found
+        # again at its raised value, one 3x step at a time). 3e-3 is the middle of the band between the usual
+        # 1e-3 and HIGH_RATIO on a log scale; healthy runs move faster early on (the clinic's 11 healthy twins of
+        # too-low-LR programs: 8e-4 to 1.7e-2 over their first third, median 9e-3), so it is still a cautious
+        # step, and a raise that overshoots is taken back by repair mode's verdict
+        sugg = _suggest(lr, ratio, 3, 100, target=SMALL_UPDATES)
         why = (Msg("learning-rate-too-low.tiny-updates", ratio=ratio, healthy=HEALTHY_RATIO) if tiny else
                Msg("learning-rate-too-low.linear", last=drop_last, first=drop_first))
         out.append(LR_LOW.finding(

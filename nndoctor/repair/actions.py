@@ -347,16 +347,17 @@ class ScaleLr(Action):
 
     def _fresh_factor(self, opt, step: int) -> tuple[float, str]:
         """The factor from the update/weight ratio of the sampled steps after ``step`` (two at least), by the
-        rule's formula (HEALTHY_RATIO / ratio, within this remedy's bounds); the default factor without."""
-        from ..diagnoses.hyperparams import HEALTHY_RATIO, _weight_ratio
+        rule's formula (SMALL_UPDATES / ratio, within this remedy's bounds: a raise aims where learning-rate-too-low
+        no longer calls the updates small); the default factor without."""
+        from ..diagnoses.hyperparams import SMALL_UPDATES, _weight_ratio
         rec = self.ctl._rec(opt)
         ctx, ov = self.ctl._view(rec) if rec is not None else (None, None)
         if ov is not None and len(ov.upd_steps):
             ratio, n = _weight_ratio(ctx, ov, ov.upd_steps > step)
             if n >= 2 and ratio > 0 and math.isfinite(ratio):
-                return (min(max(HEALTHY_RATIO / ratio, self.lo), self.hi),
+                return (min(max(SMALL_UPDATES / ratio, self.lo), self.hi),
                         f"the update/weight ratio since the LR was last set (step {step}): {_sig(ratio)} over {n} "
-                        f"sampled steps, brought to {HEALTHY_RATIO:g}")
+                        f"sampled steps, brought to {SMALL_UPDATES:g}")
         return self.default, f"a default factor of {self.default:g} (too few updates measured since step {step})"
 
     def undo(self) -> None:
