@@ -300,6 +300,10 @@ class ScaleLr(Action):
         first = self._first_updates_cut(opts[0]) if self.remedy == "lower-lr" else None
         if first is not None and first[0] < f:
             f, how = first
+        # no measurement behind the factor (the run gave nothing to measure it from: an explosion from the first
+        # steps, no healthy gradient level yet): a stopgap, which the controller may replace by clipping at the
+        # level the run shows under it (``RepairController._replace_unmeasured_cut``)
+        self.unmeasured = how.startswith("a default factor")
         for o in opts:
             if self.remedy == "lower-lr" and f < 1:
                 # the cut, and a ceiling: the LR in effect found too high is lr * (1/f) times what the verdict needs;
@@ -560,22 +564,63 @@ class SwapOptimizer(Action):
 
 # ----------------------------------------------------------------------------- gradients
 class ClipGrad(Action):
-    """Clip the gradient norm before each step at a measured level; skip non-finite steps."""
+    """Clip the gradient norm before each step at a measured level; skip non-finite steps.
+
+    ``replaces``: a kept LR cut made with no measurement (``ScaleLr.unmeasured``: a recurrent net whose gradient
+    exploded from its first steps, so there was no healthy level to clip to). Clipping is the cure for a recurrent
+    net's explosion (Pascanu et al. 2013: backpropagation through time multiplies by the recurrent matrix at
+    every time step; the LR is not its cause), and the cut's window has given the level to clip at: the median
+    gradient norm over the steps under the cut, where the loss fell and the rule saw no explosion. The cut is
+    taken back (the script's LR again) while the clip is applied, and put back, as it was, if the clip is."""
 
     remedy = "clip-grad-norm"
     tolerates_nonfinite_loss = True
 
+    def __init__(self, ctl, finding, replaces: "ScaleLr | None" = None) -> None:
+        super().__init__(ctl, finding)
+        self.replaces = replaces
+        self.taken_back: list[tuple[Any, Callable, tuple[int, int] | None]] = []
+
     def apply(self) -> dict[str, Any]:
-        opts = self.ctl.target_optimizers(self.finding)
+        cut = self.replaces
+        opts = list(getattr(cut, "opts", ())) if cut is not None else self.ctl.target_optimizers(self.finding)
         if not opts:
             raise CannotApply("no optimizer to change")
-        max_norm, how = self.ctl.healthy_grad_norm(self.finding, opts[0])
+        if cut is None:
+            max_norm, how = self.ctl.healthy_grad_norm(self.finding, opts[0])
+        else:
+            lc = self.ctl.lr_control(opts[0])
+            since = lc.factors.at.get(id(cut))
+            lvl = self.ctl.grad_level_since(opts[0], since[0]) if since is not None else None
+            if lvl is None:
+                raise CannotApply("too few finite gradient norms under the LR cut to clip at")
+            max_norm, n = lvl
+            how = (f"the median gradient norm over the {n} steps under the LR cut of step {since[0]}, which this "
+                   f"clip replaces (the script's LR again)")
+            for o in opts:
+                lc = self.ctl.lr_control(o)
+                fn = lc.factors.get(id(cut))
+                if fn is not None:
+                    at = lc.factors.at.get(id(cut))
+                    lc.factors.pop(id(cut))
+                    self.taken_back.append((lc, fn, at))
         self.max_norm = max_norm
         self.skipped = self.clipped = self.steps = 0
         for o in opts:
             self.handles.append(o.register_step_pre_hook(_guarded(self.ctl, "clip", self._pre)))
         self.context = {"max_norm": _sig(max_norm)}
-        return {"max_norm": _sig(max_norm), "max_norm_from": how, "skips_nonfinite_steps": True}
+        out = {"max_norm": _sig(max_norm), "max_norm_from": how, "skips_nonfinite_steps": True}
+        if cut is not None:
+            out["lr_cut_taken_back"] = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]
+        return out
+
+    def undo(self) -> None:
+        super().undo()
+        for lc, fn, at in self.taken_back:   # the cut it replaced, back as it was (the step it was set at too)
+            lc.factors[id(self.replaces)] = fn
+            if at is not None:
+                lc.factors.at[id(self.replaces)] = at
+        self.taken_back = []
 
     def _pre(self, opt, args, kwargs) -> None:
         grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]

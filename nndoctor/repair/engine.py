@@ -28,6 +28,11 @@ healthy run with repair mode on trains exactly as without it (snapshots only cop
   the reference median is *improved*; both keep the remedy.
   Otherwise *no effect*: the remedy is taken back and the next tried. At most
   ``MAX_PER_FINDING`` attempts per finding and ``MAX_ATTEMPTS`` per run.
+* **A stopgap replaced.** A recurrent net whose gradient exploded from its first steps has no healthy
+  level to clip to, so its LR is cut by a default factor first. Once that cut is kept, the level the run
+  shows under it is the one to clip at: a clip at it, with the script's LR, replaces the cut (clipping
+  is the recurrent net's cure, the LR not the cause). It stays only if the loss falls below the cut's
+  window; otherwise it is taken back and the cut restored.
 """
 from __future__ import annotations
 
@@ -454,6 +459,9 @@ class RepairController:
         # finding key -> (remedy, (LR factor, why)): a remedy rolled back for a side effect of the run's LR,
         # to be applied again with the LR lowered (see _swap_killed_units)
         self._retry: dict[tuple, tuple[str, tuple[float, str]]] = {}
+        # (finding, the kept LR cut) whose cut had no measurement behind it: replaced by clipping at the next step
+        # (``_replace_unmeasured_cut``)
+        self._cut_to_replace: tuple[Finding, A.ScaleLr] | None = None
 
     @property
     def manual(self) -> bool:
@@ -563,6 +571,12 @@ class RepairController:
                     (at_early and self._clearly_worse(cur)):
                 self._verdict()
             return
+        if self._cut_to_replace is not None:
+            f, cut = self._cut_to_replace
+            self._cut_to_replace = None
+            if len(self.attempts) < self.max_attempts:
+                self._attempt(f, remedy="clip-grad-norm", replaces=cut)
+                return
         if self._dirty:
             self._dirty = False
             f = self._next_finding()
@@ -730,25 +744,34 @@ class RepairController:
         return None
 
     # -- attempts -------------------------------------------------------------------------------
-    def _attempt(self, f: Finding) -> None:
+    def _attempt(self, f: Finding, remedy: str | None = None, replaces: "A.ScaleLr | None" = None) -> None:
+        """The next remedy for ``f`` applied, under test from the next step. ``remedy``/``replaces``: clipping
+        in place of a kept LR cut that had no measurement behind it (``_replace_unmeasured_cut``)."""
         d = self.doctor
         key = self._key(f)
         tried = self.tried.setdefault(key, [])
         prev = self.kept.get(key)
-        retry = self._retry.pop(key, None)
-        if retry is not None:
+        retry = self._retry.pop(key, None) if replaces is None else None
+        if replaces is not None:
+            pass
+        elif retry is not None:
             remedy = retry[0]   # taken back for what the run's LR did with it: again, with the LR lowered
         elif prev is not None and prev["remedy"] in REPEATABLE | RECURRING:
             remedy = prev["remedy"]   # it helped and the finding is still there (or is back): once more, on the new evidence
         else:
             remedy = next((r for r in self.plan_for(f) if r not in tried), None)
-        if remedy is None or (len(tried) >= self.max_per_finding and remedy not in RECURRING):
+        if remedy is None or (len(tried) >= self.max_per_finding and remedy not in RECURRING and replaces is None):
             self._give_up(key, f)
             return
         tried.append(remedy)
         rec: dict[str, Any] = {"code": f.code, "finding": f.summary[:200], "finding_key": list(map(str, key)),
                                "remedy": remedy, "step": self.now, "attempt": len(tried), "steps": 0}
-        action = make_action(self, f, remedy) if retry is None else A.SwapActivation(self, f, remedy, lr_factor=retry[1])
+        if replaces is not None:
+            action: A.Action = A.ClipGrad(self, f, replaces=replaces)
+            cut = next((a for a in self.attempts if a.get("_action") is replaces), None)
+            rec["replaces"] = f"the lower-lr of step {cut['step'] if cut else '?'} (a default factor: nothing to measure then)"
+        else:
+            action = make_action(self, f, remedy) if retry is None else A.SwapActivation(self, f, remedy, lr_factor=retry[1])
         if action.restarts:
             why = self._progress_a_restart_would_lose()
             if why:
@@ -871,6 +894,13 @@ class RepairController:
             cleared = False
             rec["raise_stalled"] = (f"the finding cleared but the loss did not fall: median {_median(tail):.4g} over "
                                     f"the window's second half, not below the reference median {_median(ref):.4g}")
+        if cleared and isinstance(action, A.ClipGrad) and action.replaces is not None and not improved:
+            # a clip in place of a kept LR cut (the finding was already clear under the cut): it stays only if the run
+            # does better at the script's LR than under the cut, i.e. the loss falls below the cut's own window
+            cleared = False
+            rec["raise_stalled"] = (f"the loss did not fall below the LR cut's window at the script's LR: median "
+                                    f"{_median(tail):.4g} over the window's second half, reference median {_median(ref):.4g}; "
+                                    f"the cut is back")
         killed = None
         if not (nonfinite or worse or final) and (cleared or improved) and isinstance(action, A.SwapActivation) \
                 and action.lr_factor is None:
@@ -908,6 +938,16 @@ class RepairController:
                           "the finding stayed and the loss did not improve; the remedy was taken back")
             action.undo()
         rec["outcome"] = outcome
+        replaced = isinstance(action, A.ClipGrad) and action.replaces is not None
+        if replaced and outcome in ("cleared", "improved", "undecided"):
+            # the clip stays, the LR cut it replaced is gone: its record says so, and its code change is not one to make
+            cut = next((a for a in self.attempts if a.get("_action") is action.replaces), None)
+            if cut is not None:
+                cut["outcome"] = "replaced"
+                cut["why"] = (f"kept until step {rec['step']}, then replaced by clip-grad-norm at the gradient level "
+                              f"measured under it, with the script's LR (see that attempt)")
+                cut.pop("permanent_fix", None)
+                cut["_action"] = None
         if outcome in ("cleared", "improved", "undecided"):
             rec["permanent_fix"] = self._permanent_fix(f, action)
             if outcome != "undecided":
@@ -926,11 +966,39 @@ class RepairController:
         note = action.note()
         if note:
             rec["note"] = note
+        if not final and outcome == "cleared" and self._replace_unmeasured_cut(f, action):
+            self._cut_to_replace = (f, action)
         if not final:
             self._dirty = True   # the next remedy, or the next finding, at the next step
             if outcome in ("cleared", "improved"):
                 self._restored = None
                 self._maybe_snapshot(force=True)
+
+    def _replace_unmeasured_cut(self, f: Finding, action: A.Action) -> bool:
+        """Should this LR cut, just kept, be replaced by clipping? Only a cut for an exploding gradient in a recurrent
+        network, made with a default factor because the run had no healthy gradient level to clip to (it exploded
+        from its first steps: ``plan_for`` puts the cut first then). Clipping is the cure there, not the LR
+        (``_priority``), and the cut's window has just given the level to clip at; the clip is judged like any
+        remedy, and rolled back, the cut restored, if the run does worse at the script's LR."""
+        return (isinstance(action, A.ScaleLr) and action.remedy == "lower-lr" and getattr(action, "unmeasured", False)
+                and f.code == "exploding-gradient" and self._recurrent()
+                and "clip-grad-norm" not in self.tried.get(self._key(f), []))
+
+    def grad_level_since(self, opt, step: int) -> tuple[float, int] | None:
+        """The median total gradient norm over this optimizer's steps after ``step`` (5 finite, positive ones at
+        least), and how many it rests on."""
+        rec = self._rec(opt)
+        if rec is None:
+            return None
+        g = self.doctor.store[f"grad_norm/{rec.key}"]
+        if not len(g):
+            return None
+        G = g.array(-1.0)
+        if G.ndim == 1:
+            G = G.reshape(-1, 1)
+        tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))[g.steps > step]
+        tot = tot[np.isfinite(tot) & (tot > 0)]
+        return (float(_median(tot)), int(len(tot))) if len(tot) >= 5 else None
 
     def _progress_a_restart_would_lose(self) -> str | None:
         """Why a restarting remedy would do harm here (the run is learning: LEARNING_FALL), else None."""

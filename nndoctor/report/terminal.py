@@ -116,7 +116,7 @@ def render(report: Report, console: Console | None = None, verbose: bool = True,
 
 _OUTCOME_STYLE = {"cleared": "bold green", "improved": "green", "rolled back": "bold red", "no effect": "yellow",
                   "report only": "cyan", "not applicable": "dim", "failed": "red", "not attempted": "dim",
-                  "undecided": "yellow", "under test": "yellow", "gave up": "red"}
+                  "undecided": "yellow", "under test": "yellow", "gave up": "red", "replaced": "dim green"}
 
 
 def render_repairs(report: Report, console: Console, verbose: bool = True) -> None:
@@ -141,7 +141,7 @@ def render_repairs(report: Report, console: Console, verbose: bool = True) -> No
             t = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
             t.add_column(style="dim")
             t.add_column()
-            for k in ("rolled_back_to_step", "action", "evidence", "note", "rollback_notes",
+            for k in ("replaces", "rolled_back_to_step", "action", "evidence", "note", "rollback_notes",
                       "restored_state_of_step", "restore_notes"):
                 if r.get(k):
                     v = r[k]
