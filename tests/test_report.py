@@ -457,3 +457,29 @@ def test_watch_lang_sets_the_report_language(monkeypatch):
 def test_html_overview_links_each_finding(vanishing):
     html = vanishing.to_html()
     assert "<ul class='overview'>" in html and "href='#finding-0'" in html and "id='finding-0'" in html
+
+
+def test_html_shows_repair_mode_attempts_with_their_code_changes():
+    """`--fix --html`: each attempt with its outcome, remedy, why, what it did and its evidence, and the code change
+    to make (a kept repair's permanent form, a report-only finding's fix); none for a cut a clip replaced."""
+    from nndoctor.report.html import render_page
+    reps = [{"code": "exploding-gradient", "remedy": "lower-lr", "step": 3, "outcome": "replaced",
+             "why": "kept until step 44, then replaced by clip-grad-norm", "action": {"factor": 0.1}},
+            {"code": "exploding-gradient", "remedy": "clip-grad-norm", "step": 44, "outcome": "cleared",
+             "replaces": "the lower-lr of step 3", "action": {"max_norm": 0.91, "lr_cut_taken_back": [0.004]},
+             "evidence": {"loss_before": {"median": 0.55}, "loss_after": {"median": 0.28}},
+             "permanent_fix": "torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.91)"},
+            {"code": "loss-mismatch", "outcome": "report only", "why": "a code change <b>only</b>",
+             "permanent_fix": "loss_fn = nn.CrossEntropyLoss()"}]
+    html = render_page(Report(steps=100, backward_passes=100, repairs=reps), lang="en")
+    assert "id='repairs'" in html and html.index("id='findings'") < html.index("id='repairs'")
+    for outcome in ("replaced", "cleared", "report only"):
+        assert f"data-outcome='{outcome}'" in html
+    assert "clip_grad_norm_(model.parameters(), max_norm=0.91)" in html and "the code change that makes it permanent" in html
+    assert "nn.CrossEntropyLoss()" in html and "the code change to make" in html
+    assert html.count("<pre><code>") == 2, "no code change for the replaced cut"
+    assert "action.lr_cut_taken_back" in html and "evidence.loss_after" in html and "the lower-lr of step 3" in html
+    assert "<b>only</b>" not in html and "&lt;b&gt;only" in html
+    zh = render_page(Report(steps=100, backward_passes=100, repairs=reps), lang="zh")
+    assert "修复（修复模式）" in zh and "让修复永久生效的代码修改" in zh
+    assert "id='repairs'" not in render_page(Report(steps=1, backward_passes=1), lang="en"), "plain watching: no section"

@@ -102,6 +102,50 @@ def finding_html(f: Finding, lang: str, x_label: str, anchor: str = "") -> str:
         + "</div>")
 
 
+_OUTCOME_COLOR = {"cleared": "#2f855a", "improved": "#38a169", "replaced": "#68a483", "rolled back": "#c0392b",
+                  "no effect": "#b7791f", "undecided": "#b7791f", "under test": "#b7791f", "failed": "#c0392b",
+                  "gave up": "#c0392b", "report only": "#2b6cb0", "not applicable": "#888", "not attempted": "#888"}
+_KEPT = ("cleared", "improved", "undecided")
+_TO_MAKE = ("report only", "not attempted", "gave up")
+
+
+def repairs_html(report: Report, lang: str) -> str:
+    """Repair mode's attempts, as the terminal shows them: outcome, remedy and step, why, what the remedy did and the
+    evidence before/after, and the code change to make (the permanent form of a kept repair, or the fix a
+    report-only finding needs). Empty when the run was not repaired."""
+    reps = report.repairs or []
+    if not reps:
+        return ""
+    out = [f"<h2 id='repairs'>{_e(t('repairs', lang))}</h2>"]
+    for r in reps:
+        outcome = str(r.get("outcome", "?"))
+        col = _OUTCOME_COLOR.get(outcome, "#666")
+        rows = []
+        for k in ("replaces", "rolled_back_to_step", "action", "evidence", "note", "rollback_notes",
+                  "restored_state_of_step", "restore_notes"):
+            v = r.get(k)
+            if not v:
+                continue
+            items = v.items() if isinstance(v, dict) else [(None, v)]
+            rows += [f"<tr><td>{_e(k if kk is None else f'{k}.{kk}')}</td><td>{_e(_fmt(vv))}</td></tr>" for kk, vv in items]
+        fix = ""
+        if r.get("permanent_fix") and outcome in _KEPT + _TO_MAKE:
+            label = t("fix_permanent" if outcome in _KEPT else "fix_to_make", lang)
+            fix = (f"<div><b>{_e(label)}</b><div class='snippet'><pre><code>{_e(r['permanent_fix'])}</code></pre>"
+                   f"<button class='copy' type='button' data-copied='{_e(t('copied', lang))}'>{_e(t('copy', lang))}"
+                   f"</button></div></div>")
+        remedy = (f"<span class='title'>{_e(r['remedy'])}</span>" if r.get("remedy") else "") + \
+                 (f"<span class='when'>{_e(t('step', lang))} {_e(r['step'])}</span>" if r.get("step") is not None else "")
+        out.append(f"<div class='finding repair' data-outcome='{_e(outcome)}' style='border-left-color:{col}'>"
+                   f"<div><span class='sev' style='background:{col}'>{_e(outcome)}</span>"
+                   f"<span class='code'>{_e(r.get('code', ''))}</span>{remedy}</div>"
+                   + (f"<div class='summary'>{_e(r['why'])}</div>" if r.get("why") else "")
+                   + (f"<details open><summary>{_e(t('evidence', lang))}</summary><table class='ev'>{''.join(rows)}"
+                      f"</table></details>" if rows else "")
+                   + fix + "</div>")
+    return "".join(out)
+
+
 def _markers(report: Report) -> list[tuple[float, str, str]]:
     seen, out = set(), []
     for f in sorted(report.findings, key=lambda f: (f.step if f.step is not None else 0)):
@@ -200,6 +244,7 @@ def body_html(report: Report, lang: str, title: str | None = None, heading: str 
         out += [finding_html(f, lang, x_label, anchor=f"finding-{i}") for i, f in enumerate(report.findings)]
     else:
         out.append(f"<p>{_e(t('no_findings', lang))}</p>")
+    out.append(repairs_html(report, lang))
     if report.notes:
         out.append(f"<h2>{_e(t('notes', lang))}</h2><ul>" + "".join(f"<li>{_e(note(n, lang))}</li>" for n in report.notes) + "</ul>")
     if report.internal_errors:
