@@ -791,6 +791,18 @@ def test_an_unmeasured_lr_cut_for_an_rnn_explosion_is_replaced_by_clipping_at_th
     assert mse < 0.05, out[-300:]
 
 
+def test_a_clip_that_does_not_beat_the_lr_cut_it_replaces_is_taken_back_and_the_cut_stays(tmp_path):
+    """A vanilla RNN at seed 2: its default-factor cut is kept, and the clip that replaces it, at the script's LR, ends
+    its window with the loss above the cut's window (1.04 against 0.97): taken back as "no effect", the cut back in
+    force, its record still the kept repair with its code change (the run ends at 0.69, 0.72 before the clip existed)."""
+    report, out = _one_thread("faulty_exploding-gradient_vanilla_rnn.py", seed=2, tmp=tmp_path)
+    reps = [r for r in report.repairs if r.get("remedy")]
+    cut, clip = reps[0], reps[1]
+    assert cut["remedy"] == "lower-lr" and cut["outcome"] == "cleared" and cut.get("permanent_fix"), reps
+    assert clip["remedy"] == "clip-grad-norm" and clip.get("replaces") and clip["outcome"] == "no effect", clip
+    assert "did not fall below the LR cut's window" in clip["why"] and "replace_stalled" not in clip
+
+
 def test_a_clip_that_replaces_an_lr_cut_takes_it_back_and_puts_it_back_as_it_was():
     X, y = blobs()
     m = mlp()

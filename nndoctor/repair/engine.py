@@ -898,9 +898,9 @@ class RepairController:
             # a clip in place of a kept LR cut (the finding was already clear under the cut): it stays only if the run
             # does better at the script's LR than under the cut, i.e. the loss falls below the cut's own window
             cleared = False
-            rec["raise_stalled"] = (f"the loss did not fall below the LR cut's window at the script's LR: median "
-                                    f"{_median(tail):.4g} over the window's second half, reference median {_median(ref):.4g}; "
-                                    f"the cut is back")
+            rec["replace_stalled"] = (f"the loss did not fall below the LR cut's window at the script's LR: median "
+                                      f"{_median(tail):.4g} over the window's second half, reference median "
+                                      f"{_median(ref):.4g}; the cut is back")
         killed = None
         if not (nonfinite or worse or final) and (cleared or improved) and isinstance(action, A.SwapActivation) \
                 and action.lr_factor is None:
@@ -934,7 +934,8 @@ class RepairController:
             rec["why"] = "the run ended before the verification window did"
         else:
             outcome = "no effect"
-            rec["why"] = (rec.pop("raise_stalled") + "; the remedy was taken back" if "raise_stalled" in rec else
+            stalled = rec.pop("raise_stalled", None) or rec.pop("replace_stalled", None)
+            rec["why"] = (stalled + "; the remedy was taken back" if stalled else
                           "the finding stayed and the loss did not improve; the remedy was taken back")
             action.undo()
         rec["outcome"] = outcome
