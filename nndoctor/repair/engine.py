@@ -967,7 +967,7 @@ class RepairController:
         note = action.note()
         if note:
             rec["note"] = note
-        if not final and outcome == "cleared" and self._replace_unmeasured_cut(f, action):
+        if not final and outcome in ("cleared", "improved") and self._replace_unmeasured_cut(f, action):
             self._cut_to_replace = (f, action)
         if not final:
             self._dirty = True   # the next remedy, or the next finding, at the next step
@@ -982,7 +982,7 @@ class RepairController:
         (``_priority``), and the cut's window has just given the level to clip at; the clip is judged like any
         remedy, and rolled back, the cut restored, if the run does worse at the script's LR."""
         return (isinstance(action, A.ScaleLr) and action.remedy == "lower-lr" and getattr(action, "unmeasured", False)
-                and f.code == "exploding-gradient" and self._recurrent()
+                and f.code in ("exploding-gradient", "non-finite") and self._recurrent()
                 and "clip-grad-norm" not in self.tried.get(self._key(f), []))
 
     def grad_level_since(self, opt, step: int) -> tuple[float, int] | None:
