@@ -803,6 +803,38 @@ def test_a_clip_that_does_not_beat_the_lr_cut_it_replaces_is_taken_back_and_the_
     assert "did not fall below the LR cut's window" in clip["why"] and "replace_stalled" not in clip
 
 
+@pytest.mark.parametrize("kind", ["rnn", "mlp"])
+def test_which_lr_cuts_are_replaced_by_clipping(kind):
+    """Only a cut made with the default factor, for an explosion or the NaN it makes, in a net with torch's recurrent
+    modules, and only once (not after a clip was tried for that finding)."""
+    torch.manual_seed(0)
+    m = nn.RNN(4, 8, batch_first=True) if kind == "rnn" else mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.01)
+    x = torch.randn(16, 5, 4) if kind == "rnn" else torch.randn(16, 20)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        for _ in range(3):
+            opt.zero_grad()
+            out = m(x)[0] if kind == "rnn" else m(x)
+            out.pow(2).mean().backward()
+            opt.step()
+        ctl = doctor.repair
+        rec = next(iter(doctor._opts.values()))
+        found = {c: Finding(code=c, severity="error", summary="injected", where=[rec.name], key=rec.name)
+                 for c in ("exploding-gradient", "non-finite", "learning-rate-too-high")}
+        cut = E.make_action(ctl, found["exploding-gradient"], "lower-lr")
+        cut.apply()
+        assert cut.unmeasured
+        want = kind == "rnn"
+        assert ctl._replace_unmeasured_cut(found["exploding-gradient"], cut) == want
+        assert ctl._replace_unmeasured_cut(found["non-finite"], cut) == want
+        assert not ctl._replace_unmeasured_cut(found["learning-rate-too-high"], cut)
+        ctl.tried[ctl._key(found["exploding-gradient"])] = ["lower-lr", "clip-grad-norm"]
+        assert not ctl._replace_unmeasured_cut(found["exploding-gradient"], cut), "a clip was tried already"
+        cut.unmeasured = False
+        assert not ctl._replace_unmeasured_cut(found["non-finite"], cut), "a measured cut stays"
+        cut.undo()
+
+
 def test_a_clip_that_replaces_an_lr_cut_takes_it_back_and_puts_it_back_as_it_was():
     X, y = blobs()
     m = mlp()

@@ -28,11 +28,11 @@ healthy run with repair mode on trains exactly as without it (snapshots only cop
   the reference median is *improved*; both keep the remedy.
   Otherwise *no effect*: the remedy is taken back and the next tried. At most
   ``MAX_PER_FINDING`` attempts per finding and ``MAX_ATTEMPTS`` per run.
-* **A stopgap replaced.** A recurrent net whose gradient exploded from its first steps has no healthy
-  level to clip to, so its LR is cut by a default factor first. Once that cut is kept, the level the run
-  shows under it is the one to clip at: a clip at it, with the script's LR, replaces the cut (clipping
-  is the recurrent net's cure, the LR not the cause). It stays only if the loss falls below the cut's
-  window; otherwise it is taken back and the cut restored.
+* **A stopgap replaced.** A recurrent net whose gradient exploded from its first steps (or turned NaN
+  there) has no healthy level to clip to, so its LR is cut by a default factor first. Once that cut is
+  kept (cleared or improved), the level the run shows under it is the one to clip at: a clip at it, with
+  the script's LR, replaces the cut (clipping is the recurrent net's cure, the LR not the cause). It
+  stays only if the loss falls below the cut's window; otherwise it is taken back and the cut restored.
 """
 from __future__ import annotations
 
@@ -976,9 +976,10 @@ class RepairController:
                 self._maybe_snapshot(force=True)
 
     def _replace_unmeasured_cut(self, f: Finding, action: A.Action) -> bool:
-        """Should this LR cut, just kept, be replaced by clipping? Only a cut for an exploding gradient in a recurrent
-        network, made with a default factor because the run had no healthy gradient level to clip to (it exploded
-        from its first steps: ``plan_for`` puts the cut first then). Clipping is the cure there, not the LR
+        """Should this LR cut, just kept (cleared or improved), be replaced by clipping? Only a cut for an exploding
+        gradient, or the NaN it turns into, in a recurrent network (torch's RNN modules), made with a default factor
+        because the run had no healthy gradient level to clip to (it exploded from its first steps: ``plan_for``
+        puts the cut first then). Clipping is the cure there, not the LR
         (``_priority``), and the cut's window has just given the level to clip at; the clip is judged like any
         remedy, and rolled back, the cut restored, if the run does worse at the script's LR."""
         return (isinstance(action, A.ScaleLr) and action.remedy == "lower-lr" and getattr(action, "unmeasured", False)
