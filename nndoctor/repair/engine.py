@@ -575,7 +575,7 @@ class RepairController:
             f, cut = self._cut_to_replace
             self._cut_to_replace = None
             if len(self.attempts) < self.max_attempts:
-                self._attempt(f, remedy="clip-grad-norm", replaces=cut)
+                self._attempt(f, replaces=cut)
                 return
         if self._dirty:
             self._dirty = False
@@ -744,16 +744,16 @@ class RepairController:
         return None
 
     # -- attempts -------------------------------------------------------------------------------
-    def _attempt(self, f: Finding, remedy: str | None = None, replaces: "A.ScaleLr | None" = None) -> None:
-        """The next remedy for ``f`` applied, under test from the next step. ``remedy``/``replaces``: clipping
-        in place of a kept LR cut that had no measurement behind it (``_replace_unmeasured_cut``)."""
+    def _attempt(self, f: Finding, replaces: "A.ScaleLr | None" = None) -> None:
+        """The next remedy for ``f`` applied, under test from the next step. ``replaces``: clipping in place of a
+        kept LR cut that had no measurement behind it (``_replace_unmeasured_cut``)."""
         d = self.doctor
         key = self._key(f)
         tried = self.tried.setdefault(key, [])
         prev = self.kept.get(key)
         retry = self._retry.pop(key, None) if replaces is None else None
         if replaces is not None:
-            pass
+            remedy = A.ClipGrad.remedy
         elif retry is not None:
             remedy = retry[0]   # taken back for what the run's LR did with it: again, with the LR lowered
         elif prev is not None and prev["remedy"] in REPEATABLE | RECURRING:
@@ -986,19 +986,25 @@ class RepairController:
                 and f.code in ("exploding-gradient", "non-finite") and self._recurrent()
                 and "clip-grad-norm" not in self.tried.get(self._key(f), []))
 
+    def _total_grad_norms(self, rec) -> tuple[np.ndarray, np.ndarray]:
+        """The optimizer's recorded steps and its total gradient norm at each (the per-parameter norms added in
+        quadrature; a parameter with no gradient, stored as -1, adds nothing)."""
+        g = self.doctor.store[f"grad_norm/{rec.key}"]
+        if not len(g):
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        G = g.array(-1.0)
+        if G.ndim == 1:
+            G = G.reshape(-1, 1)
+        return g.steps, np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
+
     def grad_level_since(self, opt, step: int) -> tuple[float, int] | None:
         """The median total gradient norm over this optimizer's steps after ``step`` (5 finite, positive ones at
         least), and how many it rests on."""
         rec = self._rec(opt)
         if rec is None:
             return None
-        g = self.doctor.store[f"grad_norm/{rec.key}"]
-        if not len(g):
-            return None
-        G = g.array(-1.0)
-        if G.ndim == 1:
-            G = G.reshape(-1, 1)
-        tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))[g.steps > step]
+        steps, tot = self._total_grad_norms(rec)
+        tot = tot[steps > step]
         tot = tot[np.isfinite(tot) & (tot > 0)]
         return (float(_median(tot)), int(len(tot))) if len(tot) >= 5 else None
 
@@ -1206,14 +1212,9 @@ class RepairController:
         opts = self.target_optimizers(f)
         if not opts:
             return None
-        rec = self._rec(opts[0])
-        s = self.doctor.store[f"grad_norm/{rec.key}"]
-        if not len(s):
+        _, tot = self._total_grad_norms(self._rec(opts[0]))
+        if not len(tot):
             return None
-        G = s.array(-1.0)
-        if G.ndim == 1:
-            G = G.reshape(-1, 1)
-        tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
         tot = tot[-self.window:] if before else tot[-max(1, last):]
         tot = tot[np.isfinite(tot)]
         return float(f"{_median(tot):.4g}") if len(tot) else None
@@ -1227,9 +1228,9 @@ class RepairController:
         rec = self._rec(opt)
         if rec is None:
             return None
-        g = self.doctor.store[f"grad_norm/{rec.key}"]
+        _, tot = self._total_grad_norms(rec)
         L = self._losses(first=10 ** 9)
-        if not len(g) or len(L) < 5:
+        if not len(tot) or len(L) < 5:
             return None
         lim = float(np.max(L[:3]))     # where it started, with the spread of its first losses
         run = np.convolve(np.where(np.isfinite(L), L, np.inf), np.ones(3) / 3, mode="valid")
@@ -1237,10 +1238,6 @@ class RepairController:
         k = int(above[0]) + 1 if len(above) else len(L)   # losses before the smoothed loss first rose
         if k < 5:
             return None
-        G = g.array(-1.0)
-        if G.ndim == 1:
-            G = G.reshape(-1, 1)
-        tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
         # the optimizer's steps that those losses preceded (one step per backward pass, or per accumulation)
         per = max(1.0, self.doctor.n_backward / max(1, rec.n_steps))
         tot = tot[: max(1, int(k / per))]
@@ -1421,12 +1418,8 @@ class RepairController:
         if isinstance(base, (int, float)) and base > 0 and math.isfinite(base):
             return 2.0 * float(base), "2x the gradient norm's early level (the rule's baseline)"
         rec = self._rec(opt)
-        s = self.doctor.store[f"grad_norm/{rec.key}"] if rec is not None else None
-        if s is not None and len(s):
-            G = s.array(-1.0)
-            if G.ndim == 1:
-                G = G.reshape(-1, 1)
-            tot = np.sqrt((np.where(G > 0, G, 0) ** 2).sum(axis=1))
+        if rec is not None:
+            _, tot = self._total_grad_norms(rec)
             tot = tot[np.isfinite(tot) & (tot > 0)]
             if len(tot):
                 early = tot[: max(3, len(tot) // 3)]
