@@ -763,6 +763,26 @@ def test_a_recurrent_net_is_clipped_at_its_healthy_gradient_level(tmp_path):
     assert mse < 1.5, buf.getvalue()[-300:]     # unrepaired: NaN (or ~1e8 on a seed that stays finite)
 
 
+def test_an_rnn_explosion_is_clipped_at_the_level_it_trained_at_from_the_state_before_the_burst():
+    """An IRNN whose clip runs after step() (no effect): its first ~10 steps, at initialization, have gradient norms
+    ~20 and a loss bump it comes back down from; it then trains 50 steps at norms ~1-2 until a burst of 3e3 at step
+    61 (val MSE 2.56 unrepaired; 1e-4 for the twin that clips at 1.0 before step()).
+    * The healthy level is the median over the ~60 steps before the rise the loss is still in, not over the 10
+      before the first bump (19: a clip that let the init-scale updates through, and 0.1175 at the end).
+    * The burst was applied to the weights: the clip starts from the best state before it (step 60), not from the
+      burst's weights, which at the healthy level it had not climbed back from within its window (rolled back)."""
+    report, out = _one_thread("faulty_exploding-gradient_clip_after_step.py")
+    reps = [r for r in report.repairs if r.get("remedy")]
+    clip = reps[0]
+    assert clip["code"] == "exploding-gradient" and clip["remedy"] == "clip-grad-norm", reps
+    assert 0.5 < clip["action"]["max_norm"] < 5, clip["action"]
+    assert int(clip["action"]["max_norm_from"].split("over the run's ")[1].split()[0]) >= 40, clip["action"]
+    assert clip["rolled_back_to_step"] is not None and clip["rolled_back_to_step"] < clip["step"], clip
+    assert clip["outcome"] in ("cleared", "improved"), clip
+    mse = float(out.split("val_mse=")[-1].split()[0])
+    assert mse < 0.05, out[-300:]
+
+
 def test_without_a_healthy_history_the_lr_is_lowered_by_the_measured_growth_first():
     """Vanilla RNN whose gradient explodes from the first steps: there is no healthy level to clip to, so
     the LR comes first, lowered by the loss's measured growth per step (1 / (1 + sqrt(growth)))."""

@@ -52,6 +52,7 @@ from torch import nn
 from .. import remedies as _remedies
 from ..findings import Finding
 from ..diagnoses.stats import median as _median, quantile as _quantile
+from ..probes.model import unwrap_optimizer
 from ..probes.tensors import norms
 from . import actions as A
 
@@ -781,7 +782,7 @@ class RepairController:
                 return
         before_bw = d.n_backward
         rolled = None
-        if self.best is not None and self._degraded():
+        if self.best is not None and self._degraded(f):
             # the run is worse than its best state (diverged, NaN, blown-up weights): a remedy applied to
             # the damaged weights would be judged on the damage, so it starts from the best state. Not only
             # for a finding's first remedy: one taken back as "no effect" (not restored) may leave the run
@@ -1136,10 +1137,20 @@ class RepairController:
         return snap is None or len(d.table.params) != snap.n_params or \
             any(r.key not in snap.opt_keys and r.n_steps > 0 for r in d._opts.values())
 
-    def _degraded(self) -> bool:
+    def _degraded(self, f: Finding | None = None) -> bool:
         """Is the run now worse than its best snapshot (by the same test a verdict uses, or by its weights:
         ``_blown_up``)? The losses judged are the last ten, none from before the latest rollback (those
-        belong to the undone steps, not to the state the run has)."""
+        belong to the undone steps, not to the state the run has).
+
+        ``f``, the finding a remedy is about to treat: an exploding gradient (a burst of 100x its running
+        level or more, or a 2-decade growth) that began after the best snapshot was taken, under plain SGD
+        (with or without momentum), has already been applied to the weights: an SGD step on a gradient 100x
+        the usual moves them 100x as far. That damage need not show in the last ten losses yet (a one-step
+        burst is one loss among ten, or none: the update is taken after the loss it came from), and a remedy
+        applied to those weights (a clip at the healthy level) has to climb back from it within its verdict
+        window: the run is degraded. Not for the optimizers that normalize their step (Adam's moves ~3x its
+        usual step on a single 100x gradient: the first moment takes a tenth of it, the second moment's root
+        ~3x) or that choose it by curvature (L-BFGS): their damage, if any, shows in the losses."""
         if self._stale(self.best):
             return False
         if not self._params_finite():
@@ -1151,6 +1162,9 @@ class RepairController:
             # init), or a loss above that state's, are no damage to undo; NaN weights still are.
             return False
         if self._blown_up(self.best):
+            return True
+        if f is not None and f.code == "exploding-gradient" and f.severity != "info" and isinstance(f.step, int) \
+                and f.step > self.best.opt_step and self._steps_with_the_gradient(f):
             return True
         since = self._restored[1] if self._restored is not None else 0
         recent = self._losses(after_bw=max(0, self.doctor.n_backward - 10, since))
@@ -1170,6 +1184,13 @@ class RepairController:
         # updates (its early blow-up test), whatever the loss has come back down to since
         return (now > 0 and top > 0 and math.log10(now / top) >= 1.0) or \
             (len(ref) < 5 and self.best.step <= 1 and self.early_blowup())
+
+    def _steps_with_the_gradient(self, f: Finding) -> bool:
+        """Do the optimizers a finding is about take steps in proportion to the gradient (torch's SGD, with or
+        without momentum or Nesterov), not normalized by its running size (Adam, RMSprop...) or chosen by
+        curvature (L-BFGS)?"""
+        opts = [unwrap_optimizer(o) for o in self.target_optimizers(f)]
+        return bool(opts) and all(isinstance(o, torch.optim.SGD) for o in opts)
 
     def _blown_up(self, snap: Snapshot) -> bool:
         """Have the weights blown up since ``snap``: is the parameters' total norm now more than
@@ -1221,10 +1242,16 @@ class RepairController:
 
     def healthy_level(self, opt) -> tuple[float, int] | None:
         """The gradient norm's level over the run's healthy history (Pascanu et al. 2013: clip at the
-        average norm over many updates): the median total norm over the steps before the loss first
-        rose above where it started (its first three losses' median plus their spread), if there are at
+        average norm over many updates): the median total norm over the steps before the loss rose for
+        good above where it started (its first three losses' median plus their spread), if there are at
         least five such steps (the loss's 3-step running mean above the highest of its first three
-        losses is a rise); None when the run has no healthy history (the loss rose from the start)."""
+        losses is a rise); None when the run has no healthy history (the loss rose from the start).
+
+        "For good": the rise the loss is still in now. A bump it came back down from (a ReLU RNN's first
+        steps at initialization, whose gradients are a decade above its later ones, before it settles and
+        trains for 50 steps) is part of the healthy history, not its end: cut there, the level would rest on
+        the initialization's large norms alone and clip 10x above the level the run trained at. The median
+        keeps such a bump's few steps from moving the level."""
         rec = self._rec(opt)
         if rec is None:
             return None
@@ -1234,8 +1261,11 @@ class RepairController:
             return None
         lim = float(np.max(L[:3]))     # where it started, with the spread of its first losses
         run = np.convolve(np.where(np.isfinite(L), L, np.inf), np.ones(3) / 3, mode="valid")
-        above = np.where(~(run <= lim))[0]
-        k = int(above[0]) + 1 if len(above) else len(L)   # losses before the smoothed loss first rose
+        below = np.where(run <= lim)[0]
+        if len(below) and below[-1] == len(run) - 1:
+            k = len(L)                     # the loss is not above its start now: the whole run so far
+        else:                              # losses before the rise the smoothed loss is still in
+            k = int(below[-1]) + 2 if len(below) else 1
         if k < 5:
             return None
         # the optimizer's steps that those losses preceded (one step per backward pass, or per accumulation)
