@@ -17,7 +17,9 @@ objects it holds, so a repair never replaces them: it mutates them or hooks into
 * re-initialization: the init matched to the activation that follows, in place on the same
   tensors (the optimizer state of those parameters is dropped: it described the old weights).
 * activation swap: the activation module is replaced in its parent module (``nn.ReLU`` ->
-  ``nn.LeakyReLU``); a functional ``F.relu`` in ``forward()`` cannot be swapped (report only).
+  ``nn.LeakyReLU``); a functional one (``torch.sigmoid(self.fc1(x))``, ``F.relu``) is answered with the new one
+  where it is called on a hidden layer's output, by a torch function mode entered for the model's forward
+  (``_FunctionalSwap``); a compiled forward cannot be intercepted (report only).
 * input standardization: a forward pre-hook on the first layer subtracts the per-feature mean and
   divides by the per-feature std measured by the activation probe on the training batches.
 * non-finite inputs: a forward pre-hook on the model replaces NaN/Inf in floating inputs by 0.
@@ -1280,8 +1282,7 @@ class SwapActivation(Action):
     def apply(self) -> dict[str, Any]:
         targets = self.ctl.activations_for(self.finding, self.remedy)
         if not targets:
-            raise CannotApply("the activation is applied functionally in forward() (F.relu, torch.sigmoid), "
-                              "which cannot be swapped from outside: change the code")
+            return self._apply_functional()
         d = self.ctl.doctor
         if d._act.armed:  # the activation sample in progress would hold hooks on the old modules
             d._collect_activations()
@@ -1307,15 +1308,141 @@ class SwapActivation(Action):
             self._lower_lr_with_it(self.lr_factor, out)
         return out
 
+    def _apply_functional(self) -> dict[str, Any]:
+        """The activation is a function called in ``forward()`` (``torch.sigmoid(self.fc1(x))``, ``F.relu``, or one
+        held in a variable, ``act = torch.sigmoid``): no module to replace. It is swapped where it is applied to a
+        hidden layer's output: forward hooks on those layers note their output tensors, and while the model's
+        forward runs a ``TorchFunctionMode`` (``_FunctionalSwap``) answers a call of the old activation on one of
+        those very tensors with the new one. Any other call of it is left alone: a gate computed from part of a
+        layer's output (an LSTM's chunks), the output layer's sigmoid for a BCE loss, a sigmoid in the loss. The
+        layers are He-initialized for a ReLU, as with modules. A forward that applies no such call within a
+        quarter of the window (the early check) takes the remedy back as not applicable."""
+        from torch.overrides import TorchFunctionMode   # noqa: F401  (torch >= 2.0)
+
+        d = self.ctl.doctor
+        roots = d._eager_roots()
+        if not roots or len(roots) < len(d.table.roots):
+            raise CannotApply("the activation is applied functionally in forward() (F.relu, torch.sigmoid), and the "
+                              "model is compiled: its forward cannot be intercepted from outside: change the code")
+        if d._act.armed:  # the activation sample in progress: what it saw tells which function follows a layer
+            d._collect_activations()
+            d._act_left = 0
+        kinds = SATURATING if self.remedy == "relu-family" else ("relu",)
+        layers = self.ctl.layers_for(self.finding, "all")
+        found = [(n, m, act) for n, m, act in layers[:-1] if act in kinds and isinstance(m, (nn.Linear, nn.modules.conv._ConvNd))]
+        hidden = [(n, m) for n, m, _ in found]
+        if not hidden:
+            raise CannotApply("the activation is applied functionally in forward() (F.relu, torch.sigmoid), and no "
+                              f"hidden Linear/Conv layer was seen to feed a {'/'.join(kinds)}: change the code")
+        kinds = tuple(k for k in kinds if any(act == k for _, _, act in found))
+        swap = self.functional = _FunctionalSwap(kinds, leaky=self.remedy == "leaky-relu")
+        for name, m in hidden:
+            self.handles.append(_ModuleHook(m, "register_forward_hook",
+                                            _guarded(self.ctl, "activation swap", swap.note_output)))
+        for r in roots:
+            self.handles.append(_ModuleHook(r, "register_forward_pre_hook", _guarded(self.ctl, "activation swap", swap.enter)))
+            self.handles.append(_ModuleHook(r, "register_forward_hook", _guarded(self.ctl, "activation swap", swap.exit),
+                                            always_call=True))
+        reinit = []
+        if self.remedy == "relu-family":
+            for name, m in hidden:
+                init_layer(m, "relu")
+                self.ctl.drop_optimizer_state(m.parameters())
+                reinit.append(name)
+        self.reinit = reinit
+        new = "LeakyReLU(0.01)" if self.remedy == "leaky-relu" else "ReLU"
+        self.context = {"activation": "/".join(kinds), "where": ", ".join(n for n, _ in hidden[:3])}
+        return {"swapped_functional": [f"{act} applied to the output of {n} -> {new}" for n, _, act in found[:20]],
+                "how": "a torch function mode, while the model's forward runs, answers the old activation called on those "
+                       "layers' outputs with the new one (the hooks come off when the doctor closes: the code change "
+                       "below makes it permanent)",
+                **({"reinitialized_he": reinit[:20]} if reinit else {})}
+
+    def inapplicable(self, steps: int, early: int) -> str | None:
+        swap = getattr(self, "functional", None)
+        if swap is not None and steps >= early and swap.hits == 0:
+            return ("no call of the activation on a hidden layer's output was seen in forward() (it is applied to "
+                    "something else, e.g. part of a layer's output): change the code")
+        return None
+
     def undo(self) -> None:
         self._undo_lr()
         for parent, child, old in reversed(self.swapped):
             setattr(parent, child, old)
         self.swapped.clear()
         super().undo()
+        swap = getattr(self, "functional", None)
+        if swap is not None:
+            swap.close()
 
 
 SATURATING = ("sigmoid", "tanh")
+
+
+def _functions_of(kind: str) -> tuple:
+    F = torch.nn.functional
+    if kind == "relu":
+        return (torch.relu, F.relu, torch.Tensor.relu), (torch.relu_, torch.Tensor.relu_)
+    special = getattr(getattr(torch, "special", None), "expit", None) if kind == "sigmoid" else None
+    out = [getattr(torch, kind), getattr(F, kind), getattr(torch.Tensor, kind)] + ([special] if special else [])
+    return tuple(out), (getattr(torch, f"{kind}_", None), getattr(torch.Tensor, f"{kind}_"))
+
+
+class _FunctionalSwap:
+    """A swap of a functional activation (see ``SwapActivation._apply_functional``): the hidden layers' output
+    tensors of the forward in progress (strong references, so an id is never a freed tensor's), and a torch
+    function mode entered for the model's forward (nested forwards counted) that answers ``kinds``' functions
+    called on one of them with a ReLU (or a LeakyReLU of slope 0.01, for dead units)."""
+
+    def __init__(self, kinds: tuple[str, ...], leaky: bool) -> None:
+        from torch.overrides import TorchFunctionMode
+
+        funcs, inplace = [], []
+        for k in kinds:
+            f, i = _functions_of(k)
+            funcs.extend(f)
+            inplace.extend(x for x in i if x is not None)
+        self.funcs, self.inplace = frozenset(funcs), frozenset(inplace)
+        self.leaky = leaky
+        self.outputs: dict[int, torch.Tensor] = {}
+        self.depth = 0
+        self.hits = 0
+        swap = self
+
+        class _Mode(TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                kwargs = kwargs or {}
+                if args and (func in swap.funcs or func in swap.inplace) and len(args) == 1 and not kwargs:
+                    x = args[0]
+                    if isinstance(x, torch.Tensor) and swap.outputs.get(id(x)) is x:
+                        swap.hits += 1
+                        if func in swap.inplace:
+                            return torch.nn.functional.leaky_relu_(x, 0.01) if swap.leaky else x.relu_()
+                        return torch.nn.functional.leaky_relu(x, 0.01) if swap.leaky else torch.relu(x)
+                return func(*args, **kwargs)
+
+        self.mode = _Mode()
+
+    def note_output(self, module, inputs, output) -> None:
+        if self.depth and isinstance(output, torch.Tensor):
+            self.outputs[id(output)] = output
+
+    def enter(self, module, args) -> None:
+        if self.depth == 0:
+            self.mode.__enter__()
+        self.depth += 1
+
+    def exit(self, module, args, output) -> None:
+        if self.depth == 0:
+            return
+        self.depth -= 1
+        if self.depth == 0:
+            self.outputs.clear()
+            self.mode.__exit__(None, None, None)
+
+    def close(self) -> None:
+        """(undo between forwards: nothing is entered; a forward that never returned is left as it was)"""
+        self.outputs.clear()
 
 
 class AddNormalization(Action):

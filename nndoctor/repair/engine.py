@@ -178,10 +178,11 @@ def plan(f: Finding) -> list[str]:
     if code == "poor-initialization":
         return ["init-for-activation"]
     if code == "vanishing-gradient":
-        # the cures of the guide: a non-saturating activation, Batch Normalization, or an init that keeps the
-        # signal's variance through the depth (Glorot & Bengio 2010) -- the last two also where the activation is
-        # applied functionally (torch.sigmoid in forward()) and cannot be swapped from outside; the init first
-        # when the weights' scale is off the standard inits (RepairController.plan_for)
+        # the cures of the guide: a non-saturating activation (a module replaced, or a function called in forward()
+        # answered with ReLU where it is applied to a hidden layer's output), Batch Normalization, or an init that
+        # keeps the signal's variance through the depth (Glorot & Bengio 2010) -- the last two also where the swap
+        # cannot be made (a compiled forward); the init before the normalization when the weights' scale is off
+        # the standard inits (RepairController.plan_for)
         return ["relu-family", "add-normalization", "init-for-activation"]
     if code == "unnormalized-input":
         return ["standardize-inputs"]
