@@ -309,6 +309,7 @@ class ActivationProbe:
             o = out.detach()
             if st.kind == "layer":
                 self._layer_out[o.data_ptr()] = name
+                st.out_ptrs.add(o.data_ptr())   # (is_output: the layer whose output the model returns)
             if st.kind == "relu":
                 dim = _unit_dim(o, self._prev_conv)
                 a = _alive(o, dim)

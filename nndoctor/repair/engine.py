@@ -1522,8 +1522,17 @@ class RepairController:
         return [(n, mods[n]) for n in known + rest]
 
     def _act_after(self, ordered, i: int, default: str) -> str:
-        for _, m in ordered[i + 1:]:
+        """The activation after layer ``ordered[i]``: the activation module that follows it in forward order;
+        with none before the next layer, what the activation sample saw: ``linear`` (gain 1) for the model's
+        output layer (nothing follows it inside the model: an output sigmoid or softmax is the loss's, and its
+        init is gain 1 too) and for a layer whose output the next layer takes with values below -1 (no ReLU,
+        sigmoid or tanh output goes there, nor GELU's, SiLU's or ELU's, whose floors are -0.17, -0.28 and -1: a
+        linear bottleneck such as an autoencoder's code); else the model's main activation (``default``: a
+        functional one the modules do not show)."""
+        nxt = None
+        for n, m in ordered[i + 1:]:
             if isinstance(m, _LAYERS):
+                nxt = n
                 break
             if isinstance(m, (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU)):
                 return "relu"
@@ -1531,6 +1540,16 @@ class RepairController:
                 return "tanh"
             if isinstance(m, (nn.Sigmoid, nn.Hardsigmoid)):
                 return "sigmoid"
+        samples = self.doctor.store.facts.get("act_samples") or []
+        mods = (samples[-1].get("modules") or {}) if samples else {}
+        me = mods.get(ordered[i][0]) or {}
+        if me.get("is_output"):
+            return "linear"
+        seen = mods.get(nxt) if nxt is not None else None
+        lo = seen.get("min_in") if seen else None
+        if seen and seen.get("kind") == "layer" and seen.get("is_model_input") == 0.0 and isinstance(lo, float) \
+                and lo < -1.0:
+            return "linear"
         return default
 
     def layers_for(self, f: Finding, scope: str) -> list[tuple[str, nn.Module, str]]:
