@@ -1049,3 +1049,20 @@ def test_model_train_runs_gradient_passes_in_train_mode_and_restores_the_modes_e
     assert not any(v for n, v in model.probe.seen[-1].items() if n not in ("drop", "bn"))   # validation: as written
     assert act.switched == 1
     act.undo()
+
+
+def test_the_activation_after_a_layer_with_no_activation_module_is_read_from_the_sample():
+    """Between a layer and the next with no activation module: the model's output layer and a layer whose output
+    the next takes below -1 (no ReLU/sigmoid/tanh/GELU/SiLU/ELU output is) get gain 1 (``linear``); one whose output
+    the next takes at >= 0 or inside (-1, 1) keeps the model's main activation (a functional one, e.g. F.relu)."""
+    a, b, c, d = nn.Linear(4, 8), nn.Linear(8, 8), nn.Linear(8, 8), nn.Linear(8, 2)
+    ordered = [("a", a), ("b", b), ("c", c), ("d", d)]
+    mods = {"a": {"kind": "layer", "is_model_input": 1.0, "min_in": -2.0},
+            "b": {"kind": "layer", "is_model_input": 0.0, "min_in": 0.0},      # a's output: after a F.relu
+            "c": {"kind": "layer", "is_model_input": 0.0, "min_in": -4.5},     # b's output: nothing applied
+            "d": {"kind": "layer", "is_model_input": 0.0, "min_in": -0.3, "is_output": 1.0}}
+    ctl = SimpleNamespace(doctor=SimpleNamespace(store=SimpleNamespace(facts={"act_samples": [{"modules": mods}]})))
+    got = [E.RepairController._act_after(ctl, ordered, i, "relu") for i in range(4)]
+    assert got == ["relu", "linear", "relu", "linear"], got
+    with_module = [("a", a), ("act", nn.Tanh()), ("b", b)]
+    assert E.RepairController._act_after(ctl, with_module, 0, "relu") == "tanh"
