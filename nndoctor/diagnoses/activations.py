@@ -65,8 +65,13 @@ SATURATED = register(Diagnosis(
     remedies=("standardize-inputs", "init-for-activation", "normalize-before-activation", "relu-family"),
     traps=("an output sigmoid of a confident classifier (its output is the model's output: excluded)",
            "LSTM/GRU gates (inside the recurrent module, not judged)",
-           "saturation only in one sample: it must hold in the last two samples when there are two"),
-    thresholds=("warning when >= 50% of a layer's outputs are saturated ('most inputs'), error at >= 90%",),
+           "saturation only in one sample: it must hold in the last two samples when there are two",
+           "saturation by design in a run that learns: a hand-written LSTM cell stores a symbol as candidate values "
+           "pinned at +-1 (55-70% beyond |0.99| once trained); a run whose loss has fallen a decade below its start "
+           "learns through its saturated units, so the finding is info there, not an alarm"),
+    thresholds=("warning when >= 50% of a layer's outputs are saturated ('most inputs'), error at >= 90%",
+                "info instead when the training loss's latest tenth is a decade (10x) below its first tenth "
+                "(the harm saturation does is a stalled loss; a decade is where repair mode calls a run learning)"),
 ))
 
 POOR_INIT = register(Diagnosis(
@@ -217,12 +222,19 @@ def check_saturated(ctx: Context) -> list[Finding]:
     worst = bad[names[0]][0]
     types = sorted({bad[k][1] for k in names})
     severity = "error" if worst >= SAT_ERROR else "warning"
+    fell = _loss_fall(ctx)
+    if fell is not None and fell <= LEARNING_FALL:
+        # the harm saturation does is a stalled loss: a run a decade below its start learns through its saturated
+        # units (a hand-written LSTM's candidate values pinned at +-1 store what it remembers), as dead-relu judges a
+        # stable share of silent units in a run that learns: worth knowing, not an alarm
+        severity = "info"
     desc = join(msg("saturated-activation.layer", layer=_label(ctx, k), share=bad[k][0]) for k in names[:4])
     act = "Tanh" if "Tanh" in types or "tanh" in types else "Sigmoid"
     return [SATURATED.finding(
         severity, msg("saturated-activation", desc=desc),
         step=samples[-1]["step"], where=[k.replace("input of ", "") for k in names],
         evidence={"saturated_fraction": {k: round(bad[k][0], 3) for k in names},
+                  **({"loss_latest_over_first": round(fell, 4)} if fell is not None else {}),
                   "activation": {k: bad[k][1] for k in names},
                   "sample_steps": [s["step"] for s in samples[-2:]],
                   # a functional sigmoid/tanh applied straight to a layer's output: that layer (repair
@@ -230,6 +242,24 @@ def check_saturated(ctx: Context) -> list[Finding]:
                   **({"fed_by": fed} if (fed := {k: samples[-1]["modules"][k]["fed_by"] for k in names
                                                  if samples[-1]["modules"].get(k, {}).get("fed_by")}) else {})},
         context={"activation": act, **_init_context(act.lower())})]
+
+
+LEARNING_FALL = 0.1   # the loss's latest tenth a decade below its first: the run learns (repair's LEARNING_FALL)
+
+
+def _loss_fall(ctx: Context) -> float | None:
+    """The training loss's latest tenth over its first tenth (medians; at least 20 finite, positive losses of the
+    optimizer with the most), or None."""
+    best = None
+    for ov in ctx.optimizers():
+        L = ov.loss[np.isfinite(ov.loss)] if len(ov.loss) else ov.loss
+        if len(L) >= 20 and (best is None or len(L) > len(best)):
+            best = L
+    if best is None:
+        return None
+    k = max(3, len(best) // 10)
+    start, end = float(np.median(best[:k])), float(np.median(best[-k:]))
+    return end / start if start > 0 and end >= 0 else None
 
 
 def _init_context(act: str | None) -> dict[str, str]:
