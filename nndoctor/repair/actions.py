@@ -1317,8 +1317,6 @@ class SwapActivation(Action):
         layer's output (an LSTM's chunks), the output layer's sigmoid for a BCE loss, a sigmoid in the loss. The
         layers are He-initialized for a ReLU, as with modules. A forward that applies no such call within a
         quarter of the window (the early check) takes the remedy back as not applicable."""
-        from torch.overrides import TorchFunctionMode   # noqa: F401  (torch >= 2.0)
-
         d = self.ctl.doctor
         roots = d._eager_roots()
         if not roots or len(roots) < len(d.table.roots):
