@@ -922,6 +922,7 @@ def test_batch_normalization_is_inserted_live_where_the_sigmoid_is_applied_funct
     rec = kept(report, "vanishing-gradient", "add-normalization")
     assert len(rec["action"]["layers"]) == 10 and all("BatchNorm1d(32)" in x for x in rec["action"]["layers"])
     assert "BatchNorm1d(32)" in rec["permanent_fix"]
+    assert "came off when the doctor closed" in rec["note"], rec   # (the model computes without them after close)
     out = buf.getvalue()
     assert "keys_same=True" in out and float(out.split("acc=")[-1].split()[0]) > 0.9, out[-500:]
 

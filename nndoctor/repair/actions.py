@@ -98,6 +98,9 @@ class Action:
     restarts = False   # the change resets part of what was learned: judged against the run's start
     loss_may_rise = False  # a correct fix may raise the training loss (dropout back on): the rule decides
     tolerates_nonfinite_loss = False  # NaN losses are expected while it works (skipped steps)
+    # the function the model computes with it applied lasts only while its hooks do: kept to the end, the report says
+    # that after close the model computes without it (on weights trained with it) until the code change is made
+    hooks_carry_the_fix = False
     replay = 0   # steps a rollback before it undid back to where the finding was seen (set by the controller)
 
     def __init__(self, ctl, finding) -> None:
@@ -1334,6 +1337,7 @@ class SwapActivation(Action):
                               f"hidden Linear/Conv layer was seen to feed a {'/'.join(kinds)}: change the code")
         kinds = tuple(k for k in kinds if any(act == k for _, _, act in found))
         swap = self.functional = _FunctionalSwap(kinds, leaky=self.remedy == "leaky-relu")
+        self.hooks_carry_the_fix = True
         for name, m in hidden:
             self.handles.append(_ModuleHook(m, "register_forward_hook",
                                             _guarded(self.ctl, "activation swap", swap.note_output)))
@@ -1355,6 +1359,12 @@ class SwapActivation(Action):
                        "layers' outputs with the new one (the hooks come off when the doctor closes: the code change "
                        "below makes it permanent)",
                 **({"reinitialized_he": reinit[:20]} if reinit else {})}
+
+    def note(self) -> str:
+        swap = getattr(self, "functional", None)
+        if swap is None:
+            return ""
+        return f"{swap.hits} calls on the layers' outputs answered with {'a LeakyReLU' if swap.leaky else 'ReLU'}"
 
     def inapplicable(self, steps: int, early: int) -> str | None:
         swap = getattr(self, "functional", None)
@@ -1458,6 +1468,7 @@ class AddNormalization(Action):
     doctor closes; the permanent fix puts the normalization into the code."""
 
     remedy = "add-normalization"
+    hooks_carry_the_fix = True   # the function it gives the model lasts only while its hooks do (see Action)
     restarts = True   # it changes the function the layers compute: judged against the run's start
     # the layers above now see normalized inputs they were not fitted to: the loss of a net stuck near chance may sit
     # a little above its first values while the gradient, no longer vanishing, starts to train it. The rule decides:

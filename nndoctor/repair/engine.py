@@ -66,6 +66,11 @@ WORSE_QUANTILE = 0.9
 # is learning, and a restart would throw that progress away (the finding's code fix is still reported)
 LEARNING_FALL = 0.1
 
+# a kept remedy whose change to the model's function is made by hooks (inserted norms, a functional activation swap):
+# the hooks come off at close, so the model as the script holds it afterwards is the unrepaired function
+UNTIL_CLOSE = ("Its hooks came off when the doctor closed: from then on the model computes without it (on weights "
+               "trained with it) until the code change below is made")
+
 
 # a measured LR change that helped while the finding stayed may be applied again, measured anew (the
 # rule's suggestion is relative to the LR in effect, so the factors stack correctly)
@@ -614,8 +619,11 @@ class RepairController:
         for a in self.attempts:
             act = a.pop("_action", None)
             if act is not None:  # a kept remedy: its hooks go, what it changed in the model stays
-                if act.note():
-                    a["note"] = act.note()
+                note = act.note()
+                if act.hooks_carry_the_fix:
+                    note = (f"{note}. " if note else "") + UNTIL_CLOSE
+                if note:
+                    a["note"] = note
                 _remove_hooks_only(act)
         if self.guard is not None:
             note = self.guard.note()
