@@ -148,6 +148,7 @@ class _ModState:
     fed_by: dict[str, None] = field(default_factory=dict)   # a functional activation: the layers whose
     # outputs it was applied to (one call site in a block's forward serves every block), in order
     on_output: bool = False    # a functional activation applied to the model's output (in the loss, after forward)
+    returns_output: bool = False   # a layer whose output tensor is the one the model's forward returned
     hand_written: bool = False  # a layer of no known type (_custom_layer): its fan-in read from its input's width
     n_in: int = 0              # examples of its input summarized in this sample (_LAYER_IN_EXAMPLES)
 
@@ -163,6 +164,7 @@ class ActivationProbe:
         self._root_out_ptrs: set[int] = set()
         self._fwd_out_ptrs: set[int] = set()     # the outputs of the latest forward pass only
         self._layer_out: dict[int, str] = {}    # this forward's layer outputs (data_ptr -> layer name)
+        self._layer_objs: dict[int, tuple] = {}  # this forward's layer output tensors (id -> (tensor, state))
         self._prev_conv = False
         self.forwards = 0
         self.samples = 0
@@ -259,6 +261,7 @@ class ActivationProbe:
         self.forwards += 1
         self._prev_conv = False
         self._layer_out.clear()
+        self._layer_objs.clear()
         self._fwd_out_ptrs = set()
         self._input_ptrs = {t.data_ptr() for t in iter_tensors((args, kwargs)) if t.numel()}
 
@@ -266,8 +269,14 @@ class ActivationProbe:
         try:
             self._fwd_out_ptrs = {t.data_ptr() for t in iter_tensors(output) if t.numel()}
             self._root_out_ptrs |= self._fwd_out_ptrs
+            for t in iter_tensors(output):
+                for c in (t, t._base):   # (or a view of it: ``self.out(x).squeeze(-1)``)
+                    hit = self._layer_objs.get(id(c)) if c is not None else None
+                    if hit is not None and hit[0] is c:
+                        hit[1].returns_output = True
         except Exception:
             pass
+        self._layer_objs.clear()
 
     # ------------------------------------------------------------------ the hook
     def _hook(self, module, inputs, output) -> None:
@@ -309,7 +318,9 @@ class ActivationProbe:
             o = out.detach()
             if st.kind == "layer":
                 self._layer_out[o.data_ptr()] = name
-                st.out_ptrs.add(o.data_ptr())   # (is_output: the layer whose output the model returns)
+                # (is_output: the layer whose very output tensor the model returns, matched by identity in the same
+                # forward at the root's hook: a data pointer can be reused by a later tensor once this one is freed)
+                self._layer_objs[id(out)] = (out, st)
             if st.kind == "relu":
                 dim = _unit_dim(o, self._prev_conv)
                 a = _alive(o, dim)
@@ -411,7 +422,7 @@ class ActivationProbe:
                 for k, v in vals.items():
                     if not isinstance(v, torch.Tensor) and k is not _LAYER_IN and k not in _HOST_MEANS:
                         d[k] = v
-            d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs) or st.on_output)
+            d["is_output"] = float(bool(st.out_ptrs & self._root_out_ptrs) or st.on_output or st.returns_output)
             d.update(kind=st.kind, type=st.module_type, order=st.order, weight_std=st.weight_std,
                      fan_in=st.fan_in, fan_out=st.fan_out)
             if st.hand_written:
