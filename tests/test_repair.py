@@ -1620,6 +1620,8 @@ def test_a_functional_sigmoid_between_layers_is_swapped_for_relu_live():
     assert first["action"]["reinitialized_he"][-1] == "fc2"
     # kept to the end: the report says the hooks that made it came off at close, and the code change makes it last
     assert "answered with ReLU" in first["note"] and "came off when the doctor closed" in first["note"], first
+    fix = first["permanent_fix"]   # the code change in the functional form the code has, with the He init
+    assert "torch.relu(layer(h))" in fix and "was torch.sigmoid" in fix and "kaiming_normal_" in fix, fix
     acc = float(out.split("test_acc=")[-1].split()[0])
     assert acc > 0.9, out[-300:]
 

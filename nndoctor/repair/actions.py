@@ -1354,6 +1354,14 @@ class SwapActivation(Action):
         self.reinit = reinit
         new = "LeakyReLU(0.01)" if self.remedy == "leaky-relu" else "ReLU"
         self.context = {"activation": "/".join(kinds), "where": ", ".join(n for n, _ in hidden[:3])}
+        # the code change, in the functional form the code has (the catalogue's snippet replaces modules)
+        was = "/".join(f"torch.{k}" for k in kinds)
+        call = "torch.nn.functional.leaky_relu(layer(h), 0.01)" if swap.leaky else "torch.relu(layer(h))"
+        self.functional_snippet = (f"# in forward(): {was} applied to a hidden layer's output becomes "
+                                   f"{call.replace('layer(h)', 'z')}\n"
+                                   f"# (not where it is a gate on part of an output, or the model's output)\n"
+                                   f"h = {call}   # was torch.{kinds[0]}(layer(h)): {', '.join(n for n, _ in hidden[:3])}"
+                                   f"{', ...' if len(hidden) > 3 else ''}")
         return {"swapped_functional": [f"{act} applied to the output of {n} -> {new}" for n, _, act in found[:20]],
                 "how": "a torch function mode, while the model's forward runs, answers the old activation called on those "
                        "layers' outputs with the new one (the hooks come off when the doctor closes: the code change "

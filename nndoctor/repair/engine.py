@@ -1112,7 +1112,8 @@ class RepairController:
         if doc is None:
             return ""
         names = self.doctor._snippet_names()
-        parts = [doc.render(**{**names, **action.context}).snippet]
+        # (a functional activation swapped: its code change is in forward(), not a module to replace)
+        parts = [getattr(action, "functional_snippet", None) or doc.render(**{**names, **action.context}).snippet]
         # what the remedy did besides its catalogue snippet is part of the fix too: the He init that came
         # with a swap to ReLU, and an LR lowered with the remedy (a dead-ReLU re-initialization, a retried swap)
         if isinstance(action, A.SwapActivation) and action.reinit:
