@@ -244,7 +244,9 @@ def check_saturated(ctx: Context) -> list[Finding]:
         context={"activation": act, **_init_context(act.lower())})]
 
 
-LEARNING_FALL = 0.1   # the loss's latest tenth a decade below its first: the run learns (repair's LEARNING_FALL)
+# a run whose loss has fallen a decade below its start learns: saturated-activation's bar for harm, and repair
+# mode's for a run a restarting remedy must not throw away (it imports this one)
+LEARNING_FALL = 0.1
 
 
 def _loss_fall(ctx: Context) -> float | None:

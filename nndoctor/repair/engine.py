@@ -63,8 +63,9 @@ WORSE_QUANTILE = 0.9
 # a remedy that restarts part of the model (re-initialization, an activation swap) is not applied to a run
 # whose loss has already fallen this far below its start: the failures those remedies cure (dead, saturated
 # or vanishing units, a bad init) keep the loss near its start -- chance level -- so a run a decade below it
-# is learning, and a restart would throw that progress away (the finding's code fix is still reported)
-LEARNING_FALL = 0.1
+# is learning, and a restart would throw that progress away (the finding's code fix is still reported). The same
+# decade is saturated-activation's bar for a run that learns through its saturated units (one constant, the rules')
+from ..diagnoses.activations import LEARNING_FALL  # noqa: E402
 
 # a kept remedy whose change to the model's function is made by hooks (inserted norms, a functional activation swap):
 # the hooks come off at close, so the model as the script holds it afterwards is the unrepaired function
