@@ -173,6 +173,79 @@ def test_dead_relu_layers_are_reinitialized():
     assert _loss_improved(rec)
 
 
+def test_a_dead_relu_lr_cut_counts_the_lr_cut_repair_made_since_the_deaths(monkeypatch):
+    """The cut that comes with re-initializing dead ReLUs is measured on the updates that killed them. An LR cut
+    repair made after those updates (the learning-rate rule's, found first) already scales them: it counts
+    toward the cut, not again on top of it (0.5 -> 0.02, then x0.045 more had left a CNN at 0.0009)."""
+    from nndoctor.diagnoses.hyperparams import HEALTHY_RATIO
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=60)
+        ctl = doctor.repair
+        # the updates up to step 40, when the units died: the median layer moved 4% of its weights a step, the
+        # network 5% (the layers in quadrature); oversized is >= 1e-2
+        monkeypatch.setattr(ctl, "_ratios", lambda o, until, after: ((0.04, 5), (0.05, 5)))
+        f = Finding(code="dead-relu", severity="error", summary="", evidence={"since_step": 40})
+        whole = ctl.dead_relu_lr_factor(f)
+        assert whole[0] == pytest.approx(HEALTHY_RATIO / 0.04)
+        lrc = ctl.lr_control(opt)
+        lrc.factors["earlier"] = lambda n: 0.04      # set now, at step 60: after the deaths
+        assert ctl.lr_factor_since(opt, 40) == 0.04 and ctl.lr_factor_since(opt, 60) == 1.0
+        # at x0.04 the same updates move the network by 0.2% a step: no longer oversized, no further cut
+        assert ctl.dead_relu_lr_factor(f) is None
+        assert ctl.dead_relu_lr_factor(f, count_since=False) == whole
+        act = E.make_action(ctl, f, "init-for-activation")
+        assert act.lr_factor is None and act.fallback_cut == whole
+        # at x0.5 they still are (2.5%): the rest of the cut, to the healthy ratio from 2% for the median layer
+        lrc.factors["earlier"] = lambda n: 0.5
+        rest = ctl.dead_relu_lr_factor(f)
+        assert rest[0] == pytest.approx(HEALTHY_RATIO / 0.02) and "x0.5 for the LR change repair made" in rest[1]
+        act = E.make_action(ctl, f, "init-for-activation")
+        assert act.lr_factor == rest and act.fallback_cut == whole
+        lrc.factors.pop("earlier")
+
+
+def test_layers_reinitialized_without_the_whole_cut_that_fare_worse_are_retried_with_it(monkeypatch):
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    made = []
+
+    def harmful_reinit(ctl, f, remedy):
+        act = A.Reinit(ctl, f, "feeding", lr_factor=None)
+        act.fallback_cut = (0.25, "the measured cut, whole")
+        real_apply = act.apply
+
+        def apply():   # the re-initialized layers do worse at the LR in effect (constructed: 300x the LR)
+            out = real_apply()
+            for o in ctl.target_optimizers(None):
+                ctl.lr_control(o).factors[id(act)] = lambda n: 300.0
+                act.opts = [o]
+            return out
+        act.apply = apply
+        made.append(remedy)
+        return act
+    monkeypatch.setattr(E, "make_action", harmful_reinit)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        ctl = doctor.repair
+        ctl.window = 10
+        train(m, opt, X, y, steps=30)
+        monkeypatch.setattr(ctl, "layers_for", lambda f, scope: [("0", m[0], "relu")])
+        monkeypatch.setattr(ctl, "_progress_a_restart_would_lose", lambda: None)
+        f = _inject(doctor, "dead-relu", since_step=10)
+        monkeypatch.setattr(REGISTRY["dead-relu"], "rule", lambda ctx: [f])   # (the rule keeps reporting it)
+        losses = train(m, opt, X, y, steps=40)
+    recs = attempts(doctor.report(), "dead-relu")
+    # the retry is the same re-initialization with the cut (not the plan's next remedy, not made anew)
+    assert made.count("init-for-activation") == 1 and [r["remedy"] for r in recs[:2]] == ["init-for-activation"] * 2, recs
+    first, again = recs[0], recs[1]
+    assert first["outcome"] == "rolled back" and "measured cut taken whole (LR x0.25)" in first["why"], first
+    assert again["action"]["lr_factor"] == 0.25 and again["action"]["lr_after"] == [0.025], again
+    assert torch.isfinite(losses[-5:]).all()
+
+
 def test_unnormalized_input_is_standardized_with_measured_statistics():
     report, _ = run_fixed("faulty_unnormalized-input_wine_raw_adam_config.py")
     rec = kept(report, "unnormalized-input", "standardize-inputs")

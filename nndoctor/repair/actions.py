@@ -149,11 +149,12 @@ class Action:
         optimizer's LR control, taken back by ``_undo_lr``); what it did goes into ``out``."""
         f, why = lr_factor
         self.opts = self.ctl.target_optimizers(None)
+        pre = _in_effect(self.ctl, self.opts)
         for o in self.opts:
             self.ctl.lr_control(o).factors[id(self)] = lambda n, f=f: f
         new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in self.opts]
         self.context["suggested_lr"] = new[0] if new else None
-        out.update(lr_before=[_first_lr(o) for o in self.opts], lr_after=new, lr_factor=_sig(f), lr_from=why)
+        out.update(lr_before=[_first_lr(o) for o in self.opts], **pre, lr_after=new, lr_factor=_sig(f), lr_from=why)
 
     def _undo_lr(self) -> None:
         for o in getattr(self, "opts", ()):
@@ -184,6 +185,15 @@ class _Factors(dict):
         if had:
             self.on_change()
         return out
+
+
+def _in_effect(ctl, opts) -> dict[str, Any]:
+    """``lr_before`` is the script's LR; where factors repair set earlier act on it, the LR in effect before
+    this action too (``lr_in_effect_before``), so that before, factor and after agree in the report."""
+    facs = [ctl.lr_control(o).factor() for o in opts]
+    if all(x == 1.0 for x in facs):
+        return {}
+    return {"lr_in_effect_before": [_sig(_first_lr(o) * x) for o, x in zip(opts, facs)]}
 
 
 class LrControl:
@@ -309,6 +319,7 @@ class ScaleLr(Action):
         # steps, no healthy gradient level yet): a stopgap, which the controller may replace by clipping at the
         # level the run shows under it (``RepairController._replace_unmeasured_cut``)
         self.unmeasured = how.startswith("a default factor")
+        pre = _in_effect(self.ctl, opts)
         for o in opts:
             if self.remedy == "lower-lr" and f < 1:
                 # the cut, and a ceiling: the LR in effect found too high is lr * (1/f) times what the verdict needs;
@@ -322,7 +333,7 @@ class ScaleLr(Action):
         self.opts = opts
         new = [_sig(_first_lr(o) * self.ctl.lr_control(o).factor()) for o in opts]   # with earlier factors
         self.context = {"suggested_lr": new[0]}
-        return {"lr_before": [_first_lr(o) for o in opts], "lr_after": new, "factor": _sig(f), "from": how}
+        return {"lr_before": [_first_lr(o) for o in opts], **pre, "lr_after": new, "factor": _sig(f), "from": how}
 
     def _first_updates_cut(self, opt) -> tuple[float, str] | None:
         """The run blew up from its first updates (``RepairController.early_blowup``: steps 1-5 moved the weight
@@ -1192,6 +1203,7 @@ class Reinit(Action):
         super().__init__(ctl, finding)
         self.scope = scope   # "feeding": the layers feeding the finding's activations; "all": every layer
         self.lr_factor = lr_factor   # (factor, why): the LR lowered with the re-initialization (dead ReLUs)
+        self.fallback_cut: tuple[float, str] | None = None   # the cut a retry takes if this one fares worse
         self.opts: list = []
 
     def apply(self) -> dict[str, Any]:

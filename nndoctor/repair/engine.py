@@ -220,7 +220,18 @@ def make_action(ctl: "RepairController", f: Finding, remedy: str) -> A.Action:
             return A.Reinit(ctl, f, "all")
         # units that died during training under oversized updates die again after a re-initialization at
         # the same LR: the LR is brought down with it (measured, see dead_relu_lr_factor)
-        return A.Reinit(ctl, f, "feeding", lr_factor=ctl.dead_relu_lr_factor(f) if f.code == "dead-relu" else None)
+        if f.code != "dead-relu":
+            return A.Reinit(ctl, f, "feeding")
+        cut = ctl.dead_relu_lr_factor(f)
+        act = A.Reinit(ctl, f, "feeding", lr_factor=cut)
+        whole = ctl.dead_relu_lr_factor(f, count_since=False)
+        if whole is not None and (cut is None or whole[0] < cut[0]):
+            # the cut made smaller (or none) for an LR change repair made since the deaths: should the
+            # re-initialized layers fare worse at that LR, the re-initialization is retried from the state
+            # before it with the measured cut taken whole (a fresh layer under a stale output layer can take
+            # larger steps than the updates measured before; see the verdict)
+            act.fallback_cut = whole
+        return act
     if remedy in ("leaky-relu", "relu-family"):
         return A.SwapActivation(ctl, f, remedy)
     if remedy == "add-normalization":
@@ -782,7 +793,9 @@ class RepairController:
             cut = next((a for a in self.attempts if a.get("_action") is replaces), None)
             rec["replaces"] = f"the lower-lr of step {cut['step'] if cut else '?'} (a default factor: nothing to measure then)"
         else:
-            action = make_action(self, f, remedy) if retry is None else A.SwapActivation(self, f, remedy, lr_factor=retry[1])
+            action = make_action(self, f, remedy) if retry is None else \
+                A.Reinit(self, f, "feeding", lr_factor=retry[1]) if remedy == A.Reinit.remedy else \
+                A.SwapActivation(self, f, remedy, lr_factor=retry[1])
         if action.restarts:
             why = self._progress_a_restart_would_lose()
             if why:
@@ -924,6 +937,11 @@ class RepairController:
                           f"{_quantile(ref, WORSE_QUANTILE):.4g} plus the loss noise {noise:.3g}")
             if killed is not None:
                 self._retry[key] = (action.remedy, killed[0])
+            elif getattr(action, "fallback_cut", None) is not None and not final:
+                fac, why = action.fallback_cut
+                self._retry[key] = (action.remedy, (fac, why))
+                rec["why"] += (f"; the layers re-initialized at the LR an earlier cut set fared worse: applied again from "
+                               f"the state before it, with the measured cut taken whole (LR x{A._sig(fac):g})")
             action.undo()
             if self.pre is not None:
                 # also when the run ended inside the window (final): a remedy judged worse is rolled back, so
@@ -1351,7 +1369,7 @@ class RepairController:
                for r, n in (_weight_ratio(ctx, ov, rows), _network_ratio(ctx, ov, rows))]
         return out[0], out[1]
 
-    def dead_relu_lr_factor(self, f: Finding) -> tuple[float, str] | None:
+    def dead_relu_lr_factor(self, f: Finding, count_since: bool = True) -> tuple[float, str] | None:
         """For ReLUs that died during training (alive at the first sample, dead since): when the updates are
         oversized, the factor that brings the LR to the healthy update/weight ratio, else None.
 
@@ -1383,11 +1401,35 @@ class RepairController:
             m, net = self._ratios(opts[0], until, after)
             if net is not None and m is not None:
                 break
-        if net is None or m is None or net[0] < HIGH_RATIO:
+        if net is None or m is None:
             return None
-        return _lr_cut_to_healthy("the updates", net[0], net[1], m[0],
-                                  f"{f' after step {after}' if after else ''}"
-                                  f"{f' up to step {since}, when the units died' if until is not None else ''}")
+        # an LR change repair made after those updates (the learning-rate rule's cut, found first) already scales
+        # them: an update is proportional to the LR, for SGD as for Adam, so the updates at the LR in effect now
+        # are those measured times the factors set since. Cutting again by the whole measured factor would count
+        # that cut twice (0.5 -> 0.02 by the LR rule, then x0.045 more for the same oversized updates: 0.0009)
+        since_fac = self.lr_factor_since(opts[0], until) if until is not None and count_since else 1.0
+        if net[0] * since_fac < HIGH_RATIO:
+            return None
+        fac, why = _lr_cut_to_healthy("the updates", net[0] * since_fac, net[1], m[0] * since_fac,
+                                      f"{f' after step {after}' if after else ''}"
+                                      f"{f' up to step {since}, when the units died' if until is not None else ''}")
+        if since_fac != 1.0:
+            why += f" (as measured, x{A._sig(since_fac):g} for the LR change repair made since)"
+        return fac, why
+
+    def lr_factor_since(self, opt, step: int) -> float:
+        """The product of the LR factors repair set on ``opt`` after optimizer step ``step`` and still in force
+        (1.0: none): how much the LR in effect now differs from the one the updates up to ``step`` were made at,
+        by repair's doing (the script's own schedule is in the doctor's LR series)."""
+        c = self._lr.get(id(opt))
+        if c is None:
+            return 1.0
+        f = 1.0
+        for key, fn in c.factors.items():
+            at = c.factors.at.get(key)
+            if at is not None and at[0] > step:
+                f *= fn(c.n)
+        return f
 
     def _swap_killed_units(self, rec: dict[str, Any], action: "A.SwapActivation") -> tuple[tuple[float, str], str] | None:
         """A swap to ReLUs that cleared its finding, checked for its known side effect: the run's LR, set for
