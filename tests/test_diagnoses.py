@@ -1070,3 +1070,16 @@ def test_lr_too_low_suggests_the_lr_that_takes_the_updates_out_of_the_linear_reg
     assert f[0].evidence["suggested_lr"] == 0.01 * SMALL_UPDATES / 1e-4 == 0.3
     f = check_lr_low(_lr_low_ctx(loss, ratio=2.5e-3, lr=0.01))
     assert len(f) == 1 and f[0].evidence["suggested_lr"] == 0.03
+
+
+def test_an_lr_cut_brings_the_median_layer_to_the_healthy_floor_and_a_deep_networks_movement_under_the_bar():
+    from nndoctor.diagnoses.hyperparams import CUT_TARGET, HIGH_RATIO, cut_factor
+    # a 3-layer net whose layers move by 3% a step (5% in quadrature): the median layer binds, to 3e-3
+    assert cut_factor(0.03, 0.052, 1 / 100, 1 / 2) == pytest.approx(CUT_TARGET / 0.03)
+    # a 12-layer ReLU net at 0.67% a layer moves by 6.85% in all: at 3e-3 a layer it would still move by ~3%
+    # (units die), so the network's bound binds: x0.146, a layer at ~1e-3
+    f = cut_factor(6.7e-3, 0.0685, 1 / 100, 1 / 2)
+    assert f == pytest.approx(HIGH_RATIO / 0.0685) and 0.0685 * f <= HIGH_RATIO + 1e-12
+    # no network measured: the median layer alone; and the remedy's bounds hold
+    assert cut_factor(0.03, None, 1 / 100, 1 / 2) == cut_factor(0.03, float("nan"), 1 / 100, 1 / 2) == pytest.approx(0.1)
+    assert cut_factor(10.0, 20.0, 1 / 100, 1 / 2) == 1 / 100 and cut_factor(4e-3, 5e-3, 1 / 100, 1 / 2) == 1 / 2

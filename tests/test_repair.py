@@ -177,7 +177,7 @@ def test_a_dead_relu_lr_cut_counts_the_lr_cut_repair_made_since_the_deaths(monke
     """The cut that comes with re-initializing dead ReLUs is measured on the updates that killed them. An LR cut
     repair made after those updates (the learning-rate rule's, found first) already scales them: it counts
     toward the cut, not again on top of it (0.5 -> 0.02, then x0.045 more had left a CNN at 0.0009)."""
-    from nndoctor.diagnoses.hyperparams import HEALTHY_RATIO
+    from nndoctor.diagnoses.hyperparams import CUT_TARGET
     X, y = blobs()
     m = mlp()
     opt = torch.optim.SGD(m.parameters(), lr=0.1)
@@ -189,7 +189,7 @@ def test_a_dead_relu_lr_cut_counts_the_lr_cut_repair_made_since_the_deaths(monke
         monkeypatch.setattr(ctl, "_ratios", lambda o, until, after: ((0.04, 5), (0.05, 5)))
         f = Finding(code="dead-relu", severity="error", summary="", evidence={"since_step": 40})
         whole = ctl.dead_relu_lr_factor(f)
-        assert whole[0] == pytest.approx(HEALTHY_RATIO / 0.04)
+        assert whole[0] == pytest.approx(CUT_TARGET / 0.04)
         lrc = ctl.lr_control(opt)
         lrc.factors["earlier"] = lambda n: 0.04      # set now, at step 60: after the deaths
         assert ctl.lr_factor_since(opt, 40) == 0.04 and ctl.lr_factor_since(opt, 60) == 1.0
@@ -198,10 +198,10 @@ def test_a_dead_relu_lr_cut_counts_the_lr_cut_repair_made_since_the_deaths(monke
         assert ctl.dead_relu_lr_factor(f, count_since=False) == whole
         act = E.make_action(ctl, f, "init-for-activation")
         assert act.lr_factor is None and act.fallback_cut == whole
-        # at x0.5 they still are (2.5%): the rest of the cut, to the healthy ratio from 2% for the median layer
+        # at x0.5 they still are (2.5%): the rest of the cut, to the healthy floor from 2% for the median layer
         lrc.factors["earlier"] = lambda n: 0.5
         rest = ctl.dead_relu_lr_factor(f)
-        assert rest[0] == pytest.approx(HEALTHY_RATIO / 0.02) and "x0.5 for the LR change repair made" in rest[1]
+        assert rest[0] == pytest.approx(CUT_TARGET / 0.02) and "x0.5 for the LR change repair made" in rest[1]
         act = E.make_action(ctl, f, "init-for-activation")
         assert act.lr_factor == rest and act.fallback_cut == whole
         lrc.factors.pop("earlier")

@@ -37,6 +37,15 @@ SMALL_UPDATES = 3e-3     # updates under 3x the usual ratio are small (the linea
 # quartiles); over the run's middle third 9.3e-4 / 3.6e-3 / (2.1e-3 - 6.8e-3): updates shrink as runs go on.
 # SMALL_UPDATES is where a healthy run's early updates rarely are, and where a mid-run's often are: a bar for
 # "small" only together with the linear-regime test of learning-rate-too-low.
+# The update size an LR cut aims at (the suggested LR of learning-rate-too-high, repair mode's cuts): the floor of the
+# healthy band measured above, not the 1e-3 rule of thumb, which is under nine in ten healthy runs' early updates
+# (a run cut to it trains 3-8x slower than healthy runs do). SMALL_UPDATES is where learning-rate-too-low begins to
+# call updates small: a cut lands where neither LR rule fires, 3x under HIGH_RATIO, and a raise aims at the same level
+# A deep network is held to one more bound: what kills units and throws a net off its path is how far an update
+# moves the network as a whole (the layers' ratios in quadrature, ``_network_ratio``: sqrt(L) times the median
+# layer's for L layers moved alike), and a cut leaves that under HIGH_RATIO, the bar of oversized updates, as well
+# (``cut_factor``). It binds from ~11 weight matrices on: a 12-layer ReLU net at 3e-3 a layer moves by 1e-2.
+CUT_TARGET = SMALL_UPDATES
 # learning-rate-too-low, decayed away: a schedule that has held the LR below 1e-3 of its maximum for at least half
 # of the run. Three decades turn the usual update/weight ratio of 1e-3 into 1e-6, two decades under LOW_RATIO: no
 # learning. Normal schedules never spend half a run there: the classic step recipe ends at 1e-2 of the maximum
@@ -101,7 +110,9 @@ LR_HIGH = register(Diagnosis(
                 "classic cause of dying ReLUs (cs231n) is a step "
                 "large enough to push a unit's weights where its pre-activation is negative on every input; units "
                 "dead from the start (an init or bias problem) or dying under small updates are not blamed on the LR",
-                "suggested LR: the LR scaled so the update/weight ratio becomes ~1e-3 (updates scale with the LR)"),
+                f"suggested LR: the LR scaled so the update/weight ratio becomes ~{CUT_TARGET:g}, the floor of healthy "
+                f"runs' updates, and the network's movement (the layers in quadrature) stays under {HIGH_RATIO:g} "
+                "(updates scale with the LR)"),
 ))
 
 LR_LOW = register(Diagnosis(
@@ -298,6 +309,16 @@ def _suggest(lr: float, ratio: float, lo: float, hi: float, target: float = HEAL
     return float(f"{v:.1g}")
 
 
+def cut_factor(ratio: float, net: float | None, lo: float, hi: float) -> float:
+    """The factor of an LR cut for updates of median ratio ``ratio`` that move the network by ``net`` (the layers in
+    quadrature; None or NaN: not measured): the median layer brought to CUT_TARGET and the network under HIGH_RATIO,
+    whichever asks the larger cut, bounded to [lo, hi]."""
+    f = CUT_TARGET / ratio
+    if net is not None and net > 0 and math.isfinite(net):
+        f = min(f, HIGH_RATIO / net)
+    return min(max(f, lo), hi)
+
+
 def _single_objective(ctx: Context) -> bool:
     """One optimizer steps (GANs and other adversarial set-ups have opposing losses)."""
     return sum(1 for o in ctx.optimizers() if o.steps > 0) == 1
@@ -410,7 +431,14 @@ def check_lr_high(ctx: Context) -> list[Finding]:
         if killed:   # judged by the step size that killed them, at the LR that took it there
             ratio, lr = killed["update_weight_ratio_before_deaths"], lr_max
         noise = robust_noise(L[n // 2:])
-        sugg = _suggest(lr, ratio, 1 / 100, 1 / 3) if ratio == ratio else None
+        if killed:
+            net = killed["network_update_ratio_before_deaths"]
+        elif ratio == ratio:
+            net, _ = _network_ratio(ctx, ov, ov.upd_steps > 5)
+        else:
+            net = None
+        sugg = float(f"{lr * cut_factor(ratio, net, 1 / 100, 1 / 3):.1g}") if ratio == ratio and ratio > 0 and lr > 0 \
+            else None
         if sugg is None and lr > 0:
             sugg = float(f"{lr / 10:.1g}")
         what = (Msg("learning-rate-too-high.diverges", best=best, end=end) if diverged else

@@ -338,7 +338,7 @@ class ScaleLr(Action):
     def _first_updates_cut(self, opt) -> tuple[float, str] | None:
         """The run blew up from its first updates (``RepairController.early_blowup``: steps 1-5 moved the weight
         matrices by >= 10% of their norm and the loss at least tripled) in a feed-forward network: the factor that
-        brings those updates' median ratio to HEALTHY_RATIO (within this remedy's bounds). Those updates were
+        brings those updates' median ratio to CUT_TARGET (within this remedy's bounds). Those updates were
         taken from the initialization, before anything compounded, so their size is the LR's (and the gradient
         scale's: a summed loss multiplies it by the batch, 128x, where the loss's own growth, ~6x per step,
         asks for 1/3). Only in a layered network (two weight matrices or more), whose initialization sets the
@@ -349,7 +349,7 @@ class ScaleLr(Action):
         (clipping is its cure; cut to the healthy ratio, two IRNNs ended 8-11x worse than their twins). Only while
         repair mode has not changed the LR in effect: those updates measured the LR the run started with, and a
         cut already made on them would be made again. None otherwise."""
-        from ..diagnoses.hyperparams import EARLY_RATIO, HEALTHY_RATIO
+        from ..diagnoses.hyperparams import CUT_TARGET, EARLY_RATIO
         if self.ctl.lr_control(opt).changed_at() is not None:
             return None
         if self.finding.code not in ("learning-rate-too-high", "exploding-gradient") or self.ctl._recurrent() \
@@ -361,9 +361,9 @@ class ScaleLr(Action):
         if got is None or not got[0] >= EARLY_RATIO:
             return None
         m, n = got
-        return (min(max(HEALTHY_RATIO / m, self.lo), self.hi),
+        return (min(max(CUT_TARGET / m, self.lo), self.hi),
                 f"the first updates' size: they moved the weights by {_sig(m)} of their norm (median over {n} of "
-                f"steps 1-5), the LR brought to the healthy ratio {HEALTHY_RATIO:g}")
+                f"steps 1-5), the LR brought to the healthy ratio {CUT_TARGET:g}")
 
     def _fresh_factor(self, opt, step: int) -> tuple[float, str]:
         """The factor from the update/weight ratio of the sampled steps after ``step`` (two at least), by the

@@ -119,13 +119,14 @@ PRIORITY = ("non-finite", "learning-rate-too-high", "gradient-not-zeroed", "unno
 
 def _lr_cut_to_healthy(what: str, net: float, n: int, m: float, over: str = "") -> tuple[float, str]:
     """The LR factor for updates judged oversized (their network ratio ``net`` >= HIGH_RATIO over ``n``
-    sampled steps): the one that brings the median layer's update/weight ratio ``m`` to HEALTHY_RATIO,
+    sampled steps): the one that brings the median layer's update/weight ratio ``m`` to CUT_TARGET and the network
+    under HIGH_RATIO (``hyperparams.cut_factor``),
     between 1/100 and 1/2; and why, in words."""
-    from ..diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
-    fac = min(max(HEALTHY_RATIO / m, 1 / 100), 1 / 2)
+    from ..diagnoses.hyperparams import CUT_TARGET, HIGH_RATIO, cut_factor
+    fac = cut_factor(m, net, 1 / 100, 1 / 2)
     return fac, (f"{what} moved the network by {net:.3g} of its weights per step (the layers' update/weight "
                  f"ratios in quadrature, median over {n} steps{over}), >= {HIGH_RATIO:g}: the LR brought to the "
-                 f"healthy ratio {HEALTHY_RATIO:g} per layer (now {m:.3g})")
+                 f"healthy ratio {CUT_TARGET:g} per layer (now {m:.3g}), the network under {HIGH_RATIO:g}")
 
 
 def plan(f: Finding) -> list[str]:
@@ -1380,7 +1381,8 @@ class RepairController:
         layer, its ratio). Oversized is the learning-rate rule's threshold for that, >= HIGH_RATIO (1e-2, a
         decade above the usual 1e-3): a 12-layer ReLU net at 0.7% per layer (2.4% in all) loses most of its
         units within 40 steps, and at 0.1% per layer (0.4% in all) trains. The factor brings each layer to
-        the healthy ratio, HEALTHY_RATIO / (the layers' median ratio, as the rule's suggestion measures it),
+        the healthy floor, CUT_TARGET / (the layers' median ratio, as the rule's suggestion measures it), and the
+        network under HIGH_RATIO (``hyperparams.cut_factor``),
         between 1/100 and 1/2. The ratios are those of the updates that killed the units, up to the deaths'
         onset (``since_step``, as the learning-rate rule measures them): after it, a schedule (OneCycle's
         anneal) or the dead units themselves change them."""
@@ -1443,7 +1445,7 @@ class RepairController:
         dead_relu_lr_factor judges dying units). One sample suffices here where dead-relu itself asks for
         two: this decides whether to keep a change repair made, not whether to alarm about the user's code,
         and a wrong call costs a retry at a lower LR. Returns ((LR factor, why), the verdict's reason): the
-        factor that brings the median layer to HEALTHY_RATIO, between 1/100 and 1/2 (``_lr_cut_to_healthy``, as dead_relu_lr_factor)."""
+        factor that brings the median layer to CUT_TARGET (the network under HIGH_RATIO), between 1/100 and 1/2 (``_lr_cut_to_healthy``, as dead_relu_lr_factor)."""
         from ..diagnoses.activations import DEAD_WARN, _dead_layers
         from ..diagnoses.hyperparams import HIGH_RATIO, _network_ratio, _weight_ratio
         names = action.new_relus()
