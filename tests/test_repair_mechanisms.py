@@ -335,8 +335,9 @@ def test_a_nan_the_code_makes_is_reported_as_the_codes_and_the_model_stays_finit
 # --------------------------------------------------------------------------- dead ReLUs under oversized updates
 def test_dead_relus_killed_by_oversized_updates_get_the_lr_lowered_with_the_reinit():
     # the factor: ReLUs alive at init that died under updates >= 1e-2 of the weights get the LR brought to
-    # the healthy ratio with their re-initialization (a re-initialized unit dies again under the same steps)
-    from nndoctor.diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO
+    # the floor of healthy updates with their re-initialization (a re-initialized unit dies again under the
+    # same steps), the network's movement under the oversized bar
+    from nndoctor.diagnoses.hyperparams import CUT_TARGET, HIGH_RATIO
     X, y = blobs()
     m = mlp()
     opt = torch.optim.SGD(m.parameters(), lr=0.5, momentum=0.9)
@@ -346,7 +347,10 @@ def test_dead_relus_killed_by_oversized_updates_get_the_lr_lowered_with_the_rein
         assert r is not None and r[0] >= HIGH_RATIO
         g = Finding("dead-relu", "error", "", where=["1"], evidence={"dead_fraction_at_init": {"1": 0.0}})
         fac, why = doctor.repair.dead_relu_lr_factor(g)
-        assert fac == pytest.approx(min(max(HEALTHY_RATIO / r[0], 1 / 100), 1 / 2)) and fac < 0.5
+        net = doctor.repair.network_ratio(opt)[0]
+        # (two hidden layers: the median layer's bound is the one that binds)
+        assert fac == pytest.approx(min(max(CUT_TARGET / r[0], 1 / 100), 1 / 2)) and fac < 0.5
+        assert net * fac <= HIGH_RATIO
         assert "update/weight ratio" in why
     # the clinic's program (lr=0.2 + momentum on a plain MLP): repaired whichever finding speaks first, the
     # loss climbing back under the oversized steps (an LR cut) or the units they killed (re-init + LR cut)
@@ -379,8 +383,9 @@ def test_dead_relus_at_init_keep_the_lr():
 def test_the_updates_that_kill_units_are_judged_on_the_whole_network():
     """A unit's pre-activation moves with every update below it: 12 layers each moved by ~0.7% per step
     (under the per-layer 1e-2) move the network by ~sqrt(12) x 0.7% = 2.4% (the ratios in quadrature), and
-    such steps kill a deep ReLU net's units. The LR comes down to the healthy per-layer ratio."""
-    from nndoctor.diagnoses.hyperparams import HEALTHY_RATIO, HIGH_RATIO, _network_ratio
+    such steps kill a deep ReLU net's units. The LR comes down so the network moves by no more than the
+    oversized bar (here below the healthy floor per layer: 12 layers at 3e-3 would move it by 1e-2)."""
+    from nndoctor.diagnoses.hyperparams import CUT_TARGET, HIGH_RATIO, _network_ratio
     # the arithmetic: per sampled step sqrt(sum of squares) over the weight matrices, then the median
     R = np.array([[3e-3, 4e-3, np.nan], [6e-3, 8e-3, 0.0], [np.nan, np.nan, np.nan]])
     P = np.ones_like(R)
@@ -407,7 +412,8 @@ def test_the_updates_that_kill_units_are_judged_on_the_whole_network():
         assert per_layer[0] < HIGH_RATIO <= net[0], (per_layer, net)
         g = Finding("dead-relu", "error", "", where=["1"], evidence={"dead_fraction_at_init": {"1": 0.0}})
         fac, why = doctor.repair.dead_relu_lr_factor(g)
-        assert fac == pytest.approx(min(max(HEALTHY_RATIO / per_layer[0], 1 / 100), 1 / 2))
+        assert fac == pytest.approx(min(max(HIGH_RATIO / net[0], 1 / 100), 1 / 2))
+        assert fac < CUT_TARGET / per_layer[0]          # the network's bound binds, not the median layer's
         assert "in quadrature" in why
 
 
