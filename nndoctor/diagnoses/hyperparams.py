@@ -44,7 +44,7 @@ SMALL_UPDATES = 3e-3     # updates under 3x the usual ratio are small (the linea
 # A deep network is held to one more bound: what kills units and throws a net off its path is how far an update
 # moves the network as a whole (the layers' ratios in quadrature, ``_network_ratio``: sqrt(L) times the median
 # layer's for L layers moved alike), and a cut leaves that under HIGH_RATIO, the bar of oversized updates, as well
-# (``cut_factor``). It binds from ~11 weight matrices on: a 12-layer ReLU net at 3e-3 a layer moves by 1e-2.
+# (``cut_factor``). It binds from 12 weight matrices moved alike on: a 12-layer ReLU net at 3e-3 a layer moves by 1.04e-2.
 CUT_TARGET = SMALL_UPDATES
 # learning-rate-too-low, decayed away: a schedule that has held the LR below 1e-3 of its maximum for at least half
 # of the run. Three decades turn the usual update/weight ratio of 1e-3 into 1e-6, two decades under LOW_RATIO: no
