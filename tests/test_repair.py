@@ -246,6 +246,35 @@ def test_layers_reinitialized_without_the_whole_cut_that_fare_worse_are_retried_
     assert torch.isfinite(losses[-5:]).all()
 
 
+def test_a_collapse_to_zero_behind_a_wholly_dead_relu_layer_is_treated_as_dead_units_first():
+    """poor-initialization comes before dead-relu, except when its collapse is a dead layer's: the signal entering a
+    layer exactly zero while a ReLU layer is dead on every unit (a bias of -1 "for sparse activations"). Then the
+    layers feeding the dead units are re-initialized, not every layer (which re-scaled a linear code layer and the
+    output layer of an autoencoder and left it 65% off its twin)."""
+    X, y = blobs()
+    m = mlp()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with nndoctor.watch(m, opt, repair=True) as doctor:
+        train(m, opt, X, y, steps=10)
+        ctl = doctor.repair
+        name = next(iter(doctor._opts.values())).name
+
+        def put(code, **ev):
+            f = Finding(code=code, severity="error", summary=code, where=["1"], evidence=ev, key=name, step=1)
+            doctor._findings[(code, name)] = f
+            return f
+        init = put("poor-initialization", input_rms={"2": 0.139, "3": 0.083, "5": 0.0})
+        dead = put("dead-relu", dead_fraction={"4": 1.0, "1": 0.63}, since_step=1)
+        assert E._dead_layer_zeroes(init, dead) and ctl._next_finding() is dead
+        # a collapse by the weights' scale (no exact zero), or units only partly dead: the init first
+        init.evidence["input_rms"] = {"2": 0.1, "3": 1e-4, "5": 1e-7}
+        assert not E._dead_layer_zeroes(init, dead) and ctl._next_finding() is init
+        init.evidence["input_rms"] = {"2": 0.139, "5": 0.0}
+        dead.evidence["dead_fraction"] = {"4": 0.59}
+        assert not E._dead_layer_zeroes(init, dead) and ctl._next_finding() is init
+        doctor._findings.clear()
+
+
 def test_unnormalized_input_is_standardized_with_measured_statistics():
     report, _ = run_fixed("faulty_unnormalized-input_wine_raw_adam_config.py")
     rec = kept(report, "unnormalized-input", "standardize-inputs")

@@ -129,6 +129,20 @@ def _lr_cut_to_healthy(what: str, net: float, n: int, m: float, over: str = "") 
                  f"healthy ratio {CUT_TARGET:g} per layer (now {m:.3g}), the network under {HIGH_RATIO:g}")
 
 
+def _dead_layer_zeroes(init: Finding, dead: Finding) -> bool:
+    """Is poor-initialization's collapse a dead ReLU layer's? The signal entering a layer is exactly zero (no weight
+    scale takes an RMS of 0.08 to 0 in one layer: the rule's 'decades' then read ~30) while a ReLU layer is dead on
+    every unit for every example, whose output is that zero: a bias that silences it (``bias = -1`` "for sparse
+    activations"), not the weights' scale. Dead-relu's repair (the layers feeding the dead units re-initialized, bias
+    0) then goes first: re-initializing every layer for the collapse would also re-scale layers that were fine (a
+    linear code layer, the output layer) and left the autoencoder 65% off its twin."""
+    rms = init.evidence.get("input_rms")
+    shares = dead.evidence.get("dead_fraction")
+    return isinstance(rms, dict) and isinstance(shares, dict) and \
+        any(isinstance(v, (int, float)) and v == 0 for v in rms.values()) and \
+        any(isinstance(v, (int, float)) and v >= 1.0 for v in shares.values())
+
+
 def plan(f: Finding) -> list[str]:
     """The remedies, in order, that repair mode may apply live for this finding ([] if none)."""
     code, ev = f.code, f.evidence
@@ -673,7 +687,12 @@ class RepairController:
         if not cands:
             return self._watchdog()
         cands.sort(key=lambda c: c[:3])
-        return cands[0][4]
+        first = cands[0][4]
+        if first.code == "poor-initialization":
+            dead = next((c[4] for c in cands if c[4].code == "dead-relu" and _dead_layer_zeroes(first, c[4])), None)
+            if dead is not None:
+                return dead
+        return first
 
     def _back_at_raised_lr(self, key: tuple, f: Finding) -> bool:
         """A too-low LR found again after a raise that cleared it: the rule judges only the losses since the LR
