@@ -299,7 +299,7 @@ def _lr_info(ctx: Context, ov: OptView) -> tuple[float, float]:
     return cur, float(np.nanmax(lrs)) if len(lrs) else cur
 
 
-def _suggest(lr: float, ratio: float, lo: float, hi: float, target: float = HEALTHY_RATIO) -> float | None:
+def _suggest(lr: float, ratio: float, lo: float, hi: float, target: float) -> float | None:
     """The LR scaled so the update/weight ratio becomes ``target`` (updates scale with the LR), the factor
     bounded to [lo, hi]; one significant digit."""
     if not (lr > 0 and ratio > 0 and math.isfinite(ratio)):

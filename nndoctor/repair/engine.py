@@ -958,10 +958,9 @@ class RepairController:
             if killed is not None:
                 self._retry[key] = (action.remedy, killed[0])
             elif getattr(action, "fallback_cut", None) is not None and not final:
-                fac, why = action.fallback_cut
-                self._retry[key] = (action.remedy, (fac, why))
+                self._retry[key] = (action.remedy, action.fallback_cut)
                 rec["why"] += (f"; the layers re-initialized at the LR an earlier cut set fared worse: applied again from "
-                               f"the state before it, with the measured cut taken whole (LR x{A._sig(fac):g})")
+                               f"the state before it, with the measured cut taken whole (LR x{A._sig(action.fallback_cut[0]):g})")
             action.undo()
             if self.pre is not None:
                 # also when the run ended inside the window (final): a remedy judged worse is rolled back, so
